@@ -1,0 +1,239 @@
+//! The `authlab` command line: a thin shell over the library.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use authlab::heap::CountingAllocator;
+use authlab::node::{KeySource, NodeConfig, SessionOptions, StoreChoice, Strategy, TokenOptions};
+use authlab::token::access::TokenPolicy;
+use authlab::token::keys::parse_algorithm;
+use authlab::units::{parse_bytes, parse_duration};
+use authlab::users::{self, PasswordHashKind};
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// The most accounts a directory can have (usernames have seven digits).
+const MAX_USERS: u32 = 10_000_000;
+
+#[derive(Parser)]
+#[command(name = "authlab", version, about = "Server-side sessions and JWTs, side by side under load")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start one auth node (an axum server); prints its base URL as the first line on stdout.
+    Node(NodeArgs),
+    /// Print the deterministic user directory as CSV (username,password).
+    Users(UsersArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StrategyArg {
+    Session,
+    Token,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RevocationArg {
+    None,
+    Denylist,
+}
+
+fn parse_user_count(text: &str) -> Result<u32, String> {
+    let n: u32 = text.parse().map_err(|_| format!("{text:?} is not a number of users"))?;
+    if n == 0 || n > MAX_USERS {
+        return Err(format!("the user count must be between 1 and {MAX_USERS}"));
+    }
+    Ok(n)
+}
+
+#[derive(clap::Args)]
+struct UsersArgs {
+    /// The directory's seed: the same seed gives the same users and passwords.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// How many users.
+    #[arg(long, default_value = "10000", value_parser = parse_user_count)]
+    count: u32,
+}
+
+#[derive(clap::Args)]
+struct NodeArgs {
+    #[arg(long, value_enum)]
+    strategy: StrategyArg,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// A name for this node in logs and /healthz.
+    #[arg(long, default_value = "node")]
+    node_name: String,
+    /// User directory seed (see `authlab users`).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Accounts in the user directory.
+    #[arg(long, default_value = "10000", value_parser = parse_user_count)]
+    users: u32,
+    /// How passwords are stored and checked: argon2id (OWASP parameters) or sha256 (salted, fast, insecure).
+    #[arg(long, default_value = "argon2id")]
+    password_hash: PasswordHashKind,
+
+    // Session strategy.
+    /// Session store: `memory`, or a Redis URL such as redis://127.0.0.1:6379/.
+    #[arg(long, default_value = "memory", help_heading = "Session strategy")]
+    store: String,
+    /// Prefix of every Redis key of this node [default: authlab:<random>:].
+    #[arg(long, help_heading = "Session strategy")]
+    key_prefix: Option<String>,
+    /// On shutdown, delete every Redis key under the prefix (and nothing else).
+    #[arg(long, help_heading = "Session strategy")]
+    cleanup_on_exit: bool,
+    /// Session lifetime; for the token strategy, the access-token lifetime [default: 30m for sessions, 15m for tokens].
+    #[arg(long, value_parser = parse_duration)]
+    ttl: Option<Duration>,
+    /// Bytes of user data kept in each session.
+    #[arg(long, default_value_t = 200, help_heading = "Session strategy")]
+    payload_bytes: usize,
+    /// Memory store: evict the oldest sessions beyond this size (e.g. 64MiB).
+    #[arg(long, value_parser = parse_bytes, help_heading = "Session strategy")]
+    max_memory: Option<u64>,
+    /// Memory store: how often expired sessions are purged.
+    #[arg(long, default_value = "1s", value_parser = parse_duration, help_heading = "Session strategy")]
+    purge_interval: Duration,
+    /// Add the Secure attribute to the session cookie.
+    #[arg(long, help_heading = "Session strategy")]
+    secure_cookie: bool,
+
+    // Token strategy.
+    /// Signing algorithm: HS256, RS256, ES256 or EdDSA (ignored with --keys: each key has its own).
+    #[arg(long, default_value = "HS256", help_heading = "Token strategy")]
+    algorithm: String,
+    /// JWK Set file with the private signing keys; the first key signs [default: generate one].
+    #[arg(long, help_heading = "Token strategy")]
+    keys: Option<PathBuf>,
+    /// Refresh-token lifetime.
+    #[arg(long, default_value = "24h", value_parser = parse_duration, help_heading = "Token strategy")]
+    refresh_ttl: Duration,
+    /// What logout does to an access token: nothing, or put it on a denylist until it expires.
+    #[arg(long, value_enum, default_value = "none", help_heading = "Token strategy")]
+    revocation: RevocationArg,
+    /// Pad the permissions carried in each token to about this many bytes.
+    #[arg(long, default_value_t = 0, help_heading = "Token strategy")]
+    claims_bytes: usize,
+    /// Clock leeway when checking exp and nbf.
+    #[arg(long, default_value = "5s", value_parser = parse_duration, help_heading = "Token strategy")]
+    leeway: Duration,
+    #[arg(long, default_value = "authlab", help_heading = "Token strategy")]
+    issuer: String,
+    #[arg(long, default_value = "authlab-api", help_heading = "Token strategy")]
+    audience: String,
+    #[arg(long, default_value = "profile:read", help_heading = "Token strategy")]
+    scope: String,
+}
+
+fn random_prefix() -> String {
+    format!("authlab:{:08x}:", rand::random::<u32>())
+}
+
+impl NodeArgs {
+    fn into_config(self) -> anyhow::Result<NodeConfig> {
+        let strategy = match self.strategy {
+            StrategyArg::Session => {
+                let store = if self.store.eq_ignore_ascii_case("memory") {
+                    StoreChoice::Memory
+                } else if self.store.starts_with("redis://") || self.store.starts_with("rediss://") {
+                    StoreChoice::Redis { url: self.store }
+                } else {
+                    anyhow::bail!("--store {:?}: expected `memory` or a redis:// URL", self.store);
+                };
+                Strategy::Session(SessionOptions {
+                    store,
+                    key_prefix: self.key_prefix.unwrap_or_else(random_prefix),
+                    cleanup_on_exit: self.cleanup_on_exit,
+                    ttl: self.ttl.unwrap_or(Duration::from_secs(30 * 60)),
+                    payload_bytes: self.payload_bytes,
+                    max_memory: self.max_memory,
+                    purge_interval: self.purge_interval.max(Duration::from_millis(10)),
+                    secure_cookie: self.secure_cookie,
+                })
+            }
+            StrategyArg::Token => {
+                let keys = match self.keys {
+                    Some(path) => KeySource::File(path),
+                    None => KeySource::Generate(parse_algorithm(&self.algorithm)?),
+                };
+                Strategy::Token(TokenOptions {
+                    keys,
+                    policy: TokenPolicy {
+                        issuer: self.issuer,
+                        audience: self.audience,
+                        scope: self.scope,
+                        access_ttl: self.ttl.unwrap_or(Duration::from_secs(15 * 60)),
+                        leeway: self.leeway,
+                        claims_bytes: self.claims_bytes,
+                    },
+                    refresh_ttl: self.refresh_ttl,
+                    denylist: matches!(self.revocation, RevocationArg::Denylist),
+                })
+            }
+        };
+        Ok(NodeConfig {
+            listen: self.listen,
+            name: self.node_name,
+            seed: self.seed,
+            users: self.users,
+            password_hash: self.password_hash,
+            strategy,
+        })
+    }
+}
+
+fn run_node(args: NodeArgs) -> anyhow::Result<()> {
+    CountingAllocator::mark_installed();
+    let config = args.into_config()?;
+    if let Strategy::Session(SessionOptions { store: StoreChoice::Redis { .. }, key_prefix, .. }) = &config.strategy {
+        eprintln!("authlab node: Redis key prefix {key_prefix:?}");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    runtime.block_on(authlab::node::run(config))?;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,tower_sessions_core=error")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Node(args)) => run_node(args),
+        Some(Command::Users(args)) => users::write_csv(args.seed, args.count, std::io::stdout().lock())
+            .or_else(|e| if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) })
+            .context("writing the user directory"),
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            println!("\nThe desktop app, `run`, `replay` and `report` are not built yet: `node` and `users` work today.");
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("authlab: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! The node's own measurements, and their Prometheus text exposition (`GET /metrics`).
+//!
+//! Everything on the request path is a relaxed atomic add: no lock, no allocation.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use crate::heap;
+use crate::process_stats::ProcessStats;
+use crate::session_store::{StoreOp, StoreOps};
+
+/// The routes a node serves, as metric labels; the last stands for every unknown path.
+pub const ROUTES: [&str; 8] =
+    ["/login", "/api/profile", "/logout", "/refresh", "/.well-known/jwks.json", "/healthz", "/metrics", "unmatched"];
+const STATUSES: usize = 600;
+
+/// Upper bounds of the auth-check histogram, in seconds.
+const AUTH_CHECK_BOUNDS: [f64; 18] = [
+    1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 1.0,
+];
+
+/// A Prometheus histogram with fixed buckets.
+#[derive(Debug)]
+pub struct Histogram {
+    bounds: &'static [f64],
+    /// Per-bucket (not cumulative) counts; the last bucket is +Inf.
+    buckets: Vec<AtomicU64>,
+    sum_nanos: AtomicU64,
+    count: AtomicU64,
+}
+
+impl Histogram {
+    fn new(bounds: &'static [f64]) -> Self {
+        Self {
+            bounds,
+            buckets: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
+            sum_nanos: AtomicU64::new(0),
+            count: AtomicU64::new(0),
+        }
+    }
+
+    pub fn observe(&self, elapsed: Duration) {
+        let seconds = elapsed.as_secs_f64();
+        let bucket = self.bounds.iter().position(|&b| seconds <= b).unwrap_or(self.bounds.len());
+        self.buckets[bucket].fetch_add(1, Relaxed);
+        self.sum_nanos.fetch_add(elapsed.as_nanos() as u64, Relaxed);
+        self.count.fetch_add(1, Relaxed);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count.load(Relaxed)
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut cumulative = 0;
+        for (i, bucket) in self.buckets.iter().enumerate() {
+            cumulative += bucket.load(Relaxed);
+            match self.bounds.get(i) {
+                Some(bound) => {
+                    let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+                }
+                None => {
+                    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cumulative}");
+                }
+            }
+        }
+        let sum = self.sum_nanos.load(Relaxed) as f64 / 1e9;
+        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {cumulative}");
+    }
+}
+
+/// A value a strategy adds to `/metrics` (sessions held, denylist size, ...).
+#[derive(Debug, Clone, Copy)]
+pub struct Gauge {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub counter: bool,
+    pub value: f64,
+}
+
+/// The node's counters.
+pub struct NodeMetrics {
+    requests: Vec<AtomicU64>,
+    pub auth_check: Histogram,
+    pub store_ops: std::sync::Arc<StoreOps>,
+    logins_ok: AtomicU64,
+    logins_failed: AtomicU64,
+    process: ProcessStats,
+}
+
+impl Default for NodeMetrics {
+    fn default() -> Self {
+        Self {
+            requests: (0..ROUTES.len() * STATUSES).map(|_| AtomicU64::new(0)).collect(),
+            auth_check: Histogram::new(&AUTH_CHECK_BOUNDS),
+            store_ops: Default::default(),
+            logins_ok: AtomicU64::new(0),
+            logins_failed: AtomicU64::new(0),
+            process: ProcessStats::for_this_process(),
+        }
+    }
+}
+
+impl NodeMetrics {
+    /// Counts one answered request; `route` is the matched path, or `None` when no route matched.
+    pub fn count_request(&self, route: Option<&str>, status: u16) {
+        let route = route.and_then(|r| ROUTES.iter().position(|&known| known == r)).unwrap_or(ROUTES.len() - 1);
+        let status = (status as usize).min(STATUSES - 1);
+        self.requests[route * STATUSES + status].fetch_add(1, Relaxed);
+    }
+
+    /// Requests answered on `route` with `status` so far.
+    pub fn requests(&self, route: &str, status: u16) -> u64 {
+        ROUTES
+            .iter()
+            .position(|&r| r == route)
+            .map_or(0, |i| self.requests[i * STATUSES + status as usize].load(Relaxed))
+    }
+
+    pub fn count_login(&self, ok: bool) {
+        if ok { &self.logins_ok } else { &self.logins_failed }.fetch_add(1, Relaxed);
+    }
+
+    /// The whole exposition: the common metrics, then the strategy's gauges.
+    pub fn render(&self, strategy_gauges: &[Gauge]) -> String {
+        let mut out = String::with_capacity(4096);
+        out.push_str("# HELP authlab_requests_total Requests answered, by matched route and status.\n");
+        out.push_str("# TYPE authlab_requests_total counter\n");
+        for (r, route) in ROUTES.iter().enumerate() {
+            for status in 0..STATUSES {
+                let n = self.requests[r * STATUSES + status].load(Relaxed);
+                if n > 0 {
+                    let _ = writeln!(out, "authlab_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+                }
+            }
+        }
+        out.push_str("# HELP authlab_logins_total Login attempts, by result.\n# TYPE authlab_logins_total counter\n");
+        let _ = writeln!(out, "authlab_logins_total{{result=\"ok\"}} {}", self.logins_ok.load(Relaxed));
+        let _ = writeln!(out, "authlab_logins_total{{result=\"failed\"}} {}", self.logins_failed.load(Relaxed));
+        out.push_str("# HELP authlab_store_ops_total Session store operations, by kind.\n");
+        out.push_str("# TYPE authlab_store_ops_total counter\n");
+        for op in StoreOp::ALL {
+            let _ = writeln!(out, "authlab_store_ops_total{{op=\"{}\"}} {}", op.label(), self.store_ops.get(op));
+        }
+        self.auth_check.render(
+            &mut out,
+            "authlab_auth_check_seconds",
+            "Time spent deciding who the caller is (session lookup or token verification).",
+        );
+        let process = self.process.sample();
+        let heap = heap::heap_bytes();
+        let mut gauges = vec![
+            Gauge {
+                name: "authlab_heap_bytes",
+                help: "Live heap bytes, from the counting global allocator (-1 if not installed).",
+                counter: false,
+                value: heap.map_or(-1.0, |b| b as f64),
+            },
+            Gauge { name: "authlab_rss_bytes", help: "Resident set size, from the OS.", counter: false, value: process.rss_bytes as f64 },
+            Gauge {
+                name: "authlab_cpu_seconds_total",
+                help: "CPU time used by the node process, from the OS.",
+                counter: true,
+                value: process.cpu_seconds,
+            },
+        ];
+        gauges.extend_from_slice(strategy_gauges);
+        for g in gauges {
+            let kind = if g.counter { "counter" } else { "gauge" };
+            let _ = writeln!(out, "# HELP {} {}\n# TYPE {} {kind}\n{} {}", g.name, g.help, g.name, g.name, g.value);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_histogram_is_cumulative_and_ends_with_inf() {
+        let h = Histogram::new(&AUTH_CHECK_BOUNDS);
+        h.observe(Duration::from_nanos(500));
+        h.observe(Duration::from_micros(3));
+        h.observe(Duration::from_secs(5));
+        let mut out = String::new();
+        h.render(&mut out, "x", "help");
+        assert!(out.contains("x_bucket{le=\"0.000001\"} 1\n"));
+        assert!(out.contains("x_bucket{le=\"0.000005\"} 2\n"));
+        assert!(out.contains("x_bucket{le=\"1\"} 2\n"));
+        assert!(out.contains("x_bucket{le=\"+Inf\"} 3\n"));
+        assert!(out.contains("x_count 3\n"));
+    }
+
+    #[test]
+    fn requests_are_counted_by_route_and_status() {
+        let m = NodeMetrics::default();
+        m.count_request(Some("/login"), 200);
+        m.count_request(Some("/login"), 200);
+        m.count_request(None, 404);
+        let text = m.render(&[]);
+        assert!(text.contains("authlab_requests_total{route=\"/login\",status=\"200\"} 2\n"));
+        assert!(text.contains("authlab_requests_total{route=\"unmatched\",status=\"404\"} 1\n"));
+        assert_eq!(m.requests("/login", 200), 2);
+    }
+}

@@ -1,0 +1,351 @@
+//! One auth node: an axum server for the `session` or `token` strategy, run as its own process.
+//!
+//! [`Node::build`] makes the server from a [`NodeConfig`]; [`run`] binds it, prints its base URL
+//! as the first line on stdout, and serves until SIGTERM or Ctrl-C.
+
+mod error;
+pub mod login;
+pub mod metrics;
+mod session;
+mod token;
+
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use jsonwebtoken::Algorithm;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use error::{ApiError, json_error};
+use login::PasswordChecker;
+use metrics::NodeMetrics;
+
+use crate::session_store::{MemoryStore, RedisSessionStore, RedisStoreError};
+use crate::token::access::{TokenAuthority, TokenPolicy};
+use crate::token::keys::{KeyError, KeySet};
+use crate::token::refresh::RefreshFamilies;
+use crate::users::{PasswordHashKind, UserDirectory};
+
+/// The largest request body a node reads.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Everything a node is started with.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub listen: SocketAddr,
+    /// A label for logs and `/healthz`.
+    pub name: String,
+    pub seed: u64,
+    pub users: u32,
+    pub password_hash: PasswordHashKind,
+    pub strategy: Strategy,
+}
+
+#[derive(Debug, Clone)]
+pub enum Strategy {
+    Session(SessionOptions),
+    Token(TokenOptions),
+}
+
+impl Strategy {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Strategy::Session(_) => "session",
+            Strategy::Token(_) => "token",
+        }
+    }
+}
+
+/// Where a session node keeps its sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    Memory,
+    Redis { url: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    pub store: StoreChoice,
+    /// Every Redis key of this node starts with it.
+    pub key_prefix: String,
+    /// On shutdown, delete every Redis key under `key_prefix`, and only those.
+    pub cleanup_on_exit: bool,
+    pub ttl: Duration,
+    pub payload_bytes: usize,
+    /// Memory store only: evict the oldest sessions beyond this many bytes.
+    pub max_memory: Option<u64>,
+    pub purge_interval: Duration,
+    pub secure_cookie: bool,
+}
+
+/// Where a token node's keys come from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    Generate(Algorithm),
+    /// A JWK Set file with private keys; the first key signs.
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenOptions {
+    pub keys: KeySource,
+    pub policy: TokenPolicy,
+    pub refresh_ttl: Duration,
+    /// Whether logout puts the token's `jti` on a denylist.
+    pub denylist: bool,
+}
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot read key file {path}: {source}")]
+    KeyFile { path: PathBuf, source: std::io::Error },
+    #[error("key file {path}: {source}")]
+    BadKeyFile { path: PathBuf, source: KeyError },
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error(transparent)]
+    Redis(#[from] RedisStoreError),
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// What every strategy's handlers share.
+struct Shared {
+    name: String,
+    metrics: Arc<NodeMetrics>,
+    passwords: PasswordChecker,
+}
+
+/// The strategy-specific state that `/metrics` reads.
+enum Holdings {
+    Memory(MemoryStore),
+    Redis,
+    Token(Arc<token::TokenState>),
+}
+
+impl Holdings {
+    fn gauges(&self) -> Vec<metrics::Gauge> {
+        match self {
+            Holdings::Memory(store) => session::gauges(Some(store)),
+            Holdings::Redis => session::gauges(None),
+            Holdings::Token(state) => state.gauges(),
+        }
+    }
+}
+
+struct CommonState {
+    name: String,
+    strategy: &'static str,
+    metrics: Arc<NodeMetrics>,
+    holdings: Holdings,
+}
+
+/// A node ready to serve.
+pub struct Node {
+    router: Router,
+    redis: Option<RedisSessionStore>,
+    cleanup_on_exit: bool,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl Node {
+    /// Builds the node: its user directory, its keys or its store (connecting to Redis if asked).
+    /// Call it inside a tokio runtime: background purges start at once.
+    pub async fn build(config: NodeConfig) -> Result<Node, NodeError> {
+        let metrics = Arc::new(NodeMetrics::default());
+        let shared = Arc::new(Shared {
+            name: config.name.clone(),
+            metrics: metrics.clone(),
+            passwords: PasswordChecker::new(UserDirectory::new(config.seed, config.users, config.password_hash)),
+        });
+        let mut node = Node { router: Router::new(), redis: None, cleanup_on_exit: false, background: Vec::new() };
+        let (routes, holdings) = match &config.strategy {
+            Strategy::Session(options) => match &options.store {
+                StoreChoice::Memory => {
+                    let max = options.max_memory.map(|b| usize::try_from(b).unwrap_or(usize::MAX));
+                    let store = MemoryStore::new(max);
+                    node.background.push(store.spawn_purge_task(options.purge_interval));
+                    (session::router(store.clone(), options, shared), Holdings::Memory(store))
+                }
+                StoreChoice::Redis { url } => {
+                    let store = RedisSessionStore::connect(url, &options.key_prefix).await?;
+                    node.redis = Some(store.clone());
+                    node.cleanup_on_exit = options.cleanup_on_exit;
+                    (session::router(store, options, shared), Holdings::Redis)
+                }
+            },
+            Strategy::Token(options) => {
+                let keys = match &options.keys {
+                    KeySource::Generate(alg) => KeySet::generate(*alg)?,
+                    KeySource::File(path) => {
+                        let text = std::fs::read_to_string(path)
+                            .map_err(|source| NodeError::KeyFile { path: path.clone(), source })?;
+                        KeySet::from_jwks_json(&text)
+                            .map_err(|source| NodeError::BadKeyFile { path: path.clone(), source })?
+                    }
+                };
+                let state = Arc::new(token::TokenState {
+                    shared,
+                    authority: TokenAuthority::new(keys, options.policy.clone(), options.denylist),
+                    refresh: RefreshFamilies::default(),
+                    refresh_ttl: options.refresh_ttl,
+                });
+                let purging = Arc::downgrade(&state);
+                node.background.push(tokio::spawn(async move {
+                    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+                    while let Some(state) = {
+                        ticker.tick().await;
+                        purging.upgrade()
+                    } {
+                        state.purge_expired();
+                    }
+                }));
+                (token::router(state.clone()), Holdings::Token(state))
+            }
+        };
+        let common = Arc::new(CommonState {
+            name: config.name.clone(),
+            strategy: config.strategy.name(),
+            metrics: metrics.clone(),
+            holdings,
+        });
+        node.router = Router::new()
+            .route("/healthz", get(healthz))
+            .route("/metrics", get(metrics_text))
+            .with_state(common)
+            .merge(routes)
+            .fallback(|| async { json_error(StatusCode::NOT_FOUND, "no such route") })
+            .layer(tower_http::catch_panic::CatchPanicLayer::new())
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .layer(middleware::map_response(errors_as_json))
+            .layer(middleware::from_fn_with_state(metrics, count_requests));
+        Ok(node)
+    }
+
+    /// The node's routes with all their middleware, for serving or for in-process tests.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then cleans up after itself.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), NodeError> {
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let graceful = async move {
+            shutdown.await;
+            let _ = stopping_tx.send(());
+        };
+        let server = axum::serve(listener, self.router.clone()).with_graceful_shutdown(graceful);
+        let server = tokio::spawn(server.into_future());
+        // Once asked to stop, give open connections a moment, then stop regardless.
+        let result = tokio::select! {
+            result = server => result.map_err(|e| NodeError::Serve(std::io::Error::other(e)))?.map_err(NodeError::Serve),
+            _ = async {
+                let _ = stopping_rx.await;
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            } => Ok(()),
+        };
+        for task in &self.background {
+            task.abort();
+        }
+        if let Some(store) = &self.redis {
+            if self.cleanup_on_exit {
+                match store.delete_own_keys().await {
+                    Ok(n) => tracing::info!("deleted {n} Redis keys under {:?}", store.prefix()),
+                    Err(e) => tracing::error!("could not delete the Redis keys under {:?}: {e}", store.prefix()),
+                }
+            }
+            store.disconnect().await;
+        }
+        result
+    }
+}
+
+/// Binds, prints the base URL as the first stdout line, and serves until SIGTERM or Ctrl-C.
+pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
+    let listen = config.listen;
+    let node = Node::build(config).await?;
+    let listener = TcpListener::bind(listen).await.map_err(|source| NodeError::Bind { addr: listen, source })?;
+    let addr = listener.local_addr().map_err(|source| NodeError::Bind { addr: listen, source })?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "http://{addr}").and_then(|_| stdout.flush()).map_err(NodeError::Serve)?;
+    drop(stdout);
+    node.serve(listener, shutdown_signal()).await
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+async fn healthz(State(common): State<Arc<CommonState>>) -> Response {
+    Json(json!({"status": "ok", "strategy": common.strategy, "node": common.name})).into_response()
+}
+
+async fn metrics_text(State(common): State<Arc<CommonState>>) -> Response {
+    let text = common.metrics.render(&common.holdings.gauges());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
+}
+
+/// Counts every answered request by matched route and status.
+async fn count_requests(State(metrics): State<Arc<NodeMetrics>>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let response = next.run(request).await;
+    metrics.count_request(route.as_ref().map(MatchedPath::as_str), response.status().as_u16());
+    response
+}
+
+/// Gives every error a JSON body, including those made by middleware (405, 413, a caught panic,
+/// a failed session save), keeping their headers.
+async fn errors_as_json(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let json = json_error(status, status.canonical_reason().unwrap_or("error"));
+    let (json_parts, body) = json.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.extend(json_parts.headers);
+    Response::from_parts(parts, body)
+}

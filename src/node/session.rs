@@ -1,0 +1,105 @@
+//! The session strategy: tower-sessions with an `sid` cookie, over the memory store or Redis.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router, routing::get};
+use bytes::Bytes;
+use serde_json::json;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
+
+use super::error::ApiError;
+use super::login::parse_login;
+use super::metrics::Gauge;
+use super::{Shared, SessionOptions};
+use crate::session_store::{MemoryStore, Metered};
+
+const USER_KEY: &str = "user";
+const PAYLOAD_KEY: &str = "payload";
+
+struct SessionState {
+    shared: Arc<Shared>,
+    /// The user data every session keeps (`--payload-bytes`).
+    payload: String,
+}
+
+/// The session routes over `store`, behind tower-sessions' middleware.
+pub(super) fn router<S: SessionStore + Clone>(store: S, options: &SessionOptions, shared: Arc<Shared>) -> Router {
+    let ttl = time::Duration::try_from(options.ttl).unwrap_or(time::Duration::MAX);
+    let layer = SessionManagerLayer::new(Metered::new(store, shared.metrics.store_ops.clone()))
+        .with_name("sid")
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_path("/")
+        .with_secure(options.secure_cookie)
+        .with_expiry(Expiry::OnInactivity(ttl));
+    let state = Arc::new(SessionState { shared, payload: "x".repeat(options.payload_bytes) });
+    Router::new()
+        .route("/login", post(login))
+        .route("/api/profile", get(profile))
+        .route("/logout", post(logout))
+        .layer(layer)
+        .with_state(state)
+}
+
+async fn login(State(state): State<Arc<SessionState>>, session: Session, body: Bytes) -> Result<Response, ApiError> {
+    let request = parse_login(&body)?;
+    let checked = state.shared.passwords.check(&request).await;
+    state.shared.metrics.count_login(checked.is_ok());
+    checked?;
+    // A fresh id at every login: whatever id the client had before is never adopted (fixation).
+    session.cycle_id().await?;
+    session.insert(USER_KEY, &request.username).await?;
+    session.insert(PAYLOAD_KEY, &state.payload).await?;
+    Ok(Json(json!({"user": request.username})).into_response())
+}
+
+async fn profile(State(state): State<Arc<SessionState>>, session: Session) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let user = session.get::<String>(USER_KEY).await;
+    state.shared.metrics.auth_check.observe(started.elapsed());
+    let user = user?.ok_or(ApiError::NoSession)?;
+    Ok(Json(json!({"user": user, "strategy": "session", "node": state.shared.name})).into_response())
+}
+
+async fn logout(session: Session) -> Result<StatusCode, ApiError> {
+    // Deletes the session on the server; the middleware then sends a removal cookie.
+    session.flush().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What a memory store holds, for `/metrics`; a Redis-backed node holds no sessions itself.
+pub(super) fn gauges(memory: Option<&MemoryStore>) -> Vec<Gauge> {
+    let stats = memory.map(MemoryStore::stats).unwrap_or_default();
+    vec![
+        Gauge {
+            name: "authlab_sessions",
+            help: "Sessions held in this node's memory.",
+            counter: false,
+            value: stats.sessions as f64,
+        },
+        Gauge {
+            name: "authlab_session_bytes",
+            help: "Bytes the sessions in this node's memory take (encoded data plus entry).",
+            counter: false,
+            value: stats.bytes as f64,
+        },
+        Gauge {
+            name: "authlab_sessions_evicted_total",
+            help: "Sessions evicted to stay within --max-memory.",
+            counter: true,
+            value: stats.evicted as f64,
+        },
+        Gauge {
+            name: "authlab_sessions_expired_total",
+            help: "Sessions removed because they expired.",
+            counter: true,
+            value: stats.expired as f64,
+        },
+    ]
+}

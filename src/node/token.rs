@@ -1,0 +1,140 @@
+//! The token strategy: JWT access tokens, rotating refresh tokens, JWKS, and an optional denylist.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::Shared;
+use super::error::ApiError;
+use super::login::parse_login;
+use super::metrics::Gauge;
+use crate::token::access::{AccessClaims, TokenAuthority, unix_now};
+use crate::token::refresh::RefreshFamilies;
+
+/// Everything a token node knows.
+pub(super) struct TokenState {
+    pub shared: Arc<Shared>,
+    pub authority: TokenAuthority,
+    pub refresh: RefreshFamilies,
+    pub refresh_ttl: Duration,
+}
+
+pub(super) fn router(state: Arc<TokenState>) -> Router {
+    Router::new()
+        .route("/login", post(login))
+        .route("/api/profile", get(profile))
+        .route("/logout", post(logout))
+        .route("/refresh", post(refresh))
+        .route("/.well-known/jwks.json", get(jwks))
+        .with_state(state)
+}
+
+impl TokenState {
+    /// A new access token and the given refresh token, as `/login` and `/refresh` answer.
+    fn token_pair(&self, subject: &str, refresh_token: String) -> Result<Response, ApiError> {
+        let (access_token, claims) =
+            self.authority.issue(subject).map_err(|e| ApiError::Internal(format!("signing failed: {e}")))?;
+        Ok(Json(json!({
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": claims.exp - claims.iat,
+            "refresh_token": refresh_token,
+        }))
+        .into_response())
+    }
+
+    fn refresh_expiry(&self) -> u64 {
+        unix_now() + self.refresh_ttl.as_secs()
+    }
+
+    /// The auth check, timed into `authlab_auth_check_seconds`.
+    fn caller(&self, headers: &HeaderMap) -> Result<AccessClaims, ApiError> {
+        let started = Instant::now();
+        let result = self.authority.auth_check(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()));
+        self.shared.metrics.auth_check.observe(started.elapsed());
+        Ok(result?)
+    }
+
+    /// Forgets refresh tokens and denylist entries that expired.
+    pub fn purge_expired(&self) {
+        let now = unix_now();
+        self.refresh.purge(now);
+        if let Some(list) = self.authority.denylist() {
+            list.purge(now, self.authority.policy().leeway.as_secs());
+        }
+    }
+
+    pub fn gauges(&self) -> Vec<Gauge> {
+        let refresh = self.refresh.stats();
+        let denylist = self.authority.denylist().map_or(0, |d| d.len());
+        let gauge = |name, help, value: usize| Gauge { name, help, counter: false, value: value as f64 };
+        vec![
+            gauge("authlab_sessions", "Sessions held in this node's memory (none: tokens are stateless).", 0),
+            gauge("authlab_refresh_tokens", "Refresh tokens this node remembers (live and spent).", refresh.tokens),
+            gauge("authlab_refresh_families", "Refresh-token families (one per login) this node remembers.", refresh.families),
+            gauge(
+                "authlab_refresh_families_revoked",
+                "Families revoked because a spent refresh token was reused.",
+                refresh.revoked_families,
+            ),
+            gauge("authlab_denylist_entries", "Revoked access tokens kept until they expire.", denylist),
+        ]
+    }
+}
+
+async fn login(State(state): State<Arc<TokenState>>, body: Bytes) -> Result<Response, ApiError> {
+    let request = parse_login(&body)?;
+    let checked = state.shared.passwords.check(&request).await;
+    state.shared.metrics.count_login(checked.is_ok());
+    checked?;
+    let refresh_token = state.refresh.start(&request.username, state.refresh_expiry())?;
+    state.token_pair(&request.username, refresh_token)
+}
+
+async fn profile(State(state): State<Arc<TokenState>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let claims = state.caller(&headers)?;
+    Ok(Json(json!({
+        "user": claims.sub,
+        "strategy": "token",
+        "scope": claims.scope,
+        "expires_at": claims.exp,
+        "node": state.shared.name,
+    }))
+    .into_response())
+}
+
+async fn logout(State(state): State<Arc<TokenState>>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    let claims = state.caller(&headers)?;
+    // Without a denylist nothing happens: the token stays valid until it expires.
+    state.authority.revoke(&claims);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshRequest {
+    refresh_token: String,
+}
+
+async fn refresh(State(state): State<Arc<TokenState>>, body: Bytes) -> Result<Response, ApiError> {
+    let request: RefreshRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("expected {{\"refresh_token\"}}: {e}")))?;
+    let (subject, next) = state.refresh.rotate(&request.refresh_token, unix_now(), state.refresh_expiry())?;
+    state.token_pair(&subject, next)
+}
+
+async fn jwks(State(state): State<Arc<TokenState>>) -> Result<Response, ApiError> {
+    let jwks = state.authority.keys().public_jwks();
+    if jwks["keys"].as_array().is_none_or(|keys| keys.is_empty()) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(([(header::CACHE_CONTROL, "max-age=300")], Json(jwks)).into_response())
+}

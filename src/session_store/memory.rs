@@ -1,0 +1,332 @@
+//! The per-node memory store: sharded, expiring, optionally size-limited, and exact about what it holds.
+
+use std::mem::size_of;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hashlink::LinkedHashMap;
+use time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+const SHARDS: usize = 64;
+
+/// One stored session: its expiry and its data, encoded compactly (MessagePack).
+#[derive(Debug)]
+struct Entry {
+    /// Unix time in milliseconds after which the session is gone.
+    expires_at_ms: i64,
+    /// Global creation order, so the oldest session can be found across shards.
+    seq: u64,
+    data: Box<[u8]>,
+}
+
+/// Bytes a session takes: its encoded data plus its key and entry record.
+fn entry_bytes(entry: &Entry) -> usize {
+    size_of::<(Id, Entry)>() + entry.data.len()
+}
+
+#[derive(Debug, Default)]
+struct Shard {
+    /// Insertion order is creation order: the front is the shard's oldest session.
+    sessions: LinkedHashMap<Id, Entry>,
+}
+
+/// What the memory store holds, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemoryStoreStats {
+    pub sessions: usize,
+    pub bytes: usize,
+    pub evicted: u64,
+    pub expired: u64,
+}
+
+/// A sharded in-memory session store implementing tower-sessions' `SessionStore`.
+///
+/// Sessions expire at their record's expiry date (checked on load, and purged in the background
+/// by [`MemoryStore::purge_expired`]). With a memory limit, creating a session beyond the limit
+/// evicts the oldest sessions, whose users then get 401.
+#[derive(Debug, Clone)]
+pub struct MemoryStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    shards: Box<[Mutex<Shard>]>,
+    max_bytes: Option<usize>,
+    sessions: AtomicUsize,
+    bytes: AtomicUsize,
+    next_seq: AtomicU64,
+    evicted: AtomicU64,
+    expired: AtomicU64,
+}
+
+fn now_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn expiry_ms(record: &Record) -> i64 {
+    (record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn encode(record: &Record) -> session_store::Result<Box<[u8]>> {
+    rmp_serde::to_vec(&record.data)
+        .map(Vec::into_boxed_slice)
+        .map_err(|e| session_store::Error::Encode(e.to_string()))
+}
+
+impl MemoryStore {
+    /// A store holding at most `max_bytes` of sessions (see [`MemoryStoreStats::bytes`]), or unbounded.
+    pub fn new(max_bytes: Option<usize>) -> Self {
+        let shards = (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect();
+        Self {
+            inner: Arc::new(Inner {
+                shards,
+                max_bytes,
+                sessions: AtomicUsize::new(0),
+                bytes: AtomicUsize::new(0),
+                next_seq: AtomicU64::new(0),
+                evicted: AtomicU64::new(0),
+                expired: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    pub fn stats(&self) -> MemoryStoreStats {
+        let i = &self.inner;
+        MemoryStoreStats {
+            sessions: i.sessions.load(Relaxed),
+            bytes: i.bytes.load(Relaxed),
+            evicted: i.evicted.load(Relaxed),
+            expired: i.expired.load(Relaxed),
+        }
+    }
+
+    fn shard(&self, id: &Id) -> MutexGuard<'_, Shard> {
+        // Ids are uniformly random, so their low bits spread sessions evenly.
+        let index = (id.0 as u64 as usize) % SHARDS;
+        // A poisoned shard only means another request panicked mid-update; the map is still valid.
+        self.inner.shards[index].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn added(&self, entry: &Entry) {
+        self.inner.sessions.fetch_add(1, Relaxed);
+        self.inner.bytes.fetch_add(entry_bytes(entry), Relaxed);
+    }
+
+    fn removed(&self, entry: &Entry) {
+        self.inner.sessions.fetch_sub(1, Relaxed);
+        self.inner.bytes.fetch_sub(entry_bytes(entry), Relaxed);
+    }
+
+    /// Removes every expired session now; returns how many went.
+    pub fn purge_expired(&self) -> usize {
+        let now = now_ms();
+        let mut purged = 0;
+        for shard in self.inner.shards.iter() {
+            let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            shard.sessions.retain(|_, entry| {
+                let keep = entry.expires_at_ms > now;
+                if !keep {
+                    self.removed(entry);
+                    purged += 1;
+                }
+                keep
+            });
+        }
+        self.inner.expired.fetch_add(purged as u64, Relaxed);
+        purged
+    }
+
+    /// Purges expired sessions every `period`, for as long as the store lives.
+    pub fn spawn_purge_task(&self, period: Duration) -> tokio::task::JoinHandle<()> {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(period);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                MemoryStore { inner }.purge_expired();
+            }
+        })
+    }
+
+    /// Evicts the oldest sessions until the store is within its memory limit.
+    fn enforce_limit(&self) {
+        let Some(max) = self.inner.max_bytes else { return };
+        while self.inner.bytes.load(Relaxed) > max {
+            if !self.evict_oldest() {
+                break;
+            }
+        }
+    }
+
+    /// Evicts the globally oldest session; false when the store is empty.
+    fn evict_oldest(&self) -> bool {
+        loop {
+            let oldest = self
+                .inner
+                .shards
+                .iter()
+                .enumerate()
+                .filter_map(|(i, shard)| {
+                    let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+                    shard.sessions.front().map(|(_, e)| (e.seq, i))
+                })
+                .min();
+            let Some((seq, index)) = oldest else { return false };
+            let mut shard = self.inner.shards[index].lock().unwrap_or_else(|p| p.into_inner());
+            // Another request may have changed that shard meanwhile: evict only what we found.
+            if shard.sessions.front().is_some_and(|(_, e)| e.seq == seq) {
+                if let Some((_, entry)) = shard.sessions.pop_front() {
+                    self.removed(&entry);
+                    self.inner.evicted.fetch_add(1, Relaxed);
+                }
+                return true;
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let data = encode(record)?;
+        let entry = Entry {
+            expires_at_ms: expiry_ms(record),
+            seq: self.inner.next_seq.fetch_add(1, Relaxed),
+            data,
+        };
+        {
+            let mut shard = self.shard(&record.id);
+            // Ids are 128 random bits, so a collision is all but impossible; still, never overwrite.
+            while shard.sessions.contains_key(&record.id) {
+                drop(shard);
+                record.id = Id::default();
+                shard = self.shard(&record.id);
+            }
+            self.added(&entry);
+            shard.sessions.insert(record.id, entry);
+        }
+        self.enforce_limit();
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = encode(record)?;
+        let mut shard = self.shard(&record.id);
+        // Saving keeps the session's place in the eviction order; a session that is gone stays gone.
+        if let Some(entry) = shard.sessions.get_mut(&record.id) {
+            let before = entry_bytes(entry);
+            entry.data = data;
+            entry.expires_at_ms = expiry_ms(record);
+            let after = entry_bytes(entry);
+            self.inner.bytes.fetch_add(after, Relaxed);
+            self.inner.bytes.fetch_sub(before, Relaxed);
+        }
+        drop(shard);
+        self.enforce_limit();
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let mut shard = self.shard(id);
+        let Some(entry) = shard.sessions.get(id) else { return Ok(None) };
+        if entry.expires_at_ms <= now_ms() {
+            if let Some(entry) = shard.sessions.remove(id) {
+                self.removed(&entry);
+                self.inner.expired.fetch_add(1, Relaxed);
+            }
+            return Ok(None);
+        }
+        let expires_at_ms = entry.expires_at_ms;
+        let data = rmp_serde::from_slice(&entry.data)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        drop(shard);
+        let expiry_date = OffsetDateTime::from_unix_timestamp_nanos(expires_at_ms as i128 * 1_000_000)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record { id: *id, data, expiry_date }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        if let Some(entry) = self.shard(id).sessions.remove(id) {
+            self.removed(&entry);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(payload_len: usize, ttl: time::Duration) -> Record {
+        let mut data = tower_sessions::session::Data::default();
+        data.insert("user".into(), json!("user0000001"));
+        data.insert("payload".into(), json!("x".repeat(payload_len)));
+        Record { id: Id::default(), data, expiry_date: OffsetDateTime::now_utc() + ttl }
+    }
+
+    #[tokio::test]
+    async fn counts_sessions_and_bytes_exactly() {
+        let store = MemoryStore::new(None);
+        let mut a = record(100, time::Duration::minutes(5));
+        store.create(&mut a).await.unwrap();
+        let stats = store.stats();
+        assert_eq!(stats.sessions, 1);
+        let one = stats.bytes;
+        assert!(one > 100, "a session with 100 bytes of payload takes more than 100 bytes");
+        let mut b = record(100, time::Duration::minutes(5));
+        store.create(&mut b).await.unwrap();
+        assert_eq!(store.stats().bytes, 2 * one);
+        store.delete(&a.id).await.unwrap();
+        assert_eq!(store.stats(), MemoryStoreStats { sessions: 1, bytes: one, evicted: 0, expired: 0 });
+        let loaded = store.load(&b.id).await.unwrap().expect("b is still there");
+        assert_eq!(loaded.data, b.data);
+    }
+
+    #[tokio::test]
+    async fn expired_sessions_are_gone_on_load_and_on_purge() {
+        let store = MemoryStore::new(None);
+        let mut a = record(10, time::Duration::milliseconds(-1));
+        let mut b = record(10, time::Duration::milliseconds(-1));
+        store.create(&mut a).await.unwrap();
+        store.create(&mut b).await.unwrap();
+        assert!(store.load(&a.id).await.unwrap().is_none());
+        assert_eq!(store.purge_expired(), 1);
+        assert_eq!(store.stats().sessions, 0);
+        assert_eq!(store.stats().expired, 2);
+    }
+
+    #[tokio::test]
+    async fn a_memory_limit_evicts_the_oldest_sessions_first() {
+        let mut first = record(1000, time::Duration::minutes(5));
+        let probe = MemoryStore::new(None);
+        probe.create(&mut first.clone()).await.unwrap();
+        let one = probe.stats().bytes;
+
+        let store = MemoryStore::new(Some(one * 10));
+        let mut ids = Vec::new();
+        store.create(&mut first).await.unwrap();
+        ids.push(first.id);
+        for _ in 0..29 {
+            let mut r = record(1000, time::Duration::minutes(5));
+            store.create(&mut r).await.unwrap();
+            ids.push(r.id);
+        }
+        let stats = store.stats();
+        assert_eq!(stats.sessions, 10);
+        assert_eq!(stats.evicted, 20);
+        for id in &ids[..20] {
+            assert!(store.load(id).await.unwrap().is_none(), "old sessions were evicted");
+        }
+        for id in &ids[20..] {
+            assert!(store.load(id).await.unwrap().is_some(), "the newest sessions stay");
+        }
+    }
+}

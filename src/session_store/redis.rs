@@ -1,0 +1,162 @@
+//! The shared session store: a real Redis, every key under the run's own prefix.
+//!
+//! This follows tower-sessions-redis-store 0.16 (same fred client, MessagePack records, `SET NX`
+//! on create, `SET XX` on save, expiry as `EXAT`), adding what that crate lacks: a key prefix.
+//! That crate stores each session under its bare id, so two runs, or a run and someone else's
+//! data, would share one keyspace. authlab must only ever touch keys it created.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use fred::prelude::{ClientLike, KeysInterface, Pool};
+use fred::types::config::{Config, ReconnectPolicy};
+use fred::types::{Builder, Expiration, SetOptions};
+use futures_util::StreamExt;
+use time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+/// Why the Redis store could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RedisStoreError {
+    #[error("invalid Redis URL {url:?}: {source}")]
+    Url { url: String, source: fred::error::Error },
+    #[error("cannot reach Redis at {url}: {source}. Start one (e.g. `redis-server --port 6379`) or use --store memory")]
+    Unreachable { url: String, source: fred::error::Error },
+    #[error("Redis error: {0}")]
+    Command(#[from] fred::error::Error),
+    #[error("the key prefix must not be empty: authlab only deletes keys under its own prefix")]
+    EmptyPrefix,
+}
+
+/// Sessions in Redis, under `prefix`.
+#[derive(Debug, Clone)]
+pub struct RedisSessionStore {
+    pool: Pool,
+    prefix: String,
+}
+
+const POOL_SIZE: usize = 4;
+
+impl RedisSessionStore {
+    /// Connects to `url` and checks that Redis answers, within about two seconds.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, RedisStoreError> {
+        if prefix.is_empty() {
+            return Err(RedisStoreError::EmptyPrefix);
+        }
+        let config =
+            Config::from_url(url).map_err(|source| RedisStoreError::Url { url: url.into(), source })?;
+        let mut builder = Builder::from_config(config);
+        builder
+            .with_connection_config(|c| c.connection_timeout = Duration::from_secs(2))
+            .set_policy(ReconnectPolicy::new_constant(0, 200));
+        let pool = builder
+            .build_pool(POOL_SIZE)
+            .map_err(|source| RedisStoreError::Url { url: url.into(), source })?;
+        let unreachable = |source| RedisStoreError::Unreachable { url: url.into(), source };
+        match tokio::time::timeout(Duration::from_secs(3), pool.init()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(source)) => return Err(unreachable(source)),
+            Err(_) => {
+                let _ = pool.quit().await;
+                return Err(unreachable(fred::error::Error::new(
+                    fred::error::ErrorKind::Timeout,
+                    "no answer within 3 s",
+                )));
+            }
+        }
+        let store = Self { pool, prefix: prefix.to_owned() };
+        let _: String = store.pool.ping(None).await.map_err(unreachable)?;
+        Ok(store)
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    fn key(&self, id: &Id) -> String {
+        format!("{}{}", self.prefix, id)
+    }
+
+    async fn set(&self, record: &Record, options: SetOptions) -> session_store::Result<bool> {
+        let value =
+            rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let expire = Expiration::EXAT(OffsetDateTime::unix_timestamp(record.expiry_date));
+        self.pool
+            .set(self.key(&record.id), value.as_slice(), Some(expire), Some(options), false)
+            .await
+            .map_err(backend)
+    }
+
+    /// Deletes every key under this store's prefix, and nothing else; returns how many went.
+    pub async fn delete_own_keys(&self) -> Result<u64, RedisStoreError> {
+        let pattern = format!("{}*", glob_escape(&self.prefix));
+        let client = self.pool.next().clone();
+        let mut keys = client.scan_buffered(pattern, Some(1000), None).chunks(500);
+        let mut deleted = 0;
+        while let Some(batch) = keys.next().await {
+            let batch = batch.into_iter().collect::<Result<Vec<_>, _>>()?;
+            let n: u64 = client.unlink(batch).await?;
+            deleted += n;
+        }
+        Ok(deleted)
+    }
+
+    pub async fn disconnect(&self) {
+        let _ = self.pool.quit().await;
+    }
+}
+
+/// Escapes Redis glob characters so a prefix matches only itself.
+fn glob_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\' | '^') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn backend(e: fred::error::Error) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+#[async_trait]
+impl SessionStore for RedisSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        while !self.set(record, SetOptions::NX).await? {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.set(record, SetOptions::XX).await.map(drop)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let data: Option<Vec<u8>> = self.pool.get(self.key(id)).await.map_err(backend)?;
+        data.map(|bytes| {
+            rmp_serde::from_slice(&bytes).map_err(|e| session_store::Error::Decode(e.to_string()))
+        })
+        .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let _: i64 = self.pool.del(self.key(id)).await.map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_escape;
+
+    #[test]
+    fn prefixes_with_glob_characters_match_only_themselves() {
+        assert_eq!(glob_escape("authlab:run-1:"), "authlab:run-1:");
+        assert_eq!(glob_escape("a*b?[c]"), "a\\*b\\?\\[c\\]");
+    }
+}

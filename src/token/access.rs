@@ -1,0 +1,310 @@
+//! Access tokens: the claims they carry, issuing them, and the auth check that accepts or refuses one.
+
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::denylist::Denylist;
+use super::keys::KeySet;
+
+/// The `typ` header of an access token (RFC 9068).
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+/// The longest `Authorization` header the auth check reads.
+pub const MAX_AUTHORIZATION_BYTES: usize = 8 * 1024;
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub exp: u64,
+    pub iat: u64,
+    pub nbf: u64,
+    pub jti: String,
+    pub scope: String,
+    /// Fine-grained permissions; `--claims-bytes` pads this list so token size can be studied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub perms: Vec<String>,
+}
+
+/// What a token node puts in its tokens and accepts from callers.
+#[derive(Debug, Clone)]
+pub struct TokenPolicy {
+    pub issuer: String,
+    pub audience: String,
+    pub scope: String,
+    pub access_ttl: Duration,
+    pub leeway: Duration,
+    /// Roughly how many bytes of `perms` each token carries.
+    pub claims_bytes: usize,
+}
+
+impl Default for TokenPolicy {
+    fn default() -> Self {
+        Self {
+            issuer: "authlab".into(),
+            audience: "authlab-api".into(),
+            scope: "profile:read".into(),
+            access_ttl: Duration::from_secs(15 * 60),
+            leeway: Duration::from_secs(5),
+            claims_bytes: 0,
+        }
+    }
+}
+
+/// Why a caller was not accepted. Each maps to a 401 with a `WWW-Authenticate: Bearer` challenge.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("no bearer token")]
+    Missing,
+    #[error("malformed Authorization header")]
+    Malformed,
+    #[error("the token is not an access token (typ must be at+jwt)")]
+    WrongType,
+    #[error("the token's kid is not one of this node's keys")]
+    UnknownKey,
+    #[error("the token's algorithm is not its key's algorithm")]
+    WrongAlgorithm,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token was revoked")]
+    Revoked,
+    #[error("invalid token: {0}")]
+    Invalid(String),
+}
+
+impl AuthError {
+    /// The RFC 6750 error code: a request with no credentials gets a bare challenge.
+    pub fn bearer_error(&self) -> Option<&'static str> {
+        match self {
+            AuthError::Missing => None,
+            AuthError::Malformed => Some("invalid_request"),
+            _ => Some("invalid_token"),
+        }
+    }
+}
+
+/// Extracts the token from an `Authorization: Bearer <token>` header value.
+pub fn parse_bearer(header: &[u8]) -> Result<&str, AuthError> {
+    if header.len() > MAX_AUTHORIZATION_BYTES {
+        return Err(AuthError::Malformed);
+    }
+    let text = std::str::from_utf8(header).map_err(|_| AuthError::Malformed)?;
+    let (scheme, token) = text.split_once(' ').ok_or(AuthError::Malformed)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AuthError::Malformed);
+    }
+    let token = token.trim_start_matches(' ');
+    // RFC 6750 b64token: ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/", then any "=".
+    let body = token.trim_end_matches('=');
+    let valid = !body.is_empty()
+        && body.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'));
+    if valid { Ok(token) } else { Err(AuthError::Malformed) }
+}
+
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Issues access tokens and checks them: the whole of "who is the caller" for a token node.
+pub struct TokenAuthority {
+    keys: KeySet,
+    policy: TokenPolicy,
+    /// One validation per key, in the order of `keys`: each key verifies only its own algorithm.
+    validations: Vec<Validation>,
+    perms: Vec<String>,
+    denylist: Option<Denylist>,
+}
+
+fn permissions(bytes: usize) -> Vec<String> {
+    // Each entry costs 16 bytes of JSON: 13 characters, two quotes and a comma.
+    (0..bytes / 16).map(|i| format!("doc:{:04}:read", i % 10_000)).collect()
+}
+
+fn random_id() -> String {
+    let mut id = [0u8; 16];
+    // A failing system RNG leaves zeros; aws-lc aborts rather than return weak bytes in practice.
+    let _ = aws_lc_rs::rand::fill(&mut id);
+    B64.encode(id)
+}
+
+impl TokenAuthority {
+    /// `denylist`: whether logout revokes tokens (`--revocation denylist`).
+    pub fn new(keys: KeySet, policy: TokenPolicy, denylist: bool) -> Self {
+        let validations = keys
+            .keys()
+            .iter()
+            .map(|key| {
+                let mut v = Validation::new(key.algorithm);
+                v.algorithms = vec![key.algorithm];
+                v.leeway = policy.leeway.as_secs();
+                v.validate_exp = true;
+                v.validate_nbf = true;
+                v.set_audience(&[&policy.audience]);
+                v.set_issuer(&[&policy.issuer]);
+                v.required_spec_claims = HashSet::from(["exp", "iss", "aud", "sub"].map(String::from));
+                v
+            })
+            .collect();
+        Self {
+            keys,
+            perms: permissions(policy.claims_bytes),
+            policy,
+            validations,
+            denylist: denylist.then(Denylist::default),
+        }
+    }
+
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
+    }
+
+    pub fn policy(&self) -> &TokenPolicy {
+        &self.policy
+    }
+
+    pub fn denylist(&self) -> Option<&Denylist> {
+        self.denylist.as_ref()
+    }
+
+    /// Signs a fresh access token for `subject` with the current key.
+    pub fn issue(&self, subject: &str) -> Result<(String, AccessClaims), jsonwebtoken::errors::Error> {
+        let key = self.keys.current();
+        let now = unix_now();
+        let claims = AccessClaims {
+            sub: subject.to_owned(),
+            iss: self.policy.issuer.clone(),
+            aud: self.policy.audience.clone(),
+            exp: now + self.policy.access_ttl.as_secs().max(1),
+            iat: now,
+            nbf: now,
+            jti: random_id(),
+            scope: self.policy.scope.clone(),
+            perms: self.perms.clone(),
+        };
+        let mut header = Header::new(key.algorithm);
+        header.typ = Some(ACCESS_TOKEN_TYPE.into());
+        header.kid = Some(key.kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &key.encoding)?;
+        Ok((token, claims))
+    }
+
+    /// The auth check: accepts an `Authorization` header value only if it carries an access token
+    /// signed by one of this node's keys, with that key's algorithm, valid now, for this audience
+    /// and issuer, and not revoked.
+    pub fn auth_check(&self, authorization: Option<&[u8]>) -> Result<AccessClaims, AuthError> {
+        let token = parse_bearer(authorization.ok_or(AuthError::Missing)?)?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+        let typ_ok = header.typ.as_deref().is_some_and(|t| {
+            t.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE) || t.eq_ignore_ascii_case("application/at+jwt")
+        });
+        if !typ_ok {
+            return Err(AuthError::WrongType);
+        }
+        // Only `kid` is read from the header, and only to choose among our own keys.
+        let kid = header.kid.as_deref().ok_or(AuthError::UnknownKey)?;
+        let index = self.keys.keys().iter().position(|k| k.kid == kid).ok_or(AuthError::UnknownKey)?;
+        let key = &self.keys.keys()[index];
+        if header.alg != key.algorithm {
+            return Err(AuthError::WrongAlgorithm);
+        }
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &self.validations[index])
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => AuthError::Expired,
+                ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+                other => AuthError::Invalid(format!("{other:?}")),
+            })?;
+        if self.denylist.as_ref().is_some_and(|d| d.is_denied(&data.claims.jti)) {
+            return Err(AuthError::Revoked);
+        }
+        Ok(data.claims)
+    }
+
+    /// Revokes a token until it expires, if this node keeps a denylist; returns whether it did.
+    pub fn revoke(&self, claims: &AccessClaims) -> bool {
+        match &self.denylist {
+            Some(list) => {
+                list.deny(&claims.jti, claims.exp);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::keys::SUPPORTED;
+
+    #[test]
+    fn every_algorithm_signs_and_verifies() {
+        for alg in SUPPORTED {
+            let authority = TokenAuthority::new(KeySet::generate(alg).unwrap(), TokenPolicy::default(), false);
+            let (token, claims) = authority.issue("user0000001").unwrap();
+            let header = format!("Bearer {token}");
+            assert_eq!(authority.auth_check(Some(header.as_bytes())), Ok(claims), "{alg:?}");
+            let mut tampered = header.clone().into_bytes();
+            let last = tampered.len() - 3;
+            tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+            assert!(authority.auth_check(Some(&tampered)).is_err(), "{alg:?}: tampered signature");
+        }
+    }
+
+    #[test]
+    fn another_nodes_key_is_refused_even_with_the_same_algorithm() {
+        let ours = TokenAuthority::new(KeySet::generate(jsonwebtoken::Algorithm::HS256).unwrap(), TokenPolicy::default(), false);
+        let theirs = TokenAuthority::new(KeySet::generate(jsonwebtoken::Algorithm::HS256).unwrap(), TokenPolicy::default(), false);
+        let (token, _) = theirs.issue("mallory").unwrap();
+        assert_eq!(ours.auth_check(Some(format!("Bearer {token}").as_bytes())), Err(AuthError::UnknownKey));
+    }
+
+    #[test]
+    fn the_denylist_refuses_a_revoked_token() {
+        let authority = TokenAuthority::new(KeySet::generate(jsonwebtoken::Algorithm::HS256).unwrap(), TokenPolicy::default(), true);
+        let (token, claims) = authority.issue("user0000001").unwrap();
+        let header = format!("Bearer {token}");
+        assert!(authority.revoke(&claims));
+        assert_eq!(authority.auth_check(Some(header.as_bytes())), Err(AuthError::Revoked));
+    }
+
+    #[test]
+    fn claims_bytes_pads_the_token() {
+        let keys = || KeySet::generate(jsonwebtoken::Algorithm::HS256).unwrap();
+        let small = TokenAuthority::new(keys(), TokenPolicy::default(), false).issue("u").unwrap().0;
+        let policy = TokenPolicy { claims_bytes: 1000, ..TokenPolicy::default() };
+        let large = TokenAuthority::new(keys(), policy, false).issue("u").unwrap().0;
+        // base64url makes 1000 bytes of JSON about 1333 bytes of token.
+        assert!(large.len() >= small.len() + 1300, "{} vs {}", large.len(), small.len());
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn parse_bearer_never_panics_and_accepts_only_bearer_tokens(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+                if let Ok(token) = parse_bearer(&bytes) {
+                    let text = std::str::from_utf8(&bytes).unwrap();
+                    prop_assert!(text.to_ascii_lowercase().starts_with("bearer "));
+                    prop_assert!(!token.is_empty() && !token.contains(' '));
+                }
+            }
+
+            #[test]
+            fn well_formed_bearer_headers_parse(token in "[A-Za-z0-9_.~+/-]{1,100}=*") {
+                let header = format!("Bearer {token}");
+                prop_assert_eq!(parse_bearer(header.as_bytes()), Ok(token.as_str()));
+            }
+        }
+    }
+}

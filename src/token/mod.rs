@@ -1,0 +1,10 @@
+//! Token authentication: signing keys, access tokens, refresh-token families and the denylist.
+//!
+//! Built on jsonwebtoken 12 with its `aws_lc_rs` backend; keys are generated and checked with
+//! aws-lc-rs itself.
+
+pub mod access;
+mod der;
+pub mod denylist;
+pub mod keys;
+pub mod refresh;

@@ -1,0 +1,221 @@
+//! The deterministic user directory: who may log in, with which password, and checking it for real.
+//!
+//! User `i` of a directory is `user{i:07}`, and its password is derived from the seed, so
+//! `authlab users` and every node given the same seed agree without sharing a file. Building a
+//! directory costs nothing, even for millions of users: each user's stored password hash is
+//! derived the first time that user logs in, then cached. Every login still pays the full
+//! verification cost of the chosen hash (argon2id by default).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, Write};
+use std::str::FromStr;
+use std::sync::Mutex;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+/// How stored passwords are hashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PasswordHashKind {
+    /// argon2id with OWASP's parameters (m = 19456 KiB, t = 2, p = 1): what a real service uses.
+    #[default]
+    Argon2id,
+    /// Salted SHA-256: fast and insecure, for labs where login cost would hide everything else.
+    Sha256,
+}
+
+impl FromStr for PasswordHashKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "argon2id" | "argon2" => Ok(Self::Argon2id),
+            "sha256" => Ok(Self::Sha256),
+            _ => Err(format!("unknown password hash {s:?}; expected argon2id or sha256")),
+        }
+    }
+}
+
+impl fmt::Display for PasswordHashKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Argon2id => "argon2id",
+            Self::Sha256 => "sha256",
+        })
+    }
+}
+
+/// Digits in a username's number (`user0000042`).
+const NAME_DIGITS: usize = 7;
+const CACHE_SHARDS: usize = 32;
+
+/// The username of user `index`.
+pub fn username(index: u32) -> String {
+    format!("user{index:0NAME_DIGITS$}")
+}
+
+fn derive(seed: u64, purpose: &[u8], index: u32) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&seed.to_le_bytes())
+        .expect("HMAC takes keys of any length");
+    mac.update(b"authlab-users-v1/");
+    mac.update(purpose);
+    mac.update(&index.to_le_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// The password of user `index` in the directory of `seed`.
+pub fn password(seed: u64, index: u32) -> String {
+    URL_SAFE_NO_PAD.encode(&derive(seed, b"password", index)[..12])
+}
+
+/// Writes the directory as CSV: a `username,password` header, then one line per user.
+pub fn write_csv(seed: u64, count: u32, out: impl Write) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    writeln!(out, "username,password")?;
+    for i in 0..count {
+        writeln!(out, "{},{}", username(i), password(seed, i))?;
+    }
+    out.flush()
+}
+
+/// A password hash as a server would store it.
+enum StoredHash {
+    Phc(Box<str>),
+    Sha256 { salt: [u8; 16], digest: [u8; 32] },
+}
+
+/// The accounts a node accepts.
+pub struct UserDirectory {
+    seed: u64,
+    count: u32,
+    kind: PasswordHashKind,
+    argon2: Argon2<'static>,
+    cache: Vec<Mutex<HashMap<u32, std::sync::Arc<StoredHash>>>>,
+}
+
+impl UserDirectory {
+    pub fn new(seed: u64, count: u32, kind: PasswordHashKind) -> Self {
+        let params = Params::new(19_456, 2, 1, None).expect("OWASP argon2id parameters are valid");
+        Self {
+            seed,
+            count,
+            kind,
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            cache: (0..CACHE_SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    pub fn kind(&self) -> PasswordHashKind {
+        self.kind
+    }
+
+    /// The index of `name`, if it is one of this directory's users.
+    pub fn index_of(&self, name: &str) -> Option<u32> {
+        let digits = name.strip_prefix("user")?;
+        if digits.len() != NAME_DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok().filter(|&i| i < self.count)
+    }
+
+    fn hash(&self, index: u32, password: &str) -> StoredHash {
+        let salt: [u8; 16] = derive(self.seed, b"salt", index)[..16].try_into().expect("16 of 32 bytes");
+        match self.kind {
+            PasswordHashKind::Argon2id => {
+                let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt");
+                let phc = self
+                    .argon2
+                    .hash_password(password.as_bytes(), &salt)
+                    .expect("argon2 with valid parameters and salt cannot fail")
+                    .to_string();
+                StoredHash::Phc(phc.into_boxed_str())
+            }
+            PasswordHashKind::Sha256 => StoredHash::Sha256 { salt, digest: salted_sha256(&salt, password) },
+        }
+    }
+
+    fn stored(&self, index: u32) -> std::sync::Arc<StoredHash> {
+        let shard = &self.cache[index as usize % CACHE_SHARDS];
+        if let Some(hash) = shard.lock().unwrap_or_else(|p| p.into_inner()).get(&index) {
+            return hash.clone();
+        }
+        // Derived outside the lock: two first logins of one user may both derive it, harmlessly.
+        let hash = std::sync::Arc::new(self.hash(index, &password(self.seed, index)));
+        shard.lock().unwrap_or_else(|p| p.into_inner()).entry(index).or_insert(hash).clone()
+    }
+
+    /// Checks a login, paying the full cost of the password hash. Unknown users cost the same as
+    /// known ones, so response times do not reveal which accounts exist.
+    ///
+    /// This is CPU-bound (tens of milliseconds with argon2id): call it off the async runtime.
+    pub fn verify(&self, name: &str, password: &str) -> bool {
+        let index = self.index_of(name);
+        // An unknown name is checked against a real user's hash, and then refused.
+        let stored = self.stored(index.unwrap_or(0));
+        let matches = match &*stored {
+            StoredHash::Phc(phc) => PasswordHash::new(phc)
+                .map(|parsed| self.argon2.verify_password(password.as_bytes(), &parsed).is_ok())
+                .unwrap_or(false),
+            StoredHash::Sha256 { salt, digest } => {
+                constant_time_eq(&salted_sha256(salt, password), digest)
+            }
+        };
+        matches && index.is_some()
+    }
+}
+
+fn salted_sha256(salt: &[u8; 16], password: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(salt);
+    h.update(password.as_bytes());
+    h.finalize().into()
+}
+
+fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_passwords_log_in_and_others_do_not() {
+        for kind in [PasswordHashKind::Sha256, PasswordHashKind::Argon2id] {
+            let dir = UserDirectory::new(7, 100, kind);
+            assert!(dir.verify(&username(3), &password(7, 3)), "{kind}");
+            assert!(!dir.verify(&username(3), &password(7, 4)), "{kind}: another user's password");
+            assert!(!dir.verify(&username(3), &password(8, 3)), "{kind}: another seed's password");
+            assert!(!dir.verify(&username(100), &password(7, 100)), "{kind}: beyond the directory");
+            assert!(!dir.verify("admin", &password(7, 0)), "{kind}: not a user name");
+        }
+    }
+
+    #[test]
+    fn usernames_parse_back_to_their_index() {
+        let dir = UserDirectory::new(1, 2_000_000, PasswordHashKind::Sha256);
+        assert_eq!(dir.index_of(&username(1_234_567)), Some(1_234_567));
+        assert_eq!(dir.index_of("user123"), None);
+        assert_eq!(dir.index_of("user+000001"), None);
+    }
+
+    #[test]
+    fn the_csv_is_deterministic() {
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        write_csv(42, 3, &mut a).unwrap();
+        write_csv(42, 3, &mut b).unwrap();
+        assert_eq!(a, b);
+        let text = String::from_utf8(a).unwrap();
+        assert!(text.starts_with("username,password\nuser0000000,"));
+        assert_eq!(text.lines().count(), 4);
+    }
+}
