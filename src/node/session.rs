@@ -53,7 +53,10 @@ async fn login(State(state): State<Arc<SessionState>>, session: Session, body: B
     state.shared.metrics.count_login(checked.is_ok());
     checked?;
     // A fresh id at every login: whatever id the client had before is never adopted (fixation).
-    session.cycle_id().await?;
+    // Without a cookie there is no id yet, and the store will create a fresh one.
+    if session.id().is_some() {
+        session.cycle_id().await?;
+    }
     session.insert(USER_KEY, &request.username).await?;
     session.insert(PAYLOAD_KEY, &state.payload).await?;
     Ok(Json(json!({"user": request.username})).into_response())

@@ -266,7 +266,7 @@ mod tests {
     use serde_json::json;
 
     fn record(payload_len: usize, ttl: time::Duration) -> Record {
-        let mut data = tower_sessions::session::Data::default();
+        let mut data = std::collections::HashMap::new();
         data.insert("user".into(), json!("user0000001"));
         data.insert("payload".into(), json!("x".repeat(payload_len)));
         Record { id: Id::default(), data, expiry_date: OffsetDateTime::now_utc() + ttl }
