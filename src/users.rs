@@ -58,26 +58,44 @@ pub fn username(index: u32) -> String {
     format!("user{index:0NAME_DIGITS$}")
 }
 
-fn derive(seed: u64, purpose: &[u8], index: u32) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&seed.to_le_bytes())
-        .expect("HMAC takes keys of any length");
-    mac.update(b"authlab-users-v1/");
-    mac.update(purpose);
-    mac.update(&index.to_le_bytes());
-    mac.finalize().into_bytes().into()
+/// Derives each user's password and salt from the directory's seed (HMAC-SHA256 keyed by the seed).
+#[derive(Clone)]
+struct Secrets {
+    keyed: Hmac<Sha256>,
+}
+
+impl Secrets {
+    fn new(seed: u64) -> Self {
+        let mut keyed = <Hmac<Sha256> as Mac>::new_from_slice(&seed.to_le_bytes())
+            .expect("HMAC takes keys of any length");
+        keyed.update(b"authlab-users-v1/");
+        Self { keyed }
+    }
+
+    fn derive(&self, purpose: &[u8], index: u32) -> [u8; 32] {
+        let mut mac = self.keyed.clone();
+        mac.update(purpose);
+        mac.update(&index.to_le_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    fn password(&self, index: u32) -> String {
+        URL_SAFE_NO_PAD.encode(&self.derive(b"password", index)[..12])
+    }
 }
 
 /// The password of user `index` in the directory of `seed`.
 pub fn password(seed: u64, index: u32) -> String {
-    URL_SAFE_NO_PAD.encode(&derive(seed, b"password", index)[..12])
+    Secrets::new(seed).password(index)
 }
 
 /// Writes the directory as CSV: a `username,password` header, then one line per user.
 pub fn write_csv(seed: u64, count: u32, out: impl Write) -> io::Result<()> {
+    let secrets = Secrets::new(seed);
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
     writeln!(out, "username,password")?;
     for i in 0..count {
-        writeln!(out, "{},{}", username(i), password(seed, i))?;
+        writeln!(out, "user{i:0NAME_DIGITS$},{}", secrets.password(i))?;
     }
     out.flush()
 }
@@ -90,7 +108,7 @@ enum StoredHash {
 
 /// The accounts a node accepts.
 pub struct UserDirectory {
-    seed: u64,
+    secrets: Secrets,
     count: u32,
     kind: PasswordHashKind,
     argon2: Argon2<'static>,
@@ -101,7 +119,7 @@ impl UserDirectory {
     pub fn new(seed: u64, count: u32, kind: PasswordHashKind) -> Self {
         let params = Params::new(19_456, 2, 1, None).expect("OWASP argon2id parameters are valid");
         Self {
-            seed,
+            secrets: Secrets::new(seed),
             count,
             kind,
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
@@ -127,7 +145,7 @@ impl UserDirectory {
     }
 
     fn hash(&self, index: u32, password: &str) -> StoredHash {
-        let salt: [u8; 16] = derive(self.seed, b"salt", index)[..16].try_into().expect("16 of 32 bytes");
+        let salt: [u8; 16] = self.secrets.derive(b"salt", index)[..16].try_into().expect("16 of 32 bytes");
         match self.kind {
             PasswordHashKind::Argon2id => {
                 let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt");
@@ -148,7 +166,7 @@ impl UserDirectory {
             return hash.clone();
         }
         // Derived outside the lock: two first logins of one user may both derive it, harmlessly.
-        let hash = std::sync::Arc::new(self.hash(index, &password(self.seed, index)));
+        let hash = std::sync::Arc::new(self.hash(index, &self.secrets.password(index)));
         shard.lock().unwrap_or_else(|p| p.into_inner()).entry(index).or_insert(hash).clone()
     }
 
