@@ -88,11 +88,38 @@ impl RedisSessionStore {
             .map_err(backend)
     }
 
+    /// The keys under this store's prefix, in batches.
+    fn own_keys(&self) -> impl futures_util::Stream<Item = Vec<Result<fred::types::Key, fred::error::Error>>> + use<> {
+        let pattern = format!("{}*", glob_escape(&self.prefix));
+        self.pool.next().scan_buffered(pattern, Some(1000), None).chunks(500)
+    }
+
+    /// How many keys carry this store's prefix.
+    pub async fn count_own_keys(&self) -> Result<u64, RedisStoreError> {
+        let mut keys = self.own_keys();
+        let mut count = 0;
+        while let Some(batch) = keys.next().await {
+            count += batch.into_iter().collect::<Result<Vec<_>, _>>()?.len() as u64;
+        }
+        Ok(count)
+    }
+
+    /// Redis's own `used_memory`, in bytes: the whole server's, not only this prefix's.
+    pub async fn used_memory(&self) -> Result<u64, RedisStoreError> {
+        let info: String = self.pool.next().info(Some(fred::types::InfoKind::Memory)).await?;
+        let value = info.lines().find_map(|line| line.strip_prefix("used_memory:"));
+        value.and_then(|v| v.trim().parse().ok()).ok_or_else(|| {
+            RedisStoreError::Command(fred::error::Error::new(
+                fred::error::ErrorKind::Parse,
+                "INFO memory has no used_memory line",
+            ))
+        })
+    }
+
     /// Deletes every key under this store's prefix, and nothing else; returns how many went.
     pub async fn delete_own_keys(&self) -> Result<u64, RedisStoreError> {
-        let pattern = format!("{}*", glob_escape(&self.prefix));
         let client = self.pool.next().clone();
-        let mut keys = client.scan_buffered(pattern, Some(1000), None).chunks(500);
+        let mut keys = self.own_keys();
         let mut deleted = 0;
         while let Some(batch) = keys.next().await {
             let batch = batch.into_iter().collect::<Result<Vec<_>, _>>()?;
