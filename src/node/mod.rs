@@ -109,12 +109,12 @@ pub struct TokenOptions {
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
-    #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
-    #[error("cannot read key file {path}: {source}")]
-    KeyFile { path: PathBuf, source: std::io::Error },
-    #[error("key file {path}: {source}")]
-    BadKeyFile { path: PathBuf, source: KeyError },
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: std::io::Error },
+    #[error("cannot read key file {path}: {reason}")]
+    KeyFile { path: PathBuf, reason: std::io::Error },
+    #[error("key file {path}: {reason}")]
+    BadKeyFile { path: PathBuf, reason: KeyError },
     #[error(transparent)]
     Keys(#[from] KeyError),
     #[error(transparent)]
@@ -193,9 +193,9 @@ impl Node {
                     KeySource::Generate(alg) => KeySet::generate(*alg)?,
                     KeySource::File(path) => {
                         let text = std::fs::read_to_string(path)
-                            .map_err(|source| NodeError::KeyFile { path: path.clone(), source })?;
+                            .map_err(|reason| NodeError::KeyFile { path: path.clone(), reason })?;
                         KeySet::from_jwks_json(&text)
-                            .map_err(|source| NodeError::BadKeyFile { path: path.clone(), source })?
+                            .map_err(|reason| NodeError::BadKeyFile { path: path.clone(), reason })?
                     }
                 };
                 let state = Arc::new(token::TokenState {
@@ -282,8 +282,8 @@ impl Node {
 pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
     let listen = config.listen;
     let node = Node::build(config).await?;
-    let listener = TcpListener::bind(listen).await.map_err(|source| NodeError::Bind { addr: listen, source })?;
-    let addr = listener.local_addr().map_err(|source| NodeError::Bind { addr: listen, source })?;
+    let listener = TcpListener::bind(listen).await.map_err(|reason| NodeError::Bind { addr: listen, reason })?;
+    let addr = listener.local_addr().map_err(|reason| NodeError::Bind { addr: listen, reason })?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "http://{addr}").and_then(|_| stdout.flush()).map_err(NodeError::Serve)?;
     drop(stdout);

@@ -19,11 +19,11 @@ use tower_sessions::session_store::{self, SessionStore};
 /// Why the Redis store could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum RedisStoreError {
-    #[error("invalid Redis URL {url:?}: {source}")]
-    Url { url: String, source: fred::error::Error },
-    #[error("cannot reach Redis at {url}: {source}. Start one (e.g. `redis-server --port 6379`) or use --store memory")]
-    Unreachable { url: String, source: fred::error::Error },
-    #[error("Redis error: {0}")]
+    #[error("invalid Redis URL {url:?}: {reason}")]
+    Url { url: String, reason: fred::error::Error },
+    #[error("cannot reach Redis at {url}: {reason}. Start one (e.g. `redis-server --port 6379`) or use --store memory")]
+    Unreachable { url: String, reason: fred::error::Error },
+    #[error(transparent)]
     Command(#[from] fred::error::Error),
     #[error("the key prefix must not be empty: authlab only deletes keys under its own prefix")]
     EmptyPrefix,
@@ -45,18 +45,18 @@ impl RedisSessionStore {
             return Err(RedisStoreError::EmptyPrefix);
         }
         let config =
-            Config::from_url(url).map_err(|source| RedisStoreError::Url { url: url.into(), source })?;
+            Config::from_url(url).map_err(|reason| RedisStoreError::Url { url: url.into(), reason })?;
         let mut builder = Builder::from_config(config);
         builder
             .with_connection_config(|c| c.connection_timeout = Duration::from_secs(2))
             .set_policy(ReconnectPolicy::new_constant(0, 200));
         let pool = builder
             .build_pool(POOL_SIZE)
-            .map_err(|source| RedisStoreError::Url { url: url.into(), source })?;
-        let unreachable = |source| RedisStoreError::Unreachable { url: url.into(), source };
+            .map_err(|reason| RedisStoreError::Url { url: url.into(), reason })?;
+        let unreachable = |reason| RedisStoreError::Unreachable { url: url.into(), reason };
         match tokio::time::timeout(Duration::from_secs(3), pool.init()).await {
             Ok(Ok(_)) => {}
-            Ok(Err(source)) => return Err(unreachable(source)),
+            Ok(Err(reason)) => return Err(unreachable(reason)),
             Err(_) => {
                 let _ = pool.quit().await;
                 return Err(unreachable(fred::error::Error::new(
