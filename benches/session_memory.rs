@@ -30,7 +30,9 @@ fn session(payload: &str) -> Record {
 fn main() -> anyhow::Result<()> {
     CountingAllocator::mark_installed();
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let sessions = args.first().copied().unwrap_or(100_000);
+    // `cargo test --benches` runs this without `--bench`: a quick smoke run is enough there.
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let sessions = args.first().copied().unwrap_or(if measuring { 100_000 } else { 1_000 });
     let payload_bytes = args.get(1).copied().unwrap_or(200);
     let payload = "x".repeat(payload_bytes);
     let process = ProcessStats::for_this_process();
