@@ -32,7 +32,11 @@ fn token_checks(c: &mut Criterion) {
         });
     }
     // The raw primitive under HS256: one HMAC-SHA256 over the same signing input.
-    let authority = TokenAuthority::new(KeySet::generate(jsonwebtoken::Algorithm::HS256).expect("a key"), TokenPolicy::default(), false);
+    let authority = TokenAuthority::new(
+        KeySet::generate(jsonwebtoken::Algorithm::HS256).expect("a key"),
+        TokenPolicy::default(),
+        false,
+    );
     let (token, _) = authority.issue("user0000001").expect("a token");
     let signing_input = &token[..token.rfind('.').expect("a JWT has dots")];
     let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &[7u8; 32]);

@@ -48,7 +48,10 @@ fn main() -> anyhow::Result<()> {
     let rss_per = process.sample().rss_bytes.saturating_sub(rss_before) as f64 / sessions as f64;
     let counted_per = store.stats().bytes as f64 / sessions as f64;
     println!("sessions: {sessions}, payload: {payload_bytes} B");
-    println!("memory store: heap {heap_per:.0} B/session ({:.0} B beyond the payload)", heap_per - payload_bytes as f64);
+    println!(
+        "memory store: heap {heap_per:.0} B/session ({:.0} B beyond the payload)",
+        heap_per - payload_bytes as f64
+    );
     println!("memory store: RSS growth {rss_per:.0} B/session; the store's own count {counted_per:.0} B/session");
     drop(store);
 

@@ -31,7 +31,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start one auth node (an axum server); prints its base URL as the first line on stdout.
-    Node(NodeArgs),
+    Node(Box<NodeArgs>),
     /// Print the deterministic user directory as CSV (username,password).
     Users(UsersArgs),
 }
@@ -218,14 +218,16 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Node(args)) => run_node(args),
+        Some(Command::Node(args)) => run_node(*args),
         Some(Command::Users(args)) => users::write_csv(args.seed, args.count, std::io::stdout().lock())
             .or_else(|e| if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) })
             .context("writing the user directory"),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
-            println!("\nThe desktop app, `run`, `replay` and `report` are not built yet: `node` and `users` work today.");
+            println!(
+                "\nThe desktop app, `run`, `replay` and `report` are not built yet: `node` and `users` work today."
+            );
             Ok(())
         }
     };

@@ -34,10 +34,7 @@ impl ProcessStats {
         );
         system
             .process(self.pid)
-            .map(|p| ProcessSample {
-                rss_bytes: p.memory(),
-                cpu_seconds: p.accumulated_cpu_time() as f64 / 1000.0,
-            })
+            .map(|p| ProcessSample { rss_bytes: p.memory(), cpu_seconds: p.accumulated_cpu_time() as f64 / 1000.0 })
             .unwrap_or_default()
     }
 }

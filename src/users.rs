@@ -66,8 +66,8 @@ struct Secrets {
 
 impl Secrets {
     fn new(seed: u64) -> Self {
-        let mut keyed = <Hmac<Sha256> as Mac>::new_from_slice(&seed.to_le_bytes())
-            .expect("HMAC takes keys of any length");
+        let mut keyed =
+            <Hmac<Sha256> as Mac>::new_from_slice(&seed.to_le_bytes()).expect("HMAC takes keys of any length");
         keyed.update(b"authlab-users-v1/");
         Self { keyed }
     }
@@ -182,9 +182,7 @@ impl UserDirectory {
             StoredHash::Phc(phc) => PasswordHash::new(phc)
                 .map(|parsed| self.argon2.verify_password(password.as_bytes(), &parsed).is_ok())
                 .unwrap_or(false),
-            StoredHash::Sha256 { salt, digest } => {
-                constant_time_eq(&salted_sha256(salt, password), digest)
-            }
+            StoredHash::Sha256 { salt, digest } => constant_time_eq(&salted_sha256(salt, password), digest),
         };
         matches && index.is_some()
     }

@@ -69,7 +69,9 @@ impl Harness {
             let status = response.status();
             let headers = response.headers().clone();
             let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("a readable body");
-            let json = if body.is_empty() { serde_json::Value::Null } else {
+            let json = if body.is_empty() {
+                serde_json::Value::Null
+            } else {
                 serde_json::from_slice(&body).unwrap_or_else(|_| panic!("{status}: body is not JSON: {body:?}"))
             };
             if status.is_client_error() || status.is_server_error() {
@@ -89,7 +91,8 @@ fn header_bytes() -> impl Strategy<Value = Vec<u8>> {
         proptest::collection::vec(any::<u8>(), 0..300),
         "sid=[A-Za-z0-9_=;. -]{0,60}".prop_map(String::into_bytes),
         "Bearer [A-Za-z0-9_.=-]{0,200}".prop_map(String::into_bytes),
-        "(Bearer|bearer|Basic) eyJ[A-Za-z0-9_-]{0,60}\\.eyJ[A-Za-z0-9_-]{0,60}\\.[A-Za-z0-9_-]{0,60}".prop_map(String::into_bytes),
+        "(Bearer|bearer|Basic) eyJ[A-Za-z0-9_-]{0,60}\\.eyJ[A-Za-z0-9_-]{0,60}\\.[A-Za-z0-9_-]{0,60}"
+            .prop_map(String::into_bytes),
         Just(vec![b'a'; 20_000]),
     ]
 }
@@ -100,7 +103,8 @@ fn any_cookie_header_without_a_real_session_gets_401() {
     runner()
         .run(&header_bytes(), |bytes| {
             let Ok(value) = HeaderValue::from_bytes(&bytes) else { return Ok(()) };
-            let request = Request::get("/api/profile").header(header::COOKIE, value).body(Body::empty()).expect("a request");
+            let request =
+                Request::get("/api/profile").header(header::COOKIE, value).body(Body::empty()).expect("a request");
             let (status, _, _) = harness.send(request);
             prop_assert_eq!(status, StatusCode::UNAUTHORIZED);
             Ok(())
@@ -114,8 +118,10 @@ fn any_authorization_header_without_a_real_token_gets_401_with_a_bearer_challeng
     runner()
         .run(&header_bytes(), |bytes| {
             let Ok(value) = HeaderValue::from_bytes(&bytes) else { return Ok(()) };
-            let request =
-                Request::get("/api/profile").header(header::AUTHORIZATION, value).body(Body::empty()).expect("a request");
+            let request = Request::get("/api/profile")
+                .header(header::AUTHORIZATION, value)
+                .body(Body::empty())
+                .expect("a request");
             let (status, headers, _) = harness.send(request);
             prop_assert_eq!(status, StatusCode::UNAUTHORIZED);
             let challenge = headers.get(header::WWW_AUTHENTICATE).map(|v| v.as_bytes().to_vec()).unwrap_or_default();
@@ -129,7 +135,8 @@ fn login_bodies() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         proptest::collection::vec(any::<u8>(), 0..400),
         "\\{\"username\": ?\"[a-z0-9]{0,12}\", ?\"password\": ?\"[A-Za-z0-9_-]{0,20}\"\\}".prop_map(String::into_bytes),
-        "\\{\"username\": ?(1|null|\\[\\]|\"a\"), ?\"password\": ?(true|\\{\\}|\"b\")(, ?\"x\": 1)?\\}".prop_map(String::into_bytes),
+        "\\{\"username\": ?(1|null|\\[\\]|\"a\"), ?\"password\": ?(true|\\{\\}|\"b\")(, ?\"x\": 1)?\\}"
+            .prop_map(String::into_bytes),
         (0usize..3).prop_map(|k| [b'{'].repeat(k * 40_000)),
     ]
 }

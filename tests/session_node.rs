@@ -17,8 +17,16 @@ fn session_node(extra: &[&str]) -> Node {
     let users = USERS.to_string();
     let seed = SEED.to_string();
     let mut args = vec![
-        "--strategy", "session", "--store", "memory", "--seed", &seed, "--users", &users,
-        "--password-hash", "sha256",
+        "--strategy",
+        "session",
+        "--store",
+        "memory",
+        "--seed",
+        &seed,
+        "--users",
+        &users,
+        "--password-hash",
+        "sha256",
     ];
     args.extend_from_slice(extra);
     Node::start(&args)
@@ -45,11 +53,7 @@ async fn profile_status(c: &reqwest::Client, node: &Node, sid: &str) -> u16 {
 }
 
 async fn logout(c: &reqwest::Client, node: &Node, sid: &str) -> reqwest::Response {
-    c.post(node.at("/logout"))
-        .header("cookie", format!("sid={sid}"))
-        .send()
-        .await
-        .expect("POST /logout")
+    c.post(node.at("/logout")).header("cookie", format!("sid={sid}")).send().await.expect("POST /logout")
 }
 
 async fn sessions_gauge(c: &reqwest::Client, node: &Node) -> f64 {
@@ -207,9 +211,7 @@ async fn logout_deletes_the_session_and_the_old_cookie_is_refused() {
     let cleared = set_cookies(&r).into_iter().find(|ck| ck.name == "sid");
     let cleared = cleared.expect("logout sends a Set-Cookie that removes sid");
     assert!(
-        cleared.value.is_empty()
-            || cleared.attr("Max-Age") == Some("0")
-            || cleared.has("Expires"),
+        cleared.value.is_empty() || cleared.attr("Max-Age") == Some("0") || cleared.has("Expires"),
         "logout Set-Cookie does not remove the cookie: {}",
         cleared.raw
     );
@@ -238,12 +240,7 @@ async fn wrong_credentials_are_401() {
 async fn malformed_and_oversized_bodies() {
     let node = session_node(&[]);
     let c = client();
-    let post = |body: String| {
-        c.post(node.at("/login"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-    };
+    let post = |body: String| c.post(node.at("/login")).header("content-type", "application/json").body(body).send();
     let r = post("{\"username\":".into()).await.expect("malformed JSON");
     expect_error(r, 400, "malformed JSON").await;
     let r = post("not json at all".into()).await.expect("not JSON");
@@ -286,10 +283,12 @@ async fn routes_unknown_and_wrong_method_and_token_only_routes() {
 
     expect_error(c.get(node.at("/nope")).send().await.expect("GET /nope"), 404, "unknown route").await;
     expect_error(c.post(node.at("/api/nope")).send().await.expect("POST /api/nope"), 404, "unknown route").await;
-    expect_error(c.get(node.at("/api/profile/extra")).send().await.expect("extra segment"), 404, "unknown sub-route").await;
+    expect_error(c.get(node.at("/api/profile/extra")).send().await.expect("extra segment"), 404, "unknown sub-route")
+        .await;
 
     expect_error(c.get(node.at("/login")).send().await.expect("GET /login"), 405, "GET /login").await;
-    expect_error(c.post(node.at("/api/profile")).send().await.expect("POST /api/profile"), 405, "POST /api/profile").await;
+    expect_error(c.post(node.at("/api/profile")).send().await.expect("POST /api/profile"), 405, "POST /api/profile")
+        .await;
     expect_error(c.get(node.at("/logout")).send().await.expect("GET /logout"), 405, "GET /logout").await;
     expect_error(c.delete(node.at("/metrics")).send().await.expect("DELETE /metrics"), 405, "DELETE /metrics").await;
 
@@ -347,13 +346,19 @@ async fn metrics_names_and_counts() {
     assert!(metric(&m, "authlab_session_bytes", &[]).unwrap_or(0.0) > 0.0, "session bytes with 3 sessions:\n{m}");
     assert!(metric(&m, "authlab_heap_bytes", &[]).unwrap_or(0.0) > 0.0, "heap bytes:\n{m}");
     assert!(metric(&m, "authlab_rss_bytes", &[]).unwrap_or(0.0) > 0.0, "rss bytes:\n{m}");
-    assert!(metric(&m, "authlab_auth_check_seconds_count", &[]).unwrap_or(0.0) >= 1.0, "auth check histogram count:\n{m}");
+    assert!(
+        metric(&m, "authlab_auth_check_seconds_count", &[]).unwrap_or(0.0) >= 1.0,
+        "auth check histogram count:\n{m}"
+    );
 
     let r = logout(&c, &node, &s[1]).await;
     assert_eq!(r.status().as_u16(), 204);
     let m2 = metrics_text(&c, &node).await;
     assert_eq!(metric(&m2, "authlab_sessions", &[]), Some(2.0), "sessions after one logout:\n{m2}");
-    assert!(metric(&m2, "authlab_store_ops_total", &[("op", "delete")]).unwrap_or(0.0) >= 1.0, "store delete ops:\n{m2}");
+    assert!(
+        metric(&m2, "authlab_store_ops_total", &[("op", "delete")]).unwrap_or(0.0) >= 1.0,
+        "store delete ops:\n{m2}"
+    );
 
     // Every metric name the docs list is exposed.
     for name in [

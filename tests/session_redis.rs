@@ -16,8 +16,18 @@ fn creds() -> &'static [(String, String)] {
 fn redis_node(redis: &PrivateRedis, extra: &[&str]) -> Node {
     let url = redis.url();
     let mut args = vec![
-        "--strategy", "session", "--store", &url, "--key-prefix", PREFIX, "--seed", "42", "--users", "20",
-        "--password-hash", "sha256",
+        "--strategy",
+        "session",
+        "--store",
+        &url,
+        "--key-prefix",
+        PREFIX,
+        "--seed",
+        "42",
+        "--users",
+        "20",
+        "--password-hash",
+        "sha256",
     ];
     args.extend_from_slice(extra);
     Node::start(&args)
@@ -75,12 +85,7 @@ async fn redis_store_shared_by_two_nodes_with_prefix_and_cleanup() {
     // Logout on node 2 deletes the key; the cookie then fails on both nodes.
     let sid2 = login_sid(&c, &node2, 1).await;
     let before = redis.keys(&format!("{PREFIX}*")).len();
-    let r = c
-        .post(node2.at("/logout"))
-        .header("cookie", format!("sid={sid}"))
-        .send()
-        .await
-        .expect("POST /logout");
+    let r = c.post(node2.at("/logout")).header("cookie", format!("sid={sid}")).send().await.expect("POST /logout");
     assert_eq!(r.status().as_u16(), 204, "logout");
     let after = redis.keys(&format!("{PREFIX}*")).len();
     assert_eq!(after + 1, before, "logout must delete exactly the session's key");
@@ -121,10 +126,9 @@ async fn redis_sessions_carry_a_ttl() {
     assert!(!keys.is_empty(), "no key after login");
     for k in keys {
         match redis.cmd(&["PTTL", &k]) {
-            Resp::Int(ms) => assert!(
-                ms > 0 && ms <= 300_000,
-                "session key {k:?} must expire within the 5m TTL, PTTL = {ms}"
-            ),
+            Resp::Int(ms) => {
+                assert!(ms > 0 && ms <= 300_000, "session key {k:?} must expire within the 5m TTL, PTTL = {ms}")
+            }
             other => panic!("PTTL {k}: {other:?}"),
         }
     }

@@ -41,10 +41,7 @@ fn alg_name(a: Algorithm) -> &'static str {
 }
 
 fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs() as i64
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970").as_secs() as i64
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -52,9 +49,7 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn unb64(s: &str) -> Vec<u8> {
-    URL_SAFE_NO_PAD
-        .decode(s.trim_end_matches('='))
-        .unwrap_or_else(|e| panic!("base64url decode of {s:?}: {e}"))
+    URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).unwrap_or_else(|e| panic!("base64url decode of {s:?}: {e}"))
 }
 
 fn b64json(v: &Value) -> String {
@@ -121,8 +116,16 @@ impl Lab {
 fn token_node(alg: Algorithm, keys: Option<&str>, extra: &[&str]) -> Node {
     let users = USERS.to_string();
     let mut args = vec![
-        "--strategy", "token", "--algorithm", alg_name(alg), "--seed", "42", "--users", &users,
-        "--password-hash", "sha256",
+        "--strategy",
+        "token",
+        "--algorithm",
+        alg_name(alg),
+        "--seed",
+        "42",
+        "--users",
+        &users,
+        "--password-hash",
+        "sha256",
     ];
     if let Some(k) = keys {
         args.push("--keys");
@@ -164,16 +167,8 @@ async fn bearer_status(c: &reqwest::Client, node: &Node, token: &str) -> u16 {
 /// None if the response is a proper bearer 401; otherwise a description of what was wrong.
 async fn check_bearer_401(resp: reqwest::Response) -> Option<String> {
     let status = resp.status().as_u16();
-    let www = resp
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap_or("<non-ascii>").to_string());
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let www = resp.headers().get("www-authenticate").map(|v| v.to_str().unwrap_or("<non-ascii>").to_string());
+    let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let body = resp.text().await.unwrap_or_default();
     if status != 401 {
         return Some(format!("expected 401, got {status} (body {body:?})"));
@@ -207,7 +202,13 @@ async fn expect_all_refused(c: &reqwest::Client, node: &Node, label: &str, cases
             failures.push(format!("  [{label}] {name}: {p}"));
         }
     }
-    assert!(failures.is_empty(), "{} of {} attacks were not refused:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} attacks were not refused:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 fn bearer(t: &str) -> Option<String> {
@@ -293,8 +294,8 @@ async fn sign_and_verify_with_every_algorithm() {
 
         assert_eq!(cl["sub"], u.as_str(), "{name}: sub in {cl}");
         assert_eq!(cl["iss"], "authlab", "{name}: iss in {cl}");
-        let aud_ok = cl["aud"] == "authlab-api"
-            || cl["aud"].as_array().is_some_and(|a| a.iter().any(|x| x == "authlab-api"));
+        let aud_ok =
+            cl["aud"] == "authlab-api" || cl["aud"].as_array().is_some_and(|a| a.iter().any(|x| x == "authlab-api"));
         assert!(aud_ok, "{name}: aud in {cl}");
         let exp = cl["exp"].as_i64().unwrap_or_else(|| panic!("{name}: numeric exp in {cl}"));
         let iat = cl["iat"].as_i64().unwrap_or_else(|| panic!("{name}: numeric iat in {cl}"));
@@ -415,7 +416,10 @@ async fn attack_catalogue(alg: Algorithm) {
     add("Bearer a.b.c", bearer("a.b.c"));
     add("Basic credentials", Some(format!("Basic {}", STANDARD.encode("user0000002:x"))));
     add("over-long Authorization (20 KB)", bearer(&"A".repeat(20_000)));
-    add("over-long token-shaped (20 KB)", bearer(&format!("{}.{}.{}", "e".repeat(10_000), "e".repeat(6_000), "e".repeat(4_000))));
+    add(
+        "over-long token-shaped (20 KB)",
+        bearer(&format!("{}.{}.{}", "e".repeat(10_000), "e".repeat(6_000), "e".repeat(4_000))),
+    );
     add("four segments", bearer(&format!("{}.extra", pair.access)));
 
     // alg none, in several spellings; with an empty and with the original signature.
@@ -453,28 +457,58 @@ async fn attack_catalogue(alg: Algorithm) {
     add("nbf 600 s in the future", bearer(&lab.sign(&h, &future)));
     add("exp as a string", bearer(&lab.sign(&h, &with(&|v| v["exp"] = json!((t + 600).to_string())))));
     add("exp null", bearer(&lab.sign(&h, &with(&|v| v["exp"] = Value::Null))));
-    add("missing exp", bearer(&lab.sign(&h, &with(&|v| {
-        v.as_object_mut().expect("claims object").remove("exp");
-    }))));
+    add(
+        "missing exp",
+        bearer(&lab.sign(
+            &h,
+            &with(&|v| {
+                v.as_object_mut().expect("claims object").remove("exp");
+            }),
+        )),
+    );
     add("wrong aud", bearer(&lab.sign(&h, &with(&|v| v["aud"] = json!("other-api")))));
     add("wrong aud (array)", bearer(&lab.sign(&h, &with(&|v| v["aud"] = json!(["other-api"])))));
-    add("missing aud", bearer(&lab.sign(&h, &with(&|v| {
-        v.as_object_mut().expect("claims object").remove("aud");
-    }))));
+    add(
+        "missing aud",
+        bearer(&lab.sign(
+            &h,
+            &with(&|v| {
+                v.as_object_mut().expect("claims object").remove("aud");
+            }),
+        )),
+    );
     add("wrong iss", bearer(&lab.sign(&h, &with(&|v| v["iss"] = json!("https://evil.example")))));
-    add("missing iss", bearer(&lab.sign(&h, &with(&|v| {
-        v.as_object_mut().expect("claims object").remove("iss");
-    }))));
+    add(
+        "missing iss",
+        bearer(&lab.sign(
+            &h,
+            &with(&|v| {
+                v.as_object_mut().expect("claims object").remove("iss");
+            }),
+        )),
+    );
 
     // Header checks, signed with the node's own key.
     add("typ JWT", bearer(&lab.sign(&hdr(&|v| v["typ"] = json!("JWT")), &cl)));
-    add("missing typ", bearer(&lab.sign(&hdr(&|v| {
-        v.as_object_mut().expect("header object").remove("typ");
-    }), &cl)));
+    add(
+        "missing typ",
+        bearer(&lab.sign(
+            &hdr(&|v| {
+                v.as_object_mut().expect("header object").remove("typ");
+            }),
+            &cl,
+        )),
+    );
     add("unknown kid", bearer(&lab.sign(&hdr(&|v| v["kid"] = json!("no-such-kid")), &cl)));
-    add("missing kid", bearer(&lab.sign(&hdr(&|v| {
-        v.as_object_mut().expect("header object").remove("kid");
-    }), &cl)));
+    add(
+        "missing kid",
+        bearer(&lab.sign(
+            &hdr(&|v| {
+                v.as_object_mut().expect("header object").remove("kid");
+            }),
+            &cl,
+        )),
+    );
     add("kid path traversal", bearer(&lab.sign(&hdr(&|v| v["kid"] = json!("../../../../dev/null")), &cl)));
 
     // Other algorithms with the node's own key material (one algorithm per key).
@@ -614,7 +648,8 @@ fn public_key_secrets(jwk: &Value, jwks_text: &str) -> Vec<(String, Vec<u8>)> {
             let algid = [der(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]), vec![0x05, 0x00]].concat();
             let s = spki(&algid, &pkcs1);
             // Sanity: our SPKI PEM is the node's real public key.
-            jsonwebtoken::DecodingKey::from_rsa_pem(pem("PUBLIC KEY", &s).as_bytes()).expect("built RSA SPKI PEM parses");
+            jsonwebtoken::DecodingKey::from_rsa_pem(pem("PUBLIC KEY", &s).as_bytes())
+                .expect("built RSA SPKI PEM parses");
             out.push(("RSA modulus n".into(), n.clone()));
             out.push(("RSA modulus n with a leading zero".into(), [vec![0u8], n].concat()));
             out.push(("RSA PKCS#1 DER".into(), pkcs1.clone()));
@@ -639,7 +674,8 @@ fn public_key_secrets(jwk: &Value, jwks_text: &str) -> Vec<(String, Vec<u8>)> {
         Some("OKP") => {
             let x = unb64(jwk["x"].as_str().expect("OKP x"));
             let s = spki(&der(0x06, &[0x2b, 0x65, 0x70]), &x);
-            jsonwebtoken::DecodingKey::from_ed_pem(pem("PUBLIC KEY", &s).as_bytes()).expect("built Ed25519 SPKI PEM parses");
+            jsonwebtoken::DecodingKey::from_ed_pem(pem("PUBLIC KEY", &s).as_bytes())
+                .expect("built Ed25519 SPKI PEM parses");
             out.push(("Ed25519 x".into(), x));
             s
         }
@@ -680,7 +716,10 @@ async fn key_confusion_hmac_with_the_public_key_is_refused() {
             let key = EncodingKey::from_secret(&secret).expect("HMAC key");
             for hs in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
                 let fh = json!({"alg": alg_name(hs), "typ": "at+jwt", "kid": kid});
-                cases.push((format!("{} with {what} as the secret", alg_name(hs)), bearer(&sign_raw(&fh, &cl, &key, hs))));
+                cases.push((
+                    format!("{} with {what} as the secret", alg_name(hs)),
+                    bearer(&sign_raw(&fh, &cl, &key, hs)),
+                ));
             }
         }
         expect_all_refused(&c, &node, &format!("{name}->HS"), cases).await;
@@ -702,11 +741,7 @@ async fn issued_token_expires_after_ttl_plus_leeway() {
 }
 
 async fn refresh(c: &reqwest::Client, node: &Node, token: &str) -> reqwest::Response {
-    c.post(node.at("/refresh"))
-        .json(&json!({"refresh_token": token}))
-        .send()
-        .await
-        .expect("POST /refresh")
+    c.post(node.at("/refresh")).json(&json!({"refresh_token": token})).send().await.expect("POST /refresh")
 }
 
 #[tokio::test]
@@ -716,7 +751,11 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let a = login_pair(&c, &node, 6).await;
 
     // The refresh token is not an access token, and the access token is not a refresh token.
-    assert_bearer_401(profile_with(&c, &node, bearer(&a.refresh).as_deref()).await, "refresh token used as an access token").await;
+    assert_bearer_401(
+        profile_with(&c, &node, bearer(&a.refresh).as_deref()).await,
+        "refresh token used as an access token",
+    )
+    .await;
     expect_error(refresh(&c, &node, &a.access).await, 401, "access token used as a refresh token").await;
     expect_error(refresh(&c, &node, "garbage").await, 401, "garbage refresh token").await;
     let r = c.post(node.at("/refresh")).json(&json!({})).send().await.expect("refresh without a field");
@@ -760,7 +799,11 @@ async fn denylist_revocation_refuses_the_token_after_logout() {
 
     let r = c.post(node.at("/logout")).bearer_auth(&a.access).send().await.expect("logout");
     assert_eq!(r.status().as_u16(), 204, "logout with a valid token");
-    assert_bearer_401(profile_with(&c, &node, bearer(&a.access).as_deref()).await, "access token after logout with the denylist").await;
+    assert_bearer_401(
+        profile_with(&c, &node, bearer(&a.access).as_deref()).await,
+        "access token after logout with the denylist",
+    )
+    .await;
     // Logging out again with the revoked token: 401.
     let r = c.post(node.at("/logout")).bearer_auth(&a.access).send().await.expect("second logout");
     assert_eq!(r.status().as_u16(), 401, "logout with a revoked token");
@@ -802,7 +845,12 @@ async fn claims_bytes_pads_the_token() {
     let s = login_pair(&c, &small, 0).await;
     let b = login_pair(&c, &big, 0).await;
     let diff = b.access.len() as i64 - s.access.len() as i64;
-    assert!(diff >= 1900, "--claims-bytes 2000 made the token only {diff} bytes longer ({} vs {})", b.access.len(), s.access.len());
+    assert!(
+        diff >= 1900,
+        "--claims-bytes 2000 made the token only {diff} bytes longer ({} vs {})",
+        b.access.len(),
+        s.access.len()
+    );
     let (_, cl, _) = parts(&b.access);
     let perms = cl["perms"].as_array().unwrap_or_else(|| panic!("perms array in the padded token"));
     assert!(perms.iter().all(|p| p.is_string()), "perms are strings");
@@ -900,7 +948,8 @@ async fn keys_file_first_key_signs_all_keys_verify() {
     )
     .await;
 
-    let jwks: Value = c.get(node.at("/.well-known/jwks.json")).send().await.expect("jwks").json().await.expect("jwks JSON");
+    let jwks: Value =
+        c.get(node.at("/.well-known/jwks.json")).send().await.expect("jwks").json().await.expect("jwks JSON");
     let kids: Vec<&str> = jwks["keys"].as_array().expect("keys").iter().filter_map(|k| k["kid"].as_str()).collect();
     assert!(kids.contains(&first.current_kid()) && kids.contains(&kid2.as_str()), "JWKS publishes both keys: {jwks}");
 }
@@ -918,10 +967,12 @@ async fn token_node_routes_and_metrics() {
     expect_error(c.get(node.at("/nope")).send().await.expect("GET /nope"), 404, "unknown route").await;
     expect_error(c.get(node.at("/refresh")).send().await.expect("GET /refresh"), 405, "GET /refresh").await;
     expect_error(c.get(node.at("/login")).send().await.expect("GET /login"), 405, "GET /login").await;
-    let r = c.post(node.at("/login")).header("content-type", "application/json").body("{").send().await.expect("bad JSON");
+    let r =
+        c.post(node.at("/login")).header("content-type", "application/json").body("{").send().await.expect("bad JSON");
     expect_error(r, 400, "malformed login JSON").await;
     let big = json!({"username": "user0000000", "password": "x".repeat(70_000)}).to_string();
-    let r = c.post(node.at("/login")).header("content-type", "application/json").body(big).send().await.expect("big body");
+    let r =
+        c.post(node.at("/login")).header("content-type", "application/json").body(big).send().await.expect("big body");
     expect_error(r, 413, "login body over 64 KiB").await;
     let (u, p) = &creds()[0];
     expect_error(login(&c, &node, u, &format!("{p}!")).await, 401, "wrong password").await;

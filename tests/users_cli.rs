@@ -69,12 +69,8 @@ fn a_million_users_completes() {
 #[tokio::test]
 async fn printed_credentials_log_in_on_a_node_with_the_same_seed_only() {
     let rows = users_csv(7, 20);
-    let same = Node::start(&[
-        "--strategy", "session", "--seed", "7", "--users", "20", "--password-hash", "sha256",
-    ]);
-    let other = Node::start(&[
-        "--strategy", "session", "--seed", "8", "--users", "20", "--password-hash", "sha256",
-    ]);
+    let same = Node::start(&["--strategy", "session", "--seed", "7", "--users", "20", "--password-hash", "sha256"]);
+    let other = Node::start(&["--strategy", "session", "--seed", "8", "--users", "20", "--password-hash", "sha256"]);
     let c = client();
     for idx in [0usize, 1, 10, 19] {
         let (u, p) = &rows[idx];
@@ -91,9 +87,7 @@ async fn printed_credentials_log_in_on_a_node_with_the_same_seed_only() {
 #[tokio::test]
 async fn printed_credentials_log_in_on_a_token_node_too() {
     let rows = users_csv(11, 5);
-    let node = Node::start(&[
-        "--strategy", "token", "--seed", "11", "--users", "5", "--password-hash", "sha256",
-    ]);
+    let node = Node::start(&["--strategy", "token", "--seed", "11", "--users", "5", "--password-hash", "sha256"]);
     let c = client();
     for (u, p) in &rows {
         let r = login(&c, &node, u, p).await;

@@ -80,6 +80,16 @@ pub struct Gauge {
     pub value: f64,
 }
 
+impl Gauge {
+    pub fn level(name: &'static str, help: &'static str, value: f64) -> Self {
+        Self { name, help, counter: false, value }
+    }
+
+    pub fn counter(name: &'static str, help: &'static str, value: f64) -> Self {
+        Self { name, help, counter: true, value }
+    }
+}
+
 /// The node's counters.
 pub struct NodeMetrics {
     requests: Vec<AtomicU64>,
@@ -158,7 +168,12 @@ impl NodeMetrics {
                 counter: false,
                 value: heap.map_or(-1.0, |b| b as f64),
             },
-            Gauge { name: "authlab_rss_bytes", help: "Resident set size, from the OS.", counter: false, value: process.rss_bytes as f64 },
+            Gauge {
+                name: "authlab_rss_bytes",
+                help: "Resident set size, from the OS.",
+                counter: false,
+                value: process.rss_bytes as f64,
+            },
             Gauge {
                 name: "authlab_cpu_seconds_total",
                 help: "CPU time used by the node process, from the OS.",

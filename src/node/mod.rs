@@ -335,10 +335,8 @@ async fn count_requests(State(metrics): State<Arc<NodeMetrics>>, request: Reques
 /// a failed session save), keeping their headers.
 async fn errors_as_json(response: Response) -> Response {
     let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let is_json =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

@@ -16,7 +16,7 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 use super::error::ApiError;
 use super::login::parse_login;
 use super::metrics::Gauge;
-use super::{Shared, SessionOptions};
+use super::{SessionOptions, Shared};
 use crate::session_store::{MemoryStore, Metered};
 
 const USER_KEY: &str = "user";
@@ -80,29 +80,21 @@ async fn logout(session: Session) -> Result<StatusCode, ApiError> {
 pub(super) fn gauges(memory: Option<&MemoryStore>) -> Vec<Gauge> {
     let stats = memory.map(MemoryStore::stats).unwrap_or_default();
     vec![
-        Gauge {
-            name: "authlab_sessions",
-            help: "Sessions held in this node's memory.",
-            counter: false,
-            value: stats.sessions as f64,
-        },
-        Gauge {
-            name: "authlab_session_bytes",
-            help: "Bytes the sessions in this node's memory take (encoded data plus entry).",
-            counter: false,
-            value: stats.bytes as f64,
-        },
-        Gauge {
-            name: "authlab_sessions_evicted_total",
-            help: "Sessions evicted to stay within --max-memory.",
-            counter: true,
-            value: stats.evicted as f64,
-        },
-        Gauge {
-            name: "authlab_sessions_expired_total",
-            help: "Sessions removed because they expired.",
-            counter: true,
-            value: stats.expired as f64,
-        },
+        Gauge::level("authlab_sessions", "Sessions held in this node's memory.", stats.sessions as f64),
+        Gauge::level(
+            "authlab_session_bytes",
+            "Bytes the sessions in this node's memory take (encoded data plus entry).",
+            stats.bytes as f64,
+        ),
+        Gauge::counter(
+            "authlab_sessions_evicted_total",
+            "Sessions evicted to stay within --max-memory.",
+            stats.evicted as f64,
+        ),
+        Gauge::counter(
+            "authlab_sessions_expired_total",
+            "Sessions removed because they expired.",
+            stats.expired as f64,
+        ),
     ]
 }

@@ -75,11 +75,15 @@ impl TokenState {
     pub fn gauges(&self) -> Vec<Gauge> {
         let refresh = self.refresh.stats();
         let denylist = self.authority.denylist().map_or(0, |d| d.len());
-        let gauge = |name, help, value: usize| Gauge { name, help, counter: false, value: value as f64 };
+        let gauge = |name, help, value: usize| Gauge::level(name, help, value as f64);
         vec![
             gauge("authlab_sessions", "Sessions held in this node's memory (none: tokens are stateless).", 0),
             gauge("authlab_refresh_tokens", "Refresh tokens this node remembers (live and spent).", refresh.tokens),
-            gauge("authlab_refresh_families", "Refresh-token families (one per login) this node remembers.", refresh.families),
+            gauge(
+                "authlab_refresh_families",
+                "Refresh-token families (one per login) this node remembers.",
+                refresh.families,
+            ),
             gauge(
                 "authlab_refresh_families_revoked",
                 "Families revoked because a spent refresh token was reused.",

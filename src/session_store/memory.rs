@@ -73,9 +73,7 @@ fn expiry_ms(record: &Record) -> i64 {
 }
 
 fn encode(record: &Record) -> session_store::Result<Box<[u8]>> {
-    rmp_serde::to_vec(&record.data)
-        .map(Vec::into_boxed_slice)
-        .map_err(|e| session_store::Error::Encode(e.to_string()))
+    rmp_serde::to_vec(&record.data).map(Vec::into_boxed_slice).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
 impl MemoryStore {
@@ -196,11 +194,7 @@ impl MemoryStore {
 impl SessionStore for MemoryStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let data = encode(record)?;
-        let entry = Entry {
-            expires_at_ms: expiry_ms(record),
-            seq: self.inner.next_seq.fetch_add(1, Relaxed),
-            data,
-        };
+        let entry = Entry { expires_at_ms: expiry_ms(record), seq: self.inner.next_seq.fetch_add(1, Relaxed), data };
         {
             let mut shard = self.shard(&record.id);
             // Ids are 128 random bits, so a collision is all but impossible; still, never overwrite.
@@ -244,8 +238,7 @@ impl SessionStore for MemoryStore {
             return Ok(None);
         }
         let expires_at_ms = entry.expires_at_ms;
-        let data = rmp_serde::from_slice(&entry.data)
-            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let data = rmp_serde::from_slice(&entry.data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
         drop(shard);
         let expiry_date = OffsetDateTime::from_unix_timestamp_nanos(expires_at_ms as i128 * 1_000_000)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;

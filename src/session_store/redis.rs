@@ -44,15 +44,12 @@ impl RedisSessionStore {
         if prefix.is_empty() {
             return Err(RedisStoreError::EmptyPrefix);
         }
-        let config =
-            Config::from_url(url).map_err(|reason| RedisStoreError::Url { url: url.into(), reason })?;
+        let config = Config::from_url(url).map_err(|reason| RedisStoreError::Url { url: url.into(), reason })?;
         let mut builder = Builder::from_config(config);
         builder
             .with_connection_config(|c| c.connection_timeout = Duration::from_secs(2))
             .set_policy(ReconnectPolicy::new_constant(0, 200));
-        let pool = builder
-            .build_pool(POOL_SIZE)
-            .map_err(|reason| RedisStoreError::Url { url: url.into(), reason })?;
+        let pool = builder.build_pool(POOL_SIZE).map_err(|reason| RedisStoreError::Url { url: url.into(), reason })?;
         let unreachable = |reason| RedisStoreError::Unreachable { url: url.into(), reason };
         match tokio::time::timeout(Duration::from_secs(3), pool.init()).await {
             Ok(Ok(_)) => {}
@@ -79,13 +76,9 @@ impl RedisSessionStore {
     }
 
     async fn set(&self, record: &Record, options: SetOptions) -> session_store::Result<bool> {
-        let value =
-            rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let value = rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let expire = Expiration::EXAT(OffsetDateTime::unix_timestamp(record.expiry_date));
-        self.pool
-            .set(self.key(&record.id), value.as_slice(), Some(expire), Some(options), false)
-            .await
-            .map_err(backend)
+        self.pool.set(self.key(&record.id), value.as_slice(), Some(expire), Some(options), false).await.map_err(backend)
     }
 
     /// The keys under this store's prefix, in batches.
@@ -165,10 +158,8 @@ impl SessionStore for RedisSessionStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let data: Option<Vec<u8>> = self.pool.get(self.key(id)).await.map_err(backend)?;
-        data.map(|bytes| {
-            rmp_serde::from_slice(&bytes).map_err(|e| session_store::Error::Decode(e.to_string()))
-        })
-        .transpose()
+        data.map(|bytes| rmp_serde::from_slice(&bytes).map_err(|e| session_store::Error::Decode(e.to_string())))
+            .transpose()
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {

@@ -203,9 +203,10 @@ impl TokenAuthority {
     pub fn auth_check(&self, authorization: Option<&[u8]>) -> Result<AccessClaims, AuthError> {
         let token = parse_bearer(authorization.ok_or(AuthError::Missing)?)?;
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
-        let typ_ok = header.typ.as_deref().is_some_and(|t| {
-            t.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE) || t.eq_ignore_ascii_case("application/at+jwt")
-        });
+        let typ_ok = header
+            .typ
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE) || t.eq_ignore_ascii_case("application/at+jwt"));
         if !typ_ok {
             return Err(AuthError::WrongType);
         }
@@ -216,12 +217,13 @@ impl TokenAuthority {
         if header.alg != key.algorithm {
             return Err(AuthError::WrongAlgorithm);
         }
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &self.validations[index])
-            .map_err(|e| match e.kind() {
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &self.validations[index]).map_err(
+            |e| match e.kind() {
                 ErrorKind::ExpiredSignature => AuthError::Expired,
                 ErrorKind::ImmatureSignature => AuthError::NotYetValid,
                 other => AuthError::Invalid(format!("{other:?}")),
-            })?;
+            },
+        )?;
         if self.denylist.as_ref().is_some_and(|d| d.is_denied(&data.claims.jti)) {
             return Err(AuthError::Revoked);
         }
@@ -261,15 +263,27 @@ mod tests {
 
     #[test]
     fn another_nodes_key_is_refused_even_with_the_same_algorithm() {
-        let ours = TokenAuthority::new(KeySet::generate(jsonwebtoken::Algorithm::HS256).unwrap(), TokenPolicy::default(), false);
-        let theirs = TokenAuthority::new(KeySet::generate(jsonwebtoken::Algorithm::HS256).unwrap(), TokenPolicy::default(), false);
+        let ours = TokenAuthority::new(
+            KeySet::generate(jsonwebtoken::Algorithm::HS256).unwrap(),
+            TokenPolicy::default(),
+            false,
+        );
+        let theirs = TokenAuthority::new(
+            KeySet::generate(jsonwebtoken::Algorithm::HS256).unwrap(),
+            TokenPolicy::default(),
+            false,
+        );
         let (token, _) = theirs.issue("mallory").unwrap();
         assert_eq!(ours.auth_check(Some(format!("Bearer {token}").as_bytes())), Err(AuthError::UnknownKey));
     }
 
     #[test]
     fn the_denylist_refuses_a_revoked_token() {
-        let authority = TokenAuthority::new(KeySet::generate(jsonwebtoken::Algorithm::HS256).unwrap(), TokenPolicy::default(), true);
+        let authority = TokenAuthority::new(
+            KeySet::generate(jsonwebtoken::Algorithm::HS256).unwrap(),
+            TokenPolicy::default(),
+            true,
+        );
         let (token, claims) = authority.issue("user0000001").unwrap();
         let header = format!("Bearer {token}");
         assert!(authority.revoke(&claims));

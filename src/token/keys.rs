@@ -128,7 +128,12 @@ fn b64(bytes: &[u8]) -> Option<String> {
 fn generate_jwk(alg: Algorithm) -> Result<PrivateJwk, KeyError> {
     let kid = format!("{}-{}", algorithm_name(alg).to_ascii_lowercase(), B64.encode(random_bytes(6)?));
     let invalid = |what: &str| KeyError::Invalid { kid: kid.clone(), what: what.to_owned() };
-    let base = PrivateJwk { kid: kid.clone(), alg: algorithm_name(alg).into(), use_: Some("sig".into()), ..Default::default() };
+    let base = PrivateJwk {
+        kid: kid.clone(),
+        alg: algorithm_name(alg).into(),
+        use_: Some("sig".into()),
+        ..Default::default()
+    };
     Ok(match alg {
         Algorithm::HS256 => PrivateJwk { kty: "oct".into(), k: b64(&random_bytes(MIN_HMAC_KEY_BYTES)?), ..base },
         Algorithm::RS256 => {

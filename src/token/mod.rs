@@ -4,7 +4,7 @@
 //! aws-lc-rs itself.
 
 pub mod access;
-mod der;
 pub mod denylist;
+mod der;
 pub mod keys;
 pub mod refresh;

@@ -82,11 +82,8 @@ impl RefreshFamilies {
 
     /// Spends `token` and returns the subject and the next refresh token of its family.
     pub fn rotate(&self, token: &str, now: u64, expires_at: u64) -> Result<(String, String), RefreshError> {
-        let secret: [u8; 32] = B64
-            .decode(token)
-            .ok()
-            .and_then(|bytes| bytes.try_into().ok())
-            .ok_or(RefreshError::Unknown)?;
+        let secret: [u8; 32] =
+            B64.decode(token).ok().and_then(|bytes| bytes.try_into().ok()).ok_or(RefreshError::Unknown)?;
         let next = new_secret()?;
         let mut state = self.state();
         let (family_id, spent, token_expiry) = match state.tokens.get_mut(&secret) {

@@ -138,27 +138,15 @@ impl Node {
             let status = child.wait().ok();
             join_soon(&stderr_thread);
             let err = stderr.lock().map(|g| g.clone()).unwrap_or_default();
-            format!(
-                "authlab node {:?}: {what}; exit status: {:?}\n--- stderr ---\n{err}\n--------------",
-                args, status
-            )
+            format!("authlab node {:?}: {what}; exit status: {:?}\n--- stderr ---\n{err}\n--------------", args, status)
         };
         match first {
-            Ok(Some(url)) if url.starts_with("http://") => Ok(Node {
-                child: Some(child),
-                url: url.trim_end_matches('/').to_string(),
-                stderr,
-                stdout_rest,
-                args,
-            }),
-            Ok(Some(other)) => {
-                Err(fail(&mut child, format!("first stdout line is not a base URL: {other:?}")))
+            Ok(Some(url)) if url.starts_with("http://") => {
+                Ok(Node { child: Some(child), url: url.trim_end_matches('/').to_string(), stderr, stdout_rest, args })
             }
+            Ok(Some(other)) => Err(fail(&mut child, format!("first stdout line is not a base URL: {other:?}"))),
             Ok(None) => Err(fail(&mut child, "stdout closed before the base URL was printed".into())),
-            Err(_) => Err(fail(
-                &mut child,
-                format!("no base URL on stdout within {START_TIMEOUT:?}"),
-            )),
+            Err(_) => Err(fail(&mut child, format!("no base URL on stdout within {START_TIMEOUT:?}"))),
         }
     }
 
@@ -255,10 +243,8 @@ pub struct TempFile {
 impl TempFile {
     pub fn with_contents(stem: &str, contents: &str) -> TempFile {
         static N: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let path = std::env::temp_dir().join(format!(
             "authlab-test-{}-{}-{}-{stem}",
             std::process::id(),
@@ -528,14 +514,10 @@ pub async fn expect_error(resp: reqwest::Response, status: u16, what: &str) -> s
     let headers = resp.headers().clone();
     let text = resp.text().await.expect("reading error body");
     assert_eq!(got, status, "{what}: status (body: {text:?})");
-    let ct = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     assert!(ct.starts_with("application/json"), "{what}: error content-type is {ct:?}, body {text:?}");
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{what}: error body is not JSON ({e}): {text:?}"));
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{what}: error body is not JSON ({e}): {text:?}"));
     let code = v
         .get("error")
         .and_then(|e| e.as_str())
@@ -582,9 +564,8 @@ pub fn parse_metrics(text: &str) -> Vec<Sample> {
             let close = line.rfind('}').unwrap_or_else(|| panic!("unclosed label set: {line:?}"));
             (&line[..open], parse_labels(&line[open + 1..close]), line[close + 1..].trim())
         } else {
-            let (n, r) = line
-                .split_once(char::is_whitespace)
-                .unwrap_or_else(|| panic!("sample line without a value: {line:?}"));
+            let (n, r) =
+                line.split_once(char::is_whitespace).unwrap_or_else(|| panic!("sample line without a value: {line:?}"));
             (n, Vec::new(), r.trim())
         };
         let value_str = rest.split_whitespace().next().unwrap_or_else(|| panic!("no value: {line:?}"));
@@ -643,10 +624,7 @@ pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         if s.name != name {
             continue;
         }
-        if labels
-            .iter()
-            .all(|(k, v)| s.labels.iter().any(|(lk, lv)| lk == k && lv == v))
-        {
+        if labels.iter().all(|(k, v)| s.labels.iter().any(|(lk, lv)| lk == k && lv == v)) {
             *found.get_or_insert(0.0) += s.value;
         }
     }
