@@ -10,7 +10,9 @@
 
 pub mod heap;
 pub mod node;
+pub mod engine;
 pub mod process_stats;
+pub mod scenario;
 pub mod session_store;
 pub mod token;
 pub mod units;

@@ -1,0 +1,6 @@
+//! The run engine: scenario → cluster → load → ticks.
+//!
+//! It knows nothing of any user interface: the command line, the recorder and the app all consume
+//! the same stream of [`tick::RunMessage`]s and send the same [`tick::Command`]s.
+
+pub mod tick;

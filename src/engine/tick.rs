@@ -1,0 +1,262 @@
+//! What a run emits (one [`Tick`] per sampling interval, and [`EventRecord`]s), and the
+//! [`Command`]s it takes while running. These are also the lines of a recording.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::{Action, StrategyName, Target};
+
+/// Highest latency the histograms record, in microseconds (a minute).
+pub const MAX_LATENCY_US: u64 = 60_000_000;
+
+/// Latency in microseconds, as an HDR histogram (3 significant digits). In a recording it is
+/// serialized (HdrHistogram V2, base64), so any percentile over any range can be recomputed.
+#[derive(Debug, Clone)]
+pub struct Latency(pub Histogram<u64>);
+
+impl Default for Latency {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PartialEq for Latency {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Latency {
+    pub fn new() -> Self {
+        Self(Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds"))
+    }
+
+    /// Records one latency, clamped to the histogram's range.
+    pub fn record_us(&mut self, us: u64) {
+        self.0.saturating_record(us.clamp(1, MAX_LATENCY_US));
+    }
+
+    pub fn merge(&mut self, other: &Latency) {
+        // Same bounds on both sides, so adding cannot fail.
+        let _ = self.0.add(&other.0);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.len()
+    }
+
+    /// The latency at `quantile` (0..=1), in microseconds; 0 when empty.
+    pub fn quantile_us(&self, quantile: f64) -> u64 {
+        if self.0.is_empty() { 0 } else { self.0.value_at_quantile(quantile) }
+    }
+
+    pub fn summary(&self) -> LatencySummary {
+        LatencySummary {
+            p50: self.quantile_us(0.50),
+            p90: self.quantile_us(0.90),
+            p99: self.quantile_us(0.99),
+            p999: self.quantile_us(0.999),
+            max: if self.0.is_empty() { 0 } else { self.0.max() },
+        }
+    }
+}
+
+/// Percentiles of a latency histogram, in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+}
+
+impl Serialize for Latency {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut bytes = Vec::new();
+        V2Serializer::new().serialize(&self.0, &mut bytes).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(&B64.encode(bytes))
+    }
+}
+
+impl<'de> Deserialize<'de> for Latency {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let bytes = B64.decode(text).map_err(serde::de::Error::custom)?;
+        let histogram: Histogram<u64> =
+            Deserializer::new().deserialize(&mut bytes.as_slice()).map_err(serde::de::Error::custom)?;
+        let mut latency = Latency::new();
+        latency.0.add(&histogram).map_err(serde::de::Error::custom)?;
+        Ok(latency)
+    }
+}
+
+/// Requests the driver made in one tick, by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestCounts {
+    pub ok: u64,
+    /// All failures: the sum of the three classes below.
+    pub failed: u64,
+    /// 401/403 answers.
+    pub unauthorized: u64,
+    /// 5xx answers (and any other unexpected status).
+    pub server_error: u64,
+    /// No answer: connection refused or reset, timeout.
+    pub connection: u64,
+}
+
+impl RequestCounts {
+    pub fn total(&self) -> u64 {
+        self.ok + self.failed
+    }
+
+    pub fn add(&mut self, other: &RequestCounts) {
+        self.ok += other.ok;
+        self.failed += other.failed;
+        self.unauthorized += other.unauthorized;
+        self.server_error += other.server_error;
+        self.connection += other.connection;
+    }
+}
+
+/// One node, as its `/metrics` said at the end of the tick.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeTick {
+    /// `session/1`, `token/3`, ...
+    pub id: String,
+    /// False once the node is dead or did not answer this tick's scrape.
+    pub up: bool,
+    pub heap_bytes: u64,
+    pub rss_bytes: u64,
+    /// Cumulative CPU seconds of the node process.
+    pub cpu_seconds: f64,
+    /// Cumulative requests the node answered (all routes).
+    pub requests_total: u64,
+    /// Sessions the node holds in its own memory.
+    pub sessions: u64,
+}
+
+/// The shared store (Redis) at the end of the tick.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoreTick {
+    /// `memory` (per node) or `redis` (shared).
+    pub kind: String,
+    /// Store operations in this tick, summed over nodes.
+    pub ops: u64,
+    /// Redis `used_memory` (the whole server), when the store is Redis.
+    pub used_memory: Option<u64>,
+    /// Keys under the run's prefix, when the store is Redis.
+    pub keys: Option<u64>,
+}
+
+/// One strategy during one tick.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StrategyTick {
+    /// Requests to the protected resource and logins/logouts/refreshes, all counted.
+    pub requests: RequestCounts,
+    /// Latency of every request of this tick (in the open model, from its scheduled time).
+    pub latency_us: Latency,
+    /// (ok + failed) / interval.
+    pub throughput_rps: f64,
+    /// Successful logins this tick.
+    pub logins: u64,
+    /// Logins forced by a 401 in the middle of a visit (session lost, token revoked...).
+    pub forced_relogins: u64,
+    /// Token refreshes this tick.
+    pub refreshes: u64,
+    /// Open model: sends that started late, or were dropped because too many were in flight.
+    pub late: u64,
+    pub dropped: u64,
+    /// Virtual users holding a credential, as the clients see it.
+    pub users_logged_in: u64,
+    /// Sessions the servers hold (node memory, or keys in Redis).
+    pub sessions_held: u64,
+    /// Requests the nodes counted this tick (from their /metrics, all routes but /metrics and /healthz).
+    pub server_requests: u64,
+    pub nodes: Vec<NodeTick>,
+    pub store: Option<StoreTick>,
+    /// Mean bytes of credentials (Cookie or Authorization header) sent per request.
+    pub credential_bytes_per_request: f64,
+    /// Token nodes: entries on the denylist, summed over nodes.
+    pub denylist_entries: u64,
+    /// Whether simulated machine capacity or store delay shaped these numbers.
+    pub simulated: bool,
+}
+
+/// Everything sampled in one interval.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tick {
+    /// Seconds since the run started, at the end of this tick.
+    pub t: f64,
+    /// Length of this tick in seconds.
+    pub interval_s: f64,
+    /// The strategies running during this tick.
+    pub strategies: BTreeMap<StrategyName, StrategyTick>,
+}
+
+/// Where an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventSource {
+    Scheduled,
+    Live,
+}
+
+/// Something that happened to the run, drawn as a marker on the charts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// Seconds since the run started.
+    pub t: f64,
+    pub action: Action,
+    /// `session/2`, `token`, `user0000042`, ...
+    pub target: String,
+    pub source: EventSource,
+    /// What happened, in words (or why it failed).
+    pub detail: String,
+    pub ok: bool,
+}
+
+/// A command to a running engine (from the app's buttons or the scenario's schedule).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Event { action: Action, target: Target, value: Option<f64>, user: Option<String> },
+    /// End the run now (as if its duration had passed).
+    Stop,
+}
+
+/// What the engine sends to its consumers, in order.
+#[derive(Debug, Clone)]
+pub enum RunMessage {
+    /// The cluster is up and the load is starting.
+    Started,
+    Tick(Tick),
+    Event(EventRecord),
+    /// The run is over (normally, by Stop, or by an error, given here).
+    Finished { error: Option<String> },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_survives_serialization_and_merges() {
+        let mut a = Latency::new();
+        for us in [100, 200, 300, 400, 5000] {
+            a.record_us(us);
+        }
+        let json = serde_json::to_string(&a).unwrap();
+        let back: Latency = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, a);
+        let mut merged = Latency::new();
+        merged.merge(&back);
+        merged.merge(&a);
+        assert_eq!(merged.count(), 10);
+        assert!(merged.summary().max >= 5000 && merged.summary().p50 <= 301);
+    }
+}

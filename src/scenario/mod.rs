@@ -1,0 +1,8 @@
+//! Scenarios: the human-written TOML files that say what a run does.
+//!
+//! [`model`] is the validated, typed scenario the engine runs. Parsing and validation (with
+//! `file:line:col` errors) live in [`parse`].
+
+pub mod model;
+
+pub use model::*;

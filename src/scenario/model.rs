@@ -1,0 +1,245 @@
+//! The typed, validated scenario, with every default filled in.
+
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+use serde::{Deserialize, Serialize};
+
+use crate::users::PasswordHashKind;
+
+/// A whole scenario, as the engine runs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub duration: Duration,
+    pub seed: u64,
+    pub mode: Mode,
+    /// Sampling interval: one tick per interval (default 250 ms).
+    pub tick: Duration,
+    pub narrative: Narrative,
+    pub users: UsersSpec,
+    pub load: LoadSpec,
+    pub cluster: ClusterSpec,
+    /// Absent: the session strategy does not run.
+    pub session: Option<SessionSpec>,
+    /// Absent: the token strategy does not run.
+    pub token: Option<TokenSpec>,
+    /// Scheduled events, in time order.
+    pub events: Vec<EventSpec>,
+}
+
+/// Whether both strategies run at once or one after the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    #[default]
+    Concurrent,
+    Sequential,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Narrative {
+    pub en: String,
+    pub ko: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsersSpec {
+    /// Distinct accounts in the user directory (default 10000).
+    pub count: u32,
+    /// default argon2id
+    pub password_hash: PasswordHashKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadModel {
+    /// Virtual users with think time; stage targets are numbers of virtual users.
+    #[default]
+    Closed,
+    /// An arrival rate; stage targets are requests per second.
+    Open,
+}
+
+/// A point of the load curve; the load ramps linearly between stages.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stage {
+    pub at: Duration,
+    pub target: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadSpec {
+    pub model: LoadModel,
+    /// At least one stage; sorted by `at`. Before the first stage the load is the first target,
+    /// after the last it stays at the last target.
+    pub stages: Vec<Stage>,
+    /// Uniformly random pause between requests (default 0..0: no think time).
+    pub think_time: (Duration, Duration),
+    /// Requests of a visit after its login; 0 = endless visit (default 50).
+    pub requests_per_login: u32,
+    /// Share of visits that end with an explicit logout (default 0.3).
+    pub logout_ratio: f64,
+}
+
+impl LoadSpec {
+    /// The load target at `t` (virtual users or requests/s), ramping linearly between stages.
+    pub fn target_at(&self, t: Duration) -> f64 {
+        let Some(first) = self.stages.first() else { return 0.0 };
+        if t <= first.at {
+            return first.target;
+        }
+        for pair in self.stages.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            if t <= b.at {
+                let span = (b.at - a.at).as_secs_f64();
+                if span <= 0.0 {
+                    return b.target;
+                }
+                let f = (t - a.at).as_secs_f64() / span;
+                return a.target + (b.target - a.target) * f;
+            }
+        }
+        self.stages.last().map_or(0.0, |s| s.target)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Routing {
+    #[default]
+    RoundRobin,
+    Random,
+    Sticky,
+    LeastOutstanding,
+}
+
+/// A simulated machine per node (SPEC "Simulating separate machines").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MachineSpec {
+    /// At most this many requests in service at once on a node.
+    pub workers: u32,
+    /// Each request holds its worker this long.
+    pub service_time: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterSpec {
+    pub routing: Routing,
+    /// Absent: no simulation, raw speed on this machine.
+    pub machine: Option<MachineSpec>,
+    /// Simulated network delay added to every shared-store round trip.
+    pub store_rtt: Option<Duration>,
+    /// How long the driver's load balancer takes to notice a dead node (default 1 s).
+    pub health_check: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    #[default]
+    Memory,
+    Redis,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSpec {
+    /// default 1
+    pub nodes: u32,
+    pub store: StoreKind,
+    /// default redis://127.0.0.1:6379/
+    pub redis_url: String,
+    /// default 30m
+    pub ttl: Duration,
+    /// default 200
+    pub payload_bytes: usize,
+    pub max_memory: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Revocation {
+    #[default]
+    None,
+    Denylist,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenSpec {
+    /// default 1
+    pub nodes: u32,
+    /// default HS256
+    pub algorithm: Algorithm,
+    /// Access-token lifetime (default 15m).
+    pub ttl: Duration,
+    /// Whether clients refresh expired access tokens (default true).
+    pub refresh: bool,
+    pub revocation: Revocation,
+    /// default 0
+    pub claims_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    KillNode,
+    AddNode,
+    RestartNode,
+    RevokeUser,
+    RotateKey,
+    SetLoad,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::KillNode => "kill_node",
+            Action::AddNode => "add_node",
+            Action::RestartNode => "restart_node",
+            Action::RevokeUser => "revoke_user",
+            Action::RotateKey => "rotate_key",
+            Action::SetLoad => "set_load",
+        }
+    }
+}
+
+/// Which part of the lab an event acts on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Target {
+    /// `session` or `token`: a whole strategy (add_node, rotate_key, revoke_user, set_load).
+    Strategy(StrategyName),
+    /// `session/2`: one node, numbered from 1.
+    Node(StrategyName, u32),
+    /// Both strategies (no target given).
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StrategyName {
+    Session,
+    Token,
+}
+
+impl StrategyName {
+    pub const BOTH: [StrategyName; 2] = [StrategyName::Session, StrategyName::Token];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StrategyName::Session => "session",
+            StrategyName::Token => "token",
+        }
+    }
+}
+
+/// A scheduled event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventSpec {
+    pub at: Duration,
+    pub action: Action,
+    pub target: Target,
+    /// set_load: the new target (virtual users, or requests/s in the open model).
+    pub value: Option<f64>,
+    /// revoke_user: which user (default: one that is logged in at that moment).
+    pub user: Option<String>,
+}
