@@ -7,11 +7,16 @@
 //! - [`users`]: the deterministic user directory and password verification.
 //! - [`heap`], [`process_stats`]: how a node measures its own memory and CPU.
 //! - [`units`]: durations and byte sizes as humans write them.
+//! - [`recording`]: runs written to and read back from JSON Lines recordings.
 
-pub mod heap;
-pub mod node;
+pub mod cluster;
 pub mod engine;
+pub mod headless;
+pub mod heap;
+pub mod load;
+pub mod node;
 pub mod process_stats;
+pub mod recording;
 pub mod scenario;
 pub mod session_store;
 pub mod token;

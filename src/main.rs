@@ -34,6 +34,43 @@ enum Command {
     Node(Box<NodeArgs>),
     /// Print the deterministic user directory as CSV (username,password).
     Users(UsersArgs),
+    /// Validate scenario files without running them; exits non-zero if any is invalid.
+    Check {
+        /// Scenario files (TOML).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Run a scenario headless: progress on the terminal, a recording, a closing summary table.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Where to write the recording [default: <scenario>-<time>.jsonl].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Also write the run's totals as JSON, for scripts and CI.
+    #[arg(long)]
+    summary_json: Option<PathBuf>,
+    /// Run for this long instead of the scenario's duration (e.g. 10s).
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<Duration>,
+}
+
+fn run_scenario(args: RunArgs) -> anyhow::Result<()> {
+    let exe = std::env::current_exe().context("finding the authlab executable to start nodes with")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    let request = authlab::headless::HeadlessRun {
+        scenario: args.scenario,
+        out: args.out,
+        summary_json: args.summary_json,
+        duration: args.duration,
+        exe,
+    };
+    runtime.block_on(authlab::headless::run(request))?;
+    Ok(())
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -137,6 +174,21 @@ struct NodeArgs {
     audience: String,
     #[arg(long, default_value = "profile:read", help_heading = "Token strategy")]
     scope: String,
+
+    // Simulated machine (SPEC "Simulating separate machines on one laptop"); off by default.
+    /// At most N auth requests in service at once, as on a machine with N workers (needs --service-time).
+    #[arg(long, requires = "service_time", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Simulated machine")]
+    workers: Option<u32>,
+    /// How long each auth request holds its worker, on top of its real work (needs --workers).
+    #[arg(long, requires = "workers", value_parser = parse_duration, help_heading = "Simulated machine")]
+    service_time: Option<Duration>,
+    /// A network delay before every session-store operation, as to a store on another machine.
+    #[arg(long, value_parser = parse_duration, help_heading = "Simulated machine")]
+    store_rtt: Option<Duration>,
+
+    /// Serve the admin API (POST /admin/...) to callers sending `Authorization: Bearer TOKEN` [default: no admin API].
+    #[arg(long, value_name = "TOKEN", help_heading = "Admin API")]
+    admin_token: Option<String>,
 }
 
 fn random_prefix() -> String {
@@ -144,7 +196,18 @@ fn random_prefix() -> String {
 }
 
 impl NodeArgs {
-    fn into_config(self) -> anyhow::Result<NodeConfig> {
+    fn into_config(self) -> anyhow::Result<authlab::node::NodeSetup> {
+        let workers = match (self.workers, self.service_time) {
+            (Some(count), Some(service_time)) => Some(authlab::node::SimulatedWorkers { count, service_time }),
+            (None, None) => None,
+            _ => anyhow::bail!("--workers and --service-time go together: give both or neither"),
+        };
+        let simulation = authlab::node::Simulation { workers, store_rtt: self.store_rtt };
+        let admin_token = match self.admin_token.as_deref() {
+            Some("") => anyhow::bail!("--admin-token must not be empty"),
+            Some(token) => Some(authlab::node::AdminToken::new(token)),
+            None => None,
+        };
         let strategy = match self.strategy {
             StrategyArg::Session => {
                 let store = if self.store.eq_ignore_ascii_case("memory") {
@@ -185,15 +248,48 @@ impl NodeArgs {
                 })
             }
         };
-        Ok(NodeConfig {
+        let config = NodeConfig {
             listen: self.listen,
             name: self.node_name,
             seed: self.seed,
             users: self.users,
             password_hash: self.password_hash,
             strategy,
-        })
+        };
+        Ok(authlab::node::NodeSetup { config, simulation, admin_token })
     }
+}
+
+/// `authlab check FILE...`: one line per file, `FILE: ok (...)` on stdout or the error on stderr.
+fn check_scenarios(files: &[PathBuf]) -> anyhow::Result<()> {
+    let mut invalid = 0;
+    for file in files {
+        match authlab::scenario::load_scenario(file) {
+            Ok(s) => {
+                let strategy = |name: &str, nodes: Option<u32>| match nodes {
+                    Some(1) => format!("{name}: 1 node"),
+                    Some(n) => format!("{name}: {n} nodes"),
+                    None => format!("{name}: off"),
+                };
+                println!(
+                    "{}: ok ({}, {}, {} / {})",
+                    file.display(),
+                    s.name,
+                    humantime::format_duration(s.duration),
+                    strategy("session", s.session.as_ref().map(|x| x.nodes)),
+                    strategy("token", s.token.as_ref().map(|x| x.nodes)),
+                );
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                invalid += 1;
+            }
+        }
+    }
+    if invalid > 0 {
+        anyhow::bail!("{invalid} of {} scenario files are invalid", files.len());
+    }
+    Ok(())
 }
 
 fn run_node(args: NodeArgs) -> anyhow::Result<()> {
@@ -222,11 +318,13 @@ fn main() -> ExitCode {
         Some(Command::Users(args)) => users::write_csv(args.seed, args.count, std::io::stdout().lock())
             .or_else(|e| if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) })
             .context("writing the user directory"),
+        Some(Command::Check { files }) => check_scenarios(&files),
+        Some(Command::Run(args)) => run_scenario(args),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
             println!(
-                "\nThe desktop app, `run`, `replay` and `report` are not built yet: `node` and `users` work today."
+                "\nThe desktop app, `replay` and `report` are not built yet: `run`, `check`, `node` and `users` work today."
             );
             Ok(())
         }

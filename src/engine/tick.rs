@@ -224,7 +224,12 @@ pub struct EventRecord {
 /// A command to a running engine (from the app's buttons or the scenario's schedule).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    Event { action: Action, target: Target, value: Option<f64>, user: Option<String> },
+    Event {
+        action: Action,
+        target: Target,
+        value: Option<f64>,
+        user: Option<String>,
+    },
     /// End the run now (as if its duration had passed).
     Stop,
 }
@@ -237,7 +242,9 @@ pub enum RunMessage {
     Tick(Tick),
     Event(EventRecord),
     /// The run is over (normally, by Stop, or by an error, given here).
-    Finished { error: Option<String> },
+    Finished {
+        error: Option<String>,
+    },
 }
 
 #[cfg(test)]

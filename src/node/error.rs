@@ -21,6 +21,10 @@ pub enum ApiError {
     Refresh(#[from] crate::token::refresh::RefreshError),
     #[error("not found")]
     NotFound,
+    #[error("the admin API needs Authorization: Bearer <the node's --admin-token>")]
+    AdminUnauthorized,
+    #[error("{0}")]
+    Conflict(String),
     #[error("the session store is unavailable: {0}")]
     Store(String),
     #[error("internal error: {0}")]
@@ -39,6 +43,7 @@ pub fn error_code(status: StatusCode) -> &'static str {
         400 => "bad_request",
         401 => "unauthorized",
         404 => "not_found",
+        409 => "conflict",
         405 => "method_not_allowed",
         413 => "payload_too_large",
         415 => "unsupported_media_type",
@@ -59,10 +64,13 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::WrongCredentials | ApiError::NoSession | ApiError::Token(_) | ApiError::Refresh(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            ApiError::WrongCredentials
+            | ApiError::NoSession
+            | ApiError::Token(_)
+            | ApiError::Refresh(_)
+            | ApiError::AdminUnauthorized => StatusCode::UNAUTHORIZED,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };

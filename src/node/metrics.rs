@@ -11,8 +11,18 @@ use crate::process_stats::ProcessStats;
 use crate::session_store::{StoreOp, StoreOps};
 
 /// The routes a node serves, as metric labels; the last stands for every unknown path.
-pub const ROUTES: [&str; 8] =
-    ["/login", "/api/profile", "/logout", "/refresh", "/.well-known/jwks.json", "/healthz", "/metrics", "unmatched"];
+pub const ROUTES: [&str; 10] = [
+    "/login",
+    "/api/profile",
+    "/logout",
+    "/refresh",
+    "/.well-known/jwks.json",
+    "/healthz",
+    "/metrics",
+    "/admin/revoke_user",
+    "/admin/reload_keys",
+    "unmatched",
+];
 const STATUSES: usize = 600;
 
 /// Upper bounds of the auth-check histogram, in seconds.

@@ -1,12 +1,15 @@
 //! One auth node: an axum server for the `session` or `token` strategy, run as its own process.
 //!
-//! [`Node::build`] makes the server from a [`NodeConfig`]; [`run`] binds it, prints its base URL
-//! as the first line on stdout, and serves until SIGTERM or Ctrl-C.
+//! [`Node::build`] makes the server from a [`NodeConfig`] (or a [`NodeSetup`], which adds a
+//! simulated machine and the admin API); [`run`] binds it, prints its base URL as the first line on
+//! stdout, and serves until SIGTERM or Ctrl-C.
 
+mod admin;
 mod error;
 pub mod login;
 pub mod metrics;
 mod session;
+pub mod simulation;
 mod token;
 
 use std::future::Future;
@@ -27,9 +30,11 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use admin::AdminToken;
 pub use error::{ApiError, json_error};
 use login::PasswordChecker;
 use metrics::NodeMetrics;
+pub use simulation::{SimulatedWorkers, Simulation};
 
 use crate::session_store::{MemoryStore, RedisSessionStore, RedisStoreError};
 use crate::token::access::{TokenAuthority, TokenPolicy};
@@ -40,7 +45,8 @@ use crate::users::{PasswordHashKind, UserDirectory};
 /// The largest request body a node reads.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Everything a node is started with.
+/// What a node is, as the lab's user chose it: its strategy and its users. [`NodeSetup`] adds
+/// what the lab's supervisor controls.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
     pub listen: SocketAddr,
@@ -50,6 +56,31 @@ pub struct NodeConfig {
     pub users: u32,
     pub password_hash: PasswordHashKind,
     pub strategy: Strategy,
+}
+
+/// Everything a node is started with: its [`NodeConfig`], plus the simulated machine it runs as
+/// and the token of its admin API. A plain `NodeConfig` converts into one with both off.
+#[derive(Debug, Clone)]
+pub struct NodeSetup {
+    pub config: NodeConfig,
+    /// Off by default: the node runs at this machine's raw speed.
+    pub simulation: Simulation,
+    /// `--admin-token`: without it, the `/admin/...` routes do not exist.
+    pub admin_token: Option<AdminToken>,
+}
+
+impl From<NodeConfig> for NodeSetup {
+    fn from(config: NodeConfig) -> Self {
+        Self { config, simulation: Simulation::default(), admin_token: None }
+    }
+}
+
+impl std::ops::Deref for NodeSetup {
+    type Target = NodeConfig;
+
+    fn deref(&self) -> &NodeConfig {
+        &self.config
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -119,6 +150,8 @@ pub enum NodeError {
     Keys(#[from] KeyError),
     #[error(transparent)]
     Redis(#[from] RedisStoreError),
+    #[error("a simulated machine needs at least one worker")]
+    NoWorkers,
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
@@ -152,6 +185,7 @@ struct CommonState {
     strategy: &'static str,
     metrics: Arc<NodeMetrics>,
     holdings: Holdings,
+    capacity: Arc<simulation::Capacity>,
 }
 
 /// A node ready to serve.
@@ -165,7 +199,12 @@ pub struct Node {
 impl Node {
     /// Builds the node: its user directory, its keys or its store (connecting to Redis if asked).
     /// Call it inside a tokio runtime: background purges start at once.
-    pub async fn build(config: NodeConfig) -> Result<Node, NodeError> {
+    pub async fn build(setup: impl Into<NodeSetup>) -> Result<Node, NodeError> {
+        let NodeSetup { config, simulation, admin_token } = setup.into();
+        if simulation.workers.is_some_and(|w| w.count == 0) {
+            return Err(NodeError::NoWorkers);
+        }
+        let admin = admin_token.as_ref();
         let metrics = Arc::new(NodeMetrics::default());
         let shared = Arc::new(Shared {
             name: config.name.clone(),
@@ -179,23 +218,25 @@ impl Node {
                     let max = options.max_memory.map(|b| usize::try_from(b).unwrap_or(usize::MAX));
                     let store = MemoryStore::new(max);
                     node.background.push(store.spawn_purge_task(options.purge_interval));
-                    (session::router(store.clone(), options, shared), Holdings::Memory(store))
+                    let routes = session::router(store.clone(), options, shared, simulation.store_rtt, admin);
+                    (routes, Holdings::Memory(store))
                 }
                 StoreChoice::Redis { url } => {
                     let store = RedisSessionStore::connect(url, &options.key_prefix).await?;
                     node.redis = Some(store.clone());
                     node.cleanup_on_exit = options.cleanup_on_exit;
-                    (session::router(store, options, shared), Holdings::Redis)
+                    (session::router(store, options, shared, simulation.store_rtt, admin), Holdings::Redis)
                 }
             },
             Strategy::Token(options) => {
-                let keys = match &options.keys {
-                    KeySource::Generate(alg) => KeySet::generate(*alg)?,
+                let (keys, key_file) = match &options.keys {
+                    KeySource::Generate(alg) => (KeySet::generate(*alg)?, None),
                     KeySource::File(path) => {
                         let text = std::fs::read_to_string(path)
                             .map_err(|reason| NodeError::KeyFile { path: path.clone(), reason })?;
-                        KeySet::from_jwks_json(&text)
-                            .map_err(|reason| NodeError::BadKeyFile { path: path.clone(), reason })?
+                        let keys = KeySet::from_jwks_json(&text)
+                            .map_err(|reason| NodeError::BadKeyFile { path: path.clone(), reason })?;
+                        (keys, Some(path.clone()))
                     }
                 };
                 let state = Arc::new(token::TokenState {
@@ -203,6 +244,7 @@ impl Node {
                     authority: TokenAuthority::new(keys, options.policy.clone(), options.denylist),
                     refresh: RefreshFamilies::default(),
                     refresh_ttl: options.refresh_ttl,
+                    key_file,
                 });
                 let purging = Arc::downgrade(&state);
                 node.background.push(tokio::spawn(async move {
@@ -214,14 +256,16 @@ impl Node {
                         state.purge_expired();
                     }
                 }));
-                (token::router(state.clone()), Holdings::Token(state))
+                (token::router(state.clone(), admin), Holdings::Token(state))
             }
         };
+        let capacity = Arc::new(simulation::Capacity::new(&simulation));
         let common = Arc::new(CommonState {
             name: config.name.clone(),
             strategy: config.strategy.name(),
             metrics: metrics.clone(),
             holdings,
+            capacity: capacity.clone(),
         });
         node.router = Router::new()
             .route("/healthz", get(healthz))
@@ -229,6 +273,7 @@ impl Node {
             .with_state(common)
             .merge(routes)
             .fallback(|| async { json_error(StatusCode::NOT_FOUND, "no such route") })
+            .layer(middleware::from_fn_with_state(capacity, simulation::hold_a_worker))
             .layer(tower_http::catch_panic::CatchPanicLayer::new())
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(middleware::map_response(errors_as_json))
@@ -279,9 +324,10 @@ impl Node {
 }
 
 /// Binds, prints the base URL as the first stdout line, and serves until SIGTERM or Ctrl-C.
-pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
-    let listen = config.listen;
-    let node = Node::build(config).await?;
+pub async fn run(setup: impl Into<NodeSetup>) -> Result<(), NodeError> {
+    let setup = setup.into();
+    let listen = setup.config.listen;
+    let node = Node::build(setup).await?;
     let listener = TcpListener::bind(listen).await.map_err(|reason| NodeError::Bind { addr: listen, reason })?;
     let addr = listener.local_addr().map_err(|reason| NodeError::Bind { addr: listen, reason })?;
     let mut stdout = std::io::stdout().lock();
@@ -319,7 +365,9 @@ async fn healthz(State(common): State<Arc<CommonState>>) -> Response {
 }
 
 async fn metrics_text(State(common): State<Arc<CommonState>>) -> Response {
-    let text = common.metrics.render(&common.holdings.gauges());
+    let mut gauges = common.capacity.gauges();
+    gauges.extend(common.holdings.gauges());
+    let text = common.metrics.render(&gauges);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 

@@ -13,13 +13,12 @@ use serde_json::json;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
+use super::admin::{self, AdminToken, parse_revoke_user};
 use super::error::ApiError;
 use super::login::parse_login;
 use super::metrics::Gauge;
 use super::{SessionOptions, Shared};
-use crate::session_store::{MemoryStore, Metered};
-
-const USER_KEY: &str = "user";
+use crate::session_store::{MemoryStore, Metered, USER_DATA_KEY as USER_KEY, UserSessions};
 const PAYLOAD_KEY: &str = "payload";
 
 struct SessionState {
@@ -28,10 +27,18 @@ struct SessionState {
     payload: String,
 }
 
-/// The session routes over `store`, behind tower-sessions' middleware.
-pub(super) fn router<S: SessionStore + Clone>(store: S, options: &SessionOptions, shared: Arc<Shared>) -> Router {
+/// The session routes over `store`, behind tower-sessions' middleware; `store_rtt` delays every
+/// store operation (simulated network); with an admin token, `/admin/revoke_user` too.
+pub(super) fn router<S: SessionStore + UserSessions + Clone>(
+    store: S,
+    options: &SessionOptions,
+    shared: Arc<Shared>,
+    store_rtt: Option<std::time::Duration>,
+    admin: Option<&AdminToken>,
+) -> Router {
     let ttl = time::Duration::try_from(options.ttl).unwrap_or(time::Duration::MAX);
-    let layer = SessionManagerLayer::new(Metered::new(store, shared.metrics.store_ops.clone()))
+    let metered = Metered::new(store.clone(), shared.metrics.store_ops.clone()).with_round_trip(store_rtt);
+    let layer = SessionManagerLayer::new(metered)
         .with_name("sid")
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
@@ -39,12 +46,26 @@ pub(super) fn router<S: SessionStore + Clone>(store: S, options: &SessionOptions
         .with_secure(options.secure_cookie)
         .with_expiry(Expiry::OnInactivity(ttl));
     let state = Arc::new(SessionState { shared, payload: "x".repeat(options.payload_bytes) });
-    Router::new()
+    let routes = Router::new()
         .route("/login", post(login))
         .route("/api/profile", get(profile))
         .route("/logout", post(logout))
         .layer(layer)
-        .with_state(state)
+        .with_state(state);
+    match admin {
+        None => routes,
+        Some(token) => {
+            let admin_routes = Router::new().route("/admin/revoke_user", post(revoke_user::<S>)).with_state(store);
+            routes.merge(admin::guarded(admin_routes, token))
+        }
+    }
+}
+
+/// `POST /admin/revoke_user`: deletes every session of the user, on whatever store holds them.
+async fn revoke_user<S: UserSessions>(State(store): State<S>, body: Bytes) -> Result<Response, ApiError> {
+    let request = parse_revoke_user(&body)?;
+    let revoked = store.delete_user_sessions(&request.user).await.map_err(|e| ApiError::Store(e.to_string()))?;
+    Ok(Json(json!({"revoked": revoked})).into_response())
 }
 
 async fn login(State(state): State<Arc<SessionState>>, session: Session, body: Bytes) -> Result<Response, ApiError> {

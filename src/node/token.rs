@@ -1,5 +1,6 @@
 //! The token strategy: JWT access tokens, rotating refresh tokens, JWKS, and an optional denylist.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,10 +14,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Shared;
+use super::admin::{self, AdminToken, parse_revoke_user};
 use super::error::ApiError;
 use super::login::parse_login;
 use super::metrics::Gauge;
 use crate::token::access::{AccessClaims, TokenAuthority, unix_now};
+use crate::token::keys::KeySet;
 use crate::token::refresh::RefreshFamilies;
 
 /// Everything a token node knows.
@@ -25,16 +28,29 @@ pub(super) struct TokenState {
     pub authority: TokenAuthority,
     pub refresh: RefreshFamilies,
     pub refresh_ttl: Duration,
+    /// The `--keys` file, which `/admin/reload_keys` reads again; `None` when the node made its key.
+    pub key_file: Option<PathBuf>,
 }
 
-pub(super) fn router(state: Arc<TokenState>) -> Router {
-    Router::new()
+/// The token routes; with an admin token, `/admin/revoke_user` and `/admin/reload_keys` too.
+pub(super) fn router(state: Arc<TokenState>, admin: Option<&AdminToken>) -> Router {
+    let routes = Router::new()
         .route("/login", post(login))
         .route("/api/profile", get(profile))
         .route("/logout", post(logout))
         .route("/refresh", post(refresh))
         .route("/.well-known/jwks.json", get(jwks))
-        .with_state(state)
+        .with_state(state.clone());
+    match admin {
+        None => routes,
+        Some(token) => {
+            let admin_routes = Router::new()
+                .route("/admin/revoke_user", post(revoke_user))
+                .route("/admin/reload_keys", post(reload_keys))
+                .with_state(state);
+            routes.merge(admin::guarded(admin_routes, token))
+        }
+    }
 }
 
 impl TokenState {
@@ -67,9 +83,13 @@ impl TokenState {
     pub fn purge_expired(&self) {
         let now = unix_now();
         self.refresh.purge(now);
+        let policy = self.authority.policy();
         if let Some(list) = self.authority.denylist() {
-            list.purge(now, self.authority.policy().leeway.as_secs());
+            list.purge(now, policy.leeway.as_secs());
         }
+        // A token issued at the revocation second lives at most ttl (at least 1 s) plus the leeway.
+        let lifetime = policy.access_ttl.as_secs().max(1) + policy.leeway.as_secs();
+        self.authority.revoked_subjects().purge(now, lifetime);
     }
 
     pub fn gauges(&self) -> Vec<Gauge> {
@@ -90,6 +110,11 @@ impl TokenState {
                 refresh.revoked_families,
             ),
             gauge("authlab_denylist_entries", "Revoked access tokens kept until they expire.", denylist),
+            gauge(
+                "authlab_revoked_subjects",
+                "Users revoked by /admin/revoke_user whose older tokens could still be unexpired.",
+                self.authority.revoked_subjects().len(),
+            ),
         ]
     }
 }
@@ -136,9 +161,40 @@ async fn refresh(State(state): State<Arc<TokenState>>, body: Bytes) -> Result<Re
 }
 
 async fn jwks(State(state): State<Arc<TokenState>>) -> Result<Response, ApiError> {
-    let jwks = state.authority.keys().public_jwks();
+    let jwks = state.authority.keys().set().public_jwks();
     if jwks["keys"].as_array().is_none_or(|keys| keys.is_empty()) {
         return Err(ApiError::NotFound);
     }
     Ok(([(header::CACHE_CONTROL, "max-age=300")], Json(jwks)).into_response())
+}
+
+/// `POST /admin/revoke_user`: refuses the user's tokens issued up to now and revokes their refresh
+/// families; answers how many live families were revoked.
+async fn revoke_user(State(state): State<Arc<TokenState>>, body: Bytes) -> Result<Response, ApiError> {
+    let request = parse_revoke_user(&body)?;
+    state.authority.revoke_subject(&request.user);
+    let revoked = state.refresh.revoke_subject(&request.user);
+    Ok(Json(json!({"revoked": revoked})).into_response())
+}
+
+/// `POST /admin/reload_keys`: reads the key file again; its first key signs from now on and all of
+/// its keys verify. A file that cannot be read or used leaves the node's keys as they were.
+async fn reload_keys(State(state): State<Arc<TokenState>>) -> Result<Response, ApiError> {
+    let Some(path) = state.key_file.clone() else {
+        return Err(ApiError::Conflict("this node has no key file to reload (it was started without --keys)".into()));
+    };
+    // Reading the file and checking RSA keys block for milliseconds: keep them off the async workers.
+    let reading = path.clone();
+    let keys = tokio::task::spawn_blocking(move || -> Result<KeySet, String> {
+        let text = std::fs::read_to_string(&reading).map_err(|e| format!("cannot read it: {e}"))?;
+        KeySet::from_jwks_json(&text).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("key reload failed: {e}")))?
+    .map_err(|e| ApiError::BadRequest(format!("key file {}: {e}; the old keys stay", path.display())))?;
+    let current_kid = keys.current_kid().to_owned();
+    let kids: Vec<String> = keys.keys().iter().map(|k| k.kid.clone()).collect();
+    state.authority.replace_keys(keys);
+    tracing::info!("reloaded keys from {}: {current_kid} signs; {} keys verify", path.display(), kids.len());
+    Ok(Json(json!({"current_kid": current_kid, "kids": kids})).into_response())
 }

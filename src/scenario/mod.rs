@@ -4,5 +4,7 @@
 //! `file:line:col` errors) live in [`parse`].
 
 pub mod model;
+pub mod parse;
 
 pub use model::*;
+pub use parse::{ScenarioError, load_scenario, parse_scenario};

@@ -1,5 +1,7 @@
 //! The per-node memory store: sharded, expiring, optionally size-limited, and exact about what it holds.
 
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, RandomState};
 use std::mem::size_of;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -11,6 +13,8 @@ use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
+use super::{UserSessions, user_of};
+
 const SHARDS: usize = 64;
 
 /// One stored session: its expiry and its data, encoded compactly (MessagePack).
@@ -21,6 +25,8 @@ struct Entry {
     /// Global creation order, so the oldest session can be found across shards.
     seq: u64,
     data: Box<[u8]>,
+    /// The session's user (its `"user"` data key), shared with the user index: no copy per session.
+    user: Option<Arc<str>>,
 }
 
 /// Bytes a session takes: its encoded data plus its key and entry record.
@@ -53,9 +59,16 @@ pub struct MemoryStore {
     inner: Arc<Inner>,
 }
 
+/// Which sessions each user has, for revoking them all at once.
+type UserIndex = HashMap<Arc<str>, HashSet<Id>>;
+
 #[derive(Debug)]
 struct Inner {
     shards: Box<[Mutex<Shard>]>,
+    /// The user index, sharded by user name. Lock order: a session shard, then a user shard, never
+    /// the other way round.
+    users: Box<[Mutex<UserIndex>]>,
+    user_hasher: RandomState,
     max_bytes: Option<usize>,
     sessions: AtomicUsize,
     bytes: AtomicUsize,
@@ -80,9 +93,12 @@ impl MemoryStore {
     /// A store holding at most `max_bytes` of sessions (see [`MemoryStoreStats::bytes`]), or unbounded.
     pub fn new(max_bytes: Option<usize>) -> Self {
         let shards = (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect();
+        let users = (0..SHARDS).map(|_| Mutex::new(UserIndex::default())).collect();
         Self {
             inner: Arc::new(Inner {
                 shards,
+                users,
+                user_hasher: RandomState::new(),
                 max_bytes,
                 sessions: AtomicUsize::new(0),
                 bytes: AtomicUsize::new(0),
@@ -110,14 +126,48 @@ impl MemoryStore {
         self.inner.shards[index].lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn user_shard(&self, user: &str) -> MutexGuard<'_, UserIndex> {
+        let index = (self.inner.user_hasher.hash_one(user) as usize) % SHARDS;
+        self.inner.users[index].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds session `id` to `user`'s sessions; returns the index's own copy of the name.
+    fn index(&self, user: &str, id: Id) -> Arc<str> {
+        let mut users = self.user_shard(user);
+        if let Some(ids) = users.get_mut(user) {
+            ids.insert(id);
+        }
+        if let Some((name, _)) = users.get_key_value(user) {
+            return name.clone();
+        }
+        let name: Arc<str> = Arc::from(user);
+        users.insert(name.clone(), HashSet::from([id]));
+        name
+    }
+
+    /// Takes session `id` out of `user`'s sessions, forgetting a user left with none.
+    fn unindex(&self, user: &str, id: &Id) {
+        let mut users = self.user_shard(user);
+        if let Some(ids) = users.get_mut(user) {
+            ids.remove(id);
+            if ids.is_empty() {
+                users.remove(user);
+            }
+        }
+    }
+
     fn added(&self, entry: &Entry) {
         self.inner.sessions.fetch_add(1, Relaxed);
         self.inner.bytes.fetch_add(entry_bytes(entry), Relaxed);
     }
 
-    fn removed(&self, entry: &Entry) {
+    /// Accounts for a session gone from its shard (the caller holds that shard's lock).
+    fn removed(&self, id: &Id, entry: &Entry) {
         self.inner.sessions.fetch_sub(1, Relaxed);
         self.inner.bytes.fetch_sub(entry_bytes(entry), Relaxed);
+        if let Some(user) = &entry.user {
+            self.unindex(user, id);
+        }
     }
 
     /// Removes every expired session now; returns how many went.
@@ -126,10 +176,10 @@ impl MemoryStore {
         let mut purged = 0;
         for shard in self.inner.shards.iter() {
             let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
-            shard.sessions.retain(|_, entry| {
+            shard.sessions.retain(|id, entry| {
                 let keep = entry.expires_at_ms > now;
                 if !keep {
-                    self.removed(entry);
+                    self.removed(id, entry);
                     purged += 1;
                 }
                 keep
@@ -180,8 +230,8 @@ impl MemoryStore {
             let mut shard = self.inner.shards[index].lock().unwrap_or_else(|p| p.into_inner());
             // Another request may have changed that shard meanwhile: evict only what we found.
             if shard.sessions.front().is_some_and(|(_, e)| e.seq == seq) {
-                if let Some((_, entry)) = shard.sessions.pop_front() {
-                    self.removed(&entry);
+                if let Some((id, entry)) = shard.sessions.pop_front() {
+                    self.removed(&id, &entry);
                     self.inner.evicted.fetch_add(1, Relaxed);
                 }
                 return true;
@@ -194,7 +244,8 @@ impl MemoryStore {
 impl SessionStore for MemoryStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let data = encode(record)?;
-        let entry = Entry { expires_at_ms: expiry_ms(record), seq: self.inner.next_seq.fetch_add(1, Relaxed), data };
+        let seq = self.inner.next_seq.fetch_add(1, Relaxed);
+        let mut entry = Entry { expires_at_ms: expiry_ms(record), seq, data, user: None };
         {
             let mut shard = self.shard(&record.id);
             // Ids are 128 random bits, so a collision is all but impossible; still, never overwrite.
@@ -203,6 +254,7 @@ impl SessionStore for MemoryStore {
                 record.id = Id::default();
                 shard = self.shard(&record.id);
             }
+            entry.user = user_of(record).map(|user| self.index(user, record.id));
             self.added(&entry);
             shard.sessions.insert(record.id, entry);
         }
@@ -218,6 +270,13 @@ impl SessionStore for MemoryStore {
             let before = entry_bytes(entry);
             entry.data = data;
             entry.expires_at_ms = expiry_ms(record);
+            let user = user_of(record);
+            if entry.user.as_deref() != user {
+                if let Some(old) = entry.user.take() {
+                    self.unindex(&old, &record.id);
+                }
+                entry.user = user.map(|user| self.index(user, record.id));
+            }
             let after = entry_bytes(entry);
             self.inner.bytes.fetch_add(after, Relaxed);
             self.inner.bytes.fetch_sub(before, Relaxed);
@@ -232,7 +291,7 @@ impl SessionStore for MemoryStore {
         let Some(entry) = shard.sessions.get(id) else { return Ok(None) };
         if entry.expires_at_ms <= now_ms() {
             if let Some(entry) = shard.sessions.remove(id) {
-                self.removed(&entry);
+                self.removed(id, &entry);
                 self.inner.expired.fetch_add(1, Relaxed);
             }
             return Ok(None);
@@ -246,10 +305,29 @@ impl SessionStore for MemoryStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        if let Some(entry) = self.shard(id).sessions.remove(id) {
-            self.removed(&entry);
+        let mut shard = self.shard(id);
+        if let Some(entry) = shard.sessions.remove(id) {
+            self.removed(id, &entry);
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl UserSessions for MemoryStore {
+    async fn delete_user_sessions(&self, user: &str) -> session_store::Result<u64> {
+        // Take the user's whole set first (user shard only), then delete each session (session
+        // shard only): the lock order holds, and a login after this point starts a new set.
+        let ids = self.user_shard(user).remove(user).unwrap_or_default();
+        let mut deleted = 0;
+        for id in ids {
+            let mut shard = self.shard(&id);
+            if let Some(entry) = shard.sessions.remove(&id) {
+                self.removed(&id, &entry);
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
     }
 }
 
@@ -294,6 +372,47 @@ mod tests {
         assert_eq!(store.purge_expired(), 1);
         assert_eq!(store.stats().sessions, 0);
         assert_eq!(store.stats().expired, 2);
+    }
+
+    fn record_of(user: &str) -> Record {
+        let mut r = record(10, time::Duration::minutes(5));
+        r.data.insert("user".into(), json!(user));
+        r
+    }
+
+    #[tokio::test]
+    async fn revoking_a_user_deletes_all_of_their_sessions_and_only_theirs() {
+        let store = MemoryStore::new(None);
+        let (mut a1, mut a2, mut b) = (record_of("alice"), record_of("alice"), record_of("bob"));
+        for r in [&mut a1, &mut a2, &mut b] {
+            store.create(r).await.unwrap();
+        }
+        store.delete(&a2.id).await.unwrap();
+        assert_eq!(store.delete_user_sessions("alice").await.unwrap(), 1, "a deleted session is not counted");
+        assert!(store.load(&a1.id).await.unwrap().is_none());
+        assert!(store.load(&b.id).await.unwrap().is_some());
+        assert_eq!(store.delete_user_sessions("alice").await.unwrap(), 0);
+        // A session that changes hands moves in the index.
+        b.data.insert("user".into(), json!("carol"));
+        store.save(&b).await.unwrap();
+        assert_eq!(store.delete_user_sessions("bob").await.unwrap(), 0);
+        assert_eq!(store.delete_user_sessions("carol").await.unwrap(), 1);
+        assert_eq!(store.stats().sessions, 0);
+        assert!(store.inner.users.iter().all(|u| u.lock().unwrap().is_empty()), "the index forgets users");
+    }
+
+    #[tokio::test]
+    async fn expired_and_evicted_sessions_leave_the_user_index() {
+        let store = MemoryStore::new(None);
+        let mut gone = record_of("dave");
+        gone.expiry_date = OffsetDateTime::now_utc() - time::Duration::seconds(1);
+        store.create(&mut gone).await.unwrap();
+        store.purge_expired();
+        assert!(store.inner.users.iter().all(|u| u.lock().unwrap().is_empty()));
+        let mut evicted = record_of("erin");
+        store.create(&mut evicted).await.unwrap();
+        assert!(store.evict_oldest());
+        assert!(store.inner.users.iter().all(|u| u.lock().unwrap().is_empty()));
     }
 
     #[tokio::test]

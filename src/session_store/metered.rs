@@ -1,7 +1,9 @@
-//! A wrapper that counts a session store's operations (`authlab_store_ops_total{op}`).
+//! A wrapper that counts a session store's operations (`authlab_store_ops_total{op}`) and, when
+//! the lab simulates separate machines, delays each by a network round trip (`--store-rtt`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tower_sessions::session::{Id, Record};
@@ -43,38 +45,52 @@ impl StoreOps {
     }
 }
 
-/// A session store whose every operation is counted.
+/// A session store whose every operation is counted, and optionally delayed.
 #[derive(Debug, Clone)]
 pub struct Metered<S> {
     inner: S,
     ops: Arc<StoreOps>,
+    round_trip: Option<Duration>,
 }
 
 impl<S> Metered<S> {
     pub fn new(inner: S, ops: Arc<StoreOps>) -> Self {
-        Self { inner, ops }
+        Self { inner, ops, round_trip: None }
+    }
+
+    /// Sleeps `round_trip` before every operation: the network delay to a store on another machine.
+    pub fn with_round_trip(mut self, round_trip: Option<Duration>) -> Self {
+        self.round_trip = round_trip.filter(|d| !d.is_zero());
+        self
+    }
+
+    async fn begin(&self, op: StoreOp) {
+        self.ops.count(op);
+        if let Some(delay) = self.round_trip {
+            tokio::time::sleep(delay).await;
+        }
     }
 }
 
 #[async_trait]
 impl<S: SessionStore> SessionStore for Metered<S> {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.ops.count(StoreOp::Create);
+        self.begin(StoreOp::Create).await;
         self.inner.create(record).await
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.ops.count(StoreOp::Save);
+        self.begin(StoreOp::Save).await;
         self.inner.save(record).await
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        self.ops.count(StoreOp::Load);
+        self.begin(StoreOp::Load).await;
         self.inner.load(id).await
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.ops.count(StoreOp::Delete);
+        self.begin(StoreOp::Delete).await;
         self.inner.delete(id).await
     }
 }

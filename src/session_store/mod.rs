@@ -1,12 +1,33 @@
 //! Where a session node keeps its sessions: a metered in-memory store or a real Redis.
 //!
 //! Both implement tower-sessions' [`SessionStore`](tower_sessions::SessionStore), so the node's
-//! session middleware is the one real axum apps use; [`Metered`] counts every store operation.
+//! session middleware is the one real axum apps use; [`Metered`] counts every store operation (and
+//! can add a simulated network round trip to each). Both also index sessions by user
+//! ([`UserSessions`]), so the admin API can log a user out everywhere.
 
 mod memory;
 mod metered;
 mod redis;
 
+use async_trait::async_trait;
+use tower_sessions::session::Record;
+use tower_sessions::session_store;
+
 pub use memory::{MemoryStore, MemoryStoreStats};
 pub use metered::{Metered, StoreOp, StoreOps};
 pub use redis::{RedisSessionStore, RedisStoreError};
+
+/// The session data key that names the session's user; the stores index sessions by it.
+pub const USER_DATA_KEY: &str = "user";
+
+/// The user a session record belongs to: its [`USER_DATA_KEY`] string, if any.
+pub fn user_of(record: &Record) -> Option<&str> {
+    record.data.get(USER_DATA_KEY).and_then(|v| v.as_str())
+}
+
+/// A store that knows which sessions each user has.
+#[async_trait]
+pub trait UserSessions {
+    /// Deletes every session of `user`; returns how many there were.
+    async fn delete_user_sessions(&self, user: &str) -> session_store::Result<u64>;
+}

@@ -4,17 +4,23 @@
 //! on create, `SET XX` on save, expiry as `EXAT`), adding what that crate lacks: a key prefix.
 //! That crate stores each session under its bare id, so two runs, or a run and someone else's
 //! data, would share one keyspace. authlab must only ever touch keys it created.
+//!
+//! Each user's sessions are also listed in a set, `{prefix}user:{name}`, that lives at least as
+//! long as the sessions it lists; logging out leaves a stale id in it, which is harmless (deleting
+//! a gone session deletes nothing) and goes when the set expires.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use fred::prelude::{ClientLike, KeysInterface, Pool};
+use fred::prelude::{ClientLike, KeysInterface, Pool, SetsInterface, TransactionInterface};
 use fred::types::config::{Config, ReconnectPolicy};
-use fred::types::{Builder, Expiration, SetOptions};
+use fred::types::{Builder, Expiration, ExpireOptions, SetOptions};
 use futures_util::StreamExt;
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
+
+use super::{UserSessions, user_of};
 
 /// Why the Redis store could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -75,10 +81,37 @@ impl RedisSessionStore {
         format!("{}{}", self.prefix, id)
     }
 
+    /// The key of the set listing `user`'s session ids. Session ids are base64url, so they never
+    /// contain the `:` that keeps these keys apart from session keys.
+    fn user_key(&self, user: &str) -> String {
+        format!("{}user:{}", self.prefix, user)
+    }
+
+    /// Stores `record`; when it was stored, lists it in its user's set (if it has a user).
     async fn set(&self, record: &Record, options: SetOptions) -> session_store::Result<bool> {
         let value = rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        let expire = Expiration::EXAT(OffsetDateTime::unix_timestamp(record.expiry_date));
-        self.pool.set(self.key(&record.id), value.as_slice(), Some(expire), Some(options), false).await.map_err(backend)
+        let expires_at = OffsetDateTime::unix_timestamp(record.expiry_date);
+        let stored: bool = self
+            .pool
+            .set(self.key(&record.id), value.as_slice(), Some(Expiration::EXAT(expires_at)), Some(options), false)
+            .await
+            .map_err(backend)?;
+        if let (true, Some(user)) = (stored, user_of(record)) {
+            self.index(user, &record.id, expires_at).await?;
+        }
+        Ok(stored)
+    }
+
+    /// Adds `id` to `user`'s set and makes the set live at least until `expires_at` (one round trip).
+    async fn index(&self, user: &str, id: &Id, expires_at: i64) -> session_store::Result<()> {
+        let key = self.user_key(user);
+        let pipeline = self.pool.next().pipeline();
+        let _: () = pipeline.sadd(key.as_str(), id.to_string()).await.map_err(backend)?;
+        // A fresh set has no expiry (NX sets one); an older one only ever gets a later one (GT).
+        let _: () = pipeline.expire_at(key.as_str(), expires_at, Some(ExpireOptions::NX)).await.map_err(backend)?;
+        let _: () = pipeline.expire_at(key.as_str(), expires_at, Some(ExpireOptions::GT)).await.map_err(backend)?;
+        let _: Vec<fred::types::Value> = pipeline.all().await.map_err(backend)?;
+        Ok(())
     }
 
     /// The keys under this store's prefix, in batches.
@@ -165,6 +198,23 @@ impl SessionStore for RedisSessionStore {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let _: i64 = self.pool.del(self.key(id)).await.map_err(backend)?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl UserSessions for RedisSessionStore {
+    async fn delete_user_sessions(&self, user: &str) -> session_store::Result<u64> {
+        let set = self.user_key(user);
+        // Read and drop the set atomically: a session listed after this starts a new set.
+        let transaction = self.pool.next().multi();
+        let _: () = transaction.smembers(set.as_str()).await.map_err(backend)?;
+        let _: () = transaction.del(set.as_str()).await.map_err(backend)?;
+        let (ids, _): (Vec<String>, i64) = transaction.exec(true).await.map_err(backend)?;
+        let keys: Vec<String> = ids.iter().map(|id| format!("{}{}", self.prefix, id)).collect();
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        self.pool.del(keys).await.map_err(backend)
     }
 }
 

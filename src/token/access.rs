@@ -1,6 +1,7 @@
 //! Access tokens: the claims they carry, issuing them, and the auth check that accepts or refuses one.
 
 use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::denylist::Denylist;
 use super::keys::KeySet;
+use super::subjects::RevokedSubjects;
 
 /// The `typ` header of an access token (RFC 9068).
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
@@ -114,14 +116,45 @@ pub fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
+/// The node's keys as the auth check uses them; replaced whole when the key file is reloaded.
+pub struct ActiveKeys {
+    set: KeySet,
+    /// One validation per key, in the order of `set`: each key verifies only its own algorithm.
+    validations: Vec<Validation>,
+}
+
+impl ActiveKeys {
+    fn new(set: KeySet, policy: &TokenPolicy) -> Self {
+        let validations = set
+            .keys()
+            .iter()
+            .map(|key| {
+                let mut v = Validation::new(key.algorithm);
+                v.algorithms = vec![key.algorithm];
+                v.leeway = policy.leeway.as_secs();
+                v.validate_exp = true;
+                v.validate_nbf = true;
+                v.set_audience(&[&policy.audience]);
+                v.set_issuer(&[&policy.issuer]);
+                v.required_spec_claims = HashSet::from(["exp", "iss", "aud", "sub"].map(String::from));
+                v
+            })
+            .collect();
+        Self { set, validations }
+    }
+
+    pub fn set(&self) -> &KeySet {
+        &self.set
+    }
+}
+
 /// Issues access tokens and checks them: the whole of "who is the caller" for a token node.
 pub struct TokenAuthority {
-    keys: KeySet,
+    keys: RwLock<Arc<ActiveKeys>>,
     policy: TokenPolicy,
-    /// One validation per key, in the order of `keys`: each key verifies only its own algorithm.
-    validations: Vec<Validation>,
     perms: Vec<String>,
     denylist: Option<Denylist>,
+    revoked_subjects: RevokedSubjects,
 }
 
 fn permissions(bytes: usize) -> Vec<String> {
@@ -139,32 +172,33 @@ fn random_id() -> String {
 impl TokenAuthority {
     /// `denylist`: whether logout revokes tokens (`--revocation denylist`).
     pub fn new(keys: KeySet, policy: TokenPolicy, denylist: bool) -> Self {
-        let validations = keys
-            .keys()
-            .iter()
-            .map(|key| {
-                let mut v = Validation::new(key.algorithm);
-                v.algorithms = vec![key.algorithm];
-                v.leeway = policy.leeway.as_secs();
-                v.validate_exp = true;
-                v.validate_nbf = true;
-                v.set_audience(&[&policy.audience]);
-                v.set_issuer(&[&policy.issuer]);
-                v.required_spec_claims = HashSet::from(["exp", "iss", "aud", "sub"].map(String::from));
-                v
-            })
-            .collect();
         Self {
-            keys,
+            keys: RwLock::new(Arc::new(ActiveKeys::new(keys, &policy))),
             perms: permissions(policy.claims_bytes),
             policy,
-            validations,
             denylist: denylist.then(Denylist::default),
+            revoked_subjects: RevokedSubjects::default(),
         }
     }
 
-    pub fn keys(&self) -> &KeySet {
-        &self.keys
+    /// The keys in use now (a later [`TokenAuthority::replace_keys`] does not change this value).
+    pub fn keys(&self) -> Arc<ActiveKeys> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// From now on the first key of `keys` signs, and only the keys of `keys` verify.
+    pub fn replace_keys(&self, keys: KeySet) {
+        let active = Arc::new(ActiveKeys::new(keys, &self.policy));
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = active;
+    }
+
+    pub fn revoked_subjects(&self) -> &RevokedSubjects {
+        &self.revoked_subjects
+    }
+
+    /// Refuses every token of `subject` issued up to this second.
+    pub fn revoke_subject(&self, subject: &str) {
+        self.revoked_subjects.revoke(subject, unix_now());
     }
 
     pub fn policy(&self) -> &TokenPolicy {
@@ -177,7 +211,8 @@ impl TokenAuthority {
 
     /// Signs a fresh access token for `subject` with the current key.
     pub fn issue(&self, subject: &str) -> Result<(String, AccessClaims), jsonwebtoken::errors::Error> {
-        let key = self.keys.current();
+        let keys = self.keys();
+        let key = keys.set.current();
         let now = unix_now();
         let claims = AccessClaims {
             sub: subject.to_owned(),
@@ -212,19 +247,21 @@ impl TokenAuthority {
         }
         // Only `kid` is read from the header, and only to choose among our own keys.
         let kid = header.kid.as_deref().ok_or(AuthError::UnknownKey)?;
-        let index = self.keys.keys().iter().position(|k| k.kid == kid).ok_or(AuthError::UnknownKey)?;
-        let key = &self.keys.keys()[index];
+        let keys = self.keys();
+        let index = keys.set.keys().iter().position(|k| k.kid == kid).ok_or(AuthError::UnknownKey)?;
+        let (key, validation) = (&keys.set.keys()[index], &keys.validations[index]);
         if header.alg != key.algorithm {
             return Err(AuthError::WrongAlgorithm);
         }
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &self.validations[index]).map_err(
-            |e| match e.kind() {
+        let data =
+            jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, validation).map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => AuthError::Expired,
                 ErrorKind::ImmatureSignature => AuthError::NotYetValid,
                 other => AuthError::Invalid(format!("{other:?}")),
-            },
-        )?;
-        if self.denylist.as_ref().is_some_and(|d| d.is_denied(&data.claims.jti)) {
+            })?;
+        if self.denylist.as_ref().is_some_and(|d| d.is_denied(&data.claims.jti))
+            || self.revoked_subjects.is_revoked(&data.claims.sub, data.claims.iat)
+        {
             return Err(AuthError::Revoked);
         }
         Ok(data.claims)
@@ -288,6 +325,37 @@ mod tests {
         let header = format!("Bearer {token}");
         assert!(authority.revoke(&claims));
         assert_eq!(authority.auth_check(Some(header.as_bytes())), Err(AuthError::Revoked));
+    }
+
+    #[test]
+    fn a_revoked_subject_is_refused_and_others_are_not() {
+        let authority = TokenAuthority::new(
+            KeySet::generate(jsonwebtoken::Algorithm::HS256).unwrap(),
+            TokenPolicy::default(),
+            false,
+        );
+        let (alice, _) = authority.issue("alice").unwrap();
+        let (bob, _) = authority.issue("bob").unwrap();
+        authority.revoke_subject("alice");
+        assert_eq!(authority.auth_check(Some(format!("Bearer {alice}").as_bytes())), Err(AuthError::Revoked));
+        assert!(authority.auth_check(Some(format!("Bearer {bob}").as_bytes())).is_ok());
+    }
+
+    #[test]
+    fn replaced_keys_sign_and_only_they_verify() {
+        let authority = TokenAuthority::new(
+            KeySet::generate(jsonwebtoken::Algorithm::HS256).unwrap(),
+            TokenPolicy::default(),
+            false,
+        );
+        let (old, _) = authority.issue("u").unwrap();
+        let fresh = KeySet::generate(jsonwebtoken::Algorithm::ES256).unwrap();
+        let fresh_kid = fresh.current_kid().to_owned();
+        authority.replace_keys(fresh);
+        assert_eq!(authority.auth_check(Some(format!("Bearer {old}").as_bytes())), Err(AuthError::UnknownKey));
+        let (new, _) = authority.issue("u").unwrap();
+        assert_eq!(jsonwebtoken::decode_header(&new).unwrap().kid.as_deref(), Some(fresh_kid.as_str()));
+        assert!(authority.auth_check(Some(format!("Bearer {new}").as_bytes())).is_ok());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Token authentication: signing keys, access tokens, refresh-token families and the denylist.
+//! Token authentication: signing keys, access tokens, refresh-token families, the denylist and
+//! revoked subjects.
 //!
 //! Built on jsonwebtoken 12 with its `aws_lc_rs` backend; keys are generated and checked with
 //! aws-lc-rs itself.
@@ -8,3 +9,4 @@ pub mod denylist;
 mod der;
 pub mod keys;
 pub mod refresh;
+pub mod subjects;

@@ -111,6 +111,17 @@ impl RefreshFamilies {
         Ok((subject, B64.encode(next)))
     }
 
+    /// Revokes every family of `subject` (the admin API's revoke_user); returns how many were live.
+    pub fn revoke_subject(&self, subject: &str) -> usize {
+        let mut state = self.state();
+        let mut revoked = 0;
+        for family in state.families.values_mut().filter(|f| f.subject == subject && !f.revoked) {
+            family.revoked = true;
+            revoked += 1;
+        }
+        revoked
+    }
+
     /// Forgets tokens and families that expired before `now`.
     pub fn purge(&self, now: u64) {
         let mut state = self.state();
@@ -142,6 +153,16 @@ mod tests {
         assert_eq!(families.rotate(&second, 12, 1000), Err(RefreshError::FamilyRevoked));
         assert_eq!(families.stats().revoked_families, 1);
         assert_eq!(families.rotate("not-a-token", 12, 1000), Err(RefreshError::Unknown));
+    }
+
+    #[test]
+    fn revoking_a_subject_revokes_its_families_only() {
+        let families = RefreshFamilies::default();
+        let alice = families.start("alice", 1000).unwrap();
+        let bob = families.start("bob", 1000).unwrap();
+        assert_eq!(families.revoke_subject("alice"), 1);
+        assert_eq!(families.rotate(&alice, 10, 1000), Err(RefreshError::FamilyRevoked));
+        assert!(families.rotate(&bob, 10, 1000).is_ok());
     }
 
     #[test]

@@ -1,0 +1,101 @@
+//! The nodes of one strategy as the load balancer sees them: address, health, requests in flight.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, RwLock};
+
+/// One node's address and the balancer's knowledge of it.
+#[derive(Debug)]
+pub struct Endpoint {
+    /// `session/1`, `token/3`, ...
+    pub id: String,
+    /// Base URL, e.g. `http://127.0.0.1:40123`.
+    pub url: String,
+    /// What the balancer believes: set by health checks, so a dead node keeps getting traffic
+    /// until a check notices.
+    up: AtomicBool,
+    /// Whether the process is alive (the supervisor's knowledge, used for scraping).
+    alive: AtomicBool,
+    /// Requests sent to this node and not yet answered.
+    outstanding: AtomicUsize,
+}
+
+impl Endpoint {
+    pub fn new(id: String, url: String) -> Arc<Self> {
+        Arc::new(Self {
+            id,
+            url,
+            up: AtomicBool::new(true),
+            alive: AtomicBool::new(true),
+            outstanding: AtomicUsize::new(0),
+        })
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.up.load(Relaxed)
+    }
+
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, Relaxed);
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Relaxed)
+    }
+
+    pub fn set_dead(&self) {
+        self.alive.store(false, Relaxed);
+    }
+
+    pub fn outstanding(&self) -> usize {
+        self.outstanding.load(Relaxed)
+    }
+
+    /// Counts a request in flight until the guard drops.
+    pub fn start_request(self: &Arc<Self>) -> InFlight {
+        self.outstanding.fetch_add(1, Relaxed);
+        InFlight(self.clone())
+    }
+}
+
+/// A request in flight to an endpoint.
+pub struct InFlight(Arc<Endpoint>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.outstanding.fetch_sub(1, Relaxed);
+    }
+}
+
+/// The endpoints of one strategy; slot `i` is node `i + 1`. A restarted node replaces its slot.
+#[derive(Debug, Default)]
+pub struct Endpoints {
+    slots: RwLock<Vec<Arc<Endpoint>>>,
+}
+
+impl Endpoints {
+    pub fn snapshot(&self) -> Vec<Arc<Endpoint>> {
+        self.slots.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, slot: usize) -> Option<Arc<Endpoint>> {
+        self.slots.read().unwrap_or_else(|p| p.into_inner()).get(slot).cloned()
+    }
+
+    /// Puts `endpoint` in `slot` (replacing a restarted node) or appends it.
+    pub fn set(&self, slot: usize, endpoint: Arc<Endpoint>) {
+        let mut slots = self.slots.write().unwrap_or_else(|p| p.into_inner());
+        if slot < slots.len() {
+            slots[slot] = endpoint;
+        } else {
+            slots.push(endpoint);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The cluster supervisor: node processes started, watched, killed, added and restarted.
+//!
+//! Each node is a child process running `authlab node` from the same executable, so each node's
+//! memory is its own and a kill is a real crash. [`Endpoints`] is the view of the cluster the load
+//! balancer uses; the [`Supervisor`] owns the processes.
+
+mod endpoints;
+mod supervisor;
+
+pub use endpoints::{Endpoint, Endpoints};
+pub use supervisor::{ClusterError, NodeProcess, Supervisor, SupervisorConfig};

@@ -1,0 +1,468 @@
+//! Starts node processes for a scenario, and kills, adds and restarts them on demand.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use super::endpoints::{Endpoint, Endpoints};
+use crate::scenario::{Scenario, StoreKind, StrategyName};
+use crate::session_store::{RedisSessionStore, RedisStoreError};
+use crate::token::keys::{KeyError, KeySet, algorithm_name};
+
+/// How long a node may take to print its address.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the cluster could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("cannot prepare the run directory {path}: {reason}")]
+    RunDir { path: PathBuf, reason: std::io::Error },
+    #[error("cannot start node {id}: {reason}")]
+    Spawn { id: String, reason: String },
+    #[error("the scenario uses Redis, but {0}")]
+    Redis(RedisStoreError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error("there is no node {0}")]
+    NoSuchNode(String),
+    #[error("the {0} strategy is not running")]
+    NoSuchStrategy(&'static str),
+    #[error("node {id} refused {what}: {reason}")]
+    Admin { id: String, what: &'static str, reason: String },
+}
+
+/// What the supervisor needs besides the scenario.
+#[derive(Debug, Clone)]
+pub struct SupervisorConfig {
+    /// The `authlab` executable that runs nodes (normally the current one).
+    pub exe: PathBuf,
+    /// Unique to this run: names its directory and its Redis key prefix.
+    pub run_id: String,
+}
+
+/// A running node process.
+#[derive(Debug)]
+pub struct NodeProcess {
+    pub id: String,
+    pub url: String,
+    child: Child,
+}
+
+/// The run's private directory (key file, node logs), removed when the run ends.
+#[derive(Debug)]
+struct RunDir(PathBuf);
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The nodes of one strategy.
+#[derive(Debug)]
+struct StrategyCluster {
+    /// Arguments every node of this strategy gets (after `node`).
+    args: Vec<String>,
+    endpoints: Arc<Endpoints>,
+    /// Slot `i` holds node `i + 1`, or `None` once it was killed.
+    processes: Vec<Option<NodeProcess>>,
+}
+
+/// Owns every node process of a run. Dropping it kills them all (SIGKILL); [`Supervisor::shutdown`]
+/// also deletes the run's Redis keys.
+pub struct Supervisor {
+    config: SupervisorConfig,
+    dir: RunDir,
+    admin_token: String,
+    clusters: BTreeMap<StrategyName, StrategyCluster>,
+    redis: Option<RedisSessionStore>,
+    key_prefix: String,
+    /// Token strategy: the key file and the private JWKs in it (current key first).
+    key_file: Option<PathBuf>,
+    keys: Vec<Value>,
+    client: reqwest::Client,
+}
+
+fn duration_arg(d: Duration) -> String {
+    humantime::format_duration(d).to_string().replace(' ', "")
+}
+
+fn random_hex() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+impl Supervisor {
+    /// Starts every node the scenario asks for, in parallel, and waits until each answers
+    /// `/healthz`. Fails at once if the scenario needs a Redis that does not answer.
+    pub async fn start(scenario: &Scenario, config: SupervisorConfig) -> Result<Self, ClusterError> {
+        let path = std::env::temp_dir().join(format!("authlab-run-{}", config.run_id));
+        std::fs::create_dir_all(&path).map_err(|reason| ClusterError::RunDir { path: path.clone(), reason })?;
+        let dir = RunDir(path);
+        let key_prefix = format!("authlab:run-{}:", config.run_id);
+        let admin_token = random_hex() + &random_hex();
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| ClusterError::Spawn { id: "client".into(), reason: e.to_string() })?;
+        let mut supervisor = Supervisor {
+            config,
+            dir,
+            admin_token,
+            clusters: BTreeMap::new(),
+            redis: None,
+            key_prefix,
+            key_file: None,
+            keys: Vec::new(),
+            client,
+        };
+
+        let mut common = vec![
+            "--seed".to_string(),
+            scenario.seed.to_string(),
+            "--users".into(),
+            scenario.users.count.to_string(),
+            "--password-hash".into(),
+            scenario.users.password_hash.to_string(),
+            "--admin-token".into(),
+            supervisor.admin_token.clone(),
+        ];
+        if let Some(machine) = scenario.cluster.machine {
+            common.extend([
+                "--workers".into(),
+                machine.workers.to_string(),
+                "--service-time".into(),
+                duration_arg(machine.service_time),
+            ]);
+        }
+
+        if let Some(session) = &scenario.session {
+            let mut args = vec!["--strategy".to_string(), "session".into()];
+            args.extend(common.iter().cloned());
+            args.extend(["--ttl".into(), duration_arg(session.ttl)]);
+            args.extend(["--payload-bytes".into(), session.payload_bytes.to_string()]);
+            match session.store {
+                StoreKind::Memory => {
+                    args.extend(["--store".into(), "memory".into()]);
+                    if let Some(max) = session.max_memory {
+                        args.extend(["--max-memory".into(), max.to_string()]);
+                    }
+                }
+                StoreKind::Redis => {
+                    let redis = RedisSessionStore::connect(&session.redis_url, &supervisor.key_prefix)
+                        .await
+                        .map_err(ClusterError::Redis)?;
+                    supervisor.redis = Some(redis);
+                    args.extend(["--store".into(), session.redis_url.clone()]);
+                    args.extend(["--key-prefix".into(), supervisor.key_prefix.clone()]);
+                    if let Some(rtt) = scenario.cluster.store_rtt {
+                        args.extend(["--store-rtt".into(), duration_arg(rtt)]);
+                    }
+                }
+            }
+            supervisor.add_cluster(StrategyName::Session, args, session.nodes);
+        }
+        if let Some(token) = &scenario.token {
+            let keys = KeySet::generate(token.algorithm)?;
+            let file: Value = serde_json::from_str(&keys.to_private_jwks_json())
+                .map_err(|e| ClusterError::Keys(KeyError::Json(e)))?;
+            supervisor.keys = file["keys"].as_array().cloned().unwrap_or_default();
+            let key_file = supervisor.dir.0.join("keys.json");
+            supervisor.key_file = Some(key_file.clone());
+            supervisor.write_key_file()?;
+            let mut args = vec!["--strategy".to_string(), "token".into()];
+            args.extend(common.iter().cloned());
+            args.extend(["--keys".into(), key_file.display().to_string()]);
+            args.extend(["--ttl".into(), duration_arg(token.ttl)]);
+            args.extend(["--claims-bytes".into(), token.claims_bytes.to_string()]);
+            let revocation = match token.revocation {
+                crate::scenario::Revocation::None => "none",
+                crate::scenario::Revocation::Denylist => "denylist",
+            };
+            args.extend(["--revocation".into(), revocation.into()]);
+            supervisor.add_cluster(StrategyName::Token, args, token.nodes);
+        }
+
+        // Every node of every strategy starts at once.
+        let mut starting = Vec::new();
+        for (&strategy, cluster) in &supervisor.clusters {
+            for slot in 0..cluster.processes.len() {
+                starting.push((strategy, slot, supervisor.spawn(strategy, slot)));
+            }
+        }
+        let mut started = Vec::new();
+        for (strategy, slot, result) in
+            futures_util::future::join_all(starting.into_iter().map(|(s, i, f)| async move { (s, i, f.await) })).await
+        {
+            started.push((strategy, slot, result?));
+        }
+        for (strategy, slot, process) in started {
+            supervisor.install(strategy, slot, process);
+        }
+        Ok(supervisor)
+    }
+
+    fn add_cluster(&mut self, strategy: StrategyName, args: Vec<String>, nodes: u32) {
+        let processes = (0..nodes).map(|_| None).collect();
+        self.clusters.insert(strategy, StrategyCluster { args, endpoints: Arc::default(), processes });
+    }
+
+    fn write_key_file(&self) -> Result<(), ClusterError> {
+        let Some(path) = &self.key_file else { return Ok(()) };
+        let text = serde_json::to_string_pretty(&json!({"keys": self.keys})).unwrap_or_default();
+        write_private(path, &text).map_err(|reason| ClusterError::RunDir { path: path.clone(), reason })
+    }
+
+    fn node_id(strategy: StrategyName, slot: usize) -> String {
+        format!("{}/{}", strategy.as_str(), slot + 1)
+    }
+
+    /// Starts the process for `slot` of `strategy` and waits until it is ready.
+    fn spawn(
+        &self,
+        strategy: StrategyName,
+        slot: usize,
+    ) -> impl std::future::Future<Output = Result<NodeProcess, ClusterError>> + use<> {
+        let id = Self::node_id(strategy, slot);
+        let args = self.clusters.get(&strategy).map(|c| c.args.clone()).unwrap_or_default();
+        let exe = self.config.exe.clone();
+        let log = self.dir.0.join(format!("{}-{}.log", strategy.as_str(), slot + 1));
+        let client = self.client.clone();
+        async move {
+            let fail = |reason: String| ClusterError::Spawn { id: id.clone(), reason };
+            let log = std::fs::File::create(&log).map_err(|e| fail(format!("log file: {e}")))?;
+            let mut command = Command::new(&exe);
+            command
+                .arg("node")
+                .args(&args)
+                .args(["--node-name", &id])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::from(log))
+                .kill_on_drop(true);
+            die_with_parent(&mut command);
+            let mut child = command.spawn().map_err(|e| fail(format!("{}: {e}", exe.display())))?;
+            let stdout = child.stdout.take().ok_or_else(|| fail("no stdout".into()))?;
+            let mut first_line = String::new();
+            let read = tokio::time::timeout(START_TIMEOUT, BufReader::new(stdout).read_line(&mut first_line)).await;
+            let url = first_line.trim().to_owned();
+            if !matches!(read, Ok(Ok(n)) if n > 0) || !url.starts_with("http://") {
+                let _ = child.start_kill();
+                let status = child.wait().await.map(|s| s.to_string()).unwrap_or_default();
+                return Err(fail(format!("it did not print its address ({status}); see its log")));
+            }
+            let healthy = client.get(format!("{url}/healthz")).send().await.is_ok_and(|r| r.status().is_success());
+            if !healthy {
+                let _ = child.start_kill();
+                return Err(fail(format!("{url}/healthz did not answer 200")));
+            }
+            Ok(NodeProcess { id, url, child })
+        }
+    }
+
+    fn install(&mut self, strategy: StrategyName, slot: usize, process: NodeProcess) {
+        if let Some(cluster) = self.clusters.get_mut(&strategy) {
+            cluster.endpoints.set(slot, Endpoint::new(process.id.clone(), process.url.clone()));
+            if slot < cluster.processes.len() {
+                cluster.processes[slot] = Some(process);
+            } else {
+                cluster.processes.push(Some(process));
+            }
+        }
+    }
+
+    /// The strategies this run has clusters for.
+    pub fn strategies(&self) -> Vec<StrategyName> {
+        self.clusters.keys().copied().collect()
+    }
+
+    /// The load balancer's view of a strategy's nodes.
+    pub fn endpoints(&self, strategy: StrategyName) -> Option<Arc<Endpoints>> {
+        self.clusters.get(&strategy).map(|c| c.endpoints.clone())
+    }
+
+    /// The run's Redis store handle (for key counts and `used_memory`), if it uses Redis.
+    pub fn redis(&self) -> Option<&RedisSessionStore> {
+        self.redis.as_ref()
+    }
+
+    fn slot(&self, strategy: StrategyName, number: u32) -> Result<usize, ClusterError> {
+        let cluster = self.clusters.get(&strategy).ok_or(ClusterError::NoSuchStrategy(strategy.as_str()))?;
+        let slot = (number as usize).checked_sub(1).filter(|&s| s < cluster.processes.len());
+        slot.ok_or_else(|| ClusterError::NoSuchNode(format!("{}/{number}", strategy.as_str())))
+    }
+
+    /// Kills node `number` (from 1) with SIGKILL: a real crash, no goodbye.
+    pub async fn kill_node(&mut self, strategy: StrategyName, number: u32) -> Result<String, ClusterError> {
+        let slot = self.slot(strategy, number)?;
+        let cluster = self.clusters.get_mut(&strategy).ok_or(ClusterError::NoSuchStrategy(strategy.as_str()))?;
+        let id = Self::node_id(strategy, slot);
+        let Some(mut process) = cluster.processes[slot].take() else {
+            return Err(ClusterError::NoSuchNode(format!("{id} (already dead)")));
+        };
+        let _ = process.child.start_kill();
+        let _ = process.child.wait().await;
+        if let Some(endpoint) = cluster.endpoints.get(slot) {
+            endpoint.set_dead();
+        }
+        Ok(format!("{id} killed (SIGKILL)"))
+    }
+
+    /// Starts one more node of `strategy`; returns its id.
+    pub async fn add_node(&mut self, strategy: StrategyName) -> Result<String, ClusterError> {
+        let slot = self.clusters.get(&strategy).ok_or(ClusterError::NoSuchStrategy(strategy.as_str()))?.processes.len();
+        if let Some(cluster) = self.clusters.get_mut(&strategy) {
+            cluster.processes.push(None);
+        }
+        match self.spawn(strategy, slot).await {
+            Ok(process) => {
+                let id = process.id.clone();
+                self.install(strategy, slot, process);
+                Ok(format!("{id} added"))
+            }
+            Err(e) => {
+                if let Some(cluster) = self.clusters.get_mut(&strategy) {
+                    cluster.processes.pop();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Kills node `number` if it runs, and starts a fresh process in its place (new port, empty memory).
+    pub async fn restart_node(&mut self, strategy: StrategyName, number: u32) -> Result<String, ClusterError> {
+        let slot = self.slot(strategy, number)?;
+        if self.clusters.get(&strategy).is_some_and(|c| c.processes[slot].is_some()) {
+            self.kill_node(strategy, number).await?;
+        }
+        let process = self.spawn(strategy, slot).await?;
+        let id = process.id.clone();
+        self.install(strategy, slot, process);
+        Ok(format!("{id} restarted"))
+    }
+
+    /// POSTs an admin request to every live node of `strategy`; returns each answer.
+    async fn admin(
+        &self,
+        strategy: StrategyName,
+        path: &str,
+        what: &'static str,
+        body: Value,
+    ) -> Result<Vec<Value>, ClusterError> {
+        let cluster = self.clusters.get(&strategy).ok_or(ClusterError::NoSuchStrategy(strategy.as_str()))?;
+        let mut answers = Vec::new();
+        for process in cluster.processes.iter().flatten() {
+            let fail = |reason: String| ClusterError::Admin { id: process.id.clone(), what, reason };
+            let response = self
+                .client
+                .post(format!("{}{path}", process.url))
+                .bearer_auth(&self.admin_token)
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            let status = response.status();
+            let answer: Value = response.json().await.unwrap_or(Value::Null);
+            if !status.is_success() {
+                return Err(fail(format!("{status}: {answer}")));
+            }
+            answers.push(answer);
+        }
+        Ok(answers)
+    }
+
+    /// Logs `user` out everywhere `strategy` keeps state: session nodes delete the user's
+    /// sessions; token nodes deny the user's tokens issued until now. Returns what was revoked.
+    pub async fn revoke_user(&self, strategy: StrategyName, user: &str) -> Result<String, ClusterError> {
+        let answers = self.admin(strategy, "/admin/revoke_user", "revoke_user", json!({"user": user})).await?;
+        let revoked: u64 = answers.iter().filter_map(|a| a["revoked"].as_u64()).sum();
+        Ok(match strategy {
+            StrategyName::Session => format!("{user}: {revoked} sessions deleted"),
+            StrategyName::Token => format!("{user}: tokens issued until now denied on {} nodes", answers.len()),
+        })
+    }
+
+    /// Rotates the token cluster's signing key: a new key signs from now on, and the old keys
+    /// keep verifying until [`Supervisor::retire_old_keys`].
+    pub async fn rotate_key(&mut self) -> Result<String, ClusterError> {
+        let alg = self.keys.first().and_then(|k| k["alg"].as_str()).unwrap_or("HS256").to_owned();
+        let alg = crate::token::keys::parse_algorithm(&alg)?;
+        let fresh: Value = serde_json::from_str(&KeySet::generate(alg)?.to_private_jwks_json())
+            .map_err(|e| ClusterError::Keys(KeyError::Json(e)))?;
+        let new_key = fresh["keys"][0].clone();
+        let kid = new_key["kid"].as_str().unwrap_or_default().to_owned();
+        self.keys.insert(0, new_key);
+        self.write_key_file()?;
+        self.admin(StrategyName::Token, "/admin/reload_keys", "reload_keys", json!({})).await?;
+        Ok(format!("{} key {kid} now signs; {} older key(s) still verify", algorithm_name(alg), self.keys.len() - 1))
+    }
+
+    /// Drops every key but the current one, once no token signed with them can still be valid.
+    pub async fn retire_old_keys(&mut self) -> Result<String, ClusterError> {
+        let retired = self.keys.len().saturating_sub(1);
+        self.keys.truncate(1);
+        self.write_key_file()?;
+        self.admin(StrategyName::Token, "/admin/reload_keys", "reload_keys", json!({})).await?;
+        Ok(format!("{retired} old key(s) retired"))
+    }
+
+    /// Kills every node and deletes the run's Redis keys (and only those).
+    pub async fn shutdown(mut self) -> Result<u64, ClusterError> {
+        for cluster in self.clusters.values_mut() {
+            for process in cluster.processes.iter_mut().filter_map(Option::take) {
+                let mut child = process.child;
+                let _ = child.start_kill();
+                let _ = child.wait().await;
+            }
+            for endpoint in cluster.endpoints.snapshot() {
+                endpoint.set_dead();
+            }
+        }
+        let mut deleted = 0;
+        if let Some(redis) = self.redis.take() {
+            deleted = redis.delete_own_keys().await.map_err(ClusterError::Redis)?;
+            redis.disconnect().await;
+        }
+        Ok(deleted)
+    }
+
+    /// The directory holding this run's key file and node logs.
+    pub fn run_dir(&self) -> &Path {
+        &self.dir.0
+    }
+}
+
+/// Writes a file only this user can read (it holds private keys).
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let tmp = path.with_extension("tmp");
+    let mut file = options.open(&tmp)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    // Renamed into place, so a node reloading keys never reads a half-written file.
+    std::fs::rename(tmp, path)
+}
+
+/// On Linux, a node dies with the process that started it, even if that one is SIGKILLed.
+fn die_with_parent(command: &mut Command) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = command;
+}

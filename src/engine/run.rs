@@ -1,0 +1,410 @@
+//! A run: the scenario's clusters started, its load driven, its events applied, and one tick per
+//! sampling interval sent to whoever consumes the run (command line, recorder, app).
+
+use std::collections::{BTreeMap, HashMap};
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::scrape::{NodeReading, scrape};
+use super::tick::{Command, EventRecord, EventSource, NodeTick, RunMessage, StoreTick, StrategyTick, Tick};
+use crate::cluster::{ClusterError, Supervisor, SupervisorConfig};
+use crate::load::{LoadDriver, LoadOptions};
+use crate::scenario::{Action, Mode, Scenario, StoreKind, StrategyName, Target};
+use crate::session_store::RedisSessionStore;
+
+/// Clock leeway of token nodes: old keys verify this much longer than the longest token.
+const KEY_RETIREMENT_SLACK: Duration = Duration::from_secs(5);
+
+/// How to run a scenario.
+#[derive(Debug, Clone)]
+pub struct RunSetup {
+    pub scenario: Scenario,
+    /// The `authlab` executable that runs the nodes.
+    pub exe: PathBuf,
+}
+
+/// A run in progress: send it [`Command`]s, read its [`RunMessage`]s.
+pub struct RunHandle {
+    pub commands: mpsc::UnboundedSender<Command>,
+    pub messages: mpsc::UnboundedReceiver<RunMessage>,
+    pub task: JoinHandle<()>,
+    /// Unique to this run (its directory and Redis key prefix carry it).
+    pub run_id: String,
+}
+
+/// Starts a run on the current tokio runtime.
+pub fn start_run(setup: RunSetup) -> RunHandle {
+    let (commands, command_rx) = mpsc::unbounded_channel();
+    let (message_tx, messages) = mpsc::unbounded_channel();
+    let run_id = format!("{:08x}{:04x}", rand::random::<u32>(), std::process::id() & 0xffff);
+    let id = run_id.clone();
+    let task = tokio::spawn(async move {
+        let redis_url =
+            setup.scenario.session.as_ref().filter(|s| s.store == StoreKind::Redis).map(|s| s.redis_url.clone());
+        let engine = Engine {
+            setup,
+            run_id: id.clone(),
+            commands: command_rx,
+            messages: message_tx.clone(),
+            stop_requested: false,
+        };
+        let outcome = AssertUnwindSafe(engine.run()).catch_unwind().await;
+        let error = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e),
+            Err(panic) => {
+                // The supervisor's drop has killed the nodes; the Redis keys need deleting here.
+                if let Some(url) = redis_url {
+                    if let Ok(store) = RedisSessionStore::connect(&url, &format!("authlab:run-{id}:")).await {
+                        let _ = store.delete_own_keys().await;
+                    }
+                }
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Some(format!("the run engine panicked: {what}"))
+            }
+        };
+        let _ = message_tx.send(RunMessage::Finished { error });
+    });
+    RunHandle { commands, messages, task, run_id }
+}
+
+struct Engine {
+    setup: RunSetup,
+    run_id: String,
+    commands: mpsc::UnboundedReceiver<Command>,
+    messages: mpsc::UnboundedSender<RunMessage>,
+    stop_requested: bool,
+}
+
+/// One strategy's running parts during a phase.
+struct Running {
+    driver: Arc<LoadDriver>,
+    /// Cumulative figures of each node at the previous tick (by node id and address), to turn
+    /// the nodes' counters into per-tick figures.
+    last: HashMap<(String, String), NodeReading>,
+}
+
+/// A live phase: its cluster, its drivers, its clock.
+struct Phase {
+    supervisor: Supervisor,
+    running: BTreeMap<StrategyName, Running>,
+    started: Instant,
+    /// Seconds of earlier phases (sequential mode).
+    offset: f64,
+    retire_keys_at: Option<Instant>,
+}
+
+impl Engine {
+    async fn run(mut self) -> Result<(), String> {
+        let scenario = self.setup.scenario.clone();
+        let phases: Vec<Vec<StrategyName>> = {
+            let present: Vec<StrategyName> = StrategyName::BOTH
+                .into_iter()
+                .filter(|s| match s {
+                    StrategyName::Session => scenario.session.is_some(),
+                    StrategyName::Token => scenario.token.is_some(),
+                })
+                .collect();
+            match scenario.mode {
+                Mode::Concurrent => vec![present],
+                Mode::Sequential => present.into_iter().map(|s| vec![s]).collect(),
+            }
+        };
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(4096)
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let mut offset = 0.0;
+        let mut announced = false;
+        for strategies in phases {
+            let mut phase_scenario = scenario.clone();
+            if !strategies.contains(&StrategyName::Session) {
+                phase_scenario.session = None;
+            }
+            if !strategies.contains(&StrategyName::Token) {
+                phase_scenario.token = None;
+            }
+            let config = SupervisorConfig {
+                exe: self.setup.exe.clone(),
+                run_id: format!(
+                    "{}-{}",
+                    self.run_id,
+                    strategies.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("-")
+                ),
+            };
+            let supervisor = Supervisor::start(&phase_scenario, config).await.map_err(|e| e.to_string())?;
+            if !announced {
+                let _ = self.messages.send(RunMessage::Started);
+                announced = true;
+            }
+            let mut running = BTreeMap::new();
+            for strategy in strategies {
+                let Some(endpoints) = supervisor.endpoints(strategy) else { continue };
+                let options = LoadOptions {
+                    strategy,
+                    load: scenario.load.clone(),
+                    seed: scenario.seed,
+                    users: scenario.users.count,
+                    refresh: scenario.token.as_ref().is_none_or(|t| t.refresh),
+                    routing: scenario.cluster.routing,
+                    health_check: scenario.cluster.health_check,
+                };
+                let driver = LoadDriver::new(options, endpoints, http.clone());
+                driver.start();
+                running.insert(strategy, Running { driver, last: HashMap::new() });
+            }
+            let mut phase = Phase { supervisor, running, started: Instant::now(), offset, retire_keys_at: None };
+            let result = self.drive(&mut phase, &http).await;
+            for running in phase.running.values() {
+                running.driver.stop().await;
+            }
+            // The last tick comes after the load stopped, so every request is counted on both sides.
+            let final_tick = self.tick(&mut phase, &http).await;
+            let _ = self.messages.send(RunMessage::Tick(final_tick));
+            let cleanup = phase.supervisor.shutdown().await;
+            result?;
+            cleanup.map_err(|e| format!("cleaning up the run: {e}"))?;
+            offset += phase.started.elapsed().as_secs_f64();
+            if self.stop_requested {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ticks, scheduled events and live commands until the phase's duration has passed or a
+    /// Stop arrives.
+    async fn drive(&mut self, phase: &mut Phase, http: &reqwest::Client) -> Result<(), String> {
+        let scenario = self.setup.scenario.clone();
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + scenario.tick, scenario.tick);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut pending: Vec<_> = scenario.events.iter().filter(|e| applies_to(&e.target, phase)).cloned().collect();
+        pending.reverse();
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {
+                    let tick = self.tick(phase, http).await;
+                    let _ = self.messages.send(RunMessage::Tick(tick));
+                }
+                command = self.commands.recv() => match command {
+                    Some(Command::Event { action, target, value, user }) => {
+                        self.apply(phase, action, &target, value, user, EventSource::Live).await;
+                    }
+                    Some(Command::Stop) | None => {
+                        self.stop_requested = true;
+                        return Ok(());
+                    }
+                },
+            }
+            let elapsed = phase.started.elapsed();
+            while pending.last().is_some_and(|e| e.at <= elapsed) {
+                if let Some(event) = pending.pop() {
+                    self.apply(phase, event.action, &event.target, event.value, event.user, EventSource::Scheduled)
+                        .await;
+                }
+            }
+            if phase.retire_keys_at.is_some_and(|at| Instant::now() >= at) {
+                phase.retire_keys_at = None;
+                let result = phase.supervisor.retire_old_keys().await.map_err(|e| e.to_string());
+                self.record(phase, Action::RotateKey, "token".into(), EventSource::Scheduled, result);
+            }
+            if elapsed >= scenario.duration {
+                return Ok(());
+            }
+        }
+    }
+
+    fn record(
+        &self,
+        phase: &Phase,
+        action: Action,
+        target: String,
+        source: EventSource,
+        result: Result<String, String>,
+    ) {
+        let (ok, detail) = match result {
+            Ok(detail) => (true, detail),
+            Err(detail) => (false, detail),
+        };
+        let t = phase.offset + phase.started.elapsed().as_secs_f64();
+        let _ = self.messages.send(RunMessage::Event(EventRecord { t, action, target, source, detail, ok }));
+    }
+
+    /// Applies one event to the live cluster and records what happened (or why it could not).
+    async fn apply(
+        &mut self,
+        phase: &mut Phase,
+        action: Action,
+        target: &Target,
+        value: Option<f64>,
+        user: Option<String>,
+        source: EventSource,
+    ) {
+        let strategies: Vec<StrategyName> = match target {
+            Target::All => phase.running.keys().copied().collect(),
+            Target::Strategy(s) | Target::Node(s, _) => vec![*s],
+        };
+        let label = match target {
+            Target::All => "all".to_string(),
+            Target::Strategy(s) => s.as_str().to_string(),
+            Target::Node(s, n) => format!("{}/{n}", s.as_str()),
+        };
+        if let Some(missing) = strategies.iter().find(|s| !phase.running.contains_key(s)) {
+            let why = Err(ClusterError::NoSuchStrategy(missing.as_str()).to_string());
+            self.record(phase, action, label, source, why);
+            return;
+        }
+        let result: Result<String, String> = match (action, target) {
+            (Action::KillNode, Target::Node(s, n)) => {
+                phase.supervisor.kill_node(*s, *n).await.map_err(|e| e.to_string())
+            }
+            (Action::RestartNode, Target::Node(s, n)) => {
+                phase.supervisor.restart_node(*s, *n).await.map_err(|e| e.to_string())
+            }
+            (Action::AddNode, Target::Strategy(s)) => phase.supervisor.add_node(*s).await.map_err(|e| e.to_string()),
+            (Action::KillNode | Action::RestartNode, _) => Err("needs a node target such as session/2".into()),
+            (Action::AddNode, _) => Err("needs a strategy target: session or token".into()),
+            (Action::SetLoad, _) => match value {
+                Some(v) => {
+                    for s in &strategies {
+                        phase.running[s].driver.set_load(v);
+                    }
+                    Ok(format!("load set to {v}"))
+                }
+                None => Err("set_load needs a value".into()),
+            },
+            (Action::RotateKey, _) => {
+                if !strategies.contains(&StrategyName::Token) {
+                    Err("only token nodes have keys to rotate".into())
+                } else {
+                    let ttl = self.setup.scenario.token.as_ref().map_or(Duration::ZERO, |t| t.ttl);
+                    let result = phase.supervisor.rotate_key().await.map_err(|e| e.to_string());
+                    if result.is_ok() {
+                        phase.retire_keys_at = Some(Instant::now() + ttl + KEY_RETIREMENT_SLACK);
+                    }
+                    result
+                }
+            }
+            (Action::RevokeUser, _) => {
+                let mut details = Vec::new();
+                let mut failure = None;
+                for s in &strategies {
+                    let name = user.clone().or_else(|| phase.running[s].driver.recent_user());
+                    let Some(name) = name else {
+                        details.push(format!("{}: nobody is logged in", s.as_str()));
+                        continue;
+                    };
+                    match phase.supervisor.revoke_user(*s, &name).await {
+                        Ok(detail) => details.push(format!("{}: {detail}", s.as_str())),
+                        Err(e) => failure = Some(e.to_string()),
+                    }
+                }
+                match failure {
+                    Some(e) => Err(e),
+                    None => Ok(details.join("; ")),
+                }
+            }
+        };
+        self.record(phase, action, label, source, result);
+    }
+
+    /// Samples everything: what the drivers measured since the last tick, and each node's metrics.
+    async fn tick(&self, phase: &mut Phase, http: &reqwest::Client) -> Tick {
+        let scenario = &self.setup.scenario;
+        let interval = scenario.tick.as_secs_f64();
+        let scrape_timeout = scenario.tick.clamp(Duration::from_millis(100), Duration::from_secs(1));
+        let simulated = scenario.cluster.machine.is_some() || scenario.cluster.store_rtt.is_some();
+        let mut tick = Tick {
+            t: phase.offset + phase.started.elapsed().as_secs_f64(),
+            interval_s: interval,
+            strategies: BTreeMap::new(),
+        };
+        let redis = phase.supervisor.redis().cloned();
+        for (&strategy, running) in phase.running.iter_mut() {
+            let measured = running.driver.stats().take();
+            let endpoints = phase.supervisor.endpoints(strategy).map(|e| e.snapshot()).unwrap_or_default();
+            let scrapes = endpoints.iter().map(|endpoint| async move {
+                if endpoint.is_alive() { scrape(http, &endpoint.url, scrape_timeout).await } else { None }
+            });
+            let readings = futures_util::future::join_all(scrapes).await;
+            let mut out = StrategyTick {
+                throughput_rps: measured.requests.total() as f64 / interval,
+                requests: measured.requests,
+                latency_us: measured.latency,
+                logins: measured.logins,
+                forced_relogins: measured.forced_relogins,
+                refreshes: measured.refreshes,
+                late: measured.late,
+                dropped: measured.dropped,
+                users_logged_in: running.driver.stats().users_logged_in(),
+                credential_bytes_per_request: if measured.credential_requests == 0 {
+                    0.0
+                } else {
+                    measured.credential_bytes as f64 / measured.credential_requests as f64
+                },
+                simulated,
+                ..StrategyTick::default()
+            };
+            let mut store_ops = 0;
+            for (endpoint, reading) in endpoints.iter().zip(readings) {
+                let key = (endpoint.id.clone(), endpoint.url.clone());
+                let node = match reading {
+                    Some(reading) => {
+                        let previous = running.last.get(&key).cloned().unwrap_or_default();
+                        out.server_requests += reading.load_requests.saturating_sub(previous.load_requests);
+                        store_ops += reading.store_ops.saturating_sub(previous.store_ops);
+                        out.sessions_held += reading.sessions;
+                        out.denylist_entries += reading.denylist_entries;
+                        out.simulated |= reading.simulated;
+                        let node = NodeTick {
+                            id: endpoint.id.clone(),
+                            up: true,
+                            heap_bytes: reading.heap_bytes,
+                            rss_bytes: reading.rss_bytes,
+                            cpu_seconds: reading.cpu_seconds,
+                            requests_total: reading.requests_total,
+                            sessions: reading.sessions,
+                        };
+                        running.last.insert(key, reading);
+                        node
+                    }
+                    None => NodeTick { id: endpoint.id.clone(), up: false, ..NodeTick::default() },
+                };
+                out.nodes.push(node);
+            }
+            if strategy == StrategyName::Session {
+                let mut store = StoreTick { kind: "memory".into(), ops: store_ops, used_memory: None, keys: None };
+                if let Some(redis) = &redis {
+                    store.kind = "redis".into();
+                    store.used_memory = redis.used_memory().await.ok();
+                    store.keys = redis.count_own_keys().await.ok();
+                    out.sessions_held = store.keys.unwrap_or(0);
+                }
+                out.store = Some(store);
+            }
+            tick.strategies.insert(strategy, out);
+        }
+        tick
+    }
+}
+
+/// Whether a scheduled event concerns a strategy of this phase.
+fn applies_to(target: &Target, phase: &Phase) -> bool {
+    match target {
+        Target::All => true,
+        Target::Strategy(s) | Target::Node(s, _) => phase.running.contains_key(s),
+    }
+}

@@ -1,0 +1,94 @@
+//! Reading a node's `/metrics` (Prometheus text) into the figures a tick carries.
+
+use std::time::Duration;
+
+/// Routes that carry the lab's load (scrapes, health checks and admin calls are not load).
+const LOAD_ROUTES: [&str; 5] = ["/login", "/api/profile", "/logout", "/refresh", "unmatched"];
+
+/// What one scrape of one node said.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeReading {
+    pub heap_bytes: u64,
+    pub rss_bytes: u64,
+    pub cpu_seconds: f64,
+    pub sessions: u64,
+    /// Cumulative requests on the load routes.
+    pub load_requests: u64,
+    /// Cumulative requests on every route.
+    pub requests_total: u64,
+    /// Cumulative session-store operations.
+    pub store_ops: u64,
+    pub denylist_entries: u64,
+    pub simulated: bool,
+}
+
+/// The value of a label in a `{a="x",b="y"}` label set.
+fn label<'a>(labels: &'a str, name: &str) -> Option<&'a str> {
+    labels.split(',').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key.trim() == name).then(|| value.trim().trim_matches('"'))
+    })
+}
+
+/// Parses the exposition text; unknown metrics are ignored.
+pub fn parse_metrics(text: &str) -> NodeReading {
+    let mut reading = NodeReading::default();
+    for line in text.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let Some((series, value)) = line.rsplit_once(' ') else { continue };
+        let Ok(value) = value.parse::<f64>() else { continue };
+        let (name, labels) = match series.split_once('{') {
+            Some((name, rest)) => (name, rest.trim_end_matches('}')),
+            None => (series, ""),
+        };
+        let whole = value.max(0.0) as u64;
+        match name {
+            "authlab_heap_bytes" => reading.heap_bytes = whole,
+            "authlab_rss_bytes" => reading.rss_bytes = whole,
+            "authlab_cpu_seconds_total" => reading.cpu_seconds = value,
+            "authlab_sessions" => reading.sessions = whole,
+            "authlab_store_ops_total" => reading.store_ops += whole,
+            "authlab_denylist_entries" => reading.denylist_entries = whole,
+            "authlab_simulated" => reading.simulated = value > 0.0,
+            "authlab_requests_total" => {
+                reading.requests_total += whole;
+                if label(labels, "route").is_some_and(|r| LOAD_ROUTES.contains(&r)) {
+                    reading.load_requests += whole;
+                }
+            }
+            _ => {}
+        }
+    }
+    reading
+}
+
+/// Scrapes `url/metrics`; `None` if the node did not answer in time.
+pub async fn scrape(client: &reqwest::Client, url: &str, timeout: Duration) -> Option<NodeReading> {
+    let response = client.get(format!("{url}/metrics")).timeout(timeout).send().await.ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    Some(parse_metrics(&response.text().await.ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_figures_a_tick_needs() {
+        let text = "# HELP x\n\
+            authlab_requests_total{route=\"/login\",status=\"200\"} 5\n\
+            authlab_requests_total{route=\"/api/profile\",status=\"401\"} 3\n\
+            authlab_requests_total{route=\"/metrics\",status=\"200\"} 9\n\
+            authlab_store_ops_total{op=\"load\"} 4\n\
+            authlab_store_ops_total{op=\"create\"} 1\n\
+            authlab_heap_bytes 1000\nauthlab_rss_bytes 2000\nauthlab_cpu_seconds_total 0.5\nauthlab_sessions 7\n";
+        let r = parse_metrics(text);
+        assert_eq!((r.load_requests, r.requests_total, r.store_ops), (8, 17, 5));
+        assert_eq!((r.heap_bytes, r.rss_bytes, r.sessions), (1000, 2000, 7));
+        assert_eq!(r.cpu_seconds, 0.5);
+    }
+}

@@ -1,0 +1,434 @@
+//! A run's totals: the `--summary-json` document and the closing table of `authlab run`.
+//!
+//! [`RunSummary`] is built from ticks and events alone, so a live run and a recording give the same
+//! summary. Its JSON has exactly the keys SPEC lists ("Ticks and recordings"); figures that only the
+//! table shows (forced re-logins) are not serialized.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::tick::{EventRecord, LatencySummary, RequestCounts, Tick};
+use crate::recording::{MemorySpan, RangeStats};
+use crate::scenario::{Action, StrategyName};
+
+/// A run's totals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The scenario's name.
+    pub scenario: String,
+    /// Seconds from the start of the run to the end of its last tick.
+    pub duration_s: f64,
+    pub events: Vec<EventSummary>,
+    pub strategies: Strategies,
+}
+
+/// An event of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventSummary {
+    pub at_s: f64,
+    pub action: Action,
+    pub target: String,
+}
+
+/// The strategies that ran (a strategy that did not run is absent from the JSON).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Strategies {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<StrategySummary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<StrategySummary>,
+}
+
+impl Strategies {
+    pub fn get(&self, strategy: StrategyName) -> Option<&StrategySummary> {
+        match strategy {
+            StrategyName::Session => self.session.as_ref(),
+            StrategyName::Token => self.token.as_ref(),
+        }
+    }
+}
+
+/// One strategy over the whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategySummary {
+    /// Requests the driver made, by outcome.
+    pub requests: RequestCounts,
+    /// Requests the nodes counted.
+    pub server_requests: u64,
+    /// Requests per second of the time the strategy ran.
+    pub throughput_rps: f64,
+    /// Percentiles of every request's latency, in microseconds.
+    pub latency_us: LatencySummary,
+    pub logins: u64,
+    pub sessions_held_peak: u64,
+    /// Heap summed over the nodes that were up: at the first tick, the peak, at the last tick.
+    pub heap_bytes: MemorySpan,
+    /// RSS summed over the nodes that were up, likewise.
+    pub rss_bytes: MemorySpan,
+    /// Request-weighted mean bytes of credentials sent per request.
+    pub credential_bytes_per_request: f64,
+    /// The store, when the strategy has one (`null` otherwise).
+    pub store: Option<StoreSummary>,
+    /// Logins forced by a 401 in the middle of a visit (table only, not in the JSON).
+    #[serde(skip)]
+    pub forced_relogins: u64,
+}
+
+/// The session store over the whole run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreSummary {
+    /// `memory` (per node) or `redis` (shared).
+    pub kind: String,
+    /// Peak key count (Redis only; `null` otherwise).
+    pub keys_peak: Option<u64>,
+    /// Peak Redis `used_memory` (Redis only; `null` otherwise).
+    pub used_memory_peak: Option<u64>,
+}
+
+impl RunSummary {
+    /// Totals of a run, from its ticks (in time order) and events.
+    pub fn from_run(scenario_name: &str, ticks: &[Tick], events: &[EventRecord]) -> Self {
+        let strategy = |name| RangeStats::over(ticks, name).map(StrategySummary::from_range);
+        RunSummary {
+            scenario: scenario_name.to_owned(),
+            duration_s: ticks.iter().map(|tick| tick.t).fold(0.0, f64::max),
+            events: events
+                .iter()
+                .map(|event| EventSummary { at_s: event.t, action: event.action, target: event.target.clone() })
+                .collect(),
+            strategies: Strategies { session: strategy(StrategyName::Session), token: strategy(StrategyName::Token) },
+        }
+    }
+
+    /// The `--summary-json` document.
+    pub fn to_json_pretty(&self) -> String {
+        // Plain fields and string keys: serializing cannot fail.
+        serde_json::to_string_pretty(self).expect("a RunSummary always serializes")
+    }
+}
+
+impl StrategySummary {
+    /// The whole-run figures of one strategy.
+    pub fn from_range(stats: RangeStats) -> Self {
+        StrategySummary {
+            requests: stats.requests,
+            server_requests: stats.server_requests,
+            throughput_rps: stats.throughput_rps,
+            latency_us: stats.latency_us.summary(),
+            logins: stats.logins,
+            sessions_held_peak: stats.sessions_held_peak,
+            heap_bytes: stats.heap_bytes,
+            rss_bytes: stats.rss_bytes,
+            credential_bytes_per_request: stats.credential_bytes_per_request,
+            store: stats.store_kind.map(|kind| StoreSummary {
+                kind,
+                keys_peak: stats.store_keys_peak,
+                used_memory_peak: stats.store_used_memory_peak,
+            }),
+            forced_relogins: stats.forced_relogins,
+        }
+    }
+}
+
+/// Shown where a strategy did not run, or a figure does not apply.
+const NONE: &str = "–";
+
+/// The closing table of `authlab run`: session and token side by side, plain text, aligned.
+pub fn render_table(summary: &RunSummary) -> String {
+    type Cell = fn(&StrategySummary) -> String;
+    let rows: [(&str, Cell); 16] = [
+        ("requests ok", |s| group(s.requests.ok)),
+        ("failed", |s| group(s.requests.failed)),
+        ("  unauthorized", |s| group(s.requests.unauthorized)),
+        ("  server error", |s| group(s.requests.server_error)),
+        ("  connection", |s| group(s.requests.connection)),
+        ("throughput (req/s)", |s| rate(s.throughput_rps)),
+        ("latency p50 (ms)", |s| ms(s.latency_us.p50)),
+        ("latency p99 (ms)", |s| ms(s.latency_us.p99)),
+        ("latency p99.9 (ms)", |s| ms(s.latency_us.p999)),
+        ("logins", |s| group(s.logins)),
+        ("forced re-logins", |s| group(s.forced_relogins)),
+        ("sessions held, peak", |s| group(s.sessions_held_peak)),
+        ("heap peak (MiB)", |s| mib(s.heap_bytes.peak)),
+        ("RSS peak (MiB)", |s| mib(s.rss_bytes.peak)),
+        ("credential bytes/request", |s| format!("{:.0}", s.credential_bytes_per_request)),
+        ("store keys, peak", |s| s.store.as_ref().and_then(|store| store.keys_peak).map_or(NONE.to_owned(), group)),
+    ];
+
+    let columns = [StrategyName::Session, StrategyName::Token];
+    let cells: Vec<(&str, Vec<String>)> = rows
+        .iter()
+        .map(|(label, cell)| {
+            let values =
+                columns.iter().map(|&name| summary.strategies.get(name).map_or(NONE.to_owned(), cell)).collect();
+            (*label, values)
+        })
+        .collect();
+
+    let label_width = cells.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(0).max("figure".len());
+    let value_width = cells
+        .iter()
+        .flat_map(|(_, values)| values.iter().map(|value| value.chars().count()))
+        .chain(columns.iter().map(|name| name.as_str().len()))
+        .max()
+        .unwrap_or(0)
+        .max(10);
+
+    let mut out = format!("{} ({:.1} s)\n", summary.scenario, summary.duration_s);
+    let header = format!(
+        "{:<label_width$}  {:>value_width$}  {:>value_width$}",
+        "figure",
+        columns[0].as_str(),
+        columns[1].as_str()
+    );
+    out.push_str(&header);
+    out.push('\n');
+    out.push_str(&"-".repeat(header.chars().count()));
+    out.push('\n');
+    for (label, values) in &cells {
+        out.push_str(&format!("{label:<label_width$}  {:>value_width$}  {:>value_width$}\n", values[0], values[1]));
+    }
+    out
+}
+
+/// `1234567` → `1,234,567`.
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// A rate: grouped whole numbers from 1000 up, one decimal below.
+fn rate(per_s: f64) -> String {
+    if per_s >= 1000.0 && per_s < u64::MAX as f64 { group(per_s.round() as u64) } else { format!("{per_s:.1}") }
+}
+
+/// Microseconds as milliseconds, with the precision that matters at that size.
+fn ms(us: u64) -> String {
+    let ms = us as f64 / 1000.0;
+    if ms < 1.0 {
+        format!("{ms:.3}")
+    } else if ms < 100.0 {
+        format!("{ms:.2}")
+    } else {
+        format!("{ms:.1}")
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::engine::tick::{EventSource, Latency, NodeTick, StoreTick, StrategyTick};
+
+    fn node(id: &str, heap: u64, rss: u64) -> NodeTick {
+        NodeTick { id: id.to_owned(), up: true, heap_bytes: heap, rss_bytes: rss, ..NodeTick::default() }
+    }
+
+    fn strategy_tick(ok: u64, unauthorized: u64, latencies: &[u64], nodes: Vec<NodeTick>) -> StrategyTick {
+        let mut latency = Latency::new();
+        for &us in latencies {
+            latency.record_us(us);
+        }
+        StrategyTick {
+            requests: RequestCounts { ok, failed: unauthorized, unauthorized, server_error: 0, connection: 0 },
+            latency_us: latency,
+            throughput_rps: (ok + unauthorized) as f64 / 0.5,
+            logins: 2,
+            forced_relogins: unauthorized,
+            sessions_held: ok,
+            server_requests: ok + unauthorized,
+            nodes,
+            ..StrategyTick::default()
+        }
+    }
+
+    /// Three ticks of half a second: session (2 nodes, Redis) throughout, token from the second.
+    fn synthetic() -> (Vec<Tick>, Vec<EventRecord>) {
+        let mut ticks = Vec::new();
+        for (i, (heap_a, heap_b)) in [(100, 200), (500, 400), (300, 50)].into_iter().enumerate() {
+            let mut session = strategy_tick(
+                10 * (i as u64 + 1),
+                1,
+                &[1000, 2000],
+                vec![node("session/1", heap_a, heap_a * 10), node("session/2", heap_b, heap_b * 10)],
+            );
+            session.credential_bytes_per_request = [40.0, 50.0, 60.0][i];
+            session.store = Some(StoreTick {
+                kind: "redis".into(),
+                ops: 5,
+                used_memory: Some(1000 * i as u64),
+                keys: Some(i as u64),
+            });
+            let mut strategies = BTreeMap::from([(StrategyName::Session, session)]);
+            if i > 0 {
+                let mut token = strategy_tick(20, 0, &[300], vec![node("token/1", 1000, 9000)]);
+                token.credential_bytes_per_request = 300.0;
+                strategies.insert(StrategyName::Token, token);
+            }
+            ticks.push(Tick { t: 0.5 * (i + 1) as f64, interval_s: 0.5, strategies });
+        }
+        let events = vec![EventRecord {
+            t: 0.7,
+            action: Action::KillNode,
+            target: "session/2".into(),
+            source: EventSource::Scheduled,
+            detail: "killed".into(),
+            ok: true,
+        }];
+        (ticks, events)
+    }
+
+    fn keys(value: &Value) -> BTreeSet<String> {
+        value.as_object().map(|object| object.keys().cloned().collect()).unwrap_or_default()
+    }
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|name| (*name).to_owned()).collect()
+    }
+
+    #[test]
+    fn json_has_exactly_the_spec_keys() {
+        let (ticks, events) = synthetic();
+        let summary = RunSummary::from_run("synthetic", &ticks, &events);
+        let json: Value = serde_json::from_str(&summary.to_json_pretty()).unwrap();
+        assert_eq!(keys(&json), set(&["scenario", "duration_s", "events", "strategies"]));
+        assert_eq!(keys(&json["events"][0]), set(&["at_s", "action", "target"]));
+        assert_eq!(json["events"][0]["action"], "kill_node");
+        assert_eq!(keys(&json["strategies"]), set(&["session", "token"]));
+        for strategy in ["session", "token"] {
+            let s = &json["strategies"][strategy];
+            assert_eq!(
+                keys(s),
+                set(&[
+                    "requests",
+                    "server_requests",
+                    "throughput_rps",
+                    "latency_us",
+                    "logins",
+                    "sessions_held_peak",
+                    "heap_bytes",
+                    "rss_bytes",
+                    "credential_bytes_per_request",
+                    "store",
+                ])
+            );
+            assert_eq!(keys(&s["requests"]), set(&["ok", "failed", "unauthorized", "server_error", "connection"]));
+            assert_eq!(keys(&s["latency_us"]), set(&["p50", "p90", "p99", "p999", "max"]));
+            assert_eq!(keys(&s["heap_bytes"]), set(&["start", "peak", "end"]));
+            assert_eq!(keys(&s["rss_bytes"]), set(&["start", "peak", "end"]));
+        }
+        assert_eq!(keys(&json["strategies"]["session"]["store"]), set(&["kind", "keys_peak", "used_memory_peak"]));
+        assert!(json["strategies"]["token"]["store"].is_null());
+
+        // A strategy that did not run is absent.
+        let session_only: Vec<Tick> = ticks
+            .iter()
+            .cloned()
+            .map(|mut tick| {
+                tick.strategies.remove(&StrategyName::Token);
+                tick
+            })
+            .collect();
+        let json: Value =
+            serde_json::from_str(&RunSummary::from_run("s", &session_only, &[]).to_json_pretty()).unwrap();
+        assert_eq!(keys(&json["strategies"]), set(&["session"]));
+    }
+
+    #[test]
+    fn sums_and_peaks() {
+        let (ticks, events) = synthetic();
+        let summary = RunSummary::from_run("synthetic", &ticks, &events);
+        assert_eq!(summary.duration_s, 1.5);
+        assert_eq!(
+            summary.events,
+            vec![EventSummary { at_s: 0.7, action: Action::KillNode, target: "session/2".into() }]
+        );
+
+        let session = summary.strategies.session.as_ref().unwrap();
+        assert_eq!(
+            session.requests,
+            RequestCounts { ok: 60, failed: 3, unauthorized: 3, server_error: 0, connection: 0 }
+        );
+        assert_eq!(session.server_requests, 63);
+        assert!((session.throughput_rps - 63.0 / 1.5).abs() < 1e-9);
+        assert_eq!(session.logins, 6);
+        assert_eq!(session.forced_relogins, 3);
+        assert_eq!(session.sessions_held_peak, 30);
+        // Per-tick sums 300, 900, 350.
+        assert_eq!(session.heap_bytes, MemorySpan { start: 300, peak: 900, end: 350 });
+        assert_eq!(session.rss_bytes, MemorySpan { start: 3000, peak: 9000, end: 3500 });
+        // Weighted by 11, 21, 31 requests.
+        let expected = (40.0 * 11.0 + 50.0 * 21.0 + 60.0 * 31.0) / 63.0;
+        assert!((session.credential_bytes_per_request - expected).abs() < 1e-9);
+        assert_eq!(
+            session.store,
+            Some(StoreSummary { kind: "redis".into(), keys_peak: Some(2), used_memory_peak: Some(2000) })
+        );
+        assert!(session.latency_us.p50 >= 999 && session.latency_us.p50 <= 1001);
+        assert!(session.latency_us.max >= 1999 && session.latency_us.max <= 2002);
+
+        // Token ran for the last two ticks only: its throughput is over that second.
+        let token = summary.strategies.token.as_ref().unwrap();
+        assert_eq!(token.requests.ok, 40);
+        assert!((token.throughput_rps - 40.0).abs() < 1e-9);
+        assert_eq!(token.heap_bytes, MemorySpan { start: 1000, peak: 1000, end: 1000 });
+        assert_eq!(token.credential_bytes_per_request, 300.0);
+    }
+
+    #[test]
+    fn a_dead_node_holds_no_memory() {
+        let (mut ticks, _) = synthetic();
+        if let Some(session) = ticks[2].strategies.get_mut(&StrategyName::Session) {
+            session.nodes[1].up = false;
+        }
+        let summary = RunSummary::from_run("s", &ticks, &[]);
+        assert_eq!(summary.strategies.session.unwrap().heap_bytes.end, 300);
+    }
+
+    #[test]
+    fn table_shows_both_columns_aligned() {
+        let (ticks, events) = synthetic();
+        let table = render_table(&RunSummary::from_run("synthetic", &ticks, &events));
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[1].contains("session") && lines[1].contains("token"), "{table}");
+        assert!(table.contains("requests ok") && table.contains("p99.9") && table.contains("forced re-logins"));
+        // All rows have the same width.
+        let widths: BTreeSet<usize> = lines[1..].iter().map(|line| line.chars().count()).collect();
+        assert_eq!(widths.len(), 1, "{table}");
+        // The token has no store.
+        assert!(lines.iter().any(|line| line.starts_with("store keys") && line.trim_end().ends_with(NONE)));
+
+        let session_only: Vec<Tick> = ticks
+            .iter()
+            .cloned()
+            .map(|mut tick| {
+                tick.strategies.remove(&StrategyName::Token);
+                tick
+            })
+            .collect();
+        let table = render_table(&RunSummary::from_run("s", &session_only, &[]));
+        let ok_row = table.lines().find(|line| line.starts_with("requests ok")).unwrap();
+        assert!(ok_row.contains("60") && ok_row.trim_end().ends_with(NONE), "{table}");
+    }
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(group(0), "0");
+        assert_eq!(group(999), "999");
+        assert_eq!(group(1000), "1,000");
+        assert_eq!(group(1234567), "1,234,567");
+    }
+}

@@ -1,0 +1,153 @@
+//! `authlab run`: a scenario run without the app, with progress on the terminal, a recording,
+//! a closing table and an optional summary JSON.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::engine::summary::{RunSummary, render_table};
+use crate::engine::tick::{Command, EventRecord, RunMessage, Tick};
+use crate::engine::{RunSetup, start_run};
+use crate::recording::{Header, RecordingWriter, ScenarioInfo};
+use crate::scenario::{Mode, parse_scenario};
+
+/// What `authlab run` was asked to do.
+#[derive(Debug, Clone)]
+pub struct HeadlessRun {
+    pub scenario: PathBuf,
+    /// Where the recording goes (default: `<scenario>-<time>.jsonl` in the current directory).
+    pub out: Option<PathBuf>,
+    pub summary_json: Option<PathBuf>,
+    /// Overrides the scenario's duration.
+    pub duration: Option<Duration>,
+    /// The executable that runs the nodes.
+    pub exe: PathBuf,
+}
+
+fn default_recording_path(scenario: &Path) -> PathBuf {
+    let stem = scenario.file_stem().and_then(|s| s.to_str()).unwrap_or("run");
+    let now = time::OffsetDateTime::now_utc();
+    PathBuf::from(format!(
+        "{stem}-{:04}{:02}{:02}-{:02}{:02}{:02}.jsonl",
+        now.year(),
+        now.month() as u8,
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    ))
+}
+
+/// One line of live figures, for the progress bar or a plain log.
+fn live_line(tick: &Tick) -> String {
+    tick.strategies
+        .iter()
+        .map(|(name, s)| {
+            format!(
+                "{}: {:.0} req/s, {} failed, p99 {:.1} ms, {} logged in",
+                name.as_str(),
+                s.throughput_rps,
+                s.requests.failed,
+                s.latency_us.quantile_us(0.99) as f64 / 1000.0,
+                s.users_logged_in
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// Runs the scenario to the end (or until Ctrl-C), then prints the table; returns the summary.
+pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
+    let origin = request.scenario.display().to_string();
+    let source = std::fs::read_to_string(&request.scenario).with_context(|| format!("{origin}: cannot read"))?;
+    let mut scenario = parse_scenario(&source, &origin)?;
+    if let Some(duration) = request.duration {
+        scenario.duration = duration;
+    }
+    let phases = match scenario.mode {
+        Mode::Concurrent => 1,
+        Mode::Sequential => u32::from(scenario.session.is_some()) + u32::from(scenario.token.is_some()),
+    };
+    let total = scenario.duration * phases.max(1);
+    let out = request.out.clone().unwrap_or_else(|| default_recording_path(&request.scenario));
+    let header = Header::new(ScenarioInfo { name: scenario.name.clone(), source, origin });
+    let mut recording = RecordingWriter::create(&out, &header)
+        .with_context(|| format!("cannot write the recording {}", out.display()))?;
+
+    let terminal = std::io::stderr().is_terminal();
+    let bar = if terminal {
+        let bar = ProgressBar::new(total.as_millis() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {percent:>3}% {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message("starting nodes…");
+        Some(bar)
+    } else {
+        eprintln!("authlab run: {} ({} s)", scenario.name, total.as_secs_f64());
+        None
+    };
+
+    let name = scenario.name.clone();
+    let mut handle = start_run(RunSetup { scenario, exe: request.exe.clone() });
+    let mut ticks: Vec<Tick> = Vec::new();
+    let mut events: Vec<EventRecord> = Vec::new();
+    let mut last_log = Instant::now();
+    let mut interrupted = false;
+    let error = loop {
+        tokio::select! {
+            message = handle.messages.recv() => match message {
+                Some(RunMessage::Started) => {
+                    if let Some(bar) = &bar { bar.set_message("running"); } else { eprintln!("nodes ready; load starting"); }
+                }
+                Some(RunMessage::Tick(tick)) => {
+                    recording.write_tick(&tick).context("writing the recording")?;
+                    let line = live_line(&tick);
+                    match &bar {
+                        Some(bar) => {
+                            bar.set_position((tick.t * 1000.0) as u64);
+                            bar.set_message(line);
+                        }
+                        None if last_log.elapsed() >= Duration::from_secs(5) => {
+                            eprintln!("[{:>6.1}s] {line}", tick.t);
+                            last_log = Instant::now();
+                        }
+                        None => {}
+                    }
+                    ticks.push(tick);
+                }
+                Some(RunMessage::Event(event)) => {
+                    recording.write_event(&event).context("writing the recording")?;
+                    let line = format!("[{:>6.1}s] {} {}: {}", event.t, event.action.name(), event.target, event.detail);
+                    match &bar { Some(bar) => bar.println(line), None => eprintln!("{line}") }
+                    events.push(event);
+                }
+                Some(RunMessage::Finished { error }) => break error,
+                None => break Some("the run engine stopped without a word".into()),
+            },
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                let _ = handle.commands.send(Command::Stop);
+                match &bar { Some(bar) => bar.println("stopping: cleaning up nodes and Redis keys…"), None => eprintln!("stopping…") }
+            }
+        }
+    };
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    recording.finish().context("closing the recording")?;
+    if let Some(error) = error {
+        anyhow::bail!("{error} (recording so far: {})", out.display());
+    }
+    let summary = RunSummary::from_run(&name, &ticks, &events);
+    println!("{}", render_table(&summary));
+    println!("recording: {}", out.display());
+    if let Some(path) = &request.summary_json {
+        std::fs::write(path, summary.to_json_pretty())
+            .with_context(|| format!("cannot write the summary {}", path.display()))?;
+    }
+    Ok(summary)
+}

@@ -1,0 +1,126 @@
+//! The client-side load balancer: picks a node for each request by the scenario's routing policy,
+//! and health-checks the nodes so that a dead node stops getting traffic after a check notices.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::Duration;
+
+use rand::Rng;
+
+use crate::cluster::{Endpoint, Endpoints};
+use crate::scenario::Routing;
+
+/// Routes one strategy's requests over its nodes.
+#[derive(Debug)]
+pub struct Balancer {
+    endpoints: Arc<Endpoints>,
+    routing: Routing,
+    next: AtomicUsize,
+}
+
+impl Balancer {
+    pub fn new(endpoints: Arc<Endpoints>, routing: Routing) -> Self {
+        Self { endpoints, routing, next: AtomicUsize::new(0) }
+    }
+
+    pub fn endpoints(&self) -> &Arc<Endpoints> {
+        &self.endpoints
+    }
+
+    /// The node for the next request. `affinity` is the visit's sticky node: with sticky routing
+    /// it is kept while that node is up, and replaced (a redispatch) when it is not.
+    pub fn pick(&self, affinity: &mut Option<Arc<Endpoint>>) -> Option<Arc<Endpoint>> {
+        if self.routing == Routing::Sticky {
+            if let Some(node) = affinity.as_ref().filter(|n| n.is_up()) {
+                return Some(node.clone());
+            }
+        }
+        let up: Vec<Arc<Endpoint>> = self.endpoints.snapshot().into_iter().filter(|e| e.is_up()).collect();
+        if up.is_empty() {
+            return None;
+        }
+        let chosen = match self.routing {
+            Routing::RoundRobin | Routing::Sticky => up[self.next.fetch_add(1, Relaxed) % up.len()].clone(),
+            Routing::Random => up[rand::rng().random_range(0..up.len())].clone(),
+            Routing::LeastOutstanding => {
+                // Start the scan at a rotating offset, so ties spread instead of piling on node 1.
+                let start = self.next.fetch_add(1, Relaxed);
+                (0..up.len())
+                    .map(|k| &up[(start + k) % up.len()])
+                    .min_by_key(|e| e.outstanding())
+                    .cloned()
+                    .unwrap_or_else(|| up[0].clone())
+            }
+        };
+        if self.routing == Routing::Sticky {
+            *affinity = Some(chosen.clone());
+        }
+        Some(chosen)
+    }
+
+    /// Checks every node's `/healthz` once; a node that does not answer within `timeout` is down.
+    pub async fn check_health(&self, client: &reqwest::Client, timeout: Duration) {
+        let checks = self.endpoints.snapshot().into_iter().map(|endpoint| {
+            let request = client.get(format!("{}/healthz", endpoint.url)).timeout(timeout).send();
+            async move {
+                let healthy = request.await.is_ok_and(|r| r.status().is_success());
+                endpoint.set_up(healthy);
+            }
+        });
+        futures_util::future::join_all(checks).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cluster(n: usize) -> Arc<Endpoints> {
+        let endpoints = Arc::new(Endpoints::default());
+        for i in 0..n {
+            endpoints.set(i, Endpoint::new(format!("session/{}", i + 1), format!("http://127.0.0.1:{}", 1000 + i)));
+        }
+        endpoints
+    }
+
+    #[test]
+    fn round_robin_cycles_over_the_nodes_that_are_up() {
+        let endpoints = cluster(3);
+        endpoints.get(1).unwrap().set_up(false);
+        let balancer = Balancer::new(endpoints, Routing::RoundRobin);
+        let ids: Vec<String> = (0..4).map(|_| balancer.pick(&mut None).unwrap().id.clone()).collect();
+        assert_eq!(ids, ["session/1", "session/3", "session/1", "session/3"]);
+    }
+
+    #[test]
+    fn sticky_keeps_the_visit_on_one_node_until_it_is_down() {
+        let endpoints = cluster(3);
+        let balancer = Balancer::new(endpoints.clone(), Routing::Sticky);
+        let mut affinity = None;
+        let first = balancer.pick(&mut affinity).unwrap().id.clone();
+        for _ in 0..5 {
+            assert_eq!(balancer.pick(&mut affinity).unwrap().id, first);
+        }
+        affinity.as_ref().unwrap().set_up(false);
+        let moved = balancer.pick(&mut affinity).unwrap().id.clone();
+        assert_ne!(moved, first, "a visit whose node is down is redispatched");
+        assert_eq!(affinity.unwrap().id, moved);
+    }
+
+    #[test]
+    fn least_outstanding_avoids_the_busy_node() {
+        let endpoints = cluster(2);
+        let balancer = Balancer::new(endpoints.clone(), Routing::LeastOutstanding);
+        let _busy = endpoints.get(0).unwrap().start_request();
+        for _ in 0..4 {
+            assert_eq!(balancer.pick(&mut None).unwrap().id, "session/2");
+        }
+    }
+
+    #[test]
+    fn no_node_up_means_no_pick() {
+        let endpoints = cluster(1);
+        endpoints.get(0).unwrap().set_up(false);
+        assert!(Balancer::new(endpoints, Routing::Random).pick(&mut None).is_none());
+    }
+}

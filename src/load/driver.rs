@@ -1,0 +1,415 @@
+//! Drives virtual users at one strategy's nodes: the closed model (users with think time doing
+//! visits) and the open model (an arrival rate, with latency measured from the scheduled time).
+//! Load ramps linearly through the scenario's stages, or follows `set_load`.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::balancer::Balancer;
+use super::stats::{Outcome, StrategyStats};
+use super::visit::{Client, Credential};
+use crate::cluster::{Endpoint, Endpoints};
+use crate::scenario::{LoadModel, LoadSpec, Routing, StrategyName};
+use crate::users;
+
+/// Open model: arrivals beyond this many requests in flight are dropped (and counted).
+const MAX_IN_FLIGHT: usize = 10_000;
+/// Open model: an arrival sent this much after its scheduled time counts as late.
+const LATE_AFTER: Duration = Duration::from_millis(10);
+/// How long stopping waits for requests in flight.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a strategy's load looks like.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub strategy: StrategyName,
+    pub load: LoadSpec,
+    pub seed: u64,
+    /// Accounts in the user directory.
+    pub users: u32,
+    /// Token clients refresh expiring access tokens (else they log in again).
+    pub refresh: bool,
+    pub routing: Routing,
+    /// How often the balancer checks node health (so how long a dead node keeps getting traffic).
+    pub health_check: Duration,
+}
+
+/// The virtual users of one strategy.
+pub struct LoadDriver {
+    options: LoadOptions,
+    balancer: Arc<Balancer>,
+    stats: Arc<StrategyStats>,
+    http: reqwest::Client,
+    started: Instant,
+    /// `set_load` replaces the stage curve from then on.
+    target_override: Mutex<Option<f64>>,
+    /// Closed model: how many virtual users should be active.
+    desired: watch::Sender<usize>,
+    stopping: watch::Sender<bool>,
+    next_account: AtomicU64,
+    in_flight: AtomicUsize,
+    /// The user of the latest successful login (what `revoke_user` picks by default).
+    last_user: Mutex<Option<String>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl LoadDriver {
+    pub fn new(options: LoadOptions, endpoints: Arc<Endpoints>, http: reqwest::Client) -> Arc<Self> {
+        Arc::new(Self {
+            balancer: Arc::new(Balancer::new(endpoints, options.routing)),
+            options,
+            stats: Arc::default(),
+            http,
+            started: Instant::now(),
+            target_override: Mutex::new(None),
+            desired: watch::channel(0).0,
+            stopping: watch::channel(false).0,
+            next_account: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            last_user: Mutex::new(None),
+            tasks: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn stats(&self) -> &Arc<StrategyStats> {
+        &self.stats
+    }
+
+    pub fn strategy(&self) -> StrategyName {
+        self.options.strategy
+    }
+
+    /// The load target now: virtual users (closed model) or requests/s (open model).
+    pub fn current_target(&self) -> f64 {
+        let overridden = *self.target_override.lock().unwrap_or_else(|p| p.into_inner());
+        overridden.unwrap_or_else(|| self.options.load.target_at(self.started.elapsed()))
+    }
+
+    /// Replaces the stage curve with a fixed target from now on.
+    pub fn set_load(&self, target: f64) {
+        *self.target_override.lock().unwrap_or_else(|p| p.into_inner()) = Some(target.max(0.0));
+    }
+
+    /// A user who logged in recently, if any.
+    pub fn recent_user(&self) -> Option<String> {
+        self.last_user.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Starts the load and the balancer's health checks.
+    pub fn start(self: &Arc<Self>) {
+        let mut tasks = Vec::new();
+        let driver = self.clone();
+        tasks.push(tokio::spawn(async move { driver.health_checks().await }));
+        let driver = self.clone();
+        tasks.push(match self.options.load.model {
+            LoadModel::Closed => tokio::spawn(async move { driver.closed_model().await }),
+            LoadModel::Open => tokio::spawn(async move { driver.open_model().await }),
+        });
+        self.tasks.lock().unwrap_or_else(|p| p.into_inner()).extend(tasks);
+    }
+
+    /// Stops sending, and waits (a few seconds at most) for requests in flight to be answered.
+    pub async fn stop(&self) {
+        let _ = self.stopping.send(true);
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        let all = futures_util::future::join_all(tasks);
+        if tokio::time::timeout(DRAIN_TIMEOUT, all).await.is_err() {
+            tracing::warn!("{} load did not drain within {DRAIN_TIMEOUT:?}", self.options.strategy.as_str());
+        }
+    }
+
+    fn is_stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
+    /// Sleeps for `duration`, or less if the run stops; false when stopping.
+    async fn pause(&self, duration: Duration) -> bool {
+        if duration.is_zero() {
+            return !self.is_stopping();
+        }
+        let mut stopping = self.stopping.subscribe();
+        tokio::select! {
+            _ = tokio::time::sleep(duration) => !self.is_stopping(),
+            _ = stopping.wait_for(|s| *s) => false,
+        }
+    }
+
+    async fn health_checks(self: Arc<Self>) {
+        let period = self.options.health_check.max(Duration::from_millis(50));
+        let timeout = period.min(Duration::from_secs(1));
+        while self.pause(period).await {
+            self.balancer.check_health(&self.http, timeout).await;
+        }
+    }
+
+    fn client(&self, worker: usize) -> Client {
+        Client { http: self.http.clone(), strategy: self.options.strategy, stats: self.stats.clone(), worker }
+    }
+
+    fn think_time(&self) -> Duration {
+        let (min, max) = self.options.load.think_time;
+        if max <= min { min } else { rand::rng().random_range(min..=max) }
+    }
+
+    /// The account of the next visit: each visit uses another one.
+    fn next_account(&self) -> (String, String) {
+        let index = (self.next_account.fetch_add(1, Relaxed) % self.options.users.max(1) as u64) as u32;
+        (users::username(index), users::password(self.options.seed, index))
+    }
+
+    /// Picks a node, or records a connection failure when none is up.
+    async fn pick(&self, worker: usize, affinity: &mut Option<Arc<Endpoint>>) -> Option<Arc<Endpoint>> {
+        let node = self.balancer.pick(affinity);
+        if node.is_none() {
+            self.stats.request(worker, Outcome::Connection, Duration::ZERO, 0);
+            self.pause(Duration::from_millis(50)).await;
+        }
+        node
+    }
+
+    async fn log_in(
+        &self,
+        client: &Client,
+        user: &str,
+        password: &str,
+        affinity: &mut Option<Arc<Endpoint>>,
+        started: Instant,
+    ) -> Option<Credential> {
+        let node = self.pick(client.worker, affinity).await?;
+        let credential = client.login(&node, user, password, started).await;
+        if credential.is_some() {
+            self.stats.logged_in(1);
+            *self.last_user.lock().unwrap_or_else(|p| p.into_inner()) = Some(user.to_owned());
+        } else if self.options.routing == Routing::Sticky {
+            // A failed login lets the balancer place the next attempt afresh.
+            *affinity = None;
+        }
+        credential
+    }
+
+    // ---- closed model ----
+
+    async fn closed_model(self: Arc<Self>) {
+        let mut users: Vec<JoinHandle<()>> = Vec::new();
+        let mut ticker = tokio::time::interval(Duration::from_millis(50));
+        loop {
+            ticker.tick().await;
+            if self.is_stopping() {
+                break;
+            }
+            let desired = self.current_target().round().max(0.0) as usize;
+            self.desired.send_replace(desired);
+            while users.len() < desired {
+                let driver = self.clone();
+                let index = users.len();
+                users.push(tokio::spawn(async move { driver.virtual_user(index).await }));
+            }
+        }
+        self.desired.send_replace(0);
+        futures_util::future::join_all(users).await;
+    }
+
+    /// Virtual user `index`: active while `index` is below the desired count, doing visits.
+    async fn virtual_user(self: Arc<Self>, index: usize) {
+        let client = self.client(index);
+        let mut desired = self.desired.subscribe();
+        let mut stopping = self.stopping.subscribe();
+        loop {
+            if self.is_stopping() {
+                return;
+            }
+            if index >= *desired.borrow() {
+                tokio::select! {
+                    _ = desired.wait_for(|d| index < *d) => {},
+                    _ = stopping.wait_for(|s| *s) => return,
+                }
+                continue;
+            }
+            self.visit(&client, index).await;
+        }
+    }
+
+    /// One visit: log in, make `requests_per_login` requests with think time, then log out or
+    /// walk away (the session lives on until its TTL).
+    async fn visit(&self, client: &Client, index: usize) {
+        let (user, password) = self.next_account();
+        let mut affinity = None;
+        let Some(mut credential) = self.log_in(client, &user, &password, &mut affinity, Instant::now()).await else {
+            self.pause(self.think_time().max(Duration::from_millis(10))).await;
+            return;
+        };
+        let per_visit = self.options.load.requests_per_login;
+        let mut made = 0u32;
+        let mut holding = true;
+        while per_visit == 0 || made < per_visit {
+            if !self.pause(self.think_time()).await || index >= *self.desired.borrow() {
+                break;
+            }
+            let Some(node) = self.pick(client.worker, &mut affinity).await else { continue };
+            if self.options.strategy == StrategyName::Token && credential.expiring() {
+                match self.renew(client, &node, &credential, &user, &password, &mut affinity).await {
+                    Some(fresh) => credential = fresh,
+                    None => {
+                        holding = false;
+                        break;
+                    }
+                }
+                continue;
+            }
+            made += 1;
+            if client.profile(&node, &credential, Instant::now()).await == Outcome::Unauthorized {
+                // Logged out under our feet (session lost, evicted, revoked...): log in again.
+                let Some(fresh) = self.relogin(client, &user, &password, &mut affinity).await else {
+                    holding = false;
+                    break;
+                };
+                credential = fresh;
+            }
+        }
+        if holding {
+            if rand::rng().random_bool(self.options.load.logout_ratio.clamp(0.0, 1.0)) {
+                if let Some(node) = self.balancer.pick(&mut affinity) {
+                    client.logout(&node, &credential).await;
+                }
+            }
+            self.stats.logged_in(-1);
+        }
+    }
+
+    /// A fresh credential for an expiring token: refreshed if the scenario refreshes, else a new login.
+    async fn renew(
+        &self,
+        client: &Client,
+        node: &Arc<Endpoint>,
+        credential: &Credential,
+        user: &str,
+        password: &str,
+        affinity: &mut Option<Arc<Endpoint>>,
+    ) -> Option<Credential> {
+        if self.options.refresh {
+            if let Some(fresh) = client.refresh(node, credential).await {
+                return Some(fresh);
+            }
+        }
+        self.relogin(client, user, password, affinity).await
+    }
+
+    /// A forced re-login in the middle of a visit; counted, since users see it happen.
+    async fn relogin(
+        &self,
+        client: &Client,
+        user: &str,
+        password: &str,
+        affinity: &mut Option<Arc<Endpoint>>,
+    ) -> Option<Credential> {
+        self.stats.logged_in(-1);
+        let credential = self.log_in(client, user, password, affinity, Instant::now()).await;
+        if credential.is_some() {
+            self.stats.with(client.worker, |s| s.forced_relogins += 1);
+        }
+        credential
+    }
+
+    // ---- open model ----
+
+    async fn open_model(self: Arc<Self>) {
+        let pool: Arc<Mutex<Vec<OpenUser>>> = Arc::default();
+        let mut next = Instant::now();
+        let mut arrivals = 0usize;
+        let mut ticker = tokio::time::interval(Duration::from_millis(1));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            ticker.tick().await;
+            if self.is_stopping() {
+                break;
+            }
+            let now = Instant::now();
+            let rate = self.current_target();
+            if rate <= 0.0 {
+                next = now;
+                continue;
+            }
+            while next <= now {
+                let scheduled = next;
+                next += Duration::from_secs_f64(1.0 / rate);
+                let worker = arrivals;
+                arrivals += 1;
+                if self.in_flight.load(Relaxed) >= MAX_IN_FLIGHT {
+                    self.stats.with(worker, |s| s.dropped += 1);
+                    continue;
+                }
+                if now.duration_since(scheduled) > LATE_AFTER {
+                    self.stats.with(worker, |s| s.late += 1);
+                }
+                self.in_flight.fetch_add(1, Relaxed);
+                let driver = self.clone();
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    driver.arrival(worker, scheduled, &pool).await;
+                    driver.in_flight.fetch_sub(1, Relaxed);
+                });
+            }
+        }
+        // Let arrivals in flight finish before the final count.
+        let deadline = Instant::now() + DRAIN_TIMEOUT;
+        while self.in_flight.load(Relaxed) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// One scheduled request, by a user from the pool (who logs in first if needed). Its latency
+    /// counts from the scheduled time, so a slow server cannot hide its queue (coordinated omission).
+    async fn arrival(&self, worker: usize, scheduled: Instant, pool: &Mutex<Vec<OpenUser>>) {
+        let client = self.client(worker);
+        let taken = pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut user = match taken {
+            Some(user) => user,
+            None => {
+                let (name, password) = self.next_account();
+                let mut affinity = None;
+                let Some(credential) = self.log_in(&client, &name, &password, &mut affinity, scheduled).await else {
+                    return;
+                };
+                OpenUser { name, password, credential, affinity, made: 0 }
+            }
+        };
+        let Some(node) = self.pick(worker, &mut user.affinity).await else { return };
+        if self.options.strategy == StrategyName::Token && user.credential.expiring() {
+            let renewed = self.renew(&client, &node, &user.credential, &user.name, &user.password, &mut user.affinity);
+            match renewed.await {
+                Some(credential) => user.credential = credential,
+                None => return,
+            }
+        }
+        user.made += 1;
+        if client.profile(&node, &user.credential, scheduled).await == Outcome::Unauthorized {
+            match self.relogin(&client, &user.name, &user.password, &mut user.affinity).await {
+                Some(credential) => user.credential = credential,
+                None => return,
+            }
+        }
+        let per_visit = self.options.load.requests_per_login;
+        if per_visit > 0 && user.made >= per_visit {
+            if rand::rng().random_bool(self.options.load.logout_ratio.clamp(0.0, 1.0)) {
+                client.logout(&node, &user.credential).await;
+            }
+            self.stats.logged_in(-1);
+        } else {
+            pool.lock().unwrap_or_else(|p| p.into_inner()).push(user);
+        }
+    }
+}
+
+/// An open-model user between requests.
+struct OpenUser {
+    name: String,
+    password: String,
+    credential: Credential,
+    affinity: Option<Arc<Endpoint>>,
+    made: u32,
+}

@@ -1,0 +1,179 @@
+//! What one virtual user does over HTTP: log in, call the protected resource, refresh, log out.
+//!
+//! Every call is recorded (outcome, latency, credential bytes) into the user's worker shard.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::stats::{Outcome, StrategyStats};
+use crate::cluster::Endpoint;
+use crate::scenario::StrategyName;
+
+/// What a logged-in client holds.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// The session cookie, as sent: `sid=...`.
+    Cookie(String),
+    /// `Bearer <jwt>`, the refresh token, and when the access token expires.
+    Token { authorization: String, refresh: Option<String>, expires_at: Instant },
+}
+
+impl Credential {
+    /// Whether an access token is (nearly) expired and should be refreshed before use.
+    pub fn expiring(&self) -> bool {
+        matches!(self, Credential::Token { expires_at, .. } if Instant::now() + Duration::from_millis(500) >= *expires_at)
+    }
+
+    fn header(&self) -> (reqwest::header::HeaderName, &str) {
+        match self {
+            Credential::Cookie(cookie) => (COOKIE, cookie),
+            Credential::Token { authorization, .. } => (AUTHORIZATION, authorization),
+        }
+    }
+
+    /// Bytes of the header that carries the credential (name, ": ", value).
+    pub fn wire_bytes(&self) -> usize {
+        let (name, value) = self.header();
+        name.as_str().len() + 2 + value.len()
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenPair {
+    access_token: String,
+    expires_in: u64,
+    refresh_token: Option<String>,
+}
+
+/// One worker's HTTP client for one strategy.
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub strategy: StrategyName,
+    pub stats: Arc<StrategyStats>,
+    pub worker: usize,
+}
+
+impl Client {
+    fn record(&self, outcome: Outcome, started: Instant, credential: Option<&Credential>) {
+        self.stats.request(self.worker, outcome, started.elapsed(), credential.map_or(0, Credential::wire_bytes));
+    }
+
+    /// Logs in; on success returns the credential (and counts the login).
+    pub async fn login(
+        &self,
+        node: &Arc<Endpoint>,
+        user: &str,
+        password: &str,
+        started: Instant,
+    ) -> Option<Credential> {
+        let _in_flight = node.start_request();
+        let sent =
+            self.http.post(format!("{}/login", node.url)).json(&json!({"username": user, "password": password})).send();
+        let response = match sent.await {
+            Ok(r) => r,
+            Err(_) => {
+                self.record(Outcome::Connection, started, None);
+                return None;
+            }
+        };
+        let status = response.status().as_u16();
+        let cookie = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("sid="))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        let body = response.bytes().await;
+        let outcome = if body.is_err() { Outcome::Connection } else { Outcome::from_status(status) };
+        let credential = match (outcome, self.strategy) {
+            (Outcome::Ok, StrategyName::Session) => cookie.map(Credential::Cookie),
+            (Outcome::Ok, StrategyName::Token) => body
+                .ok()
+                .and_then(|b| serde_json::from_slice::<TokenPair>(&b).ok())
+                .map(|pair| token_credential(pair, started)),
+            _ => None,
+        };
+        // A 200 without a usable credential is a broken server, not a login.
+        let outcome = if outcome == Outcome::Ok && credential.is_none() { Outcome::ServerError } else { outcome };
+        self.record(outcome, started, None);
+        if credential.is_some() {
+            self.stats.with(self.worker, |s| s.logins += 1);
+        }
+        credential
+    }
+
+    /// Calls the protected resource.
+    pub async fn profile(&self, node: &Arc<Endpoint>, credential: &Credential, started: Instant) -> Outcome {
+        let _in_flight = node.start_request();
+        let (name, value) = credential.header();
+        let sent = self.http.get(format!("{}/api/profile", node.url)).header(name, value).send();
+        let outcome = finish(sent.await).await;
+        self.record(outcome, started, Some(credential));
+        outcome
+    }
+
+    /// Exchanges the refresh token for a new pair; `None` if that failed (then log in again).
+    pub async fn refresh(&self, node: &Arc<Endpoint>, credential: &Credential) -> Option<Credential> {
+        let Credential::Token { refresh: Some(refresh_token), .. } = credential else { return None };
+        let started = Instant::now();
+        let _in_flight = node.start_request();
+        let sent =
+            self.http.post(format!("{}/refresh", node.url)).json(&json!({"refresh_token": refresh_token})).send();
+        let (outcome, pair) = match sent.await {
+            Err(_) => (Outcome::Connection, None),
+            Ok(response) => {
+                let status = response.status().as_u16();
+                match response.bytes().await {
+                    Err(_) => (Outcome::Connection, None),
+                    Ok(body) => (Outcome::from_status(status), serde_json::from_slice::<TokenPair>(&body).ok()),
+                }
+            }
+        };
+        self.record(outcome, started, None);
+        let fresh = pair.filter(|_| outcome == Outcome::Ok).map(|pair| token_credential(pair, started));
+        if fresh.is_some() {
+            self.stats.with(self.worker, |s| s.refreshes += 1);
+        }
+        fresh
+    }
+
+    /// Logs out (the session is deleted; a token is denylisted if the nodes keep a denylist).
+    pub async fn logout(&self, node: &Arc<Endpoint>, credential: &Credential) -> Outcome {
+        let started = Instant::now();
+        let _in_flight = node.start_request();
+        let (name, value) = credential.header();
+        let sent = self.http.post(format!("{}/logout", node.url)).header(name, value).send();
+        let outcome = finish(sent.await).await;
+        self.record(outcome, started, Some(credential));
+        outcome
+    }
+}
+
+fn token_credential(pair: TokenPair, issued: Instant) -> Credential {
+    Credential::Token {
+        authorization: format!("Bearer {}", pair.access_token),
+        refresh: pair.refresh_token,
+        expires_at: issued + Duration::from_secs(pair.expires_in),
+    }
+}
+
+/// Reads the whole answer (so the connection can be reused) and classes it.
+async fn finish(sent: reqwest::Result<reqwest::Response>) -> Outcome {
+    match sent {
+        Err(_) => Outcome::Connection,
+        Ok(response) => {
+            let status = response.status().as_u16();
+            match response.bytes().await {
+                Ok(_) => Outcome::from_status(status),
+                Err(_) => Outcome::Connection,
+            }
+        }
+    }
+}

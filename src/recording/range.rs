@@ -1,0 +1,170 @@
+//! Re-aggregates one strategy over a run of ticks: sums, exact percentiles, peaks.
+
+use crate::engine::tick::{Latency, LatencySummary, NodeTick, RequestCounts, StrategyTick, Tick};
+use crate::scenario::StrategyName;
+
+/// One strategy over a range of ticks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangeStats {
+    pub strategy: StrategyName,
+    /// Ticks of the range that ran the strategy.
+    pub ticks: usize,
+    /// Start of the first such tick (its `t - interval_s`), in seconds since the run started.
+    pub start_s: f64,
+    /// End of the last such tick (its `t`).
+    pub end_s: f64,
+    /// Seconds those ticks cover (the sum of their intervals): the divisor of `throughput_rps`, so
+    /// a range that runs past the recording, or a strategy that ran only part of it (sequential
+    /// mode), is not diluted.
+    pub covered_s: f64,
+    pub requests: RequestCounts,
+    /// All latencies of the range, merged: its percentiles are exact for the range.
+    pub latency_us: Latency,
+    /// Requests (ok + failed) per second of `covered_s`.
+    pub throughput_rps: f64,
+    /// Requests the nodes counted.
+    pub server_requests: u64,
+    pub logins: u64,
+    pub forced_relogins: u64,
+    pub refreshes: u64,
+    pub sessions_held_peak: u64,
+    pub users_logged_in_peak: u64,
+    /// Request-weighted mean bytes of credentials per request.
+    pub credential_bytes_per_request: f64,
+    /// Heap summed over the nodes that were up: at the first tick, its peak, at the last tick.
+    pub heap_bytes: MemorySpan,
+    /// RSS summed over the nodes that were up, likewise.
+    pub rss_bytes: MemorySpan,
+    /// Each node's own peaks, in the order nodes first appear.
+    pub nodes: Vec<NodePeak>,
+    /// The store's kind (`memory` or `redis`), from the first tick that reports one.
+    pub store_kind: Option<String>,
+    /// Peak key count of the store, when it reports one (Redis).
+    pub store_keys_peak: Option<u64>,
+    /// Peak Redis `used_memory`, when the store reports it.
+    pub store_used_memory_peak: Option<u64>,
+    /// Store operations.
+    pub store_ops: u64,
+}
+
+/// A quantity at the start of a range, its peak, and at the end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MemorySpan {
+    pub start: u64,
+    pub peak: u64,
+    pub end: u64,
+}
+
+/// One node's peaks over a range.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodePeak {
+    /// `session/1`, `token/3`, ...
+    pub id: String,
+    pub heap_bytes_peak: u64,
+    pub rss_bytes_peak: u64,
+}
+
+impl RangeStats {
+    /// Aggregates `strategy` over `ticks` (in time order). `None` when none of them ran it.
+    pub fn over<'a>(ticks: impl IntoIterator<Item = &'a Tick>, strategy: StrategyName) -> Option<RangeStats> {
+        let mut stats: Option<RangeStats> = None;
+        let mut credential_bytes = 0.0;
+        for tick in ticks {
+            let Some(st) = tick.strategies.get(&strategy) else { continue };
+            let stats = stats.get_or_insert_with(|| RangeStats::empty(strategy, tick));
+            credential_bytes += st.credential_bytes_per_request * st.requests.total() as f64;
+            stats.add(tick, st);
+        }
+        let mut stats = stats?;
+        let total = stats.requests.total();
+        stats.throughput_rps = if stats.covered_s > 0.0 { total as f64 / stats.covered_s } else { 0.0 };
+        stats.credential_bytes_per_request = if total > 0 { credential_bytes / total as f64 } else { 0.0 };
+        Some(stats)
+    }
+
+    /// The range's latency percentiles, in microseconds.
+    pub fn latency_summary(&self) -> LatencySummary {
+        self.latency_us.summary()
+    }
+
+    fn empty(strategy: StrategyName, first: &Tick) -> Self {
+        let (heap, rss) = up_sums(first.strategies.get(&strategy).map_or(&[][..], |st| &st.nodes));
+        RangeStats {
+            strategy,
+            ticks: 0,
+            start_s: (first.t - first.interval_s).max(0.0),
+            end_s: first.t,
+            covered_s: 0.0,
+            requests: RequestCounts::default(),
+            latency_us: Latency::new(),
+            throughput_rps: 0.0,
+            server_requests: 0,
+            logins: 0,
+            forced_relogins: 0,
+            refreshes: 0,
+            sessions_held_peak: 0,
+            users_logged_in_peak: 0,
+            credential_bytes_per_request: 0.0,
+            heap_bytes: MemorySpan { start: heap, peak: heap, end: heap },
+            rss_bytes: MemorySpan { start: rss, peak: rss, end: rss },
+            nodes: Vec::new(),
+            store_kind: None,
+            store_keys_peak: None,
+            store_used_memory_peak: None,
+            store_ops: 0,
+        }
+    }
+
+    fn add(&mut self, tick: &Tick, st: &StrategyTick) {
+        self.ticks += 1;
+        self.end_s = tick.t;
+        self.covered_s += tick.interval_s.max(0.0);
+        self.requests.add(&st.requests);
+        self.latency_us.merge(&st.latency_us);
+        self.server_requests += st.server_requests;
+        self.logins += st.logins;
+        self.forced_relogins += st.forced_relogins;
+        self.refreshes += st.refreshes;
+        self.sessions_held_peak = self.sessions_held_peak.max(st.sessions_held);
+        self.users_logged_in_peak = self.users_logged_in_peak.max(st.users_logged_in);
+
+        let (heap, rss) = up_sums(&st.nodes);
+        self.heap_bytes.peak = self.heap_bytes.peak.max(heap);
+        self.heap_bytes.end = heap;
+        self.rss_bytes.peak = self.rss_bytes.peak.max(rss);
+        self.rss_bytes.end = rss;
+        for node in &st.nodes {
+            let index = match self.nodes.iter().position(|peak| peak.id == node.id) {
+                Some(index) => index,
+                None => {
+                    self.nodes.push(NodePeak { id: node.id.clone(), ..NodePeak::default() });
+                    self.nodes.len() - 1
+                }
+            };
+            let peak = &mut self.nodes[index];
+            peak.heap_bytes_peak = peak.heap_bytes_peak.max(node.heap_bytes);
+            peak.rss_bytes_peak = peak.rss_bytes_peak.max(node.rss_bytes);
+        }
+
+        if let Some(store) = &st.store {
+            if self.store_kind.is_none() {
+                self.store_kind = Some(store.kind.clone());
+            }
+            self.store_ops += store.ops;
+            self.store_keys_peak = max_option(self.store_keys_peak, store.keys);
+            self.store_used_memory_peak = max_option(self.store_used_memory_peak, store.used_memory);
+        }
+    }
+}
+
+/// Heap and RSS summed over the nodes that are up (a dead node holds no memory).
+fn up_sums(nodes: &[NodeTick]) -> (u64, u64) {
+    nodes.iter().filter(|node| node.up).fold((0, 0), |(heap, rss), node| (heap + node.heap_bytes, rss + node.rss_bytes))
+}
+
+fn max_option(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
