@@ -51,7 +51,7 @@ fn live_line(tick: &Tick) -> String {
                 name.as_str(),
                 s.throughput_rps,
                 s.requests.failed,
-                s.latency_us.quantile_us(0.99) as f64 / 1000.0,
+                s.latency_us.summary.p99 as f64 / 1000.0,
                 s.users_logged_in
             )
         })

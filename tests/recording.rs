@@ -59,7 +59,7 @@ fn strategy_tick(strategy: StrategyName, i: u64) -> StrategyTick {
     let requests = RequestCounts { ok, failed: 7, unauthorized: 4, server_error: 2, connection: 1 };
     StrategyTick {
         requests,
-        latency_us: latencies(i * 2 + strategy as u64, 1007 + 10 * i as usize),
+        latency_us: (&latencies(i * 2 + strategy as u64, 1007 + 10 * i as usize)).into(),
         throughput_rps: requests.total() as f64 / 0.25,
         logins: 20,
         forced_relogins: i % 4,
@@ -229,7 +229,7 @@ fn aggregate_over_a_range_equals_merging_by_hand() {
     let mut latency = Latency::new();
     let mut requests = RequestCounts::default();
     for t in chosen {
-        latency.merge(&t.strategies[&StrategyName::Token].latency_us);
+        latency.merge(&t.strategies[&StrategyName::Token].latency_us.decode());
         requests.add(&t.strategies[&StrategyName::Token].requests);
     }
     assert_eq!(stats.ticks, 8);

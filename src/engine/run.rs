@@ -343,7 +343,7 @@ impl Engine {
             let mut out = StrategyTick {
                 throughput_rps: measured.requests.total() as f64 / interval,
                 requests: measured.requests,
-                latency_us: measured.latency,
+                latency_us: (&measured.latency).into(),
                 logins: measured.logins,
                 forced_relogins: measured.forced_relogins,
                 refreshes: measured.refreshes,

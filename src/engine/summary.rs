@@ -244,7 +244,7 @@ mod tests {
         }
         StrategyTick {
             requests: RequestCounts { ok, failed: unauthorized, unauthorized, server_error: 0, connection: 0 },
-            latency_us: latency,
+            latency_us: (&latency).into(),
             throughput_rps: (ok + unauthorized) as f64 / 0.5,
             logins: 2,
             forced_relogins: unauthorized,

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use serde::{Deserialize, Serialize};
@@ -14,8 +12,8 @@ use crate::scenario::{Action, StrategyName, Target};
 /// Highest latency the histograms record, in microseconds (a minute).
 pub const MAX_LATENCY_US: u64 = 60_000_000;
 
-/// Latency in microseconds, as an HDR histogram (3 significant digits). In a recording it is
-/// serialized (HdrHistogram V2, base64), so any percentile over any range can be recomputed.
+/// Latency in microseconds, as an HDR histogram (3 significant digits): the live accumulator.
+/// Ticks keep a [`LatencyRecord`] instead.
 #[derive(Debug, Clone)]
 pub struct Latency(pub Histogram<u64>);
 
@@ -76,23 +74,65 @@ pub struct LatencySummary {
     pub max: u64,
 }
 
-impl Serialize for Latency {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut bytes = Vec::new();
-        V2Serializer::new().serialize(&self.0, &mut bytes).map_err(serde::ser::Error::custom)?;
-        serializer.serialize_str(&B64.encode(bytes))
+/// A tick's latency as kept and recorded: its percentiles, ready for charts, and the whole
+/// histogram in HdrHistogram's compact V2 encoding, decoded only to merge ranges. (A live
+/// histogram of this range and precision takes about 140 KB; its encoding, a few hundred bytes.)
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatencyRecord {
+    pub count: u64,
+    #[serde(flatten)]
+    pub summary: LatencySummary,
+    /// HdrHistogram V2, base64.
+    #[serde(with = "hdr_base64")]
+    pub hdr: Vec<u8>,
+}
+
+impl From<&Latency> for LatencyRecord {
+    fn from(latency: &Latency) -> Self {
+        let mut hdr = Vec::new();
+        // Serializing into memory cannot fail for a histogram with valid bounds.
+        let _ = V2Serializer::new().serialize(&latency.0, &mut hdr);
+        Self { count: latency.count(), summary: latency.summary(), hdr }
     }
 }
 
-impl<'de> Deserialize<'de> for Latency {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        let bytes = B64.decode(text).map_err(serde::de::Error::custom)?;
-        let histogram: Histogram<u64> =
-            Deserializer::new().deserialize(&mut bytes.as_slice()).map_err(serde::de::Error::custom)?;
+impl LatencyRecord {
+    /// The full histogram again (empty if the encoding is damaged).
+    pub fn decode(&self) -> Latency {
         let mut latency = Latency::new();
-        latency.0.add(&histogram).map_err(serde::de::Error::custom)?;
-        Ok(latency)
+        if self.count > 0 {
+            if let Ok(histogram) = Deserializer::new().deserialize::<u64, _>(&mut self.hdr.as_slice()) {
+                let _ = latency.0.add(&histogram);
+            }
+        }
+        latency
+    }
+
+    /// The latency at `quantile`, decoding the histogram unless it is one of the kept percentiles.
+    pub fn quantile_us(&self, quantile: f64) -> u64 {
+        match quantile {
+            q if q == 0.5 => self.summary.p50,
+            q if q == 0.9 => self.summary.p90,
+            q if q == 0.99 => self.summary.p99,
+            q if q == 0.999 => self.summary.p999,
+            q if q >= 1.0 => self.summary.max,
+            q => self.decode().quantile_us(q),
+        }
+    }
+}
+
+mod hdr_base64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as B64;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&B64.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        B64.decode(text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -160,7 +200,7 @@ pub struct StrategyTick {
     /// Requests to the protected resource and logins/logouts/refreshes, all counted.
     pub requests: RequestCounts,
     /// Latency of every request of this tick (in the open model, from its scheduled time).
-    pub latency_us: Latency,
+    pub latency_us: LatencyRecord,
     /// (ok + failed) / interval.
     pub throughput_rps: f64,
     /// Successful logins this tick.
@@ -257,8 +297,11 @@ mod tests {
         for us in [100, 200, 300, 400, 5000] {
             a.record_us(us);
         }
-        let json = serde_json::to_string(&a).unwrap();
-        let back: Latency = serde_json::from_str(&json).unwrap();
+        let json = serde_json::to_string(&LatencyRecord::from(&a)).unwrap();
+        let record: LatencyRecord = serde_json::from_str(&json).unwrap();
+        assert!(record.hdr.len() < 200, "the encoding is compact: {} bytes", record.hdr.len());
+        assert_eq!(record.summary, a.summary());
+        let back = record.decode();
         assert_eq!(back, a);
         let mut merged = Latency::new();
         merged.merge(&back);

@@ -120,7 +120,7 @@ impl RangeStats {
         self.end_s = tick.t;
         self.covered_s += tick.interval_s.max(0.0);
         self.requests.add(&st.requests);
-        self.latency_us.merge(&st.latency_us);
+        self.latency_us.merge(&st.latency_us.decode());
         self.server_requests += st.server_requests;
         self.logins += st.logins;
         self.forced_relogins += st.forced_relogins;

@@ -28,7 +28,7 @@ fn tick(i: u64) -> Tick {
     }
     let session = StrategyTick {
         requests: RequestCounts { ok: 40 + i, failed: i % 3, unauthorized: i % 3, server_error: 0, connection: 0 },
-        latency_us: latency,
+        latency_us: (&latency).into(),
         logins: i % 2,
         forced_relogins: i % 3,
         users_logged_in: 10 + i,
@@ -171,7 +171,7 @@ fn aggregate_equals_merging_by_hand() {
     let mut requests = RequestCounts::default();
     for t in &chosen {
         let st = &t.strategies[&StrategyName::Session];
-        latency.merge(&st.latency_us);
+        latency.merge(&st.latency_us.decode());
         requests.add(&st.requests);
     }
     assert_eq!(stats.ticks, 6);

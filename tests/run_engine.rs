@@ -1,0 +1,305 @@
+//! `authlab run` end to end: real node clusters, the load driver, events, recordings and the
+//! summary JSON, asserting what a user of the lab must see. Each run lasts a few seconds.
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use authlab::recording::Recording;
+use authlab::scenario::StrategyName;
+use common::{BIN, PrivateRedis, TempFile, wait_timeout};
+use serde_json::Value;
+
+/// A finished `authlab run`: its output, its summary JSON and its recording.
+struct Finished {
+    output: Output,
+    summary: Value,
+    recording: Recording,
+    _files: Vec<TempFile>,
+}
+
+impl Finished {
+    fn strategy(&self, name: &str) -> &Value {
+        &self.summary["strategies"][name]
+    }
+
+    fn count(&self, name: &str, field: &str) -> u64 {
+        self.strategy(name)["requests"][field]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{name}.requests.{field} in {}", self.summary))
+    }
+}
+
+fn run(scenario: &str) -> Finished {
+    let file = TempFile::with_contents("scenario.toml", scenario);
+    let summary = TempFile::with_contents("summary.json", "");
+    let recording = TempFile::with_contents("recording.jsonl", "");
+    let output = Command::new(BIN)
+        .args(["run", file.path_str(), "--summary-json", summary.path_str(), "--out", recording.path_str()])
+        .output()
+        .expect("authlab run starts");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "authlab run failed: {stderr}\n{}", String::from_utf8_lossy(&output.stdout));
+    let text = std::fs::read_to_string(&summary.path).expect("the summary was written");
+    let summary_json: Value = serde_json::from_str(&text).expect("the summary is JSON");
+    let recording_read = Recording::open(&recording.path).expect("the recording reads");
+    Finished { output, summary: summary_json, recording: recording_read, _files: vec![file, summary, recording] }
+}
+
+const FAST_USERS: &str = "[users]\ncount = 5000\npassword_hash = \"sha256\"\n";
+
+#[test]
+fn abandoned_sessions_pile_up_on_session_nodes_while_token_nodes_stay_flat() {
+    let payload = 4000u64;
+    let run = run(&format!(
+        r#"name = "pile-up"
+duration = "4s"
+{FAST_USERS}
+[load]
+stages = [ {{ at = "0s", target = 20 }} ]
+requests_per_login = 1
+logout_ratio = 0.0
+[session]
+payload_bytes = {payload}
+[token]
+"#
+    ));
+    let held = run.strategy("session")["sessions_held_peak"].as_u64().expect("sessions_held_peak");
+    assert!(held > 200, "abandoned sessions pile up on the node: {held}");
+    let heap = |s: &str, w: &str| run.strategy(s)["heap_bytes"][w].as_u64().expect("heap bytes");
+    let session_growth = heap("session", "end").saturating_sub(heap("session", "start"));
+    let token_growth = heap("token", "end").saturating_sub(heap("token", "start"));
+    let expected = payload * held;
+    assert!(
+        session_growth as f64 > 0.5 * expected as f64 && (session_growth as f64) < 2.5 * expected as f64,
+        "session heap grew by {session_growth} B for {held} sessions of {payload} B"
+    );
+    assert!(
+        token_growth * 4 < session_growth,
+        "token nodes stay flat: {token_growth} B vs sessions' {session_growth} B"
+    );
+    assert_eq!(run.strategy("token")["sessions_held_peak"], 0);
+}
+
+fn routing_scenario(routing: &str) -> String {
+    format!(
+        r#"name = "routing {routing}"
+duration = "3s"
+{FAST_USERS}
+[load]
+stages = [ {{ at = "0s", target = 20 }} ]
+think_time = "5ms..15ms"
+requests_per_login = 20
+[cluster]
+routing = "{routing}"
+[session]
+nodes = 3
+[token]
+nodes = 3
+"#
+    )
+}
+
+#[test]
+fn per_node_sessions_fail_behind_round_robin_and_work_when_sticky() {
+    let rr = run(&routing_scenario("round_robin"));
+    // Every 401 makes the virtual user log in again, and logins succeed: leave them out.
+    let logins = rr.strategy("session")["logins"].as_u64().expect("logins");
+    let (ok, unauthorized) = (rr.count("session", "ok"), rr.count("session", "unauthorized"));
+    let resource_requests = ok + unauthorized - logins;
+    assert!(
+        unauthorized * 2 > resource_requests,
+        "round robin: most requests for the resource fail ({unauthorized} 401s of {resource_requests})"
+    );
+    assert_eq!(rr.count("token", "failed"), 0, "token nodes accept any request on any node");
+
+    let sticky = run(&routing_scenario("sticky"));
+    assert_eq!(sticky.count("session", "failed"), 0, "sticky routing keeps each visit on its node");
+    assert_eq!(sticky.count("token", "failed"), 0);
+}
+
+#[test]
+fn killing_a_sticky_session_node_logs_its_users_out_but_not_token_users() {
+    let run = run(&format!(
+        r#"name = "node crash"
+duration = "5s"
+{FAST_USERS}
+[load]
+stages = [ {{ at = "0s", target = 20 }} ]
+think_time = "5ms..15ms"
+requests_per_login = 0
+[cluster]
+routing = "sticky"
+health_check = "500ms"
+[session]
+nodes = 2
+[token]
+nodes = 2
+[[events]]
+at = "2s"
+action = "kill_node"
+target = "session/1"
+[[events]]
+at = "2s"
+action = "kill_node"
+target = "token/1"
+"#
+    ));
+    let whole = |s| run.recording.aggregate(s, 0.0, 10.0).expect("ticks");
+    assert!(whole(StrategyName::Session).forced_relogins > 0, "session users of the dead node had to log in again");
+    assert!(run.count("session", "unauthorized") > 0);
+    assert_eq!(run.count("token", "unauthorized"), 0, "no token user is logged out");
+    assert_eq!(whole(StrategyName::Token).forced_relogins, 0);
+    let events = run.summary["events"].as_array().expect("events");
+    assert_eq!(events.len(), 2, "both kills are recorded: {events:?}");
+    assert!(run.recording.events().iter().all(|e| e.ok), "{:?}", run.recording.events());
+    // Redispatch happens: after the health check, requests succeed again on the remaining node.
+    let late = run.recording.aggregate(StrategyName::Token, 3.5, 5.0).expect("late ticks");
+    assert_eq!(late.requests.failed, 0, "token traffic is redispatched after the health check");
+    assert!(late.requests.ok > 0);
+}
+
+#[test]
+fn with_the_redis_store_a_node_kill_logs_nobody_out_and_the_run_cleans_up_its_keys() {
+    let Some(redis) = PrivateRedis::start() else { return };
+    redis.set("someone-else:key", "keep me");
+    let run = run(&format!(
+        r#"name = "redis node crash"
+duration = "4s"
+{FAST_USERS}
+[load]
+stages = [ {{ at = "0s", target = 20 }} ]
+think_time = "5ms..15ms"
+requests_per_login = 0
+[cluster]
+routing = "sticky"
+health_check = "500ms"
+[session]
+nodes = 2
+store = "redis"
+redis_url = "{}"
+[[events]]
+at = "1500ms"
+action = "kill_node"
+target = "session/1"
+"#,
+        redis.url()
+    ));
+    assert_eq!(run.count("session", "unauthorized"), 0, "the sessions live in Redis: nobody is logged out");
+    let store = &run.strategy("session")["store"];
+    assert_eq!(store["kind"], "redis");
+    assert!(store["keys_peak"].as_u64().unwrap_or(0) > 0 && store["used_memory_peak"].as_u64().unwrap_or(0) > 0);
+    assert_eq!(redis.all_keys(), vec!["someone-else:key".to_string()], "only the run's own keys were deleted");
+}
+
+#[test]
+fn the_driver_and_the_nodes_count_the_same_requests() {
+    let run = run(&routing_scenario("least_outstanding"));
+    for name in ["session", "token"] {
+        let s = run.strategy(name);
+        let answered = run.count(name, "ok") + run.count(name, "unauthorized") + run.count(name, "server_error");
+        let counted = s["server_requests"].as_u64().expect("server_requests");
+        let gap = answered.abs_diff(counted) as f64 / answered.max(1) as f64;
+        assert!(answered > 100, "{name}: some load ran");
+        assert!(gap <= 0.01, "{name}: driver {answered} vs nodes {counted}");
+    }
+}
+
+#[test]
+fn a_recording_reads_back_and_a_cut_off_one_still_reads() {
+    let run = run(&routing_scenario("random"));
+    let ticks = run.recording.ticks();
+    assert!(ticks.len() >= 10, "about four ticks a second: {}", ticks.len());
+    assert_eq!(run.recording.header().scenario.name, "routing random");
+    let total: u64 = ticks.iter().map(|t| t.strategies.values().map(|s| s.requests.ok).sum::<u64>()).sum();
+    assert_eq!(total, run.count("session", "ok") + run.count("token", "ok"), "the summary is the recording's sum");
+
+    // A run killed mid-write leaves a partial last line: everything before it still reads.
+    let path = &run._files[2].path;
+    let text = std::fs::read_to_string(path).expect("recording text");
+    let cut = TempFile::with_contents("cut.jsonl", &text[..text.len() - 40]);
+    let partial = Recording::open(&cut.path).expect("a cut-off recording still reads");
+    assert!(partial.truncated());
+    assert!(partial.ticks().len() >= ticks.len() - 1);
+    let stdout = String::from_utf8_lossy(&run.output.stdout);
+    assert!(stdout.contains("session") && stdout.contains("token"), "the closing table compares both: {stdout}");
+}
+
+#[test]
+fn a_scenario_that_needs_an_unreachable_redis_fails_at_once() {
+    let port = common::free_port();
+    let file = TempFile::with_contents(
+        "scenario.toml",
+        &format!(
+            "name = \"no redis\"\nduration = \"30s\"\n[load]\nstages = [ {{ at = \"0s\", target = 1 }} ]\n\
+             [session]\nstore = \"redis\"\nredis_url = \"redis://127.0.0.1:{port}/\"\n"
+        ),
+    );
+    let started = Instant::now();
+    let out = TempFile::with_contents("out.jsonl", "");
+    let output = Command::new(BIN).args(["run", file.path_str(), "--out", out.path_str()]).output().expect("runs");
+    assert!(!output.status.success());
+    assert!(started.elapsed() < Duration::from_secs(10), "it fails at once");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Redis") && stderr.contains(&port.to_string()), "the message says what is wrong: {stderr}");
+}
+
+/// Process ids whose parent is `pid`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut children = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else { continue };
+        // The parent pid is the second field after the parenthesised command name.
+        let parent = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1));
+        if parent.and_then(|p| p.parse::<u32>().ok()) == Some(pid) {
+            children.push(child);
+        }
+    }
+    children
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| !stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')))
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn ctrl_c_leaves_no_node_process_and_no_redis_key_behind() {
+    let Some(redis) = PrivateRedis::start() else { return };
+    redis.set("someone-else:key", "keep me");
+    let file = TempFile::with_contents(
+        "scenario.toml",
+        &format!(
+            "name = \"interrupted\"\nduration = \"60s\"\n{FAST_USERS}[load]\nstages = [ {{ at = \"0s\", target = 10 }} ]\n\
+             think_time = \"10ms\"\n[session]\nnodes = 2\nstore = \"redis\"\nredis_url = \"{}\"\n[token]\nnodes = 2\n",
+            redis.url()
+        ),
+    );
+    let out = TempFile::with_contents("out.jsonl", "");
+    let mut child = Command::new(BIN)
+        .args(["run", file.path_str(), "--out", out.path_str()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("authlab run starts");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut nodes = Vec::new();
+    while nodes.len() < 4 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        nodes = children_of(child.id());
+    }
+    assert_eq!(nodes.len(), 4, "the run started its four nodes");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(redis.dbsize() > 1, "sessions are in Redis while the run goes on");
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill -INT");
+    assert!(status.success());
+    let exit = wait_timeout(&mut child, Duration::from_secs(15)).expect("the run stops after Ctrl-C");
+    assert!(exit.code().is_some(), "it exits by itself, not by a signal: {exit:?}");
+    for pid in nodes {
+        assert!(!alive(pid), "node process {pid} is gone");
+    }
+    assert_eq!(redis.all_keys(), vec!["someone-else:key".to_string()], "the run deleted its keys, and only those");
+}
