@@ -59,6 +59,21 @@ fn live_line(tick: &Tick) -> String {
         .join(" | ")
 }
 
+/// Says what was simulated, so nobody mistakes simulated capacity for this machine's speed.
+fn simulation_note(scenario: &crate::scenario::Scenario) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(machine) = scenario.cluster.machine {
+        parts.push(format!(
+            "each node a simulated machine of {} workers holding every request {:?}",
+            machine.workers, machine.service_time
+        ));
+    }
+    if let Some(rtt) = scenario.cluster.store_rtt {
+        parts.push(format!("a simulated {rtt:?} network delay on every shared-store round trip"));
+    }
+    (!parts.is_empty()).then(|| format!("SIMULATED: {}.", parts.join("; ")))
+}
+
 /// Runs the scenario to the end (or until Ctrl-C), then prints the table; returns the summary.
 pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
     let origin = request.scenario.display().to_string();
@@ -92,6 +107,8 @@ pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
     };
 
     let name = scenario.name.clone();
+    let simulated = simulation_note(&scenario);
+    let started = Instant::now();
     let mut handle = start_run(RunSetup { scenario, exe: request.exe.clone() });
     let mut ticks: Vec<Tick> = Vec::new();
     let mut events: Vec<EventRecord> = Vec::new();
@@ -101,7 +118,8 @@ pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
         tokio::select! {
             message = handle.messages.recv() => match message {
                 Some(RunMessage::Started) => {
-                    if let Some(bar) = &bar { bar.set_message("running"); } else { eprintln!("nodes ready; load starting"); }
+                    let line = format!("nodes ready in {} ms; load starting", started.elapsed().as_millis());
+                    match &bar { Some(bar) => bar.println(line), None => eprintln!("{line}") }
                 }
                 Some(RunMessage::Tick(tick)) => {
                     recording.write_tick(&tick).context("writing the recording")?;
@@ -144,6 +162,9 @@ pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
     }
     let summary = RunSummary::from_run(&name, &ticks, &events);
     println!("{}", render_table(&summary));
+    if let Some(note) = simulated {
+        println!("{note}");
+    }
     println!("recording: {}", out.display());
     if let Some(path) = &request.summary_json {
         std::fs::write(path, summary.to_json_pretty())

@@ -412,6 +412,31 @@ impl Supervisor {
         Ok(format!("{retired} old key(s) retired"))
     }
 
+    /// Notices nodes whose process ended on its own (a crash); returns what happened to each.
+    pub fn reap_exited(&mut self) -> Vec<String> {
+        let mut gone = Vec::new();
+        for cluster in self.clusters.values_mut() {
+            for (slot, entry) in cluster.processes.iter_mut().enumerate() {
+                let exited = entry.as_mut().and_then(|p| p.child.try_wait().ok().flatten());
+                if let (Some(status), Some(process)) = (exited, entry.take()) {
+                    if let Some(endpoint) = cluster.endpoints.get(slot) {
+                        endpoint.set_dead();
+                    }
+                    let log = std::fs::read_to_string(self.dir.0.join(format!("{}.log", process.id.replace('/', "-"))))
+                        .unwrap_or_default();
+                    let tail: Vec<&str> = log.lines().rev().take(5).collect();
+                    let tail: Vec<&str> = tail.into_iter().rev().collect();
+                    gone.push(format!(
+                        "{} exited on its own ({status}); last log lines: {}",
+                        process.id,
+                        tail.join(" / ")
+                    ));
+                }
+            }
+        }
+        gone
+    }
+
     /// Kills every node and deletes the run's Redis keys (and only those).
     pub async fn shutdown(mut self) -> Result<u64, ClusterError> {
         for cluster in self.clusters.values_mut() {

@@ -196,6 +196,9 @@ impl Engine {
         loop {
             tokio::select! {
                 _ = ticker.tick() => {
+                    for crash in phase.supervisor.reap_exited() {
+                        tracing::warn!("{crash}");
+                    }
                     let tick = self.tick(phase, http).await;
                     let _ = self.messages.send(RunMessage::Tick(tick));
                 }

@@ -223,6 +223,9 @@ impl Node {
                 }
                 StoreChoice::Redis { url } => {
                     let store = RedisSessionStore::connect(url, &options.key_prefix).await?;
+                    // The user index costs a key per user and a round trip per login: only a node
+                    // whose admin API can revoke users keeps it.
+                    let store = if admin.is_some() { store.with_user_index() } else { store };
                     node.redis = Some(store.clone());
                     node.cleanup_on_exit = options.cleanup_on_exit;
                     (session::router(store, options, shared, simulation.store_rtt, admin), Holdings::Redis)

@@ -5,8 +5,8 @@
 //! That crate stores each session under its bare id, so two runs, or a run and someone else's
 //! data, would share one keyspace. authlab must only ever touch keys it created.
 //!
-//! Each user's sessions are also listed in a set, `{prefix}user:{name}`, that lives at least as
-//! long as the sessions it lists; logging out leaves a stale id in it, which is harmless (deleting
+//! With [`RedisSessionStore::with_user_index`] (a node with an admin API), each user's sessions are
+//! also listed in a set, `{prefix}user:{name}`, that lives at least as long as the sessions it lists; logging out leaves a stale id in it, which is harmless (deleting
 //! a gone session deletes nothing) and goes when the set expires.
 
 use std::time::Duration;
@@ -40,6 +40,9 @@ pub enum RedisStoreError {
 pub struct RedisSessionStore {
     pool: Pool,
     prefix: String,
+    /// Whether each user's sessions are listed in a set (one more key per user, one more round
+    /// trip per login).
+    user_index: bool,
 }
 
 const POOL_SIZE: usize = 4;
@@ -68,9 +71,16 @@ impl RedisSessionStore {
                 )));
             }
         }
-        let store = Self { pool, prefix: prefix.to_owned() };
+        let store = Self { pool, prefix: prefix.to_owned(), user_index: false };
         let _: String = store.pool.ping(None).await.map_err(unreachable)?;
         Ok(store)
+    }
+
+    /// Lists each user's sessions in a set `{prefix}user:{name}`, so that
+    /// [`UserSessions::delete_user_sessions`] can find them; without it, that finds none.
+    pub fn with_user_index(mut self) -> Self {
+        self.user_index = true;
+        self
     }
 
     pub fn prefix(&self) -> &str {
@@ -96,7 +106,7 @@ impl RedisSessionStore {
             .set(self.key(&record.id), value.as_slice(), Some(Expiration::EXAT(expires_at)), Some(options), false)
             .await
             .map_err(backend)?;
-        if let (true, Some(user)) = (stored, user_of(record)) {
+        if let (true, true, Some(user)) = (stored, self.user_index, user_of(record)) {
             self.index(user, &record.id, expires_at).await?;
         }
         Ok(stored)
