@@ -114,6 +114,9 @@ pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
     let mut events: Vec<EventRecord> = Vec::new();
     let mut last_log = Instant::now();
     let mut interrupted = false;
+    // One listener for the whole run, so a Ctrl-C arriving while a tick is being written is not lost.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     let error = loop {
         tokio::select! {
             message = handle.messages.recv() => match message {
@@ -146,7 +149,7 @@ pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
                 Some(RunMessage::Finished { error }) => break error,
                 None => break Some("the run engine stopped without a word".into()),
             },
-            _ = tokio::signal::ctrl_c(), if !interrupted => {
+            _ = &mut ctrl_c, if !interrupted => {
                 interrupted = true;
                 let _ = handle.commands.send(Command::Stop);
                 match &bar { Some(bar) => bar.println("stopping: cleaning up nodes and Redis keys…"), None => eprintln!("stopping…") }

@@ -296,10 +296,58 @@ fn ctrl_c_leaves_no_node_process_and_no_redis_key_behind() {
     assert!(redis.dbsize() > 1, "sessions are in Redis while the run goes on");
     let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill -INT");
     assert!(status.success());
-    let exit = wait_timeout(&mut child, Duration::from_secs(15)).expect("the run stops after Ctrl-C");
+    let Some(exit) = wait_timeout(&mut child, Duration::from_secs(20)) else {
+        let _ = child.kill();
+        let mut stderr = String::new();
+        if let Some(mut pipe) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+        }
+        panic!("the run did not stop within 20 s of Ctrl-C; it said: {stderr}");
+    };
     assert!(exit.code().is_some(), "it exits by itself, not by a signal: {exit:?}");
     for pid in nodes {
         assert!(!alive(pid), "node process {pid} is gone");
     }
     assert_eq!(redis.all_keys(), vec!["someone-else:key".to_string()], "the run deleted its keys, and only those");
+}
+
+#[test]
+fn expiring_tokens_are_refreshed_without_logging_anyone_out() {
+    let run = run(&format!(
+        r#"name = "refresh"
+duration = "4s"
+{FAST_USERS}
+[load]
+stages = [ {{ at = "0s", target = 5 }} ]
+think_time = "20ms"
+requests_per_login = 0
+[token]
+ttl = "1s"
+refresh = true
+"#
+    ));
+    let whole = run.recording.aggregate(StrategyName::Token, 0.0, 10.0).expect("ticks");
+    assert!(whole.refreshes >= 5, "each user refreshed its 1 s token: {}", whole.refreshes);
+    assert_eq!(run.count("token", "unauthorized"), 0, "nobody was logged out");
+    assert_eq!(whole.forced_relogins, 0);
+}
+
+#[test]
+fn the_open_model_keeps_its_arrival_rate() {
+    let run = run(&format!(
+        r#"name = "open"
+duration = "3s"
+{FAST_USERS}
+[load]
+model = "open"
+stages = [ {{ at = "0s", target = 200 }} ]
+requests_per_login = 10
+[token]
+"#
+    ));
+    let whole = run.recording.aggregate(StrategyName::Token, 0.0, 10.0).expect("ticks");
+    // 200 arrivals/s for 3 s, plus the logins and logouts those visits make.
+    let profile_requests = whole.requests.total() - whole.logins;
+    assert!((450..=700).contains(&profile_requests), "about 600 scheduled requests: {profile_requests}");
+    assert_eq!(whole.requests.failed, 0);
 }

@@ -417,8 +417,8 @@ impl Supervisor {
         let mut gone = Vec::new();
         for cluster in self.clusters.values_mut() {
             for (slot, entry) in cluster.processes.iter_mut().enumerate() {
-                let exited = entry.as_mut().and_then(|p| p.child.try_wait().ok().flatten());
-                if let (Some(status), Some(process)) = (exited, entry.take()) {
+                let Some(status) = entry.as_mut().and_then(|p| p.child.try_wait().ok().flatten()) else { continue };
+                if let Some(process) = entry.take() {
                     if let Some(endpoint) = cluster.endpoints.get(slot) {
                         endpoint.set_dead();
                     }
