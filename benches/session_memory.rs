@@ -19,10 +19,11 @@ use tower_sessions::session::{Id, Record};
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
 
-/// A session as a node's login makes it: the user's name and the payload.
-fn session(payload: &str) -> Record {
+/// A session as a node's login makes it: the user's name and the payload. Every session is
+/// another user's, as in the lab's visits (each visit uses another account).
+fn session(payload: &str, user: usize) -> Record {
     let mut data = HashMap::new();
-    data.insert("user".to_owned(), json!("user0001234"));
+    data.insert("user".to_owned(), json!(authlab::users::username(user as u32)));
     data.insert("payload".to_owned(), json!(payload));
     Record { id: Id::default(), data, expiry_date: OffsetDateTime::now_utc() + time::Duration::hours(1) }
 }
@@ -40,8 +41,8 @@ fn main() -> anyhow::Result<()> {
     let store = MemoryStore::new(None);
     let heap_before = heap_bytes().unwrap_or(0);
     let rss_before = process.sample().rss_bytes;
-    for _ in 0..sessions {
-        let mut record = session(&payload);
+    for i in 0..sessions {
+        let mut record = session(&payload, i);
         store.create(&mut record).now_or_never().expect("the memory store never waits")?;
     }
     let heap_per = (heap_bytes().unwrap_or(0) - heap_before) as f64 / sessions as f64;
@@ -58,8 +59,9 @@ fn main() -> anyhow::Result<()> {
     let url = std::env::var("AUTHLAB_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
     let runtime = tokio::runtime::Runtime::new()?;
     let prefix = format!("authlab:memory-bench:{:08x}:", rand::random::<u32>());
+    // As in a lab run: with the per-user index that `revoke_user` needs.
     let redis = match runtime.block_on(RedisSessionStore::connect(&url, &prefix)) {
-        Ok(redis) => redis,
+        Ok(redis) => redis.with_user_index(),
         Err(e) => {
             println!("redis: SKIPPED ({e})");
             return Ok(());
@@ -68,9 +70,9 @@ fn main() -> anyhow::Result<()> {
     let result = runtime.block_on(async {
         let before = redis.used_memory().await?;
         for chunk in 0..sessions.div_ceil(1000) {
-            let batch = (chunk * 1000..sessions.min((chunk + 1) * 1000)).map(|_| {
+            let batch = (chunk * 1000..sessions.min((chunk + 1) * 1000)).map(|i| {
                 let redis = redis.clone();
-                let mut record = session(&payload);
+                let mut record = session(&payload, i);
                 async move { redis.create(&mut record).await }
             });
             for created in futures_util::future::join_all(batch).await {
@@ -78,7 +80,7 @@ fn main() -> anyhow::Result<()> {
             }
         }
         let after = redis.used_memory().await?;
-        let keys = redis.count_own_keys().await?;
+        let (keys, _) = redis.count_own_keys().await?;
         println!(
             "redis: used_memory {:.0} B/session ({:.0} B beyond the payload), {keys} keys under {prefix:?}",
             (after.saturating_sub(before)) as f64 / sessions as f64,

@@ -393,8 +393,10 @@ impl Engine {
                 if let Some(redis) = &redis {
                     store.kind = "redis".into();
                     store.used_memory = redis.used_memory().await.ok();
-                    store.keys = redis.count_own_keys().await.ok();
-                    out.sessions_held = store.keys.unwrap_or(0);
+                    if let Ok((keys, sessions)) = redis.count_own_keys().await {
+                        store.keys = Some(keys);
+                        out.sessions_held = sessions;
+                    }
                 }
                 out.store = Some(store);
             }

@@ -1,6 +1,6 @@
 //! The per-node memory store: sharded, expiring, optionally size-limited, and exact about what it holds.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::mem::size_of;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -60,7 +60,44 @@ pub struct MemoryStore {
 }
 
 /// Which sessions each user has, for revoking them all at once.
-type UserIndex = HashMap<Arc<str>, HashSet<Id>>;
+type UserIndex = HashMap<Arc<str>, SessionIds>;
+
+/// One user's session ids. Nearly every user has one session, kept inline: a set per user would
+/// cost about a hundred bytes more per session.
+#[derive(Debug)]
+enum SessionIds {
+    One(Id),
+    Many(Vec<Id>),
+}
+
+impl SessionIds {
+    fn insert(&mut self, id: Id) {
+        match self {
+            SessionIds::One(first) if *first != id => *self = SessionIds::Many(vec![*first, id]),
+            SessionIds::One(_) => {}
+            SessionIds::Many(ids) if !ids.contains(&id) => ids.push(id),
+            SessionIds::Many(_) => {}
+        }
+    }
+
+    /// Removes `id`; true when no session is left.
+    fn remove(&mut self, id: &Id) -> bool {
+        match self {
+            SessionIds::One(only) => only == id,
+            SessionIds::Many(ids) => {
+                ids.retain(|i| i != id);
+                ids.is_empty()
+            }
+        }
+    }
+
+    fn into_ids(self) -> Vec<Id> {
+        match self {
+            SessionIds::One(id) => vec![id],
+            SessionIds::Many(ids) => ids,
+        }
+    }
+}
 
 #[derive(Debug)]
 struct Inner {
@@ -141,18 +178,15 @@ impl MemoryStore {
             return name.clone();
         }
         let name: Arc<str> = Arc::from(user);
-        users.insert(name.clone(), HashSet::from([id]));
+        users.insert(name.clone(), SessionIds::One(id));
         name
     }
 
     /// Takes session `id` out of `user`'s sessions, forgetting a user left with none.
     fn unindex(&self, user: &str, id: &Id) {
         let mut users = self.user_shard(user);
-        if let Some(ids) = users.get_mut(user) {
-            ids.remove(id);
-            if ids.is_empty() {
-                users.remove(user);
-            }
+        if users.get_mut(user).is_some_and(|ids| ids.remove(id)) {
+            users.remove(user);
         }
     }
 
@@ -318,7 +352,7 @@ impl UserSessions for MemoryStore {
     async fn delete_user_sessions(&self, user: &str) -> session_store::Result<u64> {
         // Take the user's whole set first (user shard only), then delete each session (session
         // shard only): the lock order holds, and a login after this point starts a new set.
-        let ids = self.user_shard(user).remove(user).unwrap_or_default();
+        let ids = self.user_shard(user).remove(user).map(SessionIds::into_ids).unwrap_or_default();
         let mut deleted = 0;
         for id in ids {
             let mut shard = self.shard(&id);

@@ -130,14 +130,21 @@ impl RedisSessionStore {
         self.pool.next().scan_buffered(pattern, Some(1000), None).chunks(500)
     }
 
-    /// How many keys carry this store's prefix.
-    pub async fn count_own_keys(&self) -> Result<u64, RedisStoreError> {
+    /// How many keys carry this store's prefix: (all of them, those that are sessions). The rest
+    /// are the per-user index sets.
+    pub async fn count_own_keys(&self) -> Result<(u64, u64), RedisStoreError> {
+        let index_prefix = self.user_key("");
         let mut keys = self.own_keys();
-        let mut count = 0;
+        let (mut all, mut sessions) = (0, 0);
         while let Some(batch) = keys.next().await {
-            count += batch.into_iter().collect::<Result<Vec<_>, _>>()?.len() as u64;
+            for key in batch {
+                all += 1;
+                if !key?.as_bytes().starts_with(index_prefix.as_bytes()) {
+                    sessions += 1;
+                }
+            }
         }
-        Ok(count)
+        Ok((all, sessions))
     }
 
     /// Redis's own `used_memory`, in bytes: the whole server's, not only this prefix's.
