@@ -351,3 +351,92 @@ requests_per_login = 10
     assert!((450..=700).contains(&profile_requests), "about 600 scheduled requests: {profile_requests}");
     assert_eq!(whole.requests.failed, 0);
 }
+
+#[test]
+fn revoking_a_user_logs_that_user_out_on_both_strategies() {
+    let run = run(&format!(
+        r#"name = "revoke"
+duration = "4s"
+{FAST_USERS}
+[load]
+stages = [ {{ at = "0s", target = 3 }} ]
+think_time = "20ms"
+requests_per_login = 0
+[session]
+[token]
+[[events]]
+at = "1500ms"
+action = "revoke_user"
+"#
+    ));
+    let events = run.recording.events();
+    assert_eq!(events.len(), 1);
+    assert!(events[0].ok, "{:?}", events[0]);
+    for strategy in [StrategyName::Session, StrategyName::Token] {
+        let before = run.recording.aggregate(strategy, 0.0, 1.4).expect("ticks");
+        let after = run.recording.aggregate(strategy, 1.4, 10.0).expect("ticks");
+        assert_eq!(before.requests.unauthorized, 0, "{strategy:?}: nobody is refused before");
+        assert!(after.requests.unauthorized >= 1, "{strategy:?}: the revoked user is refused");
+        assert!(after.forced_relogins >= 1, "{strategy:?}: and has to log in again");
+    }
+}
+
+#[test]
+fn rotating_the_signing_key_logs_nobody_out() {
+    let run = run(&format!(
+        r#"name = "rotation"
+duration = "8s"
+{FAST_USERS}
+[load]
+stages = [ {{ at = "0s", target = 5 }} ]
+think_time = "20ms"
+requests_per_login = 0
+[cluster]
+# Refresh tokens are each node's own state: a visit refreshes where it logged in.
+routing = "sticky"
+[token]
+nodes = 2
+ttl = "1s"
+[[events]]
+at = "1s"
+action = "rotate_key"
+target = "token"
+"#
+    ));
+    let events = run.recording.events();
+    assert_eq!(events.len(), 2, "the rotation, then the old key's retirement: {events:?}");
+    assert!(events.iter().all(|e| e.ok), "{events:?}");
+    assert!(events[1].detail.contains("retired"), "{:?}", events[1]);
+    assert_eq!(run.count("token", "failed"), 0, "no request failed across the rotation");
+    let whole = run.recording.aggregate(StrategyName::Token, 0.0, 10.0).expect("ticks");
+    assert!(whole.refreshes > 0 && whole.forced_relogins == 0);
+}
+
+fn simulated_scenario(nodes: u32) -> String {
+    format!(
+        r#"name = "simulated {nodes}"
+duration = "3s"
+{FAST_USERS}
+[load]
+stages = [ {{ at = "0s", target = 40 }} ]
+requests_per_login = 0
+[cluster]
+machine = {{ workers = 2, service_time = "20ms" }}
+[token]
+nodes = {nodes}
+"#
+    )
+}
+
+#[test]
+fn simulated_machines_cap_each_node_and_adding_nodes_scales_tokens() {
+    let one = run(&simulated_scenario(1));
+    let two = run(&simulated_scenario(2));
+    let rps = |r: &Finished| r.strategy("token")["throughput_rps"].as_f64().expect("throughput");
+    // 2 workers × 20 ms = at most 100 requests/s per simulated machine.
+    assert!(rps(&one) <= 110.0, "one simulated node serves at most ~100 req/s: {}", rps(&one));
+    assert!(rps(&two) > 1.6 * rps(&one), "two nodes serve about twice as much: {} vs {}", rps(&two), rps(&one));
+    assert!(one.recording.ticks().iter().all(|t| t.strategies.values().all(|s| s.simulated)));
+    let stdout = String::from_utf8_lossy(&one.output.stdout);
+    assert!(stdout.contains("SIMULATED"), "the output says the capacity is simulated: {stdout}");
+}

@@ -110,13 +110,12 @@ impl LatencyRecord {
 
     /// The latency at `quantile`, decoding the histogram unless it is one of the kept percentiles.
     pub fn quantile_us(&self, quantile: f64) -> u64 {
-        match quantile {
-            q if q == 0.5 => self.summary.p50,
-            q if q == 0.9 => self.summary.p90,
-            q if q == 0.99 => self.summary.p99,
-            q if q == 0.999 => self.summary.p999,
-            q if q >= 1.0 => self.summary.max,
-            q => self.decode().quantile_us(q),
+        let kept =
+            [(0.5, self.summary.p50), (0.9, self.summary.p90), (0.99, self.summary.p99), (0.999, self.summary.p999)];
+        match kept.iter().find(|(q, _)| *q == quantile) {
+            Some((_, value)) => *value,
+            None if quantile >= 1.0 => self.summary.max,
+            None => self.decode().quantile_us(quantile),
         }
     }
 }
