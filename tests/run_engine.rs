@@ -440,3 +440,42 @@ fn simulated_machines_cap_each_node_and_adding_nodes_scales_tokens() {
     let stdout = String::from_utf8_lossy(&one.output.stdout);
     assert!(stdout.contains("SIMULATED"), "the output says the capacity is simulated: {stdout}");
 }
+
+#[test]
+fn nodes_can_be_added_and_restarted_and_the_load_changed_mid_run() {
+    let run = run(&format!(
+        r#"name = "live changes"
+duration = "4s"
+{FAST_USERS}
+[load]
+stages = [ {{ at = "0s", target = 4 }} ]
+think_time = "20ms"
+requests_per_login = 0
+[session]
+[token]
+[[events]]
+at = "1s"
+action = "add_node"
+target = "token"
+[[events]]
+at = "1s"
+action = "set_load"
+value = 12
+[[events]]
+at = "2s"
+action = "restart_node"
+target = "session/1"
+"#
+    ));
+    let events = run.recording.events();
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(events.iter().all(|e| e.ok), "{events:?}");
+    let last = run.recording.ticks().last().expect("ticks");
+    assert_eq!(last.strategies[&StrategyName::Token].nodes.len(), 2, "token/2 joined");
+    let users = |from, to| run.recording.aggregate(StrategyName::Token, from, to).expect("ticks").users_logged_in_peak;
+    assert!(users(0.0, 0.9) <= 4 && users(1.5, 4.0) >= 10, "set_load raised the virtual users");
+    // A restarted session node has lost its sessions: its users log in again.
+    let after = run.recording.aggregate(StrategyName::Session, 2.0, 4.0).expect("ticks");
+    assert!(after.forced_relogins >= 1, "the restart logged the node's users out");
+    assert!(after.requests.ok > 0, "and the restarted node serves again");
+}
