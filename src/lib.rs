@@ -9,14 +9,17 @@
 //! - [`units`]: durations and byte sizes as humans write them.
 //! - [`recording`]: runs written to and read back from JSON Lines recordings.
 
+pub mod app;
 pub mod cluster;
 pub mod engine;
 pub mod headless;
 pub mod heap;
+pub mod i18n;
 pub mod load;
 pub mod node;
 pub mod process_stats;
 pub mod recording;
+pub mod report;
 pub mod scenario;
 pub mod session_store;
 pub mod token;

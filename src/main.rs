@@ -42,6 +42,48 @@ enum Command {
     },
     /// Run a scenario headless: progress on the terminal, a recording, a closing summary table.
     Run(RunArgs),
+    /// Write PNG and SVG charts, a CSV of the time series and summary.md from a recording.
+    Report(ReportArgs),
+    /// Open the app on a recording, to replay it.
+    Replay {
+        /// A recording (.jsonl) written by `authlab run` or the app.
+        file: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// The recording (.jsonl) written by `authlab run`.
+    file: PathBuf,
+    /// The directory to write into (created if needed).
+    #[arg(long)]
+    out: PathBuf,
+    /// The language of the charts and the summary.
+    #[arg(long, value_enum, default_value = "en")]
+    lang: LangArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LangArg {
+    En,
+    Ko,
+}
+
+/// `authlab report FILE --out DIR`: prints each file written, one per line.
+fn write_report(args: ReportArgs) -> anyhow::Result<()> {
+    let recording = authlab::recording::Recording::open(&args.file)?;
+    if recording.truncated() {
+        eprintln!("authlab report: {}: the last line was incomplete and is left out", args.file.display());
+    }
+    let language = match args.lang {
+        LangArg::En => authlab::i18n::Language::English,
+        LangArg::Ko => authlab::i18n::Language::Korean,
+    };
+    let files = authlab::report::write_report(&recording, &args.out, language)?;
+    for path in files.paths() {
+        println!("{}", path.display());
+    }
+    Ok(())
 }
 
 #[derive(clap::Args)]
@@ -320,14 +362,9 @@ fn main() -> ExitCode {
             .context("writing the user directory"),
         Some(Command::Check { files }) => check_scenarios(&files),
         Some(Command::Run(args)) => run_scenario(args),
-        None => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            println!(
-                "\nThe desktop app, `replay` and `report` are not built yet: `run`, `check`, `node` and `users` work today."
-            );
-            Ok(())
-        }
+        Some(Command::Report(args)) => write_report(args),
+        Some(Command::Replay { file }) => authlab::app::run_app(Some(&file)),
+        None => authlab::app::run_app(None),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 //! [`model`] is the validated, typed scenario the engine runs. Parsing and validation (with
 //! `file:line:col` errors) live in [`parse`].
 
+pub mod builtin;
 pub mod model;
 pub mod parse;
 

@@ -1,0 +1,121 @@
+//! The live and replay charts (egui_plot): five per strategy, time axes linked, events as
+//! labelled markers, every line downsampled to the pixel.
+
+use egui::{Color32, Ui};
+use egui_plot::{Legend, Line, Plot, PlotPoint, Text as PlotText, VLine};
+
+use super::series::{RunData, Series, StrategySeries};
+use crate::i18n::{Language, Text};
+use crate::scenario::StrategyName;
+
+const BLUE: Color32 = Color32::from_rgb(66, 133, 244);
+const ORANGE: Color32 = Color32::from_rgb(244, 140, 40);
+const RED: Color32 = Color32::from_rgb(220, 60, 60);
+const GREEN: Color32 = Color32::from_rgb(60, 170, 90);
+const GREY: Color32 = Color32::from_rgb(150, 150, 150);
+const PALETTE: [Color32; 8] = [
+    BLUE,
+    ORANGE,
+    GREEN,
+    RED,
+    Color32::from_rgb(150, 100, 200),
+    Color32::from_rgb(40, 170, 180),
+    Color32::from_rgb(200, 170, 40),
+    Color32::from_rgb(200, 90, 150),
+];
+
+/// What part of the run the charts show.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    /// Nothing after this time is drawn (the replay's position; the run's end when live).
+    pub until_s: f64,
+    pub chart_height: f32,
+}
+
+fn line<'a>(name: &str, series: &Series, until: f64, columns: usize, color: Color32) -> Line<'a> {
+    Line::new(name.to_owned(), series.downsample(0.0, until, columns)).color(color).width(1.5)
+}
+
+/// Draws one strategy's charts in a column.
+pub fn strategy_column(ui: &mut Ui, data: &RunData, strategy: StrategyName, window: Window, lang: Language) {
+    let title = match strategy {
+        StrategyName::Session => lang.tr(Text::Session),
+        StrategyName::Token => lang.tr(Text::Token),
+    };
+    let Some(series) = data.strategies.get(&strategy) else {
+        ui.label(format!("{title}: –"));
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.heading(title);
+        if series.simulated {
+            ui.label(egui::RichText::new(format!("({})", lang.tr(Text::Simulated))).color(ORANGE))
+                .on_hover_text("Each node is a simulated machine (workers, service time, store delay): these are not this laptop's raw speed.");
+        }
+    });
+    let columns = (ui.available_width() as usize).max(100);
+    let charts: [(Text, Text, &dyn Fn(&mut egui_plot::PlotUi<'_>)); 5] = [
+        (Text::Throughput, Text::RequestsPerSecond, &|plot| {
+            plot.line(line(lang.tr(Text::RequestsPerSecond), &series.throughput, window.until_s, columns, BLUE));
+        }),
+        (Text::Latency, Text::Milliseconds, &|plot| {
+            plot.line(line("p50", &series.p50_ms, window.until_s, columns, GREEN));
+            plot.line(line("p99", &series.p99_ms, window.until_s, columns, ORANGE));
+            plot.line(line("p99.9", &series.p999_ms, window.until_s, columns, RED));
+        }),
+        (Text::Memory, Text::Mebibytes, &|plot| memory_lines(plot, series, window.until_s, columns, lang)),
+        (Text::Users, Text::Users, &|plot| {
+            plot.line(line(lang.tr(Text::UsersLoggedIn), &series.users_logged_in, window.until_s, columns, BLUE));
+            plot.line(line(lang.tr(Text::SessionsHeld), &series.sessions_held, window.until_s, columns, ORANGE));
+        }),
+        (Text::Errors, Text::RequestsPerSecond, &|plot| {
+            plot.line(line(lang.tr(Text::Unauthorized), &series.unauthorized_per_s, window.until_s, columns, ORANGE));
+            plot.line(line(lang.tr(Text::ServerError), &series.server_error_per_s, window.until_s, columns, RED));
+            plot.line(line(lang.tr(Text::Connection), &series.connection_per_s, window.until_s, columns, GREY));
+        }),
+    ];
+    for (chart_title, unit, draw) in charts {
+        ui.label(egui::RichText::new(lang.tr(chart_title)).strong());
+        Plot::new((strategy.as_str(), chart_title.texts().0))
+            .height(window.chart_height)
+            .legend(Legend::default().position(egui_plot::Corner::LeftTop).background_alpha(0.6))
+            .link_axis(egui::Id::unique("authlab-time"), [true, false])
+            .link_cursor(egui::Id::unique("authlab-time"), [true, false])
+            .include_y(0.0)
+            .include_x(0.0)
+            .include_x(window.until_s.max(1.0))
+            .x_axis_label(lang.tr(Text::Seconds))
+            .y_axis_label(if unit == chart_title { "" } else { lang.tr(unit) })
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                draw(plot);
+                event_markers(plot, data, strategy, window.until_s);
+            });
+    }
+}
+
+fn memory_lines(plot: &mut egui_plot::PlotUi<'_>, series: &StrategySeries, until: f64, columns: usize, lang: Language) {
+    for (i, (node, stacked)) in series.heap_stacked_mib.iter().enumerate() {
+        plot.line(line(node, stacked, until, columns, PALETTE[i % PALETTE.len()]));
+    }
+    if !series.store_mib.is_empty() {
+        plot.line(line(lang.tr(Text::StoreMemory), &series.store_mib, until, columns, RED));
+    }
+}
+
+/// A vertical marker per event of this strategy, labelled with what happened (kept out of the legend).
+fn event_markers(plot: &mut egui_plot::PlotUi<'_>, data: &RunData, strategy: StrategyName, until: f64) {
+    let bounds = plot.plot_bounds();
+    let (bottom, top) = (bounds.min()[1], bounds.max()[1]);
+    let concerns = |target: &str| target == "all" || target.split('/').next() == Some(strategy.as_str());
+    let shown = data.events.iter().filter(|e| e.t <= until && concerns(&e.target));
+    for (i, event) in shown.enumerate() {
+        let label = format!("{} {}", event.action.name(), event.target);
+        let color = if event.ok { Color32::from_rgb(190, 110, 230) } else { RED };
+        plot.vline(VLine::new("", event.t).color(color).width(1.5));
+        // Labels step down so that events close in time stay readable.
+        let y = top - (top - bottom) * (0.08 + 0.12 * (i % 3) as f64);
+        let text = egui::RichText::new(format!(" {label}")).color(color).strong();
+        plot.text(PlotText::new("", PlotPoint::new(event.t, y), text).anchor(egui::Align2::LEFT_CENTER));
+    }
+}

@@ -1,0 +1,160 @@
+//! English and Korean: every string a user reads in the app and in exported charts.
+
+use serde::{Deserialize, Serialize};
+
+/// The languages of the lab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Language {
+    #[default]
+    English,
+    Korean,
+}
+
+impl Language {
+    pub const ALL: [Language; 2] = [Language::English, Language::Korean];
+
+    /// The language's own name.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Language::English => "English",
+            Language::Korean => "한국어",
+        }
+    }
+
+    /// The text of `key` in this language.
+    pub fn tr(self, key: Text) -> &'static str {
+        let (en, ko) = key.texts();
+        match self {
+            Language::English => en,
+            Language::Korean => ko,
+        }
+    }
+}
+
+macro_rules! texts {
+    ($($name:ident => $en:literal, $ko:literal;)*) => {
+        /// A user-visible string.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Text { $($name),* }
+
+        impl Text {
+            pub const ALL: &'static [Text] = &[$(Text::$name),*];
+
+            /// (English, Korean)
+            pub fn texts(self) -> (&'static str, &'static str) {
+                match self { $(Text::$name => ($en, $ko)),* }
+            }
+        }
+    };
+}
+
+texts! {
+    AppTitle => "authlab: sessions and tokens under load", "authlab: 부하 속의 세션과 토큰";
+    Library => "Scenarios", "시나리오";
+    Live => "Live", "실시간";
+    Replay => "Replay", "다시 보기";
+    Start => "Start", "시작";
+    Stop => "Stop", "중지";
+    OpenFile => "Open…", "열기…";
+    SaveAs => "Save as…", "다른 이름으로 저장…";
+    Narrative => "What to watch", "무엇을 볼까요";
+    Editor => "Scenario (TOML)", "시나리오 (TOML)";
+    Valid => "valid", "유효함";
+    KillNode => "Kill node", "노드 종료";
+    AddNode => "Add node", "노드 추가";
+    RestartNode => "Restart node", "노드 재시작";
+    RevokeUser => "Revoke a user", "사용자 권한 취소";
+    RotateKey => "Rotate keys", "키 교체";
+    SetLoad => "Set load", "부하 설정";
+    Actions => "Live actions", "실시간 조작";
+    Play => "Play", "재생";
+    Pause => "Pause", "일시 정지";
+    Speed => "Speed", "속도";
+    Timeline => "Timeline", "타임라인";
+    Overlay => "Overlay a second recording…", "두 번째 기록 겹쳐 보기…";
+    RangeStats => "Selected range", "선택한 구간";
+    Presentation => "Presentation mode", "발표 모드";
+    Language => "Language", "언어";
+    NoRun => "No run yet: pick a scenario and press Start.", "아직 실행이 없습니다. 시나리오를 고르고 시작을 누르세요.";
+    NoRecording => "Open a recording (.jsonl) or drop it on the window.", "기록 파일(.jsonl)을 열거나 창에 끌어다 놓으세요.";
+    Starting => "Starting nodes…", "노드를 시작하는 중…";
+    Running => "Running", "실행 중";
+    Finished => "Finished", "완료";
+    Requests => "requests", "요청";
+    Failed => "failed", "실패";
+    Session => "Session", "세션";
+    Token => "Token", "토큰";
+    Throughput => "Throughput", "처리량";
+    RequestsPerSecond => "requests/s", "요청/초";
+    Latency => "Latency", "지연 시간";
+    Milliseconds => "ms", "밀리초";
+    Memory => "Heap per node (stacked)", "노드별 힙 메모리 (누적)";
+    StoreMemory => "Store memory", "저장소 메모리";
+    Mebibytes => "MiB", "MiB";
+    Users => "Users logged in vs sessions held", "로그인 사용자 대 보유 세션";
+    UsersLoggedIn => "users logged in (clients)", "로그인한 사용자 (클라이언트)";
+    SessionsHeld => "sessions held (servers)", "보유 세션 (서버)";
+    Errors => "Errors by class", "오류 유형별";
+    Unauthorized => "unauthorized (401)", "인증 실패 (401)";
+    ServerError => "server error (5xx)", "서버 오류 (5xx)";
+    Connection => "connection", "연결 실패";
+    Seconds => "seconds", "초";
+    Simulated => "simulated capacity", "시뮬레이션된 용량";
+    // Exported charts and `authlab report` (src/report).
+    ChartThroughput => "Throughput (requests/s)", "처리량 (요청/초)";
+    ChartLatency => "Latency percentiles (ms)", "지연 시간 백분위수 (밀리초)";
+    ChartMemory => "Heap memory per node, stacked (MiB)", "노드별 힙 메모리, 누적 (MiB)";
+    ChartUsers => "Users logged in vs sessions held", "로그인한 사용자 대 서버가 보유한 세션";
+    ChartErrors => "Errors by class (per second)", "유형별 오류 (초당)";
+    ChartAxisTime => "seconds since start", "시작 후 경과 시간 (초)";
+    ChartAxisLatencyLog => "ms (log scale)", "밀리초 (로그 눈금)";
+    ChartAxisCount => "count", "개수";
+    ChartAxisErrorsPerSecond => "errors/s", "오류/초";
+    ChartStoreUsedMemory => "Redis used_memory (whole server)", "Redis used_memory (서버 전체)";
+    ChartDidNotRun => "did not run", "실행되지 않음";
+    ChartSimulatedNote => "Simulated capacity: node workers, service time and store round trips were simulated, so throughput and latency reflect that setting, not this machine's raw speed.", "시뮬레이션된 용량: 노드의 워커, 서비스 시간, 저장소 왕복 지연을 시뮬레이션했습니다. 처리량과 지연 시간은 이 컴퓨터의 실제 속도가 아니라 이 설정을 반영합니다.";
+    ReportScenarioFile => "Scenario file", "시나리오 파일";
+    ReportMachine => "Machine", "실행 머신";
+    ReportStarted => "Started", "시작 시각";
+    ReportDuration => "Duration", "실행 시간";
+    ReportVersion => "authlab version", "authlab 버전";
+    ReportTotals => "Totals", "합계";
+    ReportFigure => "figure", "항목";
+    ReportEvents => "Events", "이벤트";
+    ReportNoEvents => "No events.", "이벤트가 없습니다.";
+    ReportEventTime => "at (s)", "시점 (초)";
+    ReportEventAction => "action", "동작";
+    ReportEventTarget => "target", "대상";
+    ReportEventDetail => "detail", "내용";
+    ReportCharts => "Charts", "차트";
+    ReportTimeSeries => "Time series (CSV)", "시계열 (CSV)";
+    ReportTruncated => "The recording's last line was incomplete and was left out (the run was killed, or was still being written).", "기록의 마지막 줄이 불완전하여 제외했습니다 (실행이 강제 종료되었거나 아직 기록 중이었습니다).";
+    ReportRequestsOk => "requests ok", "성공한 요청";
+    ReportRequestsFailed => "requests failed", "실패한 요청";
+    ReportServerRequests => "requests counted by the nodes", "노드가 센 요청";
+    ReportThroughput => "throughput (req/s)", "처리량 (요청/초)";
+    ReportLatencyP50 => "latency p50 (ms)", "지연 시간 p50 (밀리초)";
+    ReportLatencyP99 => "latency p99 (ms)", "지연 시간 p99 (밀리초)";
+    ReportLatencyP999 => "latency p99.9 (ms)", "지연 시간 p99.9 (밀리초)";
+    ReportLogins => "logins", "로그인";
+    ReportForcedRelogins => "forced re-logins", "강제 재로그인";
+    ReportSessionsPeak => "sessions held, peak", "보유 세션 최대치";
+    ReportHeapPeak => "heap peak, all nodes (MiB)", "힙 최대치, 전체 노드 (MiB)";
+    ReportRssPeak => "RSS peak, all nodes (MiB)", "RSS 최대치, 전체 노드 (MiB)";
+    ReportCredentialBytes => "credential bytes per request", "요청당 자격 증명 바이트";
+    ReportStoreKeysPeak => "store keys, peak", "저장소 키 최대치";
+    ReportStoreMemoryPeak => "store used_memory, peak (MiB)", "저장소 used_memory 최대치 (MiB)";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_has_both_languages() {
+        for text in Text::ALL {
+            let (en, ko) = text.texts();
+            assert!(!en.is_empty() && !ko.is_empty(), "{text:?}");
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! `summary.md`: the run in words and one table (session against token), with its events and links
+//! to the charts and the CSV, in the report's language.
+
+use std::fmt::Write;
+
+use crate::engine::summary::{RunSummary, StrategySummary};
+use crate::engine::tick::{EventRecord, Tick};
+use crate::i18n::{Language, Text};
+use crate::recording::Header;
+use crate::scenario::StrategyName;
+
+use super::Chart;
+
+/// What the summary is written from.
+pub(crate) struct SummaryInput<'a> {
+    pub title: &'a str,
+    pub header: Option<&'a Header>,
+    pub ticks: &'a [Tick],
+    pub events: &'a [EventRecord],
+    pub truncated: bool,
+    /// Each chart with its PNG and SVG file names (relative to the summary).
+    pub charts: &'a [(Chart, String, String)],
+    pub csv: &'a str,
+}
+
+/// Shown where a strategy did not run, or a figure does not apply.
+const NONE: &str = "–";
+
+pub(crate) fn render(input: &SummaryInput<'_>, language: Language) -> String {
+    let tr = |text| language.tr(text);
+    let summary = RunSummary::from_run(input.title, input.ticks, input.events);
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = writeln!(out, "# {}\n", one_line(input.title));
+
+    if input.ticks.iter().any(|tick| tick.strategies.values().any(|st| st.simulated)) {
+        let _ = writeln!(out, "> **{}**\n", one_line(tr(Text::ChartSimulatedNote)));
+    }
+    if input.truncated {
+        let _ = writeln!(out, "> {}\n", tr(Text::ReportTruncated));
+    }
+
+    if let Some(header) = input.header {
+        let m = &header.machine;
+        let _ = writeln!(out, "- {}: `{}`", tr(Text::ReportScenarioFile), one_line(&header.scenario.origin));
+        let _ = writeln!(
+            out,
+            "- {}: {}, {}, {} CPUs, {:.1} GiB RAM, {}",
+            tr(Text::ReportMachine),
+            one_line(&m.os),
+            one_line(&m.arch),
+            m.cpus,
+            m.memory_bytes as f64 / (1024.0 * 1024.0 * 1024.0),
+            one_line(&m.cpu_brand)
+        );
+        let _ = writeln!(out, "- {}: {}", tr(Text::ReportStarted), one_line(&header.started_at));
+        let _ = writeln!(out, "- {}: {}", tr(Text::ReportVersion), one_line(&header.authlab_version));
+    }
+    let _ = writeln!(out, "- {}: {:.1} s\n", tr(Text::ReportDuration), summary.duration_s);
+
+    let _ = writeln!(out, "## {}\n", tr(Text::ReportTotals));
+    out.push_str(&table(&summary, language));
+
+    let _ = writeln!(out, "\n## {}\n", tr(Text::ReportEvents));
+    if input.events.is_empty() {
+        let _ = writeln!(out, "{}", tr(Text::ReportNoEvents));
+    } else {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |\n|---:|---|---|---|",
+            tr(Text::ReportEventTime),
+            tr(Text::ReportEventAction),
+            tr(Text::ReportEventTarget),
+            tr(Text::ReportEventDetail)
+        );
+        for event in input.events {
+            let detail = if event.ok {
+                cell(&event.detail)
+            } else {
+                format!("**{}**: {}", tr(Text::Failed), cell(&event.detail))
+            };
+            let _ =
+                writeln!(out, "| {:.2} | {} | {} | {} |", event.t, event.action.name(), cell(&event.target), detail);
+        }
+    }
+
+    let _ = writeln!(out, "\n## {}\n", tr(Text::ReportCharts));
+    for (chart, png, svg) in input.charts {
+        let title = tr(chart.text());
+        let _ = writeln!(out, "### {title}\n\n![{title}]({png})\n\n[PNG]({png}) · [SVG]({svg})\n");
+    }
+    let _ = writeln!(out, "{}: [{}]({})", tr(Text::ReportTimeSeries), input.csv, input.csv);
+    out
+}
+
+/// The totals as a markdown table, session against token.
+fn table(summary: &RunSummary, language: Language) -> String {
+    type Cell = fn(&StrategySummary) -> String;
+    let rows: [(Text, Cell); 18] = [
+        (Text::ReportRequestsOk, |s| group(s.requests.ok)),
+        (Text::ReportRequestsFailed, |s| group(s.requests.failed)),
+        (Text::Unauthorized, |s| group(s.requests.unauthorized)),
+        (Text::ServerError, |s| group(s.requests.server_error)),
+        (Text::Connection, |s| group(s.requests.connection)),
+        (Text::ReportServerRequests, |s| group(s.server_requests)),
+        (Text::ReportThroughput, |s| rate(s.throughput_rps)),
+        (Text::ReportLatencyP50, |s| ms(s.latency_us.p50)),
+        (Text::ReportLatencyP99, |s| ms(s.latency_us.p99)),
+        (Text::ReportLatencyP999, |s| ms(s.latency_us.p999)),
+        (Text::ReportLogins, |s| group(s.logins)),
+        (Text::ReportForcedRelogins, |s| group(s.forced_relogins)),
+        (Text::ReportSessionsPeak, |s| group(s.sessions_held_peak)),
+        (Text::ReportHeapPeak, |s| mib(s.heap_bytes.peak)),
+        (Text::ReportRssPeak, |s| mib(s.rss_bytes.peak)),
+        (Text::ReportCredentialBytes, |s| format!("{:.0}", s.credential_bytes_per_request)),
+        (Text::ReportStoreKeysPeak, |s| {
+            s.store.as_ref().and_then(|store| store.keys_peak).map_or(NONE.to_owned(), group)
+        }),
+        (Text::ReportStoreMemoryPeak, |s| {
+            s.store.as_ref().and_then(|store| store.used_memory_peak).map_or(NONE.to_owned(), mib)
+        }),
+    ];
+    let columns = [StrategyName::Session, StrategyName::Token];
+    let name = |strategy| {
+        language.tr(match strategy {
+            StrategyName::Session => Text::Session,
+            StrategyName::Token => Text::Token,
+        })
+    };
+    let mut out = format!(
+        "| {} | {} | {} |\n|---|---:|---:|\n",
+        language.tr(Text::ReportFigure),
+        name(columns[0]),
+        name(columns[1])
+    );
+    for (label, value) in rows {
+        let values: Vec<String> =
+            columns.iter().map(|&strategy| summary.strategies.get(strategy).map_or(NONE.to_owned(), value)).collect();
+        let _ = writeln!(out, "| {} | {} | {} |", language.tr(label), values[0], values[1]);
+    }
+    out
+}
+
+/// Text on one line (a title or list item must not break the markdown).
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Text inside a table cell.
+fn cell(text: &str) -> String {
+    one_line(text).replace('|', "\\|")
+}
+
+/// `1234567` → `1,234,567`.
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+fn rate(per_s: f64) -> String {
+    if per_s >= 1000.0 && per_s < u64::MAX as f64 { group(per_s.round() as u64) } else { format!("{per_s:.1}") }
+}
+
+fn ms(us: u64) -> String {
+    let ms = us as f64 / 1000.0;
+    if ms < 1.0 {
+        format!("{ms:.3}")
+    } else if ms < 100.0 {
+        format!("{ms:.2}")
+    } else {
+        format!("{ms:.1}")
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_stay_in_their_column() {
+        assert_eq!(cell("a | b\nc"), "a \\| b c");
+        assert_eq!(group(1234567), "1,234,567");
+        assert_eq!(ms(1500), "1.50");
+    }
+}

@@ -1,0 +1,300 @@
+//! Reports of a run: PNG and SVG charts (plotters), a CSV of the time series and a markdown
+//! summary, from a recording (`authlab report`) or from the ticks the app holds (its Export).
+//!
+//! # Charts
+//! Five charts ([`Chart::ALL`]), each one image of [`CHART_SIZE`] pixels with the **session panel
+//! on the left and the token panel on the right**, sharing both axes so the two compare at a
+//! glance: throughput, latency p50/p99/p99.9 (log scale), heap per node stacked (plus Redis
+//! `used_memory` as a bold line when the store is Redis), users logged in against sessions held,
+//! and errors per second by class. The x axis is seconds since the run started. Events are dashed
+//! vertical markers labelled with the action and target (`Kill node session/2`), in the panel of
+//! the strategy they target (both panels for users and whole-lab events). When simulated capacity
+//! shaped a strategy's numbers, its panel caption says so and a note under the title explains it.
+//!
+//! Text is in the chosen [`Language`], set in the bundled NanumGothic font (it covers Hangul): PNGs
+//! rasterize it; SVGs keep text as text with `font-family="NanumGothic, sans-serif"`.
+//!
+//! # Entry points
+//! - [`write_report`]: everything for a recording, into a directory ([`ReportFiles`]).
+//! - [`write_report_from`]: the same from ticks and events (a live run).
+//! - [`export_charts`]: what the app's Export writes: the charts of the ticks it shows (any slice
+//!   of a run) in the formats asked for, into a directory.
+//! - [`render_svg`], [`render_rgb`], [`write_png`], [`write_svg`]: one chart.
+//! - [`write_csv`]: the time series ([`CSV_COLUMNS`]).
+
+mod csv;
+mod draw;
+mod font;
+mod markdown;
+mod series;
+
+use std::fs;
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
+
+use crate::engine::tick::{EventRecord, Tick};
+use crate::i18n::{Language, Text};
+use crate::recording::{Header, Recording};
+
+pub use csv::{CSV_COLUMNS, write_csv_to};
+pub use draw::CHART_SIZE;
+pub use font::{FAMILY as FONT_FAMILY, NANUM_GOTHIC};
+
+use series::ChartSpec;
+
+/// File name of the CSV in a report directory.
+pub const CSV_FILE: &str = "timeseries.csv";
+/// File name of the markdown summary in a report directory.
+pub const SUMMARY_FILE: &str = "summary.md";
+
+/// What can go wrong writing a report. Every variant names the path it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot create the report directory {path}: {source}")]
+    CreateDir { path: PathBuf, source: io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot draw {path}: {message}")]
+    Draw { path: PathBuf, message: String },
+    #[error("the bundled chart font (NanumGothic) could not be loaded")]
+    Font,
+}
+
+/// One of the report's charts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Chart {
+    /// Requests per second.
+    Throughput,
+    /// p50, p99 and p99.9 of each tick, in milliseconds, log scale.
+    Latency,
+    /// Heap per node, stacked, in MiB; plus Redis `used_memory`.
+    Memory,
+    /// Users logged in (clients) against sessions held (servers).
+    Users,
+    /// Unauthorized, server error and connection failures per second.
+    Errors,
+}
+
+impl Chart {
+    pub const ALL: [Chart; 5] = [Chart::Throughput, Chart::Latency, Chart::Memory, Chart::Users, Chart::Errors];
+
+    /// The file name without extension: `throughput`, `latency`, `memory`, `users`, `errors`.
+    pub fn file_stem(self) -> &'static str {
+        match self {
+            Chart::Throughput => "throughput",
+            Chart::Latency => "latency",
+            Chart::Memory => "memory",
+            Chart::Users => "users",
+            Chart::Errors => "errors",
+        }
+    }
+
+    /// The chart's title (without the run's title).
+    pub fn text(self) -> Text {
+        match self {
+            Chart::Throughput => Text::ChartThroughput,
+            Chart::Latency => Text::ChartLatency,
+            Chart::Memory => Text::ChartMemory,
+            Chart::Users => Text::ChartUsers,
+            Chart::Errors => Text::ChartErrors,
+        }
+    }
+}
+
+/// What the charts are drawn from: ticks in time order (a whole run or any slice of it; the x axis
+/// spans exactly these ticks), the events (those outside the ticks' time span are left out) and a
+/// title (the scenario's name; shown after each chart's own title, may be empty).
+#[derive(Debug, Clone, Copy)]
+pub struct ChartInput<'a> {
+    pub ticks: &'a [Tick],
+    pub events: &'a [EventRecord],
+    pub title: &'a str,
+}
+
+/// The formats [`export_charts`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExportFormat {
+    Png,
+    Svg,
+    /// The time series ([`CSV_FILE`]).
+    Csv,
+}
+
+/// The PNG and SVG of one chart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartFiles {
+    pub chart: Chart,
+    pub png: PathBuf,
+    pub svg: PathBuf,
+}
+
+/// Everything [`write_report`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFiles {
+    pub charts: Vec<ChartFiles>,
+    pub csv: PathBuf,
+    pub summary: PathBuf,
+}
+
+impl ReportFiles {
+    /// Every file, charts first (PNG then SVG of each), then the CSV and the summary.
+    pub fn paths(&self) -> Vec<&Path> {
+        self.charts
+            .iter()
+            .flat_map(|files| [files.png.as_path(), files.svg.as_path()])
+            .chain([self.csv.as_path(), self.summary.as_path()])
+            .collect()
+    }
+}
+
+/// Writes the whole report of `recording` into `out_dir` (created if needed): for each chart
+/// `<name>.png` and `<name>.svg`, then [`CSV_FILE`] and [`SUMMARY_FILE`]. Existing files of those
+/// names are replaced; nothing else in the directory is touched.
+pub fn write_report(recording: &Recording, out_dir: &Path, language: Language) -> Result<ReportFiles, ReportError> {
+    let input =
+        ChartInput { ticks: recording.ticks(), events: recording.events(), title: &recording.header().scenario.name };
+    write_report_with(&input, Some(recording.header()), recording.truncated(), out_dir, language)
+}
+
+/// [`write_report`] for a run that is not (or not yet) a recording: the summary then has no
+/// machine or scenario file lines.
+pub fn write_report_from(
+    input: &ChartInput<'_>,
+    out_dir: &Path,
+    language: Language,
+) -> Result<ReportFiles, ReportError> {
+    write_report_with(input, None, false, out_dir, language)
+}
+
+fn write_report_with(
+    input: &ChartInput<'_>,
+    header: Option<&Header>,
+    truncated: bool,
+    out_dir: &Path,
+    language: Language,
+) -> Result<ReportFiles, ReportError> {
+    create_dir(out_dir)?;
+    let mut charts = Vec::with_capacity(Chart::ALL.len());
+    for chart in Chart::ALL {
+        let png = out_dir.join(format!("{}.png", chart.file_stem()));
+        let svg = out_dir.join(format!("{}.svg", chart.file_stem()));
+        write_png(chart, input, language, &png)?;
+        write_svg(chart, input, language, &svg)?;
+        charts.push(ChartFiles { chart, png, svg });
+    }
+    let csv = out_dir.join(CSV_FILE);
+    write_csv(input.ticks, &csv)?;
+
+    let names = |path: &Path| path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let chart_names: Vec<(Chart, String, String)> =
+        charts.iter().map(|files| (files.chart, names(&files.png), names(&files.svg))).collect();
+    let text = markdown::render(
+        &markdown::SummaryInput {
+            title: input.title,
+            header,
+            ticks: input.ticks,
+            events: input.events,
+            truncated,
+            charts: &chart_names,
+            csv: CSV_FILE,
+        },
+        language,
+    );
+    let summary = out_dir.join(SUMMARY_FILE);
+    fs::write(&summary, text).map_err(|source| ReportError::Write { path: summary.clone(), source })?;
+    Ok(ReportFiles { charts, csv, summary })
+}
+
+/// The app's Export: writes every chart of `input` in each of `formats` into `out_dir` (created if
+/// needed), as `<name>.png` / `<name>.svg` (see [`Chart::file_stem`]) and [`CSV_FILE`]. Returns
+/// the paths written, in that order. To export the visible time window, pass the ticks of that
+/// window; the x axis spans exactly them.
+pub fn export_charts(
+    input: &ChartInput<'_>,
+    language: Language,
+    out_dir: &Path,
+    formats: &[ExportFormat],
+) -> Result<Vec<PathBuf>, ReportError> {
+    create_dir(out_dir)?;
+    let mut written = Vec::new();
+    for chart in Chart::ALL {
+        if formats.contains(&ExportFormat::Png) {
+            let path = out_dir.join(format!("{}.png", chart.file_stem()));
+            write_png(chart, input, language, &path)?;
+            written.push(path);
+        }
+        if formats.contains(&ExportFormat::Svg) {
+            let path = out_dir.join(format!("{}.svg", chart.file_stem()));
+            write_svg(chart, input, language, &path)?;
+            written.push(path);
+        }
+    }
+    if formats.contains(&ExportFormat::Csv) {
+        let path = out_dir.join(CSV_FILE);
+        write_csv(input.ticks, &path)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Draws `chart` as a PNG of [`CHART_SIZE`] at `path` (which must end in `.png`).
+pub fn write_png(chart: Chart, input: &ChartInput<'_>, language: Language, path: &Path) -> Result<(), ReportError> {
+    font::ensure_registered()?;
+    let spec = ChartSpec::build(chart, input, language);
+    let root = BitMapBackend::new(path, CHART_SIZE).into_drawing_area();
+    draw::draw(&root, &spec).map_err(|message| ReportError::Draw { path: path.to_path_buf(), message })
+}
+
+/// Draws `chart` as an SVG document of [`CHART_SIZE`] at `path`.
+pub fn write_svg(chart: Chart, input: &ChartInput<'_>, language: Language, path: &Path) -> Result<(), ReportError> {
+    let svg = render_svg(chart, input, language).map_err(|error| match error {
+        ReportError::Draw { message, .. } => ReportError::Draw { path: path.to_path_buf(), message },
+        other => other,
+    })?;
+    fs::write(path, svg).map_err(|source| ReportError::Write { path: path.to_path_buf(), source })
+}
+
+/// `chart` as an SVG document (text kept as text).
+pub fn render_svg(chart: Chart, input: &ChartInput<'_>, language: Language) -> Result<String, ReportError> {
+    font::ensure_registered()?;
+    let spec = ChartSpec::build(chart, input, language);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, CHART_SIZE).into_drawing_area();
+        draw::draw(&root, &spec).map_err(|message| ReportError::Draw { path: PathBuf::from("<svg>"), message })?;
+    }
+    Ok(svg)
+}
+
+/// `chart` rasterized at `size` (width, height), as RGB bytes, row by row.
+pub fn render_rgb(
+    chart: Chart,
+    input: &ChartInput<'_>,
+    language: Language,
+    size: (u32, u32),
+) -> Result<Vec<u8>, ReportError> {
+    font::ensure_registered()?;
+    let spec = ChartSpec::build(chart, input, language);
+    let mut buffer = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, size).into_drawing_area();
+        draw::draw(&root, &spec).map_err(|message| ReportError::Draw { path: PathBuf::from("<buffer>"), message })?;
+    }
+    Ok(buffer)
+}
+
+/// Writes the CSV of `ticks` (see [`CSV_COLUMNS`]) at `path`.
+pub fn write_csv(ticks: &[Tick], path: &Path) -> Result<(), ReportError> {
+    let write_error = |source| ReportError::Write { path: path.to_path_buf(), source };
+    let file = fs::File::create(path).map_err(write_error)?;
+    write_csv_to(ticks, BufWriter::new(file)).map_err(write_error)
+}
+
+fn create_dir(path: &Path) -> Result<(), ReportError> {
+    fs::create_dir_all(path).map_err(|source| ReportError::CreateDir { path: path.to_path_buf(), source })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,171 @@
+//! The desktop app, driven headless with egui_kittest: what a user clicks and what they then see.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use authlab::app::{AuthlabApp, Prefs, install_fonts};
+use authlab::engine::tick::{EventRecord, EventSource, Latency, NodeTick, RequestCounts, StrategyTick, Tick};
+use authlab::recording::{Header, MachineInfo, Recording, RecordingWriter, ScenarioInfo};
+use authlab::scenario::{Action, StrategyName};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+fn app() -> AuthlabApp {
+    AuthlabApp::new(Prefs::default(), PathBuf::from(env!("CARGO_BIN_EXE_authlab"))).expect("the app starts")
+}
+
+fn harness(app: AuthlabApp) -> Harness<'static, AuthlabApp> {
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .with_context_setup(|ctx| install_fonts(ctx))
+        .build_ui_state(|ui, app: &mut AuthlabApp| app.show(ui), app)
+}
+
+/// A small recording on disk: 40 ticks of both strategies and one kill.
+fn recording(path: &Path) -> Recording {
+    let header = Header::with_machine(
+        ScenarioInfo { name: "Replayed run".into(), source: String::new(), origin: "test".into() },
+        MachineInfo {
+            os: "test".into(),
+            arch: "x86_64".into(),
+            cpus: 2,
+            memory_bytes: 1 << 30,
+            cpu_brand: "test".into(),
+            hostname: "test".into(),
+        },
+    );
+    let mut writer = RecordingWriter::create(path, &header).expect("a recording file");
+    for i in 1..=40u64 {
+        let mut tick = Tick { t: i as f64 * 0.25, interval_s: 0.25, ..Tick::default() };
+        for strategy in StrategyName::BOTH {
+            let mut latency = Latency::new();
+            for k in 0..100 {
+                latency.record_us(200 + k * 7 + i * 3);
+            }
+            let requests = RequestCounts { ok: 100, ..RequestCounts::default() };
+            let node = NodeTick {
+                id: format!("{}/1", strategy.as_str()),
+                up: true,
+                heap_bytes: i << 20,
+                ..NodeTick::default()
+            };
+            tick.strategies.insert(
+                strategy,
+                StrategyTick {
+                    requests,
+                    latency_us: (&latency).into(),
+                    throughput_rps: 400.0,
+                    users_logged_in: 10,
+                    sessions_held: if strategy == StrategyName::Session { 10 * i } else { 0 },
+                    nodes: vec![node],
+                    ..StrategyTick::default()
+                },
+            );
+        }
+        writer.write_tick(&tick).expect("a tick");
+        if i == 20 {
+            let event = EventRecord {
+                t: 5.0,
+                action: Action::KillNode,
+                target: "session/1".into(),
+                source: EventSource::Scheduled,
+                detail: "session/1 killed (SIGKILL)".into(),
+                ok: true,
+            };
+            writer.write_event(&event).expect("an event");
+        }
+    }
+    writer.finish().expect("finished");
+    Recording::open(path).expect("it reads back")
+}
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("authlab-app-test-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn opening_a_recording_shows_its_timeline_and_the_range_figures() {
+    let path = temp("replay.jsonl");
+    let mut app = app();
+    app.replay_recording(recording(&path));
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Timeline");
+    harness.get_by_label("Replayed run");
+    harness.get_by_label_contains("session: 4000 requests");
+    harness.get_by_label("Play").click();
+    harness.run_steps(5);
+    assert!(harness.state().timeline().expect("a timeline").playing);
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn switching_to_korean_shows_korean_labels_with_the_bundled_font() {
+    let path = temp("korean.jsonl");
+    let mut app = app();
+    app.replay_recording(recording(&path));
+    let mut harness = harness(app);
+    harness.run();
+    // egui_kittest panics on a glyph no font has: rendering Hangul proves the bundled font.
+    harness.get_by_label("한국어").click();
+    harness.run();
+    harness.get_by_label("타임라인");
+    harness.get_by_label("다시 보기");
+    assert_eq!(harness.query_all_by_label("처리량").count(), 2, "both columns chart throughput");
+    let _ = std::fs::remove_file(path);
+}
+
+const SHORT_SCENARIO: &str = r#"
+name = "App smoke run"
+duration = "30s"
+[users]
+count = 1000
+password_hash = "sha256"
+[load]
+stages = [ { at = "0s", target = 4 } ]
+think_time = "20ms"
+requests_per_login = 0
+[cluster]
+routing = "sticky"
+[session]
+nodes = 2
+[token]
+"#;
+
+/// Steps the UI until `done` says so, or panics after `timeout`.
+fn run_until(harness: &mut Harness<'_, AuthlabApp>, timeout: Duration, done: impl Fn(&AuthlabApp) -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done(harness.state()) {
+        assert!(Instant::now() < deadline, "the app did not get there in {timeout:?}");
+        std::thread::sleep(Duration::from_millis(50));
+        harness.step();
+    }
+}
+
+#[test]
+fn start_makes_ticks_arrive_and_kill_node_draws_a_marker() {
+    let mut app = app();
+    app.add_scenario(Path::new("smoke.toml"), SHORT_SCENARIO.into());
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Start").click();
+    run_until(&mut harness, Duration::from_secs(20), |app| app.live_progress().is_some_and(|(ticks, _)| ticks >= 4));
+    assert_eq!(harness.query_all_by_label("Throughput").count(), 2, "session and token charts side by side");
+
+    harness.get_by_label("Kill node (session)").click();
+    harness.run_steps(2);
+    harness
+        .get_all_by_role_and_label(egui::accesskit::Role::Button, "session/1")
+        .next()
+        .expect("the menu item")
+        .click();
+    run_until(&mut harness, Duration::from_secs(10), |app| {
+        app.live_progress().is_some_and(|(_, events)| events.iter().any(|e| e.action == Action::KillNode))
+    });
+    let (_, events) = harness.state().live_progress().expect("a live run");
+    let kill = events.iter().find(|e| e.action == Action::KillNode).expect("the kill event");
+    assert!(kill.ok && kill.target == "session/1", "{kill:?}");
+    harness.state_mut().stop();
+    run_until(&mut harness, Duration::from_secs(15), AuthlabApp::live_finished);
+    assert!(harness.state().notices.iter().all(|n| !n.error), "no error: {:?}", harness.state().notices);
+}
