@@ -26,6 +26,15 @@ const MAX_USERS: u32 = 10_000_000;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// App: the language to open in (en or ko), instead of the saved preference.
+    #[arg(long, global = true, value_parser = ["en", "ko"])]
+    lang: Option<String>,
+    /// App: open in presentation mode (large type).
+    #[arg(long, global = true)]
+    presentation: bool,
+    /// App: open on this scenario file and start it at once.
+    #[arg(long)]
+    start: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -58,27 +67,17 @@ struct ReportArgs {
     /// The directory to write into (created if needed).
     #[arg(long)]
     out: PathBuf,
-    /// The language of the charts and the summary.
-    #[arg(long, value_enum, default_value = "en")]
-    lang: LangArg,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum LangArg {
-    En,
-    Ko,
-}
-
-/// `authlab report FILE --out DIR`: prints each file written, one per line.
-fn write_report(args: ReportArgs) -> anyhow::Result<()> {
-    let recording = authlab::recording::Recording::open(&args.file)?;
+/// `authlab report FILE --out DIR [--lang en|ko]` (`--lang` is the global option, default en):
+/// prints each file written, one per line.
+fn write_report(args: ReportArgs, lang: Option<&str>) -> anyhow::Result<()> {
+    // The message already names the file and the cause: flatten it, so it is printed once.
+    let recording = authlab::recording::Recording::open(&args.file).map_err(|e| anyhow::anyhow!("{e}"))?;
     if recording.truncated() {
         eprintln!("authlab report: {}: the last line was incomplete and is left out", args.file.display());
     }
-    let language = match args.lang {
-        LangArg::En => authlab::i18n::Language::English,
-        LangArg::Ko => authlab::i18n::Language::Korean,
-    };
+    let language = if lang == Some("ko") { authlab::i18n::Language::Korean } else { authlab::i18n::Language::English };
     let files = authlab::report::write_report(&recording, &args.out, language)?;
     for path in files.paths() {
         println!("{}", path.display());
@@ -345,6 +344,22 @@ fn run_node(args: NodeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn app_options(
+    lang: &Option<String>,
+    presentation: bool,
+    replay: Option<PathBuf>,
+    start: Option<PathBuf>,
+) -> authlab::app::AppOptions {
+    authlab::app::AppOptions {
+        language: lang.as_deref().map(|l| {
+            if l == "ko" { authlab::i18n::Language::Korean } else { authlab::i18n::Language::English }
+        }),
+        presentation: presentation.then_some(true),
+        replay,
+        start,
+    }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -362,9 +377,9 @@ fn main() -> ExitCode {
             .context("writing the user directory"),
         Some(Command::Check { files }) => check_scenarios(&files),
         Some(Command::Run(args)) => run_scenario(args),
-        Some(Command::Report(args)) => write_report(args),
-        Some(Command::Replay { file }) => authlab::app::run_app(Some(&file)),
-        None => authlab::app::run_app(None),
+        Some(Command::Report(args)) => write_report(args, cli.lang.as_deref()),
+        Some(Command::Replay { file }) => authlab::app::run_app(app_options(&cli.lang, cli.presentation, Some(file), None)),
+        None => authlab::app::run_app(app_options(&cli.lang, cli.presentation, None, cli.start)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

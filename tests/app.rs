@@ -169,3 +169,19 @@ fn start_makes_ticks_arrive_and_kill_node_draws_a_marker() {
     run_until(&mut harness, Duration::from_secs(15), AuthlabApp::live_finished);
     assert!(harness.state().notices.iter().all(|n| !n.error), "no error: {:?}", harness.state().notices);
 }
+
+#[test]
+fn the_replay_view_renders_as_its_snapshot() {
+    let path = temp("snapshot.jsonl");
+    let mut app = app();
+    app.replay_recording(recording(&path));
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .with_context_setup(|ctx| install_fonts(ctx))
+        .wgpu()
+        .build_ui_state(|ui, app: &mut AuthlabApp| app.show(ui), app);
+    harness.run();
+    // Renders on the GPU adapter wgpu finds: Mesa's software Vulkan (lavapipe) on CI.
+    harness.snapshot("replay_view_en");
+    let _ = std::fs::remove_file(path);
+}

@@ -630,27 +630,54 @@ impl eframe::App for EframeApp {
     }
 }
 
-/// Opens the app window (glow renderer, so it runs on software OpenGL), optionally on a recording.
-pub fn run_app(recording: Option<&Path>) -> anyhow::Result<()> {
+/// How the app opens.
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    /// Overrides the saved language.
+    pub language: Option<Language>,
+    /// Overrides the saved presentation mode.
+    pub presentation: Option<bool>,
+    /// A recording to replay.
+    pub replay: Option<PathBuf>,
+    /// A scenario file to start at once.
+    pub start: Option<PathBuf>,
+}
+
+/// Opens the app window (glow renderer, so it runs on software OpenGL).
+pub fn run_app(options: AppOptions) -> anyhow::Result<()> {
     let node_exe = std::env::current_exe()?;
-    let replay = match recording {
+    let replay = match &options.replay {
         Some(path) => Some(Recording::open(path)?),
         None => None,
     };
-    let options = eframe::NativeOptions {
+    let start = match &options.start {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let scenario = crate::scenario::parse_scenario(&text, &path.display().to_string())?;
+            Some((path.clone(), text, scenario))
+        }
+        None => None,
+    };
+    let native = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,
         viewport: egui::ViewportBuilder::default().with_inner_size([1400.0, 900.0]).with_title("authlab"),
         ..Default::default()
     };
     eframe::run_native(
         "authlab",
-        options,
+        native,
         Box::new(move |cc| {
             install_fonts(&cc.egui_ctx);
-            let prefs = cc.storage.and_then(|s| eframe::get_value::<Prefs>(s, PREFS_KEY)).unwrap_or_default();
+            let mut prefs: Prefs = cc.storage.and_then(|s| eframe::get_value(s, PREFS_KEY)).unwrap_or_default();
+            prefs.language = options.language.unwrap_or(prefs.language);
+            prefs.presentation = options.presentation.unwrap_or(prefs.presentation);
             let mut app = AuthlabApp::new(prefs, node_exe)?;
             if let Some(recording) = replay {
                 app.replay_recording(recording);
+            }
+            if let Some((path, text, scenario)) = start {
+                app.add_scenario(&path, text);
+                app.start(scenario, &cc.egui_ctx);
             }
             Ok(Box::new(EframeApp(app)))
         }),

@@ -52,10 +52,12 @@ pub const SUMMARY_FILE: &str = "summary.md";
 /// What can go wrong writing a report. Every variant names the path it concerns.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("cannot create the report directory {path}: {source}")]
-    CreateDir { path: PathBuf, source: io::Error },
-    #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: io::Error },
+    // The I/O error is part of the message and deliberately not a `source`, so a chain printer
+    // (`anyhow`'s `{:#}`) does not print it twice.
+    #[error("cannot create the report directory {path}: {error}")]
+    CreateDir { path: PathBuf, error: io::Error },
+    #[error("cannot write {path}: {error}")]
+    Write { path: PathBuf, error: io::Error },
     #[error("cannot draw {path}: {message}")]
     Draw { path: PathBuf, message: String },
     #[error("the bundled chart font (NanumGothic) could not be loaded")]
@@ -203,7 +205,7 @@ fn write_report_with(
         language,
     );
     let summary = out_dir.join(SUMMARY_FILE);
-    fs::write(&summary, text).map_err(|source| ReportError::Write { path: summary.clone(), source })?;
+    fs::write(&summary, text).map_err(|error| ReportError::Write { path: summary.clone(), error })?;
     Ok(ReportFiles { charts, csv, summary })
 }
 
@@ -253,7 +255,7 @@ pub fn write_svg(chart: Chart, input: &ChartInput<'_>, language: Language, path:
         ReportError::Draw { message, .. } => ReportError::Draw { path: path.to_path_buf(), message },
         other => other,
     })?;
-    fs::write(path, svg).map_err(|source| ReportError::Write { path: path.to_path_buf(), source })
+    fs::write(path, svg).map_err(|error| ReportError::Write { path: path.to_path_buf(), error })
 }
 
 /// `chart` as an SVG document (text kept as text).
@@ -287,13 +289,13 @@ pub fn render_rgb(
 
 /// Writes the CSV of `ticks` (see [`CSV_COLUMNS`]) at `path`.
 pub fn write_csv(ticks: &[Tick], path: &Path) -> Result<(), ReportError> {
-    let write_error = |source| ReportError::Write { path: path.to_path_buf(), source };
+    let write_error = |error| ReportError::Write { path: path.to_path_buf(), error };
     let file = fs::File::create(path).map_err(write_error)?;
     write_csv_to(ticks, BufWriter::new(file)).map_err(write_error)
 }
 
 fn create_dir(path: &Path) -> Result<(), ReportError> {
-    fs::create_dir_all(path).map_err(|source| ReportError::CreateDir { path: path.to_path_buf(), source })
+    fs::create_dir_all(path).map_err(|error| ReportError::CreateDir { path: path.to_path_buf(), error })
 }
 
 #[cfg(test)]

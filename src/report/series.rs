@@ -3,7 +3,7 @@
 
 use plotters::style::RGBColor;
 
-use crate::engine::tick::{EventRecord, NodeTick, StrategyTick, Tick};
+use crate::engine::tick::{EventRecord, StrategyTick, Tick};
 use crate::i18n::{Language, Text};
 use crate::scenario::{Action, StrategyName};
 
@@ -294,7 +294,12 @@ fn memory_bands(ticks: &[(&Tick, &StrategyTick)]) -> Vec<Band> {
                 .iter()
                 .zip(&lower)
                 .map(|((_, st), below)| {
-                    let heap = st.nodes.iter().find(|node| node.id == *id).filter(|node| node.up).map_or(0, heap_of);
+                    let heap = st
+                        .nodes
+                        .iter()
+                        .find(|node| node.id == *id)
+                        .filter(|node| node.up)
+                        .map_or(0, |node| node.heap_bytes);
                     below + heap as f64 / MIB
                 })
                 .collect();
@@ -309,10 +314,6 @@ fn memory_bands(ticks: &[(&Tick, &StrategyTick)]) -> Vec<Band> {
             band
         })
         .collect()
-}
-
-fn heap_of(node: &NodeTick) -> u64 {
-    node.heap_bytes
 }
 
 /// The events that concern `strategy` (those aimed at the other strategy or its nodes go to the
@@ -357,7 +358,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::engine::tick::{EventSource, StoreTick};
+    use crate::engine::tick::{EventSource, NodeTick, StoreTick};
 
     fn node(id: &str, up: bool, heap: u64) -> NodeTick {
         NodeTick { id: id.to_owned(), up, heap_bytes: heap, ..NodeTick::default() }
