@@ -50,6 +50,8 @@ macro_rules! texts {
 
 texts! {
     AppTitle => "authlab: sessions and tokens under load", "authlab: 부하 속의 세션과 토큰";
+    Export => "Export charts (PNG, SVG, CSV)…", "차트 내보내기 (PNG, SVG, CSV)…";
+    Exporting => "Exporting…", "내보내는 중…";
     Library => "Scenarios", "시나리오";
     Live => "Live", "실시간";
     Replay => "Replay", "다시 보기";

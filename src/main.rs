@@ -351,9 +351,9 @@ fn app_options(
     start: Option<PathBuf>,
 ) -> authlab::app::AppOptions {
     authlab::app::AppOptions {
-        language: lang.as_deref().map(|l| {
-            if l == "ko" { authlab::i18n::Language::Korean } else { authlab::i18n::Language::English }
-        }),
+        language: lang
+            .as_deref()
+            .map(|l| if l == "ko" { authlab::i18n::Language::Korean } else { authlab::i18n::Language::English }),
         presentation: presentation.then_some(true),
         replay,
         start,
@@ -378,7 +378,9 @@ fn main() -> ExitCode {
         Some(Command::Check { files }) => check_scenarios(&files),
         Some(Command::Run(args)) => run_scenario(args),
         Some(Command::Report(args)) => write_report(args, cli.lang.as_deref()),
-        Some(Command::Replay { file }) => authlab::app::run_app(app_options(&cli.lang, cli.presentation, Some(file), None)),
+        Some(Command::Replay { file }) => {
+            authlab::app::run_app(app_options(&cli.lang, cli.presentation, Some(file), None))
+        }
         None => authlab::app::run_app(app_options(&cli.lang, cli.presentation, None, cli.start)),
     };
     match result {

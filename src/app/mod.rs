@@ -77,6 +77,7 @@ enum Background {
     Replayed(PathBuf, Result<Recording, String>),
     Overlaid(PathBuf, Result<Recording, String>),
     Saved(PathBuf, Result<(), String>),
+    Exported(PathBuf, Result<Vec<PathBuf>, String>),
 }
 
 /// The whole app.
@@ -94,6 +95,10 @@ pub struct AuthlabApp {
     background_rx: std::sync::mpsc::Receiver<Background>,
     load_value: f64,
     revoke_user: String,
+    /// An export is being written (its progress shows until it is done).
+    pub exporting: bool,
+    /// The export folder dialog's answer, when it comes.
+    pending_export: Option<std::sync::mpsc::Receiver<PathBuf>>,
 }
 
 /// Adds the Hangul font as a fallback for every text style.
@@ -128,6 +133,8 @@ impl AuthlabApp {
             background_rx,
             load_value: 50.0,
             revoke_user: String::new(),
+            exporting: false,
+            pending_export: None,
         })
     }
 
@@ -156,6 +163,72 @@ impl AuthlabApp {
     pub fn stop(&mut self) {
         if let Some(run) = &self.live {
             let _ = run.commands.send(Command::Stop);
+        }
+    }
+
+    /// Writes the charts of what is on screen (the live run, or the replay up to its position)
+    /// as PNG, SVG and CSV into `dir`, off the UI thread; a notice says when it is done.
+    pub fn export_to(&mut self, dir: PathBuf, ctx: &egui::Context) {
+        let (title, ticks, events) = match self.view {
+            View::Live => match &self.live {
+                Some(run) => (run.name.clone(), run.ticks.clone(), run.data.events.clone()),
+                None => return,
+            },
+            _ => match &self.replay {
+                Some(replay) => {
+                    let until = replay.timeline.position_s;
+                    let ticks = replay.recording.ticks().iter().filter(|t| t.t <= until + 1e-9).cloned().collect();
+                    let events = replay.recording.events().iter().filter(|e| e.t <= until).cloned().collect();
+                    (replay.recording.header().scenario.name.clone(), ticks, events)
+                }
+                None => return,
+            },
+        };
+        let language = self.prefs.language;
+        let tx = self.background_tx.clone();
+        let ctx = ctx.clone();
+        self.exporting = true;
+        self.runtime.spawn_blocking(move || {
+            use crate::report::{ChartInput, ExportFormat, export_charts};
+            let input = ChartInput { ticks: &ticks, events: &events, title: &title };
+            let formats = [ExportFormat::Png, ExportFormat::Svg, ExportFormat::Csv];
+            let result = export_charts(&input, language, &dir, &formats).map_err(|e| e.to_string());
+            let _ = tx.send(Background::Exported(dir, result));
+            ctx.request_repaint();
+        });
+    }
+
+    fn pick_export_folder(&mut self, ctx: &egui::Context) {
+        let (folder_tx, folder_rx) = std::sync::mpsc::channel();
+        self.runtime.spawn(async move {
+            if let Some(folder) = rfd::AsyncFileDialog::new().pick_folder().await {
+                let _ = folder_tx.send(folder.path().to_path_buf());
+            }
+        });
+        self.pending_export = Some(folder_rx);
+        ctx.request_repaint();
+    }
+
+    /// An export folder chosen in the dialog starts the export.
+    fn poll_export_folder(&mut self, ctx: &egui::Context) {
+        let Some(rx) = &self.pending_export else { return };
+        match rx.try_recv() {
+            Ok(dir) => {
+                self.pending_export = None;
+                self.export_to(dir, ctx);
+            }
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => self.pending_export = None,
+            Err(std::sync::mpsc::TryRecvError::Empty) => {}
+        }
+    }
+
+    fn export_button(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        if self.exporting {
+            ui.add(egui::Spinner::new());
+            ui.label(self.tr(Text::Exporting));
+        } else if ui.button(self.tr(Text::Export)).clicked() {
+            self.pick_export_folder(&ctx);
         }
     }
 
@@ -256,6 +329,14 @@ impl AuthlabApp {
                     }
                 }
                 Background::Saved(path, Ok(())) => self.notice(format!("saved {}", path.display()), false),
+                Background::Exported(path, Ok(files)) => {
+                    self.exporting = false;
+                    self.notice(format!("exported {} files to {}", files.len(), path.display()), false);
+                }
+                Background::Exported(path, Err(e)) => {
+                    self.exporting = false;
+                    self.notice(format!("{}: {e}", path.display()), true);
+                }
                 Background::Opened(path, Err(e))
                 | Background::Replayed(path, Err(e))
                 | Background::Overlaid(path, Err(e))
@@ -359,6 +440,7 @@ impl AuthlabApp {
     pub fn show(&mut self, ui: &mut Ui) {
         let ctx = ui.ctx().clone();
         self.receive();
+        self.poll_export_folder(&ctx);
         self.take_dropped_files(&ctx);
         ctx.set_zoom_factor(if self.prefs.presentation { 1.6 } else { 1.0 });
         egui::Panel::top("top").show(ui, |ui| self.top_bar(ui));
@@ -487,6 +569,7 @@ impl AuthlabApp {
                 action = Some((Action::SetLoad, Target::All, Some(self.load_value), None));
             }
         });
+        ui.horizontal(|ui| self.export_button(ui));
         if stop {
             if let Some(run) = &self.live {
                 let _ = run.commands.send(Command::Stop);
@@ -511,6 +594,9 @@ impl AuthlabApp {
                 overlay = ui.button(lang.tr(Text::Overlay)).clicked();
             }
         });
+        if self.replay.is_some() {
+            ui.horizontal(|ui| self.export_button(ui));
+        }
         if open {
             self.pick_file(&ctx, "jsonl", |_| PickNext::Replay);
         }
