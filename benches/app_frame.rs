@@ -60,7 +60,12 @@ fn one_hour_recording(path: &PathBuf) -> anyhow::Result<Recording> {
                     users_logged_in: 1000,
                     sessions_held: i % 5000,
                     nodes,
-                    store: Some(StoreTick { kind: "redis".into(), ops: 100, used_memory: Some(1 << 24), keys: Some(5000) }),
+                    store: Some(StoreTick {
+                        kind: "redis".into(),
+                        ops: 100,
+                        used_memory: Some(1 << 24),
+                        keys: Some(5000),
+                    }),
                     ..StrategyTick::default()
                 },
             );
@@ -73,7 +78,8 @@ fn one_hour_recording(path: &PathBuf) -> anyhow::Result<Recording> {
 
 fn main() -> anyhow::Result<()> {
     let measuring = std::env::args().any(|a| a == "--bench");
-    let frames: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(if measuring { 120 } else { 5 });
+    let frames: usize =
+        std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(if measuring { 120 } else { 5 });
     let path = std::env::temp_dir().join(format!("authlab-frame-bench-{}.jsonl", std::process::id()));
     let started = Instant::now();
     let recording = one_hour_recording(&path)?;

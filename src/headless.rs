@@ -120,7 +120,7 @@ pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
     let error = loop {
         tokio::select! {
             message = handle.messages.recv() => match message {
-                Some(RunMessage::Started) => {
+                Some(RunMessage::Started { .. }) => {
                     let line = format!("nodes ready in {} ms; load starting", started.elapsed().as_millis());
                     match &bar { Some(bar) => bar.println(line), None => eprintln!("{line}") }
                 }

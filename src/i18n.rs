@@ -51,6 +51,13 @@ macro_rules! texts {
 texts! {
     AppTitle => "authlab: sessions and tokens under load", "authlab: 부하 속의 세션과 토큰";
     Export => "Export charts (PNG, SVG, CSV)…", "차트 내보내기 (PNG, SVG, CSV)…";
+    Inspector => "Token inspector", "토큰 검사기";
+    InspectLogin => "Log in as a user and decode the token", "사용자로 로그인하고 토큰 해독하기";
+    InspectNeedsRun => "Start a run with token nodes first.", "먼저 토큰 노드가 있는 실행을 시작하세요.";
+    Header => "Header", "헤더";
+    Payload => "Payload (claims)", "페이로드 (클레임)";
+    Signature => "Signature", "서명";
+    WireSize => "Bytes sent with every request", "요청마다 보내는 바이트";
     Exporting => "Exporting…", "내보내는 중…";
     Library => "Scenarios", "시나리오";
     Live => "Live", "실시간";

@@ -152,6 +152,17 @@ fn start_makes_ticks_arrive_and_kill_node_draws_a_marker() {
     run_until(&mut harness, Duration::from_secs(20), |app| app.live_progress().is_some_and(|(ticks, _)| ticks >= 4));
     assert_eq!(harness.query_all_by_label("Throughput").count(), 2, "session and token charts side by side");
 
+    // The token inspector logs a user in and decodes the live token.
+    let ctx = harness.ctx.clone();
+    harness.state_mut().inspect_token(&ctx);
+    run_until(&mut harness, Duration::from_secs(10), |app| !app.inspecting);
+    let inspection = harness.state().inspection.clone().expect("a decoded token");
+    assert!(inspection.header.contains("at+jwt") && inspection.payload.contains("\"sub\""), "{inspection:?}");
+    let cookie = inspection.cookie_bytes.expect("the session cookie's size");
+    assert!(inspection.authorization_bytes > 4 * cookie, "a token is much larger than a session cookie");
+
+    harness.get_by_label("Live").click();
+    harness.run_steps(2);
     harness.get_by_label("Kill node (session)").click();
     harness.run_steps(2);
     harness

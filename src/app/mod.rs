@@ -4,6 +4,7 @@
 //! UI, and the UI sends [`Command`]s. Nothing on the UI thread waits on the network or the disk.
 
 pub mod charts;
+pub mod inspector;
 mod library;
 pub mod series;
 pub mod timeline;
@@ -40,6 +41,7 @@ pub enum View {
     Library,
     Live,
     Replay,
+    Inspector,
 }
 
 /// Something the app tells the user (an error, a finished export...).
@@ -58,6 +60,9 @@ struct LiveRun {
     ticks: Vec<Tick>,
     status: Text,
     node_counts: [u32; 2],
+    /// Base URLs of the nodes, by strategy (from the engine's start message).
+    nodes: std::collections::BTreeMap<StrategyName, Vec<String>>,
+    seed: u64,
 }
 
 /// A recording being replayed.
@@ -78,6 +83,7 @@ enum Background {
     Overlaid(PathBuf, Result<Recording, String>),
     Saved(PathBuf, Result<(), String>),
     Exported(PathBuf, Result<Vec<PathBuf>, String>),
+    Inspected(Result<inspector::Inspection, String>),
 }
 
 /// The whole app.
@@ -99,6 +105,8 @@ pub struct AuthlabApp {
     pub exporting: bool,
     /// The export folder dialog's answer, when it comes.
     pending_export: Option<std::sync::mpsc::Receiver<PathBuf>>,
+    pub inspection: Option<inspector::Inspection>,
+    pub inspecting: bool,
 }
 
 /// Adds the Hangul font as a fallback for every text style.
@@ -135,6 +143,8 @@ impl AuthlabApp {
             revoke_user: String::new(),
             exporting: false,
             pending_export: None,
+            inspection: None,
+            inspecting: false,
         })
     }
 
@@ -272,6 +282,7 @@ impl AuthlabApp {
             let _ = run.commands.send(Command::Stop);
         }
         let name = scenario.name.clone();
+        let seed = scenario.seed;
         let node_counts =
             [scenario.session.as_ref().map_or(0, |s| s.nodes), scenario.token.as_ref().map_or(0, |t| t.nodes)];
         let setup = RunSetup { scenario, exe: self.node_exe.clone() };
@@ -299,6 +310,8 @@ impl AuthlabApp {
             ticks: Vec::new(),
             status: Text::Starting,
             node_counts,
+            nodes: Default::default(),
+            seed,
         });
         self.view = View::Live;
     }
@@ -333,6 +346,13 @@ impl AuthlabApp {
                     self.exporting = false;
                     self.notice(format!("exported {} files to {}", files.len(), path.display()), false);
                 }
+                Background::Inspected(result) => {
+                    self.inspecting = false;
+                    match result {
+                        Ok(inspection) => self.inspection = Some(inspection),
+                        Err(e) => self.notice(format!("token inspector: {e}"), true),
+                    }
+                }
                 Background::Exported(path, Err(e)) => {
                     self.exporting = false;
                     self.notice(format!("{}: {e}", path.display()), true);
@@ -347,7 +367,10 @@ impl AuthlabApp {
         if let Some(run) = &mut self.live {
             while let Ok(message) = run.messages.try_recv() {
                 match message {
-                    RunMessage::Started => run.status = Text::Running,
+                    RunMessage::Started { nodes } => {
+                        run.status = Text::Running;
+                        run.nodes = nodes;
+                    }
                     RunMessage::Tick(tick) => {
                         run.data.push_tick(&tick);
                         run.ticks.push(tick);
@@ -451,6 +474,7 @@ impl AuthlabApp {
             View::Library => self.library_view(ui),
             View::Live => self.live_view(ui),
             View::Replay => self.replay_view(ui),
+            View::Inspector => self.inspector_view(ui),
         });
         let playing = self.replay.as_ref().is_some_and(|r| r.timeline.playing);
         if playing {
@@ -581,6 +605,65 @@ impl AuthlabApp {
         let Some(run) = &self.live else { return };
         let window = charts::Window { until_s: run.data.end_s, chart_height: chart_height(ui) };
         side_by_side(ui, &run.data, window, lang);
+    }
+
+    /// Logs a user in on the live run's token nodes and decodes the token, off the UI thread.
+    pub fn inspect_token(&mut self, ctx: &egui::Context) {
+        let Some(run) = &self.live else { return };
+        let token_nodes = run.nodes.get(&StrategyName::Token).cloned().unwrap_or_default();
+        let session_nodes = run.nodes.get(&StrategyName::Session).cloned().unwrap_or_default();
+        let user = crate::users::username(7);
+        let password = crate::users::password(run.seed, 7);
+        let tx = self.background_tx.clone();
+        let ctx = ctx.clone();
+        self.inspecting = true;
+        self.runtime.spawn(async move {
+            let http = reqwest::Client::builder().no_proxy().timeout(std::time::Duration::from_secs(10)).build();
+            let result = match http {
+                Ok(http) => inspector::inspect(http, token_nodes, session_nodes, user, password).await,
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = tx.send(Background::Inspected(result));
+            ctx.request_repaint();
+        });
+    }
+
+    fn inspector_view(&mut self, ui: &mut Ui) {
+        let lang = self.prefs.language;
+        let ctx = ui.ctx().clone();
+        let has_tokens = self.live.as_ref().is_some_and(|r| r.nodes.contains_key(&StrategyName::Token));
+        ui.heading(lang.tr(Text::Inspector));
+        ui.horizontal(|ui| {
+            if !has_tokens {
+                ui.label(lang.tr(Text::InspectNeedsRun));
+            } else if self.inspecting {
+                ui.add(egui::Spinner::new());
+            } else if ui.button(lang.tr(Text::InspectLogin)).clicked() {
+                self.inspect_token(&ctx);
+            }
+        });
+        let Some(found) = &self.inspection else { return };
+        ui.label(format!("{} @ {}", found.user, found.node));
+        ui.add_space(6.0);
+        ui.label(RichText::new(lang.tr(Text::WireSize)).strong());
+        egui::Grid::new("wire-sizes").striped(true).show(ui, |ui| {
+            ui.label("Authorization: Bearer <token>");
+            ui.label(format!("{} B", found.authorization_bytes));
+            ui.end_row();
+            if let Some(cookie) = found.cookie_bytes {
+                ui.label("Cookie: sid=<id>");
+                ui.label(format!("{cookie} B  ({:.1}×)", found.authorization_bytes as f64 / cookie.max(1) as f64));
+                ui.end_row();
+            }
+        });
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            for (title, text) in [(Text::Header, &found.header), (Text::Payload, &found.payload)] {
+                ui.label(RichText::new(lang.tr(title)).strong());
+                ui.label(RichText::new(text).monospace());
+            }
+            ui.label(RichText::new(format!("{} ({} B)", lang.tr(Text::Signature), found.signature_bytes)).strong());
+            ui.label(RichText::new(&found.signature).monospace());
+        });
     }
 
     fn replay_view(&mut self, ui: &mut Ui) {

@@ -147,7 +147,14 @@ impl Engine {
             };
             let supervisor = Supervisor::start(&phase_scenario, config).await.map_err(|e| e.to_string())?;
             if !announced {
-                let _ = self.messages.send(RunMessage::Started);
+                let nodes = supervisor
+                    .strategies()
+                    .into_iter()
+                    .filter_map(|s| {
+                        supervisor.endpoints(s).map(|e| (s, e.snapshot().iter().map(|n| n.url.clone()).collect()))
+                    })
+                    .collect();
+                let _ = self.messages.send(RunMessage::Started { nodes });
                 announced = true;
             }
             let mut running = BTreeMap::new();

@@ -276,8 +276,10 @@ pub enum Command {
 /// What the engine sends to its consumers, in order.
 #[derive(Debug, Clone)]
 pub enum RunMessage {
-    /// The cluster is up and the load is starting.
-    Started,
+    /// The cluster is up and the load is starting; the base URL of every node, by strategy.
+    Started {
+        nodes: BTreeMap<StrategyName, Vec<String>>,
+    },
     Tick(Tick),
     Event(EventRecord),
     /// The run is over (normally, by Stop, or by an error, given here).

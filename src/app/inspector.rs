@@ -1,0 +1,100 @@
+//! The token inspector: logs in as a user of the live run, decodes the access token it gets
+//! (header, claims, signature), and sets its size on the wire against the session cookie's.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use serde_json::Value;
+
+/// What one inspection found.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    pub user: String,
+    pub node: String,
+    pub header: String,
+    pub payload: String,
+    pub signature: String,
+    pub signature_bytes: usize,
+    /// `Authorization: Bearer <token>`
+    pub authorization_bytes: usize,
+    /// `Cookie: sid=<id>`, when the run has session nodes.
+    pub cookie_bytes: Option<usize>,
+}
+
+fn pretty(part: &str) -> Result<String, String> {
+    let bytes = B64.decode(part).map_err(|e| format!("not base64url: {e}"))?;
+    let json: Value = serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))?;
+    serde_json::to_string_pretty(&json).map_err(|e| e.to_string())
+}
+
+/// Splits and decodes a compact JWS; the signature is shown, never trusted.
+pub fn decode(token: &str) -> Result<(String, String, String, usize), String> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err("a JWT has three parts separated by dots".into());
+    };
+    let signature_bytes = B64.decode(signature).map_err(|e| format!("signature is not base64url: {e}"))?.len();
+    Ok((pretty(header)?, pretty(payload)?, signature.to_owned(), signature_bytes))
+}
+
+/// Logs `user` in on the first token node that answers (and on a session node, for the cookie).
+pub async fn inspect(
+    http: reqwest::Client,
+    token_nodes: Vec<String>,
+    session_nodes: Vec<String>,
+    user: String,
+    password: String,
+) -> Result<Inspection, String> {
+    let body = serde_json::json!({"username": user, "password": password});
+    let mut last_error = String::from("no token node");
+    for node in token_nodes {
+        let answer = match http.post(format!("{node}/login")).json(&body).send().await {
+            Ok(answer) => answer,
+            Err(e) => {
+                last_error = e.to_string();
+                continue;
+            }
+        };
+        let json: Value = answer.json().await.map_err(|e| e.to_string())?;
+        let token = json["access_token"].as_str().ok_or_else(|| format!("{node} answered {json}"))?.to_owned();
+        let (header, payload, signature, signature_bytes) = decode(&token)?;
+        let mut cookie_bytes = None;
+        for session_node in &session_nodes {
+            if let Ok(answer) = http.post(format!("{session_node}/login")).json(&body).send().await {
+                let cookie =
+                    answer.headers().get(reqwest::header::SET_COOKIE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+                if let Some(pair) = cookie.as_deref().and_then(|c| c.split(';').next()) {
+                    cookie_bytes = Some("Cookie: ".len() + pair.len());
+                    break;
+                }
+            }
+        }
+        return Ok(Inspection {
+            user,
+            node,
+            header,
+            payload,
+            signature,
+            signature_bytes,
+            authorization_bytes: "Authorization: Bearer ".len() + token.len(),
+            cookie_bytes,
+        });
+    }
+    Err(last_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_a_token_into_readable_parts() {
+        let header = B64.encode(br#"{"alg":"HS256","typ":"at+jwt"}"#);
+        let payload = B64.encode(br#"{"sub":"user0000001"}"#);
+        let token = format!("{header}.{payload}.{}", B64.encode([7u8; 32]));
+        let (h, p, _, signature_bytes) = decode(&token).unwrap();
+        assert!(h.contains("at+jwt") && p.contains("user0000001"));
+        assert_eq!(signature_bytes, 32);
+        assert!(decode("a.b").is_err());
+    }
+}
