@@ -490,8 +490,12 @@ impl AuthlabApp {
         ui.horizontal(|ui| {
             ui.strong("authlab");
             ui.separator();
-            for (view, text) in [(View::Library, Text::Library), (View::Live, Text::Live), (View::Replay, Text::Replay)]
-            {
+            for (view, text) in [
+                (View::Library, Text::Library),
+                (View::Live, Text::Live),
+                (View::Replay, Text::Replay),
+                (View::Inspector, Text::Inspector),
+            ] {
                 let label = self.tr(text);
                 ui.selectable_value(&mut self.view, view, label);
             }
