@@ -26,7 +26,7 @@ const MAX_USERS: u32 = 10_000_000;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// App: the language to open in (en or ko), instead of the saved preference.
+    /// Language of the app (instead of its saved preference) and of `report`: en or ko.
     #[arg(long, global = true, value_parser = ["en", "ko"])]
     lang: Option<String>,
     /// App: open in presentation mode (large type).
