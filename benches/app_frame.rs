@@ -90,7 +90,7 @@ fn main() -> anyhow::Result<()> {
     let build = opened.elapsed();
     let mut harness = Harness::builder()
         .with_size([1600.0, 1000.0])
-        .with_context_setup(|ctx| install_fonts(ctx))
+        .with_context_setup(install_fonts)
         .build_ui_state(|ui, app: &mut AuthlabApp| app.show(ui), app);
     harness.run();
     let mut times: Vec<Duration> = Vec::with_capacity(frames);

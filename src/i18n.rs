@@ -82,6 +82,7 @@ texts! {
     Timeline => "Timeline", "타임라인";
     Overlay => "Overlay a second recording…", "두 번째 기록 겹쳐 보기…";
     RangeStats => "Selected range", "선택한 구간";
+    RangeFrom => "Range starts at", "구간 시작";
     Presentation => "Presentation mode", "발표 모드";
     Language => "Language", "언어";
     NoRun => "No run yet: pick a scenario and press Start.", "아직 실행이 없습니다. 시나리오를 고르고 시작을 누르세요.";

@@ -17,7 +17,7 @@ fn app() -> AuthlabApp {
 fn harness(app: AuthlabApp) -> Harness<'static, AuthlabApp> {
     Harness::builder()
         .with_size([1400.0, 900.0])
-        .with_context_setup(|ctx| install_fonts(ctx))
+        .with_context_setup(install_fonts)
         .build_ui_state(|ui, app: &mut AuthlabApp| app.show(ui), app)
 }
 
@@ -93,10 +93,18 @@ fn opening_a_recording_shows_its_timeline_and_the_range_figures() {
     harness.get_by_label("Timeline");
     harness.get_by_label("Replayed run");
     harness.get_by_label_contains("session: 4000 requests");
+    assert!(harness.query_all_by_label("Range starts at").count() >= 1, "the range can be chosen");
     harness.get_by_label("Play").click();
     harness.run_steps(5);
     assert!(harness.state().timeline().expect("a timeline").playing);
+
+    // A second recording is drawn on the same axes for comparison.
+    let other = recording(&temp("other.jsonl"));
+    harness.state_mut().overlay_recording("yesterday.jsonl", &other);
+    harness.run_steps(3);
+    harness.get_by_label("+ yesterday.jsonl");
     let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_file(temp("other.jsonl"));
 }
 
 #[test]
@@ -207,7 +215,7 @@ fn the_replay_view_renders_as_its_snapshot() {
     app.replay_recording(recording(&path));
     let mut harness = Harness::builder()
         .with_size([1400.0, 900.0])
-        .with_context_setup(|ctx| install_fonts(ctx))
+        .with_context_setup(install_fonts)
         .wgpu()
         .build_ui_state(|ui, app: &mut AuthlabApp| app.show(ui), app);
     harness.run();

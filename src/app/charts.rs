@@ -37,7 +37,21 @@ fn line<'a>(name: &str, series: &Series, until: f64, columns: usize, color: Colo
 }
 
 /// Draws one strategy's charts in a column.
-pub fn strategy_column(ui: &mut Ui, data: &RunData, strategy: StrategyName, window: Window, lang: Language) {
+/// A second run drawn on the same axes, dashed, for comparison.
+#[derive(Clone, Copy)]
+pub struct Overlay<'a> {
+    pub name: &'a str,
+    pub data: &'a RunData,
+}
+
+pub fn strategy_column(
+    ui: &mut Ui,
+    data: &RunData,
+    overlay: Option<Overlay<'_>>,
+    strategy: StrategyName,
+    window: Window,
+    lang: Language,
+) {
     let title = match strategy {
         StrategyName::Session => lang.tr(Text::Session),
         StrategyName::Token => lang.tr(Text::Token),
@@ -54,27 +68,15 @@ pub fn strategy_column(ui: &mut Ui, data: &RunData, strategy: StrategyName, wind
         }
     });
     let columns = (ui.available_width() as usize).max(100);
-    let charts: [(Text, Text, &dyn Fn(&mut egui_plot::PlotUi<'_>)); 5] = [
-        (Text::Throughput, Text::RequestsPerSecond, &|plot| {
-            plot.line(line(lang.tr(Text::RequestsPerSecond), &series.throughput, window.until_s, columns, BLUE));
-        }),
-        (Text::Latency, Text::Milliseconds, &|plot| {
-            plot.line(line("p50", &series.p50_ms, window.until_s, columns, GREEN));
-            plot.line(line("p99", &series.p99_ms, window.until_s, columns, ORANGE));
-            plot.line(line("p99.9", &series.p999_ms, window.until_s, columns, RED));
-        }),
-        (Text::Memory, Text::Mebibytes, &|plot| memory_lines(plot, series, window.until_s, columns, lang)),
-        (Text::Users, Text::Users, &|plot| {
-            plot.line(line(lang.tr(Text::UsersLoggedIn), &series.users_logged_in, window.until_s, columns, BLUE));
-            plot.line(line(lang.tr(Text::SessionsHeld), &series.sessions_held, window.until_s, columns, ORANGE));
-        }),
-        (Text::Errors, Text::RequestsPerSecond, &|plot| {
-            plot.line(line(lang.tr(Text::Unauthorized), &series.unauthorized_per_s, window.until_s, columns, ORANGE));
-            plot.line(line(lang.tr(Text::ServerError), &series.server_error_per_s, window.until_s, columns, RED));
-            plot.line(line(lang.tr(Text::Connection), &series.connection_per_s, window.until_s, columns, GREY));
-        }),
+    let other = overlay.and_then(|o| o.data.strategies.get(&strategy).map(|s| (o.name, s, o.data.end_s)));
+    let charts: [(Text, Text); 5] = [
+        (Text::Throughput, Text::RequestsPerSecond),
+        (Text::Latency, Text::Milliseconds),
+        (Text::Memory, Text::Mebibytes),
+        (Text::Users, Text::Users),
+        (Text::Errors, Text::RequestsPerSecond),
     ];
-    for (chart_title, unit, draw) in charts {
+    for (chart_title, unit) in charts {
         ui.label(egui::RichText::new(lang.tr(chart_title)).strong());
         Plot::new((strategy.as_str(), chart_title.texts().0))
             .height(window.chart_height)
@@ -88,18 +90,57 @@ pub fn strategy_column(ui: &mut Ui, data: &RunData, strategy: StrategyName, wind
             .y_axis_label(if unit == chart_title { "" } else { lang.tr(unit) })
             .allow_scroll(false)
             .show(ui, |plot| {
-                draw(plot);
+                for line in chart_lines(chart_title, series, window.until_s, columns, lang, "") {
+                    plot.line(line);
+                }
+                if let Some((name, other, end)) = other {
+                    let suffix = format!(" ({name})");
+                    for line in chart_lines(chart_title, other, end, columns, lang, &suffix) {
+                        plot.line(line.style(egui_plot::LineStyle::dashed_loose()));
+                    }
+                }
                 event_markers(plot, data, strategy, window.until_s);
             });
     }
 }
 
-fn memory_lines(plot: &mut egui_plot::PlotUi<'_>, series: &StrategySeries, until: f64, columns: usize, lang: Language) {
-    for (i, (node, stacked)) in series.heap_stacked_mib.iter().enumerate() {
-        plot.line(line(node, stacked, until, columns, PALETTE[i % PALETTE.len()]));
-    }
-    if !series.store_mib.is_empty() {
-        plot.line(line(lang.tr(Text::StoreMemory), &series.store_mib, until, columns, RED));
+/// The lines of one chart; `suffix` tells an overlaid run's lines apart in the legend.
+fn chart_lines<'a>(
+    chart: Text,
+    series: &StrategySeries,
+    until: f64,
+    columns: usize,
+    lang: Language,
+    suffix: &str,
+) -> Vec<Line<'a>> {
+    let named = |name: &str| format!("{name}{suffix}");
+    let l = |name: &str, s: &Series, color| line(&named(name), s, until, columns, color);
+    match chart {
+        Text::Throughput => vec![l(lang.tr(Text::RequestsPerSecond), &series.throughput, BLUE)],
+        Text::Latency => {
+            vec![l("p50", &series.p50_ms, GREEN), l("p99", &series.p99_ms, ORANGE), l("p99.9", &series.p999_ms, RED)]
+        }
+        Text::Memory => {
+            let mut lines: Vec<Line<'a>> = series
+                .heap_stacked_mib
+                .iter()
+                .enumerate()
+                .map(|(i, (node, stacked))| l(node, stacked, PALETTE[i % PALETTE.len()]))
+                .collect();
+            if !series.store_mib.is_empty() {
+                lines.push(l(lang.tr(Text::StoreMemory), &series.store_mib, RED));
+            }
+            lines
+        }
+        Text::Users => vec![
+            l(lang.tr(Text::UsersLoggedIn), &series.users_logged_in, BLUE),
+            l(lang.tr(Text::SessionsHeld), &series.sessions_held, ORANGE),
+        ],
+        _ => vec![
+            l(lang.tr(Text::Unauthorized), &series.unauthorized_per_s, ORANGE),
+            l(lang.tr(Text::ServerError), &series.server_error_per_s, RED),
+            l(lang.tr(Text::Connection), &series.connection_per_s, GREY),
+        ],
     }
 }
 

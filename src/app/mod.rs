@@ -71,6 +71,8 @@ struct Replay {
     data: RunData,
     timeline: Timeline,
     overlay: Option<(String, RunData)>,
+    /// Where the selected range starts (it ends at the timeline's position).
+    range_from: f64,
     /// The range (seconds) whose percentiles are shown, and their text, computed when it changes.
     range: (f64, f64),
     range_text: Vec<String>,
@@ -157,6 +159,13 @@ impl AuthlabApp {
     /// Ticks and events of the live run so far.
     pub fn live_progress(&self) -> Option<(usize, &[crate::engine::tick::EventRecord])> {
         self.live.as_ref().map(|run| (run.data.ticks, run.data.events.as_slice()))
+    }
+
+    /// Draws `recording` on the same axes as the replayed one, dashed.
+    pub fn overlay_recording(&mut self, name: &str, recording: &Recording) {
+        if let Some(replay) = &mut self.replay {
+            replay.overlay = Some((name.to_owned(), RunData::from_run(recording.ticks(), recording.events())));
+        }
     }
 
     /// Whether the live run has ended (and cleaned up its nodes).
@@ -270,6 +279,7 @@ impl AuthlabApp {
             data,
             timeline,
             overlay: None,
+            range_from: 0.0,
             range: (f64::NAN, f64::NAN),
             range_text: Vec::new(),
         });
@@ -336,10 +346,8 @@ impl AuthlabApp {
                 Background::Opened(path, Ok(text)) => self.library.add_file(&path, text),
                 Background::Replayed(_, Ok(recording)) => self.replay_recording(recording),
                 Background::Overlaid(path, Ok(recording)) => {
-                    if let Some(replay) = &mut self.replay {
-                        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                        replay.overlay = Some((name, RunData::from_run(recording.ticks(), recording.events())));
-                    }
+                    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    self.overlay_recording(&name, &recording);
                 }
                 Background::Saved(path, Ok(())) => self.notice(format!("saved {}", path.display()), false),
                 Background::Exported(path, Ok(files)) => {
@@ -608,7 +616,7 @@ impl AuthlabApp {
         }
         let Some(run) = &self.live else { return };
         let window = charts::Window { until_s: run.data.end_s, chart_height: chart_height(ui) };
-        side_by_side(ui, &run.data, window, lang);
+        side_by_side(ui, &run.data, None, window, lang);
     }
 
     /// Logs a user in on the live run's token nodes and decodes the token, off the UI thread.
@@ -724,9 +732,19 @@ impl AuthlabApp {
         for command in commands {
             replay.timeline.apply(command);
         }
-        // Percentiles recomputed for the range on screen (start to the timeline's position),
-        // only when that range changes.
-        let range = (0.0, (replay.timeline.position_s * 4.0).round() / 4.0);
+        // Percentiles recomputed for the selected range (from the chosen start to the timeline's
+        // position), only when that range changes.
+        ui.horizontal(|ui| {
+            let until = replay.timeline.position_s;
+            replay.range_from = replay.range_from.min(until);
+            ui.add(
+                egui::Slider::new(&mut replay.range_from, 0.0..=until.max(0.001))
+                    .step_by(0.25)
+                    .text(lang.tr(Text::RangeFrom)),
+            );
+        });
+        let quarter = |t: f64| (t * 4.0).round() / 4.0;
+        let range = (quarter(replay.range_from), quarter(replay.timeline.position_s));
         if range != replay.range {
             replay.range = range;
             replay.range_text = replay
@@ -758,12 +776,8 @@ impl AuthlabApp {
             ui.label(format!("+ {name}"));
         }
         let window = charts::Window { until_s: replay.timeline.position_s, chart_height: chart_height(ui) };
-        side_by_side(ui, &replay.data, window, lang);
-        if let Some((_, data)) = &replay.overlay {
-            ui.separator();
-            let window = charts::Window { until_s: data.end_s, chart_height: chart_height(ui) };
-            side_by_side(ui, data, window, lang);
-        }
+        let overlay = replay.overlay.as_ref().map(|(name, data)| charts::Overlay { name, data });
+        side_by_side(ui, &replay.data, overlay, window, lang);
     }
 }
 
@@ -779,11 +793,17 @@ fn chart_height(ui: &Ui) -> f32 {
 }
 
 /// Session and token charts in two columns.
-fn side_by_side(ui: &mut Ui, data: &RunData, window: charts::Window, lang: Language) {
+fn side_by_side(
+    ui: &mut Ui,
+    data: &RunData,
+    overlay: Option<charts::Overlay<'_>>,
+    window: charts::Window,
+    lang: Language,
+) {
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         ui.columns(2, |columns| {
-            charts::strategy_column(&mut columns[0], data, StrategyName::Session, window, lang);
-            charts::strategy_column(&mut columns[1], data, StrategyName::Token, window, lang);
+            charts::strategy_column(&mut columns[0], data, overlay, StrategyName::Session, window, lang);
+            charts::strategy_column(&mut columns[1], data, overlay, StrategyName::Token, window, lang);
         });
     });
 }
