@@ -71,7 +71,10 @@ impl Library {
                 };
                 ui.label(narrative.as_str());
                 ui.add_space(8.0);
-                knobs(ui, scenario);
+                let scenario = scenario.clone();
+                if knobs(ui, &scenario, &mut entry.text) {
+                    entry.parsed = parse_scenario(&entry.text, &entry.origin).map_err(|e| e.to_string());
+                }
             }
             ui.add_space(8.0);
             ui.horizontal(|ui| {
@@ -106,74 +109,291 @@ impl Library {
     }
 }
 
-/// The scenario's main knobs, each with a tooltip that says what it does.
-fn knobs(ui: &mut Ui, s: &Scenario) {
+/// One editable knob: where it lives in the TOML, and what it does.
+struct Knob {
+    table: Option<&'static str>,
+    key: &'static str,
+    tip: &'static str,
+}
+
+const fn knob(table: Option<&'static str>, key: &'static str, tip: &'static str) -> Knob {
+    Knob { table, key, tip }
+}
+
+/// Writes `value` at the knob's place in the TOML text, keeping the rest of the file as written.
+fn set(text: &mut String, knob: &Knob, value: toml_edit::Item) {
+    let Ok(mut doc) = text.parse::<toml_edit::DocumentMut>() else { return };
+    let slot = match knob.table {
+        Some(table) => &mut doc[table][knob.key],
+        None => &mut doc[knob.key],
+    };
+    // The new value keeps the old one's surroundings (spacing, a trailing comment).
+    *slot = match (slot.as_value().map(|old| old.decor().clone()), value) {
+        (Some(decor), toml_edit::Item::Value(mut new)) => {
+            *new.decor_mut() = decor;
+            toml_edit::Item::Value(new)
+        }
+        (_, value) => value,
+    };
+    *text = doc.to_string();
+}
+
+fn label(ui: &mut Ui, knob: &Knob) {
+    let name = match knob.table {
+        Some(table) => format!("{table}.{}", knob.key),
+        None => knob.key.to_owned(),
+    };
+    ui.label(name).on_hover_text(knob.tip);
+}
+
+fn choice(ui: &mut Ui, text: &mut String, knob: &Knob, current: &str, options: &[&str]) -> bool {
+    label(ui, knob);
+    let mut changed = false;
+    egui::ComboBox::from_id_salt(knob.key)
+        .selected_text(current)
+        .show_ui(ui, |ui| {
+            for option in options {
+                if ui.selectable_label(*option == current, *option).clicked() && *option != current {
+                    set(text, knob, toml_edit::value(*option));
+                    changed = true;
+                }
+            }
+        })
+        .response
+        .on_hover_text(knob.tip);
+    ui.end_row();
+    changed
+}
+
+fn number(
+    ui: &mut Ui,
+    text: &mut String,
+    knob: &Knob,
+    current: f64,
+    range: std::ops::RangeInclusive<f64>,
+    integer: bool,
+) -> bool {
+    label(ui, knob);
+    let mut value = current;
+    let mut drag = egui::DragValue::new(&mut value).range(range);
+    if integer {
+        drag = drag.fixed_decimals(0);
+    } else {
+        drag = drag.speed(0.01).fixed_decimals(2);
+    }
+    let changed = ui.add(drag).on_hover_text(knob.tip).changed() && value != current;
+    if changed {
+        let item = if integer { toml_edit::value(value.round() as i64) } else { toml_edit::value(value) };
+        set(text, knob, item);
+    }
+    ui.end_row();
+    changed
+}
+
+fn info(ui: &mut Ui, name: &str, value: String, tip: &str) {
+    ui.label(name).on_hover_text(tip);
+    ui.label(value).on_hover_text(tip);
+    ui.end_row();
+}
+
+/// The scenario's knobs, each with a tooltip that says what it does. Changing one rewrites that
+/// value in the TOML (comments and layout stay); returns whether anything changed.
+fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
+    let mut changed = false;
     egui::Grid::new("knobs").num_columns(2).striped(true).show(ui, |ui| {
-        let mut row = |name: &str, value: String, tip: &str| {
-            ui.label(name).on_hover_text(tip);
-            ui.label(value).on_hover_text(tip);
-            ui.end_row();
+        let seconds = s.duration.as_secs_f64();
+        label(ui, &knob(None, "duration", "How long the run lasts."));
+        let mut value = seconds;
+        if ui.add(egui::DragValue::new(&mut value).range(1.0..=86_400.0).suffix(" s").fixed_decimals(0)).changed()
+            && value != seconds
+        {
+            set(text, &knob(None, "duration", ""), toml_edit::value(format!("{}s", value.round())));
+            changed = true;
+        }
+        ui.end_row();
+        changed |= number(
+            ui,
+            text,
+            &knob(Some("users"), "count", "Distinct accounts; each visit logs in as another one."),
+            s.users.count as f64,
+            1.0..=10_000_000.0,
+            true,
+        );
+        changed |= choice(
+            ui,
+            text,
+            &knob(
+                Some("users"),
+                "password_hash",
+                "argon2id costs tens of milliseconds per login, as in production; sha256 makes logins nearly free.",
+            ),
+            &s.users.password_hash.to_string(),
+            &["argon2id", "sha256"],
+        );
+        let model = match s.load.model {
+            crate::scenario::LoadModel::Closed => "closed",
+            crate::scenario::LoadModel::Open => "open",
         };
-        row("duration", format!("{:?}", s.duration), "How long the run lasts.");
-        row("users.count", s.users.count.to_string(), "Distinct accounts; each visit logs in as another one.");
-        row(
-            "users.password_hash",
-            s.users.password_hash.to_string(),
-            "argon2id costs tens of milliseconds per login, as in production; sha256 makes logins nearly free.",
+        changed |= choice(
+            ui,
+            text,
+            &knob(Some("load"), "model", "closed: virtual users with think time; open: an arrival rate (requests/s)."),
+            model,
+            &["closed", "open"],
         );
-        row(
-            "load.model",
-            format!("{:?}", s.load.model),
-            "closed: virtual users with think time; open: an arrival rate.",
-        );
-        row(
+        info(
+            ui,
             "load.stages",
             s.load.stages.iter().map(|st| format!("{:?}→{}", st.at, st.target)).collect::<Vec<_>>().join(", "),
-            "The load ramps linearly between these points (users, or requests/s in the open model).",
+            "The load ramps linearly between these points (edit them in the TOML below).",
         );
-        row(
-            "load.requests_per_login",
-            s.load.requests_per_login.to_string(),
-            "Requests per visit after its login; 0 = endless.",
+        changed |= number(
+            ui,
+            text,
+            &knob(Some("load"), "requests_per_login", "Requests per visit after its login; 0 = endless."),
+            s.load.requests_per_login as f64,
+            0.0..=1_000_000.0,
+            true,
         );
-        row(
-            "load.logout_ratio",
-            s.load.logout_ratio.to_string(),
-            "Share of visits that log out; the rest abandon their session until it expires.",
+        changed |= number(
+            ui,
+            text,
+            &knob(
+                Some("load"),
+                "logout_ratio",
+                "Share of visits that log out; the rest abandon their session until it expires.",
+            ),
+            s.load.logout_ratio,
+            0.0..=1.0,
+            false,
         );
-        row(
-            "cluster.routing",
-            format!("{:?}", s.cluster.routing),
-            "How the load balancer picks a node: per-node sessions need sticky routing.",
+        let routing = match s.cluster.routing {
+            crate::scenario::Routing::RoundRobin => "round_robin",
+            crate::scenario::Routing::Random => "random",
+            crate::scenario::Routing::Sticky => "sticky",
+            crate::scenario::Routing::LeastOutstanding => "least_outstanding",
+        };
+        changed |= choice(
+            ui,
+            text,
+            &knob(
+                Some("cluster"),
+                "routing",
+                "How the load balancer picks a node: per-node sessions need sticky routing.",
+            ),
+            routing,
+            &["round_robin", "random", "sticky", "least_outstanding"],
         );
         if let Some(m) = s.cluster.machine {
-            row(
+            info(
+                ui,
                 "cluster.machine",
                 format!("{} workers × {:?}", m.workers, m.service_time),
                 "SIMULATED capacity per node, as if each were its own machine.",
             );
         }
         if let Some(session) = &s.session {
-            row(
-                "session",
-                format!("{} nodes, {:?} store, {} B payload", session.nodes, session.store, session.payload_bytes),
-                "Session nodes keep state: per node in memory, or shared in Redis.",
+            changed |= number(
+                ui,
+                text,
+                &knob(Some("session"), "nodes", "Session nodes, each its own process."),
+                session.nodes as f64,
+                1.0..=32.0,
+                true,
+            );
+            let store = match session.store {
+                crate::scenario::StoreKind::Memory => "memory",
+                crate::scenario::StoreKind::Redis => "redis",
+            };
+            changed |= choice(
+                ui,
+                text,
+                &knob(Some("session"), "store", "memory: each node keeps its own sessions; redis: one shared store."),
+                store,
+                &["memory", "redis"],
+            );
+            changed |= number(
+                ui,
+                text,
+                &knob(Some("session"), "payload_bytes", "User data kept in every session, on the server."),
+                session.payload_bytes as f64,
+                0.0..=1_000_000.0,
+                true,
             );
         }
         if let Some(token) = &s.token {
-            row(
-                "token",
-                format!(
-                    "{} nodes, {:?}, ttl {:?}, {:?} revocation",
-                    token.nodes, token.algorithm, token.ttl, token.revocation
+            changed |= number(
+                ui,
+                text,
+                &knob(Some("token"), "nodes", "Token nodes, each its own process, sharing the signing keys."),
+                token.nodes as f64,
+                1.0..=32.0,
+                true,
+            );
+            let alg = crate::token::keys::algorithm_name(token.algorithm);
+            changed |= choice(
+                ui,
+                text,
+                &knob(
+                    Some("token"),
+                    "algorithm",
+                    "The signature every request's token is checked with: HS256 is cheapest.",
                 ),
-                "Token nodes verify signatures; revocation needs a denylist (server state again).",
+                alg,
+                &["HS256", "RS256", "ES256", "EdDSA"],
+            );
+            let revocation = match token.revocation {
+                crate::scenario::Revocation::None => "none",
+                crate::scenario::Revocation::Denylist => "denylist",
+            };
+            changed |= choice(
+                ui,
+                text,
+                &knob(
+                    Some("token"),
+                    "revocation",
+                    "none: a logged-out token works until it expires; denylist: server state again.",
+                ),
+                revocation,
+                &["none", "denylist"],
+            );
+            changed |= number(
+                ui,
+                text,
+                &knob(
+                    Some("token"),
+                    "claims_bytes",
+                    "Extra permissions carried in every token: bytes on the wire with every request.",
+                ),
+                token.claims_bytes as f64,
+                0.0..=100_000.0,
+                true,
             );
         }
-        row(
+        info(
+            ui,
             "events",
             s.events.len().to_string(),
-            "Scheduled actions: kill_node, add_node, revoke_user, rotate_key, set_load.",
+            "Scheduled actions: kill_node, add_node, restart_node, revoke_user, rotate_key, set_load.",
         );
     });
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_knob_rewrites_only_its_value_and_keeps_comments() {
+        let mut text = "# my scenario\nname = \"x\"\nduration = \"10s\"\n[load]\nstages = [ { at = \"0s\", target = 5 } ]\nlogout_ratio = 0.3 # most abandon\n[session]\n".to_string();
+        set(&mut text, &knob(Some("load"), "logout_ratio", ""), toml_edit::value(0.5));
+        set(&mut text, &knob(Some("session"), "nodes", ""), toml_edit::value(3));
+        assert!(text.starts_with("# my scenario\n"), "{text}");
+        assert!(text.contains("logout_ratio = 0.5"), "{text}");
+        assert!(text.contains("# most abandon"), "{text}");
+        let scenario = parse_scenario(&text, "t").expect("still valid");
+        assert_eq!(scenario.session.map(|s| s.nodes), Some(3));
+        assert_eq!(scenario.load.logout_ratio, 0.5);
+    }
 }
