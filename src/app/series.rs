@@ -1,22 +1,30 @@
 //! The charts' data: time series built once from ticks as they arrive (live or from a recording),
 //! and min/max downsampling to the pixel so a one-hour run draws as fast as a one-minute one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::engine::tick::{EventRecord, Tick};
 use crate::scenario::StrategyName;
 
-/// One line of a chart: (seconds, value) points in time order.
+/// Points a series keeps: eight hours at 4 ticks/s. Older points make way for new ones.
+pub const SERIES_CAPACITY: usize = 8 * 3600 * 4;
+
+/// One line of a chart: (seconds, value) points in time order, in a ring buffer of
+/// [`SERIES_CAPACITY`] points, appended to as ticks arrive and never rebuilt.
 #[derive(Debug, Clone, Default)]
 pub struct Series {
-    pub t: Vec<f64>,
-    pub v: Vec<f64>,
+    pub t: VecDeque<f64>,
+    pub v: VecDeque<f64>,
 }
 
 impl Series {
     pub fn push(&mut self, t: f64, v: f64) {
-        self.t.push(t);
-        self.v.push(v);
+        if self.t.len() == SERIES_CAPACITY {
+            self.t.pop_front();
+            self.v.pop_front();
+        }
+        self.t.push_back(t);
+        self.v.push_back(v);
     }
 
     pub fn len(&self) -> usize {
@@ -155,5 +163,15 @@ mod tests {
         assert!(points.windows(2).all(|w| w[0][0] <= w[1][0]), "time order");
         let few = s.downsample(100.0, 101.0, 800);
         assert!(few.len() >= 5 && few.len() <= 7, "a short range keeps its points: {}", few.len());
+    }
+
+    #[test]
+    fn a_series_keeps_its_latest_points_once_full() {
+        let mut s = Series::default();
+        for i in 0..SERIES_CAPACITY + 10 {
+            s.push(i as f64, i as f64);
+        }
+        assert_eq!(s.len(), SERIES_CAPACITY);
+        assert_eq!(s.t.front().copied(), Some(10.0));
     }
 }
