@@ -109,6 +109,8 @@ pub struct AuthlabApp {
     pending_export: Option<std::sync::mpsc::Receiver<PathBuf>>,
     pub inspection: Option<inspector::Inspection>,
     pub inspecting: bool,
+    /// A recording is being read (a spinner shows until it is).
+    pub loading: bool,
 }
 
 /// Adds the Hangul font as a fallback for every text style.
@@ -147,6 +149,7 @@ impl AuthlabApp {
             pending_export: None,
             inspection: None,
             inspecting: false,
+            loading: false,
         })
     }
 
@@ -261,6 +264,8 @@ impl AuthlabApp {
 
     /// Opens a recording for replay, reading it off the UI thread.
     pub fn open_recording(&mut self, path: PathBuf, ctx: &egui::Context) {
+        self.loading = true;
+        self.view = View::Replay;
         let tx = self.background_tx.clone();
         let ctx = ctx.clone();
         self.runtime.spawn_blocking(move || {
@@ -344,7 +349,10 @@ impl AuthlabApp {
         while let Ok(done) = self.background_rx.try_recv() {
             match done {
                 Background::Opened(path, Ok(text)) => self.library.add_file(&path, text),
-                Background::Replayed(_, Ok(recording)) => self.replay_recording(recording),
+                Background::Replayed(_, Ok(recording)) => {
+                    self.loading = false;
+                    self.replay_recording(recording);
+                }
                 Background::Overlaid(path, Ok(recording)) => {
                     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                     self.overlay_recording(&name, &recording);
@@ -365,8 +373,11 @@ impl AuthlabApp {
                     self.exporting = false;
                     self.notice(format!("{}: {e}", path.display()), true);
                 }
+                Background::Replayed(path, Err(e)) => {
+                    self.loading = false;
+                    self.notice(format!("{}: {e}", path.display()), true);
+                }
                 Background::Opened(path, Err(e))
-                | Background::Replayed(path, Err(e))
                 | Background::Overlaid(path, Err(e))
                 | Background::Saved(path, Err(e)) => self.notice(format!("{}: {e}", path.display()), true),
             }
@@ -689,6 +700,9 @@ impl AuthlabApp {
                 overlay = ui.button(lang.tr(Text::Overlay)).clicked();
             }
         });
+        if self.loading {
+            ui.add(egui::Spinner::new());
+        }
         if self.replay.is_some() {
             ui.horizontal(|ui| self.export_button(ui));
         }
