@@ -345,10 +345,11 @@ requests_per_login = 10
 [token]
 "#
     ));
+    // 200 arrivals/s for 3 s: the schedule holds whatever the machine's load.
+    let arrivals: u64 = run.recording.ticks().iter().map(|t| t.strategies[&StrategyName::Token].arrivals).sum();
+    assert!((540..=660).contains(&arrivals), "about 600 scheduled requests: {arrivals}");
     let whole = run.recording.aggregate(StrategyName::Token, 0.0, 10.0).expect("ticks");
-    // 200 arrivals/s for 3 s, plus the logins and logouts those visits make.
-    let profile_requests = whole.requests.total() - whole.logins;
-    assert!((450..=700).contains(&profile_requests), "about 600 scheduled requests: {profile_requests}");
+    assert!(whole.requests.ok >= arrivals, "every arrival was served (plus the logins of its visits)");
     assert_eq!(whole.requests.failed, 0);
 }
 

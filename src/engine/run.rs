@@ -359,6 +359,7 @@ impl Engine {
                 refreshes: measured.refreshes,
                 late: measured.late,
                 dropped: measured.dropped,
+                arrivals: measured.arrivals,
                 users_logged_in: running.driver.stats().users_logged_in(),
                 credential_bytes_per_request: if measured.credential_requests == 0 {
                     0.0

@@ -211,6 +211,9 @@ pub struct StrategyTick {
     /// Open model: sends that started late, or were dropped because too many were in flight.
     pub late: u64,
     pub dropped: u64,
+    /// Open model: requests scheduled this tick (each one a visit's request to the resource).
+    #[serde(default)]
+    pub arrivals: u64,
     /// Virtual users holding a credential, as the clients see it.
     pub users_logged_in: u64,
     /// Sessions the servers hold (node memory, or keys in Redis).

@@ -141,7 +141,9 @@ impl LoadDriver {
 
     async fn health_checks(self: Arc<Self>) {
         let period = self.options.health_check.max(Duration::from_millis(50));
-        let timeout = period.min(Duration::from_secs(1));
+        // A crashed node refuses at once; the timeout only spares a busy machine's slow answer
+        // from being taken for a dead node.
+        let timeout = Duration::from_secs(2);
         while self.pause(period).await {
             self.balancer.check_health(&self.http, timeout).await;
         }
@@ -339,6 +341,7 @@ impl LoadDriver {
                 next += Duration::from_secs_f64(1.0 / rate);
                 let worker = arrivals;
                 arrivals += 1;
+                self.stats.with(worker, |s| s.arrivals += 1);
                 if self.in_flight.load(Relaxed) >= MAX_IN_FLIGHT {
                     self.stats.with(worker, |s| s.dropped += 1);
                     continue;

@@ -41,6 +41,8 @@ pub struct TickStats {
     pub refreshes: u64,
     pub late: u64,
     pub dropped: u64,
+    /// Open model: requests scheduled (sent, late or dropped).
+    pub arrivals: u64,
     /// Bytes of Cookie/Authorization headers sent, and the requests that carried them.
     pub credential_bytes: u64,
     pub credential_requests: u64,
@@ -55,6 +57,7 @@ impl TickStats {
         self.refreshes += other.refreshes;
         self.late += other.late;
         self.dropped += other.dropped;
+        self.arrivals += other.arrivals;
         self.credential_bytes += other.credential_bytes;
         self.credential_requests += other.credential_requests;
     }
