@@ -191,7 +191,7 @@ pub fn render_table(summary: &RunSummary) -> String {
 }
 
 /// `1234567` → `1,234,567`.
-fn group(n: u64) -> String {
+pub(crate) fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, digit) in digits.chars().enumerate() {
@@ -204,12 +204,12 @@ fn group(n: u64) -> String {
 }
 
 /// A rate: grouped whole numbers from 1000 up, one decimal below.
-fn rate(per_s: f64) -> String {
+pub(crate) fn rate(per_s: f64) -> String {
     if per_s >= 1000.0 && per_s < u64::MAX as f64 { group(per_s.round() as u64) } else { format!("{per_s:.1}") }
 }
 
 /// Microseconds as milliseconds, with the precision that matters at that size.
-fn ms(us: u64) -> String {
+pub(crate) fn ms(us: u64) -> String {
     let ms = us as f64 / 1000.0;
     if ms < 1.0 {
         format!("{ms:.3}")
@@ -220,7 +220,7 @@ fn ms(us: u64) -> String {
     }
 }
 
-fn mib(bytes: u64) -> String {
+pub(crate) fn mib(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
 }
 

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::engine::summary::{RunSummary, StrategySummary};
+use crate::engine::summary::{RunSummary, StrategySummary, group, mib, ms, rate};
 use crate::engine::tick::{EventRecord, Tick};
 use crate::i18n::{Language, Text};
 use crate::recording::Header;
@@ -149,38 +149,6 @@ fn one_line(text: &str) -> String {
 /// Text inside a table cell.
 fn cell(text: &str) -> String {
     one_line(text).replace('|', "\\|")
-}
-
-/// `1234567` → `1,234,567`.
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-fn rate(per_s: f64) -> String {
-    if per_s >= 1000.0 && per_s < u64::MAX as f64 { group(per_s.round() as u64) } else { format!("{per_s:.1}") }
-}
-
-fn ms(us: u64) -> String {
-    let ms = us as f64 / 1000.0;
-    if ms < 1.0 {
-        format!("{ms:.3}")
-    } else if ms < 100.0 {
-        format!("{ms:.2}")
-    } else {
-        format!("{ms:.1}")
-    }
-}
-
-fn mib(bytes: u64) -> String {
-    format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
 }
 
 #[cfg(test)]
