@@ -77,6 +77,11 @@ impl Endpoints {
         self.slots.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Runs `f` on the endpoints without copying them (the balancer does this for every request).
+    pub fn with_all<R>(&self, f: impl FnOnce(&[Arc<Endpoint>]) -> R) -> R {
+        f(&self.slots.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
     pub fn len(&self) -> usize {
         self.slots.read().unwrap_or_else(|p| p.into_inner()).len()
     }

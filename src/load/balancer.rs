@@ -35,23 +35,25 @@ impl Balancer {
                 return Some(node.clone());
             }
         }
-        let up: Vec<Arc<Endpoint>> = self.endpoints.snapshot().into_iter().filter(|e| e.is_up()).collect();
-        if up.is_empty() {
-            return None;
-        }
-        let chosen = match self.routing {
-            Routing::RoundRobin | Routing::Sticky => up[self.next.fetch_add(1, Relaxed) % up.len()].clone(),
-            Routing::Random => up[rand::rng().random_range(0..up.len())].clone(),
-            Routing::LeastOutstanding => {
-                // Start the scan at a rotating offset, so ties spread instead of piling on node 1.
-                let start = self.next.fetch_add(1, Relaxed);
-                (0..up.len())
-                    .map(|k| &up[(start + k) % up.len()])
-                    .min_by_key(|e| e.outstanding())
-                    .cloned()
-                    .unwrap_or_else(|| up[0].clone())
+        // Chosen under the read lock, without copying the list: this runs for every request.
+        let chosen = self.endpoints.with_all(|all| {
+            let up = || all.iter().filter(|e| e.is_up());
+            let count = up().count();
+            if count == 0 {
+                return None;
             }
-        };
+            match self.routing {
+                Routing::RoundRobin | Routing::Sticky => up().nth(self.next.fetch_add(1, Relaxed) % count),
+                Routing::Random => up().nth(rand::rng().random_range(0..count)),
+                Routing::LeastOutstanding => {
+                    // Ties go to the first node after a rotating offset, so they spread instead of
+                    // piling on node 1.
+                    let start = self.next.fetch_add(1, Relaxed) % count;
+                    up().enumerate().min_by_key(|(i, e)| (e.outstanding(), (i + count - start) % count)).map(|(_, e)| e)
+                }
+            }
+            .cloned()
+        })?;
         if self.routing == Routing::Sticky {
             *affinity = Some(chosen.clone());
         }
