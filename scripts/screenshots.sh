@@ -12,7 +12,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # A recording to replay: the example scenario, shortened.
-"$bin" run scenarios/example.toml --duration 15s --out "$work/example.jsonl" >/dev/null
+"$bin" run scenarios/node-crash.toml --duration 15s --out "$work/node-crash.jsonl" >/dev/null
 
 shot() { # NAME SECONDS ARGS...
   local name=$1 wait=$2
@@ -26,7 +26,7 @@ shot() { # NAME SECONDS ARGS...
   echo "$out/$name.png"
 }
 
-shot replay-en 4 replay "$work/example.jsonl" --lang en
-shot replay-ko 4 replay "$work/example.jsonl" --lang ko
-shot live-en 16 --start scenarios/example.toml --lang en
-shot live-ko 16 --start scenarios/example.toml --lang ko
+shot replay-en 4 replay "$work/node-crash.jsonl" --lang en
+shot replay-ko 4 replay "$work/node-crash.jsonl" --lang ko
+shot live-en 16 --start scenarios/node-crash.toml --lang en
+shot live-ko 16 --start scenarios/node-crash.toml --lang ko

@@ -12,6 +12,7 @@ use crate::engine::summary::{RunSummary, render_table};
 use crate::engine::tick::{Command, EventRecord, RunMessage, Tick};
 use crate::engine::{RunSetup, start_run};
 use crate::recording::{Header, RecordingWriter, ScenarioInfo};
+use crate::scenario::builtin::read_scenario_text;
 use crate::scenario::{Mode, parse_scenario};
 
 /// What `authlab run` was asked to do.
@@ -76,8 +77,7 @@ fn simulation_note(scenario: &crate::scenario::Scenario) -> Option<String> {
 
 /// Runs the scenario to the end (or until Ctrl-C), then prints the table; returns the summary.
 pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
-    let origin = request.scenario.display().to_string();
-    let source = std::fs::read_to_string(&request.scenario).with_context(|| format!("{origin}: cannot read"))?;
+    let (origin, source) = read_scenario_text(&request.scenario)?;
     let mut scenario = parse_scenario(&source, &origin)?;
     if let Some(duration) = request.duration {
         scenario.duration = duration;

@@ -75,6 +75,7 @@ texts! {
     RevokeUser => "Revoke a user", "사용자 권한 취소";
     RotateKey => "Rotate keys", "키 교체";
     SetLoad => "Set load", "부하 설정";
+    SetRouting => "Set routing", "라우팅 변경";
     Actions => "Live actions", "실시간 조작";
     Play => "Play", "재생";
     Pause => "Pause", "일시 정지";
@@ -110,6 +111,20 @@ texts! {
     Connection => "connection", "연결 실패";
     Seconds => "seconds", "초";
     Simulated => "simulated capacity", "시뮬레이션된 용량";
+    CpuPerRequest => "Node CPU per request", "요청당 노드 CPU 시간";
+    CpuPerRequestLine => "CPU µs per request (all nodes)", "요청당 CPU µs (전체 노드)";
+    Microseconds => "µs", "µs";
+    BytesPerRequest => "Credential bytes per request", "요청당 자격 증명 바이트";
+    BytesPerRequestLine => "Cookie or Authorization header bytes", "Cookie 또는 Authorization 헤더 바이트";
+    Bytes => "bytes", "바이트";
+    StoreOps => "Session store operations", "세션 저장소 연산";
+    StoreOpsLine => "store operations/s (all nodes)", "저장소 연산/초 (전체 노드)";
+    OpsPerSecond => "ops/s", "연산/초";
+    DenylistEntries => "Denylist entries", "거부 목록 항목";
+    DenylistLine => "logged-out tokens on the denylist (all nodes)", "거부 목록의 로그아웃된 토큰 (전체 노드)";
+    RevokedUsersLine => "revoked users whose tokens are refused (all nodes)", "토큰이 거부되는 폐기된 사용자 (전체 노드)";
+    NodesUp => "Nodes up", "동작 중인 노드";
+    NodesUpLine => "nodes answering", "응답하는 노드";
     // Exported charts and `authlab report` (src/report).
     ChartThroughput => "Throughput (requests/s)", "처리량 (요청/초)";
     ChartLatency => "Latency percentiles (ms)", "지연 시간 백분위수 (밀리초)";

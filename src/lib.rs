@@ -10,6 +10,7 @@
 //! - [`recording`]: runs written to and read back from JSON Lines recordings.
 
 pub mod app;
+pub mod attack;
 pub mod cluster;
 pub mod engine;
 pub mod headless;

@@ -32,7 +32,7 @@ struct Cli {
     /// App: open in presentation mode (large type).
     #[arg(long, global = true)]
     presentation: bool,
-    /// App: open on this scenario file and start it at once.
+    /// App: open on this scenario (a file, or a built-in scenario's name) and start it at once.
     #[arg(long)]
     start: Option<PathBuf>,
 }
@@ -53,6 +53,8 @@ enum Command {
     Run(RunArgs),
     /// Write PNG and SVG charts, a CSV of the time series and summary.md from a recording.
     Report(ReportArgs),
+    /// List the built-in scenarios, each with a one-line summary.
+    Scenarios,
     /// Open the app on a recording, to replay it.
     Replay {
         /// A recording (.jsonl) written by `authlab run` or the app.
@@ -87,7 +89,7 @@ fn write_report(args: ReportArgs, lang: Option<&str>) -> anyhow::Result<()> {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// The scenario file (TOML).
+    /// The scenario file (TOML), or the name of a built-in scenario (`authlab scenarios` lists them).
     scenario: PathBuf,
     /// Where to write the recording [default: <scenario>-<time>.jsonl].
     #[arg(long)]
@@ -98,6 +100,16 @@ struct RunArgs {
     /// Run for this long instead of the scenario's duration (e.g. 10s).
     #[arg(long, value_parser = parse_duration)]
     duration: Option<Duration>,
+}
+
+/// `authlab scenarios`: one line per built-in scenario, `NAME  SUMMARY`.
+fn list_scenarios() {
+    use authlab::scenario::builtin::{BUILT_IN, summary};
+    let width = BUILT_IN.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    for (name, source) in BUILT_IN {
+        println!("{name:width$}  {}", summary(source));
+    }
+    println!("\nRun one with `authlab run NAME`, or open it in the app's library (`authlab --start NAME`).");
 }
 
 fn run_scenario(args: RunArgs) -> anyhow::Result<()> {
@@ -118,6 +130,9 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<()> {
 enum StrategyArg {
     Session,
     Token,
+    /// A second service that issues nothing: it checks tokens against the issuer's JWKS and asks
+    /// the session side about session cookies (`GET /api/orders`).
+    Resource,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -209,12 +224,38 @@ struct NodeArgs {
     /// Clock leeway when checking exp and nbf.
     #[arg(long, default_value = "5s", value_parser = parse_duration, help_heading = "Token strategy")]
     leeway: Duration,
+    /// The tokens' issuer (`iss`); a resource node requires it.
     #[arg(long, default_value = "authlab", help_heading = "Token strategy")]
     issuer: String,
-    #[arg(long, default_value = "authlab-api", help_heading = "Token strategy")]
-    audience: String,
+    /// The audience (`aud`) this node accepts [default: authlab-api; resource nodes: orders-api].
+    #[arg(long, help_heading = "Token strategy")]
+    audience: Option<String>,
+    /// Also issue tokens for this audience (a resource service that accepts them); repeatable.
+    #[arg(long = "extra-audience", value_name = "AUD", help_heading = "Token strategy")]
+    extra_audiences: Vec<String>,
+    /// Space-separated scopes every token grants.
     #[arg(long, default_value = "profile:read", help_heading = "Token strategy")]
     scope: String,
+
+    // Resource strategy.
+    /// The issuer's JWK Set, e.g. http://127.0.0.1:40123/.well-known/jwks.json (bearer tokens are
+    /// checked against it).
+    #[arg(long, value_name = "URL", help_heading = "Resource strategy")]
+    jwks_url: Option<String>,
+    /// The session side's introspection endpoint, e.g. http://127.0.0.1:40124/introspect
+    /// (asked about every session cookie; needs --introspect-token).
+    #[arg(long, value_name = "URL", help_heading = "Resource strategy")]
+    introspect_url: Option<String>,
+    /// Session nodes: serve POST /introspect to callers sending `Authorization: Bearer TOKEN`.
+    /// Resource nodes: the token to send there.
+    #[arg(long, value_name = "TOKEN", help_heading = "Resource strategy")]
+    introspect_token: Option<String>,
+    /// The scope a token must grant, else 403 insufficient_scope.
+    #[arg(long, default_value = "orders:read", help_heading = "Resource strategy")]
+    required_scope: String,
+    /// At most one JWKS refetch (for a token with an unknown kid) per this interval.
+    #[arg(long, default_value = "1s", value_parser = parse_duration, help_heading = "Resource strategy")]
+    jwks_refetch_interval: Duration,
 
     // Simulated machine (SPEC "Simulating separate machines on one laptop"); off by default.
     /// At most N auth requests in service at once, as on a machine with N workers (needs --service-time).
@@ -230,6 +271,12 @@ struct NodeArgs {
     /// Serve the admin API (POST /admin/...) to callers sending `Authorization: Bearer TOKEN` [default: no admin API].
     #[arg(long, value_name = "TOKEN", help_heading = "Admin API")]
     admin_token: Option<String>,
+
+    /// Let pages on this origin (e.g. http://127.0.0.1:8080) call the node from a browser; repeatable.
+    /// Session nodes allow them credentials (the cookie); `*` allows any origin, never with credentials
+    /// [default: token nodes any origin, session nodes none].
+    #[arg(long = "cors-origin", value_name = "ORIGIN", help_heading = "Browsers (CORS)")]
+    cors_origins: Vec<String>,
 }
 
 fn random_prefix() -> String {
@@ -244,6 +291,7 @@ impl NodeArgs {
             _ => anyhow::bail!("--workers and --service-time go together: give both or neither"),
         };
         let simulation = authlab::node::Simulation { workers, store_rtt: self.store_rtt };
+        let cors = authlab::node::CorsOrigins::from_args(&self.cors_origins)?;
         let admin_token = match self.admin_token.as_deref() {
             Some("") => anyhow::bail!("--admin-token must not be empty"),
             Some(token) => Some(authlab::node::AdminToken::new(token)),
@@ -278,7 +326,8 @@ impl NodeArgs {
                     keys,
                     policy: TokenPolicy {
                         issuer: self.issuer,
-                        audience: self.audience,
+                        audience: self.audience.unwrap_or_else(|| "authlab-api".into()),
+                        extra_audiences: self.extra_audiences,
                         scope: self.scope,
                         access_ttl: self.ttl.unwrap_or(Duration::from_secs(15 * 60)),
                         leeway: self.leeway,
@@ -288,6 +337,16 @@ impl NodeArgs {
                     denylist: matches!(self.revocation, RevocationArg::Denylist),
                 })
             }
+            StrategyArg::Resource => Strategy::Resource(authlab::node::ResourceOptions {
+                jwks_url: self.jwks_url,
+                introspect_url: self.introspect_url,
+                introspect_token: self.introspect_token.clone(),
+                issuer: self.issuer,
+                audience: self.audience.unwrap_or_else(|| "orders-api".into()),
+                required_scope: self.required_scope,
+                leeway: self.leeway,
+                jwks_refetch_interval: self.jwks_refetch_interval,
+            }),
         };
         let config = NodeConfig {
             listen: self.listen,
@@ -297,7 +356,12 @@ impl NodeArgs {
             password_hash: self.password_hash,
             strategy,
         };
-        Ok(authlab::node::NodeSetup { config, simulation, admin_token })
+        let introspect_token = match (&config.strategy, self.introspect_token.as_deref()) {
+            (_, Some("")) => anyhow::bail!("--introspect-token must not be empty"),
+            (Strategy::Session(_), Some(token)) => Some(authlab::node::AdminToken::new(token)),
+            _ => None,
+        };
+        Ok(authlab::node::NodeSetup { config, simulation, admin_token, cors, introspect_token })
     }
 }
 
@@ -376,6 +440,10 @@ fn main() -> ExitCode {
             .or_else(|e| if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) })
             .context("writing the user directory"),
         Some(Command::Check { files }) => check_scenarios(&files),
+        Some(Command::Scenarios) => {
+            list_scenarios();
+            Ok(())
+        }
         Some(Command::Run(args)) => run_scenario(args),
         Some(Command::Report(args)) => write_report(args, cli.lang.as_deref()),
         Some(Command::Replay { file }) => {

@@ -186,7 +186,7 @@ async fn revoke_user_on_a_redis_node_deletes_the_sessions_and_keeps_keys_under_t
 #[tokio::test]
 async fn revoke_user_on_a_token_node_refuses_older_tokens_of_that_user_only() {
     let c = client();
-    let node = node("token", &["--admin-token", ADMIN]);
+    let node = node("token", &["--admin-token", ADMIN, "--revocation", "denylist"]);
     let (old, refresh) = login_token(&c, &node, 0).await;
     let (other, other_refresh) = login_token(&c, &node, 1).await;
     assert_eq!(bearer_status(&c, &node, &old).await, 200);
@@ -204,6 +204,19 @@ async fn revoke_user_on_a_token_node_refuses_older_tokens_of_that_user_only() {
     next_second().await;
     let (fresh, _) = login_token(&c, &node, 0).await;
     assert_eq!(bearer_status(&c, &node, &fresh).await, 200, "a token issued after the revocation second");
+}
+
+#[tokio::test]
+async fn without_a_denylist_a_revoked_users_access_token_works_until_it_expires() {
+    let c = client();
+    let node = node("token", &["--admin-token", ADMIN]);
+    let (token, refresh) = login_token(&c, &node, 0).await;
+    assert_eq!(revoke_user(&c, &node, &creds()[0].0).await, 1, "the user's one refresh family");
+    assert_eq!(bearer_status(&c, &node, &token).await, 200, "no denylist: the access token still works");
+    let r = c.post(node.at("/refresh")).json(&json!({"refresh_token": refresh})).send().await.expect("POST /refresh");
+    expect_error(r, 401, "but the refresh token is server state, and is refused").await;
+    let text = metrics_text(&c, &node).await;
+    assert_eq!(metric(&text, "authlab_revoked_subjects", &[]), Some(0.0));
 }
 
 #[tokio::test]

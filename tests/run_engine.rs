@@ -3,49 +3,11 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use authlab::recording::Recording;
 use authlab::scenario::StrategyName;
-use common::{BIN, PrivateRedis, TempFile, wait_timeout};
-use serde_json::Value;
-
-/// A finished `authlab run`: its output, its summary JSON and its recording.
-struct Finished {
-    output: Output,
-    summary: Value,
-    recording: Recording,
-    _files: Vec<TempFile>,
-}
-
-impl Finished {
-    fn strategy(&self, name: &str) -> &Value {
-        &self.summary["strategies"][name]
-    }
-
-    fn count(&self, name: &str, field: &str) -> u64 {
-        self.strategy(name)["requests"][field]
-            .as_u64()
-            .unwrap_or_else(|| panic!("{name}.requests.{field} in {}", self.summary))
-    }
-}
-
-fn run(scenario: &str) -> Finished {
-    let file = TempFile::with_contents("scenario.toml", scenario);
-    let summary = TempFile::with_contents("summary.json", "");
-    let recording = TempFile::with_contents("recording.jsonl", "");
-    let output = Command::new(BIN)
-        .args(["run", file.path_str(), "--summary-json", summary.path_str(), "--out", recording.path_str()])
-        .output()
-        .expect("authlab run starts");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "authlab run failed: {stderr}\n{}", String::from_utf8_lossy(&output.stdout));
-    let text = std::fs::read_to_string(&summary.path).expect("the summary was written");
-    let summary_json: Value = serde_json::from_str(&text).expect("the summary is JSON");
-    let recording_read = Recording::open(&recording.path).expect("the recording reads");
-    Finished { output, summary: summary_json, recording: recording_read, _files: vec![file, summary, recording] }
-}
+use common::{BIN, PrivateRedis, TempFile, run_scenario as run, wait_timeout};
 
 const FAST_USERS: &str = "[users]\ncount = 5000\npassword_hash = \"sha256\"\n";
 
@@ -354,7 +316,7 @@ requests_per_login = 10
 }
 
 #[test]
-fn revoking_a_user_logs_that_user_out_on_both_strategies() {
+fn revoking_a_user_logs_that_user_out_of_sessions_and_of_denylisted_tokens() {
     let run = run(&format!(
         r#"name = "revoke"
 duration = "4s"
@@ -365,6 +327,7 @@ think_time = "20ms"
 requests_per_login = 0
 [session]
 [token]
+revocation = "denylist"
 [[events]]
 at = "1500ms"
 action = "revoke_user"

@@ -48,14 +48,14 @@ fn every_library_scenario_is_valid() {
 }
 
 #[test]
-fn the_example_is_summarised() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/example.toml");
+fn a_scenario_is_summarised() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/node-crash.toml");
     let out = check(&[&file]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout).trim(),
         format!(
-            "{}: ok (A node dies: sessions are lost, tokens are not, 20s, session: 3 nodes / token: 3 nodes)",
+            "{}: ok (A node crashes: sessions are lost, tokens are not, 30s, session: 3 nodes / token: 3 nodes)",
             file.display()
         )
     );

@@ -6,7 +6,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoint, Text as PlotText, VLine};
 
 use super::series::{RunData, Series, StrategySeries};
 use crate::i18n::{Language, Text};
-use crate::scenario::StrategyName;
+use crate::scenario::{Chart, StrategyName};
 
 const BLUE: Color32 = Color32::from_rgb(66, 133, 244);
 const ORANGE: Color32 = Color32::from_rgb(244, 140, 40);
@@ -69,14 +69,8 @@ pub fn strategy_column(
     });
     let columns = (ui.available_width() as usize).max(100);
     let other = overlay.and_then(|o| o.data.strategies.get(&strategy).map(|s| (o.name, s, o.data.end_s)));
-    let charts: [(Text, Text); 5] = [
-        (Text::Throughput, Text::RequestsPerSecond),
-        (Text::Latency, Text::Milliseconds),
-        (Text::Memory, Text::Mebibytes),
-        (Text::Users, Text::Users),
-        (Text::Errors, Text::RequestsPerSecond),
-    ];
-    for (chart_title, unit) in charts {
+    for &chart in data.charts() {
+        let (chart_title, unit) = title_and_unit(chart);
         ui.label(egui::RichText::new(lang.tr(chart_title)).strong());
         Plot::new((strategy.as_str(), chart_title.texts().0))
             .height(window.chart_height)
@@ -87,15 +81,15 @@ pub fn strategy_column(
             .include_x(0.0)
             .include_x(window.until_s.max(1.0))
             .x_axis_label(lang.tr(Text::Seconds))
-            .y_axis_label(if unit == chart_title { "" } else { lang.tr(unit) })
+            .y_axis_label(unit.map_or("", |u| lang.tr(u)))
             .allow_scroll(false)
             .show(ui, |plot| {
-                for line in chart_lines(chart_title, series, window.until_s, columns, lang, "") {
+                for line in chart_lines(chart, series, window.until_s, columns, lang, "") {
                     plot.line(line);
                 }
                 if let Some((name, other, end)) = other {
                     let suffix = format!(" ({name})");
-                    for line in chart_lines(chart_title, other, end, columns, lang, &suffix) {
+                    for line in chart_lines(chart, other, end, columns, lang, &suffix) {
                         plot.line(line.style(egui_plot::LineStyle::dashed_loose()));
                     }
                 }
@@ -104,9 +98,25 @@ pub fn strategy_column(
     }
 }
 
+/// A chart's title, and the unit of its y axis (none when the title says it).
+fn title_and_unit(chart: Chart) -> (Text, Option<Text>) {
+    match chart {
+        Chart::Throughput => (Text::Throughput, Some(Text::RequestsPerSecond)),
+        Chart::Latency => (Text::Latency, Some(Text::Milliseconds)),
+        Chart::Memory => (Text::Memory, Some(Text::Mebibytes)),
+        Chart::Users => (Text::Users, None),
+        Chart::Errors => (Text::Errors, Some(Text::RequestsPerSecond)),
+        Chart::CpuPerRequest => (Text::CpuPerRequest, Some(Text::Microseconds)),
+        Chart::BytesPerRequest => (Text::BytesPerRequest, Some(Text::Bytes)),
+        Chart::StoreOps => (Text::StoreOps, Some(Text::OpsPerSecond)),
+        Chart::Denylist => (Text::DenylistEntries, None),
+        Chart::Nodes => (Text::NodesUp, None),
+    }
+}
+
 /// The lines of one chart; `suffix` tells an overlaid run's lines apart in the legend.
 fn chart_lines<'a>(
-    chart: Text,
+    chart: Chart,
     series: &StrategySeries,
     until: f64,
     columns: usize,
@@ -116,11 +126,11 @@ fn chart_lines<'a>(
     let named = |name: &str| format!("{name}{suffix}");
     let l = |name: &str, s: &Series, color| line(&named(name), s, until, columns, color);
     match chart {
-        Text::Throughput => vec![l(lang.tr(Text::RequestsPerSecond), &series.throughput, BLUE)],
-        Text::Latency => {
+        Chart::Throughput => vec![l(lang.tr(Text::RequestsPerSecond), &series.throughput, BLUE)],
+        Chart::Latency => {
             vec![l("p50", &series.p50_ms, GREEN), l("p99", &series.p99_ms, ORANGE), l("p99.9", &series.p999_ms, RED)]
         }
-        Text::Memory => {
+        Chart::Memory => {
             let mut lines: Vec<Line<'a>> = series
                 .heap_stacked_mib
                 .iter()
@@ -132,15 +142,25 @@ fn chart_lines<'a>(
             }
             lines
         }
-        Text::Users => vec![
+        Chart::Users => vec![
             l(lang.tr(Text::UsersLoggedIn), &series.users_logged_in, BLUE),
             l(lang.tr(Text::SessionsHeld), &series.sessions_held, ORANGE),
         ],
-        _ => vec![
+        Chart::Errors => vec![
             l(lang.tr(Text::Unauthorized), &series.unauthorized_per_s, ORANGE),
             l(lang.tr(Text::ServerError), &series.server_error_per_s, RED),
             l(lang.tr(Text::Connection), &series.connection_per_s, GREY),
         ],
+        Chart::CpuPerRequest => vec![l(lang.tr(Text::CpuPerRequestLine), &series.cpu_us_per_request, BLUE)],
+        Chart::BytesPerRequest => {
+            vec![l(lang.tr(Text::BytesPerRequestLine), &series.credential_bytes_per_request, ORANGE)]
+        }
+        Chart::StoreOps => vec![l(lang.tr(Text::StoreOpsLine), &series.store_ops_per_s, RED)],
+        Chart::Denylist => vec![
+            l(lang.tr(Text::DenylistLine), &series.denylist_entries, RED),
+            l(lang.tr(Text::RevokedUsersLine), &series.revoked_users, ORANGE),
+        ],
+        Chart::Nodes => vec![l(lang.tr(Text::NodesUpLine), &series.nodes_up, GREEN)],
     }
 }
 

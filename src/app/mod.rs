@@ -20,7 +20,7 @@ use crate::engine::tick::{Command, RunMessage, Tick};
 use crate::engine::{RunSetup, start_run};
 use crate::i18n::{Language, Text};
 use crate::recording::Recording;
-use crate::scenario::{Action, Scenario, StrategyName, Target};
+use crate::scenario::{Action, Chart, Scenario, StrategyName, Target, parse_scenario};
 use library::Library;
 use series::RunData;
 use timeline::{SPEEDS, Timeline, TimelineCommand};
@@ -167,7 +167,8 @@ impl AuthlabApp {
     /// Draws `recording` on the same axes as the replayed one, dashed.
     pub fn overlay_recording(&mut self, name: &str, recording: &Recording) {
         if let Some(replay) = &mut self.replay {
-            replay.overlay = Some((name.to_owned(), RunData::from_run(recording.ticks(), recording.events())));
+            let data = RunData::from_run(recording.ticks(), recording.events(), &replay.data.charts);
+            replay.overlay = Some((name.to_owned(), data));
         }
     }
 
@@ -277,7 +278,7 @@ impl AuthlabApp {
 
     /// Loads a recording synchronously (for `authlab replay` at start-up and tests).
     pub fn replay_recording(&mut self, recording: Recording) {
-        let data = RunData::from_run(recording.ticks(), recording.events());
+        let data = RunData::from_run(recording.ticks(), recording.events(), &charts_of(&recording));
         let timeline = Timeline::new(recording.duration_s());
         self.replay = Some(Replay {
             recording: Arc::new(recording),
@@ -298,6 +299,7 @@ impl AuthlabApp {
         }
         let name = scenario.name.clone();
         let seed = scenario.seed;
+        let data = RunData::with_charts(&scenario.charts);
         let node_counts =
             [scenario.session.as_ref().map_or(0, |s| s.nodes), scenario.token.as_ref().map_or(0, |t| t.nodes)];
         let setup = RunSetup { scenario, exe: self.node_exe.clone() };
@@ -321,7 +323,7 @@ impl AuthlabApp {
             name,
             commands: handle.commands,
             messages: rx,
-            data: RunData::default(),
+            data,
             ticks: Vec::new(),
             status: Text::Starting,
             node_counts,
@@ -339,7 +341,7 @@ impl AuthlabApp {
                 run.node_counts[s as usize] += 1;
             }
         }
-        if run.commands.send(Command::Event { action, target, value, user }).is_err() {
+        if run.commands.send(Command::Event { action, target, value, user, routing: None }).is_err() {
             self.notice("the run has ended", true);
         }
     }
@@ -626,7 +628,8 @@ impl AuthlabApp {
             self.send(a, t, v, u);
         }
         let Some(run) = &self.live else { return };
-        let window = charts::Window { until_s: run.data.end_s, chart_height: chart_height(ui) };
+        let height = chart_height(ui, run.data.charts().len());
+        let window = charts::Window { until_s: run.data.end_s, chart_height: height };
         side_by_side(ui, &run.data, None, window, lang);
     }
 
@@ -789,7 +792,8 @@ impl AuthlabApp {
         if let Some((name, _)) = &replay.overlay {
             ui.label(format!("+ {name}"));
         }
-        let window = charts::Window { until_s: replay.timeline.position_s, chart_height: chart_height(ui) };
+        let height = chart_height(ui, replay.data.charts().len());
+        let window = charts::Window { until_s: replay.timeline.position_s, chart_height: height };
         let overlay = replay.overlay.as_ref().map(|(name, data)| charts::Overlay { name, data });
         side_by_side(ui, &replay.data, overlay, window, lang);
     }
@@ -802,8 +806,15 @@ enum PickNext {
     Overlay,
 }
 
-fn chart_height(ui: &Ui) -> f32 {
-    ((ui.available_height() - 120.0) / 5.0).clamp(90.0, 220.0)
+/// The charts a recording's scenario asked for (the standard ones if its text no longer parses).
+fn charts_of(recording: &Recording) -> Vec<Chart> {
+    let scenario = &recording.header().scenario;
+    parse_scenario(&scenario.source, &scenario.origin)
+        .map_or_else(|_| Chart::STANDARD.to_vec(), |parsed| parsed.charts)
+}
+
+fn chart_height(ui: &Ui, charts: usize) -> f32 {
+    ((ui.available_height() - 120.0) / charts.max(1) as f32).clamp(90.0, 220.0)
 }
 
 /// Session and token charts in two columns.
@@ -859,8 +870,8 @@ pub fn run_app(options: AppOptions) -> anyhow::Result<()> {
     };
     let start = match &options.start {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            let scenario = crate::scenario::parse_scenario(&text, &path.display().to_string())?;
+            let (origin, text) = crate::scenario::builtin::read_scenario_text(path)?;
+            let scenario = parse_scenario(&text, &origin)?;
             Some((path.clone(), text, scenario))
         }
         None => None,

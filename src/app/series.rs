@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::engine::tick::{EventRecord, Tick};
-use crate::scenario::StrategyName;
+use crate::scenario::{Chart, StrategyName};
 
 /// Points a series keeps: eight hours at 4 ticks/s. Older points make way for new ones.
 pub const SERIES_CAPACITY: usize = 8 * 3600 * 4;
@@ -91,6 +91,15 @@ pub struct StrategySeries {
     pub unauthorized_per_s: Series,
     pub server_error_per_s: Series,
     pub connection_per_s: Series,
+    /// Node CPU time per request the nodes served, in µs (all nodes of the strategy).
+    pub cpu_us_per_request: Series,
+    pub credential_bytes_per_request: Series,
+    pub store_ops_per_s: Series,
+    pub denylist_entries: Series,
+    pub revoked_users: Series,
+    pub nodes_up: Series,
+    /// Each node's cumulative CPU seconds at the previous tick.
+    last_cpu_seconds: BTreeMap<String, f64>,
     pub simulated: bool,
 }
 
@@ -104,11 +113,23 @@ pub struct RunData {
     /// Time of the latest tick.
     pub end_s: f64,
     pub ticks: usize,
+    /// The charts to draw, in order: the scenario's choice (empty: [`Chart::STANDARD`]).
+    pub charts: Vec<Chart>,
 }
 
 impl RunData {
-    pub fn from_run(ticks: &[Tick], events: &[EventRecord]) -> Self {
-        let mut data = RunData::default();
+    /// An empty run that will draw `charts`.
+    pub fn with_charts(charts: &[Chart]) -> Self {
+        RunData { charts: charts.to_vec(), ..RunData::default() }
+    }
+
+    /// The charts to draw, in order.
+    pub fn charts(&self) -> &[Chart] {
+        if self.charts.is_empty() { &Chart::STANDARD } else { &self.charts }
+    }
+
+    pub fn from_run(ticks: &[Tick], events: &[EventRecord], charts: &[Chart]) -> Self {
+        let mut data = RunData::with_charts(charts);
         for tick in ticks {
             data.push_tick(tick);
         }
@@ -140,6 +161,23 @@ impl RunData {
             out.unauthorized_per_s.push(t, s.requests.unauthorized as f64 / interval);
             out.server_error_per_s.push(t, s.requests.server_error as f64 / interval);
             out.connection_per_s.push(t, s.requests.connection as f64 / interval);
+            let mut cpu = 0.0;
+            for node in s.nodes.iter().filter(|n| n.up) {
+                let last = out.last_cpu_seconds.insert(node.id.clone(), node.cpu_seconds);
+                cpu += (node.cpu_seconds - last.unwrap_or(node.cpu_seconds)).max(0.0);
+            }
+            if s.server_requests > 0 {
+                out.cpu_us_per_request.push(t, cpu * 1e6 / s.server_requests as f64);
+            }
+            if s.credential_bytes_per_request > 0.0 {
+                out.credential_bytes_per_request.push(t, s.credential_bytes_per_request);
+            }
+            if let Some(store) = &s.store {
+                out.store_ops_per_s.push(t, store.ops as f64 / interval);
+            }
+            out.denylist_entries.push(t, s.denylist_entries as f64);
+            out.revoked_users.push(t, s.revoked_users as f64);
+            out.nodes_up.push(t, s.nodes.iter().filter(|n| n.up).count() as f64);
             out.simulated |= s.simulated;
         }
         self.end_s = self.end_s.max(t);

@@ -5,7 +5,9 @@
 //! balancer uses; the [`Supervisor`] owns the processes.
 
 mod endpoints;
+mod store_gate;
 mod supervisor;
 
 pub use endpoints::{Endpoint, Endpoints};
+pub use store_gate::{StoreGate, StoreGateError};
 pub use supervisor::{ClusterError, NodeProcess, Supervisor, SupervisorConfig};

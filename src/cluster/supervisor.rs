@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use super::StoreGate;
 use super::endpoints::{Endpoint, Endpoints};
 use crate::scenario::{Scenario, StoreKind, StrategyName};
 use crate::session_store::{RedisSessionStore, RedisStoreError};
@@ -29,6 +30,8 @@ pub enum ClusterError {
     Redis(RedisStoreError),
     #[error(transparent)]
     Keys(#[from] KeyError),
+    #[error(transparent)]
+    StoreGate(#[from] super::StoreGateError),
     #[error("there is no node {0}")]
     NoSuchNode(String),
     #[error("the {0} strategy is not running")]
@@ -82,6 +85,8 @@ pub struct Supervisor {
     admin_token: String,
     clusters: BTreeMap<StrategyName, StrategyCluster>,
     redis: Option<RedisSessionStore>,
+    /// `store_machine`: the simulated shared store every session node talks through.
+    store_gate: Option<StoreGate>,
     key_prefix: String,
     /// Token strategy: the key file and the private JWKs in it (current key first).
     key_file: Option<PathBuf>,
@@ -117,6 +122,7 @@ impl Supervisor {
             admin_token,
             clusters: BTreeMap::new(),
             redis: None,
+            store_gate: None,
             key_prefix,
             key_file: None,
             keys: Vec::new(),
@@ -159,7 +165,16 @@ impl Supervisor {
                         .await
                         .map_err(ClusterError::Redis)?;
                     supervisor.redis = Some(redis);
-                    args.extend(["--store".into(), session.redis_url.clone()]);
+                    let store_url = match scenario.cluster.store_machine {
+                        Some(machine) => {
+                            let gate = StoreGate::start(&session.redis_url, machine).await?;
+                            let url = gate.url.clone();
+                            supervisor.store_gate = Some(gate);
+                            url
+                        }
+                        None => session.redis_url.clone(),
+                    };
+                    args.extend(["--store".into(), store_url]);
                     args.extend(["--key-prefix".into(), supervisor.key_prefix.clone()]);
                     if let Some(rtt) = scenario.cluster.store_rtt {
                         args.extend(["--store-rtt".into(), duration_arg(rtt)]);
@@ -378,13 +393,19 @@ impl Supervisor {
     }
 
     /// Logs `user` out everywhere `strategy` keeps state: session nodes delete the user's
-    /// sessions; token nodes deny the user's tokens issued until now. Returns what was revoked.
+    /// sessions; token nodes revoke the user's refresh tokens and, with a denylist, deny the
+    /// user's access tokens issued until now. Returns what was revoked.
     pub async fn revoke_user(&self, strategy: StrategyName, user: &str) -> Result<String, ClusterError> {
         let answers = self.admin(strategy, "/admin/revoke_user", "revoke_user", json!({"user": user})).await?;
         let revoked: u64 = answers.iter().filter_map(|a| a["revoked"].as_u64()).sum();
         Ok(match strategy {
             StrategyName::Session => format!("{user}: {revoked} sessions deleted"),
-            StrategyName::Token => format!("{user}: tokens issued until now denied on {} nodes", answers.len()),
+            StrategyName::Token if answers.iter().all(|a| a["access_tokens_refused"] == true) => {
+                format!("{user}: tokens issued until now denied on {} nodes", answers.len())
+            }
+            StrategyName::Token => {
+                format!("{user}: {revoked} refresh families revoked; no denylist, so access tokens work until they expire")
+            }
         })
     }
 

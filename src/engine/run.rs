@@ -15,7 +15,7 @@ use super::scrape::{NodeReading, scrape};
 use super::tick::{Command, EventRecord, EventSource, NodeTick, RunMessage, StoreTick, StrategyTick, Tick};
 use crate::cluster::{ClusterError, Supervisor, SupervisorConfig};
 use crate::load::{LoadDriver, LoadOptions};
-use crate::scenario::{Action, Mode, Scenario, StoreKind, StrategyName, Target};
+use crate::scenario::{Action, EventSpec, Mode, Scenario, StoreKind, StrategyName, Target};
 use crate::session_store::RedisSessionStore;
 
 /// Clock leeway of token nodes: old keys verify this much longer than the longest token.
@@ -210,8 +210,9 @@ impl Engine {
                     let _ = self.messages.send(RunMessage::Tick(tick));
                 }
                 command = self.commands.recv() => match command {
-                    Some(Command::Event { action, target, value, user }) => {
-                        self.apply(phase, action, &target, value, user, EventSource::Live).await;
+                    Some(Command::Event { action, target, value, user, routing }) => {
+                        let event = EventSpec { at: phase.started.elapsed(), action, target, value, user, routing };
+                        self.apply(phase, event, EventSource::Live).await;
                     }
                     Some(Command::Stop) | None => {
                         self.stop_requested = true;
@@ -222,8 +223,7 @@ impl Engine {
             let elapsed = phase.started.elapsed();
             while pending.last().is_some_and(|e| e.at <= elapsed) {
                 if let Some(event) = pending.pop() {
-                    self.apply(phase, event.action, &event.target, event.value, event.user, EventSource::Scheduled)
-                        .await;
+                    self.apply(phase, event, EventSource::Scheduled).await;
                 }
             }
             if phase.retire_keys_at.is_some_and(|at| Instant::now() >= at) {
@@ -254,15 +254,9 @@ impl Engine {
     }
 
     /// Applies one event to the live cluster and records what happened (or why it could not).
-    async fn apply(
-        &mut self,
-        phase: &mut Phase,
-        action: Action,
-        target: &Target,
-        value: Option<f64>,
-        user: Option<String>,
-        source: EventSource,
-    ) {
+    async fn apply(&mut self, phase: &mut Phase, event: EventSpec, source: EventSource) {
+        let EventSpec { action, target, value, user, routing, .. } = event;
+        let target = &target;
         let strategies: Vec<StrategyName> = match target {
             Target::All => phase.running.keys().copied().collect(),
             Target::Strategy(s) | Target::Node(s, _) => vec![*s],
@@ -308,19 +302,40 @@ impl Engine {
                     result
                 }
             }
+            (Action::SetRouting, _) => match routing {
+                Some(routing) => {
+                    for s in &strategies {
+                        phase.running[s].driver.set_routing(routing);
+                    }
+                    Ok(format!("routing set to {}", routing.name()))
+                }
+                None => Err("set_routing needs a routing".into()),
+            },
             (Action::RevokeUser, _) => {
+                let count = value.map_or(1, |v| v.max(1.0) as usize);
                 let mut details = Vec::new();
                 let mut failure = None;
                 for s in &strategies {
-                    let name = user.clone().or_else(|| phase.running[s].driver.recent_user());
-                    let Some(name) = name else {
+                    let names = match &user {
+                        Some(name) => vec![name.clone()],
+                        None => phase.running[s].driver.recent_users(count),
+                    };
+                    if names.is_empty() {
                         details.push(format!("{}: nobody is logged in", s.as_str()));
                         continue;
-                    };
-                    match phase.supervisor.revoke_user(*s, &name).await {
-                        Ok(detail) => details.push(format!("{}: {detail}", s.as_str())),
-                        Err(e) => failure = Some(e.to_string()),
                     }
+                    let mut revoked = Vec::new();
+                    for name in &names {
+                        match phase.supervisor.revoke_user(*s, name).await {
+                            Ok(detail) => revoked.push(detail),
+                            Err(e) => failure = Some(e.to_string()),
+                        }
+                    }
+                    let detail = match revoked.as_slice() {
+                        [one] => one.clone(),
+                        many => format!("{} users revoked; {}", many.len(), many.first().map_or("", |d| d)),
+                    };
+                    details.push(format!("{}: {detail}", s.as_str()));
                 }
                 match failure {
                     Some(e) => Err(e),
@@ -379,6 +394,7 @@ impl Engine {
                         store_ops += reading.store_ops.saturating_sub(previous.store_ops);
                         out.sessions_held += reading.sessions;
                         out.denylist_entries += reading.denylist_entries;
+                        out.revoked_users += reading.revoked_users;
                         out.simulated |= reading.simulated;
                         let node = NodeTick {
                             id: endpoint.id.clone(),

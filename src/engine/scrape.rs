@@ -19,6 +19,8 @@ pub struct NodeReading {
     /// Cumulative session-store operations.
     pub store_ops: u64,
     pub denylist_entries: u64,
+    /// Users revoked by the admin API whose older access tokens are refused.
+    pub revoked_users: u64,
     pub simulated: bool,
 }
 
@@ -51,6 +53,7 @@ pub fn parse_metrics(text: &str) -> NodeReading {
             "authlab_sessions" => reading.sessions = whole,
             "authlab_store_ops_total" => reading.store_ops += whole,
             "authlab_denylist_entries" => reading.denylist_entries = whole,
+            "authlab_revoked_subjects" => reading.revoked_users = whole,
             "authlab_simulated" => reading.simulated = value > 0.0,
             "authlab_requests_total" => {
                 reading.requests_total += whole;

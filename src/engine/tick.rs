@@ -226,6 +226,9 @@ pub struct StrategyTick {
     pub credential_bytes_per_request: f64,
     /// Token nodes: entries on the denylist, summed over nodes.
     pub denylist_entries: u64,
+    /// Token nodes with a denylist: users whose older access tokens are refused, summed over nodes.
+    #[serde(default)]
+    pub revoked_users: u64,
     /// Whether simulated machine capacity or store delay shaped these numbers.
     pub simulated: bool,
 }
@@ -271,6 +274,7 @@ pub enum Command {
         target: Target,
         value: Option<f64>,
         user: Option<String>,
+        routing: Option<crate::scenario::Routing>,
     },
     /// End the run now (as if its duration had passed).
     Stop,

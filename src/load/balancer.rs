@@ -2,7 +2,7 @@
 //! and health-checks the nodes so that a dead node stops getting traffic after a check notices.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 
 use rand::Rng;
@@ -14,13 +14,30 @@ use crate::scenario::Routing;
 #[derive(Debug)]
 pub struct Balancer {
     endpoints: Arc<Endpoints>,
-    routing: Routing,
+    /// The routing policy, as an index into [`POLICIES`]: a `set_routing` event changes it live.
+    routing: AtomicU8,
     next: AtomicUsize,
+}
+
+const POLICIES: [Routing; 4] = [Routing::RoundRobin, Routing::Random, Routing::Sticky, Routing::LeastOutstanding];
+
+fn policy_index(routing: Routing) -> u8 {
+    POLICIES.iter().position(|&p| p == routing).map_or(0, |i| i as u8)
 }
 
 impl Balancer {
     pub fn new(endpoints: Arc<Endpoints>, routing: Routing) -> Self {
-        Self { endpoints, routing, next: AtomicUsize::new(0) }
+        Self { endpoints, routing: AtomicU8::new(policy_index(routing)), next: AtomicUsize::new(0) }
+    }
+
+    /// The routing policy in force.
+    pub fn routing(&self) -> Routing {
+        POLICIES[usize::from(self.routing.load(Relaxed)) % POLICIES.len()]
+    }
+
+    /// Changes the routing policy from the next request on.
+    pub fn set_routing(&self, routing: Routing) {
+        self.routing.store(policy_index(routing), Relaxed);
     }
 
     pub fn endpoints(&self) -> &Arc<Endpoints> {
@@ -30,7 +47,8 @@ impl Balancer {
     /// The node for the next request. `affinity` is the visit's sticky node: with sticky routing
     /// it is kept while that node is up, and replaced (a redispatch) when it is not.
     pub fn pick(&self, affinity: &mut Option<Arc<Endpoint>>) -> Option<Arc<Endpoint>> {
-        if self.routing == Routing::Sticky {
+        let routing = self.routing();
+        if routing == Routing::Sticky {
             if let Some(node) = affinity.as_ref().filter(|n| n.is_up()) {
                 return Some(node.clone());
             }
@@ -42,7 +60,7 @@ impl Balancer {
             if count == 0 {
                 return None;
             }
-            match self.routing {
+            match routing {
                 Routing::RoundRobin | Routing::Sticky => up().nth(self.next.fetch_add(1, Relaxed) % count),
                 Routing::Random => up().nth(rand::rng().random_range(0..count)),
                 Routing::LeastOutstanding => {
@@ -54,7 +72,7 @@ impl Balancer {
             }
             .cloned()
         })?;
-        if self.routing == Routing::Sticky {
+        if routing == Routing::Sticky {
             *affinity = Some(chosen.clone());
         }
         Some(chosen)

@@ -2,6 +2,7 @@
 //! visits) and the open model (an arrival rate, with latency measured from the scheduled time).
 //! Load ramps linearly through the scenario's stages, or follows `set_load`.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,6 +22,8 @@ use crate::users;
 const MAX_IN_FLIGHT: usize = 10_000;
 /// Open model: an arrival sent this much after its scheduled time counts as late.
 const LATE_AFTER: Duration = Duration::from_millis(10);
+/// How many recent logins `revoke_user` can choose its users from.
+const RECENT_USERS: usize = 4096;
 /// How long stopping waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -53,8 +56,8 @@ pub struct LoadDriver {
     stopping: watch::Sender<bool>,
     next_account: AtomicU64,
     in_flight: AtomicUsize,
-    /// The user of the latest successful login (what `revoke_user` picks by default).
-    last_user: Mutex<Option<String>>,
+    /// The users of the latest successful logins, oldest first (what `revoke_user` picks by default).
+    recent_users: Mutex<VecDeque<String>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -71,7 +74,7 @@ impl LoadDriver {
             stopping: watch::channel(false).0,
             next_account: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
-            last_user: Mutex::new(None),
+            recent_users: Mutex::new(VecDeque::with_capacity(RECENT_USERS)),
             tasks: Mutex::new(Vec::new()),
         })
     }
@@ -95,9 +98,24 @@ impl LoadDriver {
         *self.target_override.lock().unwrap_or_else(|p| p.into_inner()) = Some(target.max(0.0));
     }
 
-    /// A user who logged in recently, if any.
-    pub fn recent_user(&self) -> Option<String> {
-        self.last_user.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    /// Up to `count` distinct users who logged in recently, the latest first.
+    pub fn recent_users(&self, count: usize) -> Vec<String> {
+        let recent = self.recent_users.lock().unwrap_or_else(|p| p.into_inner());
+        let mut users: Vec<String> = Vec::with_capacity(count);
+        for user in recent.iter().rev() {
+            if users.len() == count {
+                break;
+            }
+            if !users.contains(user) {
+                users.push(user.clone());
+            }
+        }
+        users
+    }
+
+    /// Changes how requests are routed over the nodes, from the next request on.
+    pub fn set_routing(&self, routing: Routing) {
+        self.balancer.set_routing(routing);
     }
 
     /// Starts the load and the balancer's health checks.
@@ -186,8 +204,12 @@ impl LoadDriver {
         let credential = client.login(&node, user, password, started).await;
         if credential.is_some() {
             self.stats.logged_in(1);
-            *self.last_user.lock().unwrap_or_else(|p| p.into_inner()) = Some(user.to_owned());
-        } else if self.options.routing == Routing::Sticky {
+            let mut recent = self.recent_users.lock().unwrap_or_else(|p| p.into_inner());
+            if recent.len() == RECENT_USERS {
+                recent.pop_front();
+            }
+            recent.push_back(user.to_owned());
+        } else if self.balancer.routing() == Routing::Sticky {
             // A failed login lets the balancer place the next attempt afresh.
             *affinity = None;
         }

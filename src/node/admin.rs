@@ -28,7 +28,7 @@ impl AdminToken {
 
     /// Whether `presented` is the token. Both sides are hashed first, so the comparison takes the
     /// same time whatever the presented token's length, and is constant-time over the digests.
-    fn matches(&self, presented: &[u8]) -> bool {
+    pub(super) fn matches(&self, presented: &[u8]) -> bool {
         let presented: [u8; 32] = Sha256::digest(presented).into();
         aws_lc_rs::constant_time::verify_slices_are_equal(&self.digest, &presented).is_ok()
     }

@@ -11,9 +11,11 @@ use crate::process_stats::ProcessStats;
 use crate::session_store::{StoreOp, StoreOps};
 
 /// The routes a node serves, as metric labels; the last stands for every unknown path.
-pub const ROUTES: [&str; 10] = [
+pub const ROUTES: [&str; 12] = [
     "/login",
     "/api/profile",
+    "/api/orders",
+    "/introspect",
     "/logout",
     "/refresh",
     "/.well-known/jwks.json",

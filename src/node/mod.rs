@@ -5,9 +5,12 @@
 //! stdout, and serves until SIGTERM or Ctrl-C.
 
 mod admin;
+mod cors;
 mod error;
+mod introspect;
 pub mod login;
 pub mod metrics;
+mod resource;
 mod session;
 pub mod simulation;
 mod token;
@@ -31,9 +34,12 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use admin::AdminToken;
+pub use cors::{CorsError, CorsOrigins};
 pub use error::{ApiError, json_error};
+pub use introspect::form_token;
 use login::PasswordChecker;
 use metrics::NodeMetrics;
+pub use resource::{ResourceError, ResourceOptions};
 pub use simulation::{SimulatedWorkers, Simulation};
 
 use crate::session_store::{MemoryStore, RedisSessionStore, RedisStoreError};
@@ -67,11 +73,16 @@ pub struct NodeSetup {
     pub simulation: Simulation,
     /// `--admin-token`: without it, the `/admin/...` routes do not exist.
     pub admin_token: Option<AdminToken>,
+    /// `--cors-origin`: which other origins' pages a browser lets call the node (default: the
+    /// strategy's own, see [`CorsOrigins`]).
+    pub cors: CorsOrigins,
+    /// `--introspect-token`, session nodes: without it, `POST /introspect` does not exist.
+    pub introspect_token: Option<AdminToken>,
 }
 
 impl From<NodeConfig> for NodeSetup {
     fn from(config: NodeConfig) -> Self {
-        Self { config, simulation: Simulation::default(), admin_token: None }
+        Self { config, simulation: Simulation::default(), admin_token: None, cors: CorsOrigins::default(), introspect_token: None }
     }
 }
 
@@ -87,6 +98,8 @@ impl std::ops::Deref for NodeSetup {
 pub enum Strategy {
     Session(SessionOptions),
     Token(TokenOptions),
+    /// A second service that issues nothing and asks the issuer about its callers.
+    Resource(ResourceOptions),
 }
 
 impl Strategy {
@@ -94,6 +107,7 @@ impl Strategy {
         match self {
             Strategy::Session(_) => "session",
             Strategy::Token(_) => "token",
+            Strategy::Resource(_) => "resource",
         }
     }
 }
@@ -150,6 +164,8 @@ pub enum NodeError {
     Keys(#[from] KeyError),
     #[error(transparent)]
     Redis(#[from] RedisStoreError),
+    #[error(transparent)]
+    Resource(#[from] ResourceError),
     #[error("a simulated machine needs at least one worker")]
     NoWorkers,
     #[error("server error: {0}")]
@@ -168,6 +184,7 @@ enum Holdings {
     Memory(MemoryStore),
     Redis,
     Token(Arc<token::TokenState>),
+    Resource(Arc<resource::ResourceState>),
 }
 
 impl Holdings {
@@ -176,6 +193,7 @@ impl Holdings {
             Holdings::Memory(store) => session::gauges(Some(store)),
             Holdings::Redis => session::gauges(None),
             Holdings::Token(state) => state.gauges(),
+            Holdings::Resource(state) => state.gauges(),
         }
     }
 }
@@ -200,7 +218,7 @@ impl Node {
     /// Builds the node: its user directory, its keys or its store (connecting to Redis if asked).
     /// Call it inside a tokio runtime: background purges start at once.
     pub async fn build(setup: impl Into<NodeSetup>) -> Result<Node, NodeError> {
-        let NodeSetup { config, simulation, admin_token } = setup.into();
+        let NodeSetup { config, simulation, admin_token, cors, introspect_token } = setup.into();
         if simulation.workers.is_some_and(|w| w.count == 0) {
             return Err(NodeError::NoWorkers);
         }
@@ -218,7 +236,8 @@ impl Node {
                     let max = options.max_memory.map(|b| usize::try_from(b).unwrap_or(usize::MAX));
                     let store = MemoryStore::new(max);
                     node.background.push(store.spawn_purge_task(options.purge_interval));
-                    let routes = session::router(store.clone(), options, shared, simulation.store_rtt, admin);
+                    let routes = session::router(store.clone(), options, shared, simulation.store_rtt, admin)
+                        .merge(introspection(store.clone(), &metrics, &simulation, introspect_token.as_ref()));
                     (routes, Holdings::Memory(store))
                 }
                 StoreChoice::Redis { url } => {
@@ -228,7 +247,9 @@ impl Node {
                     let store = if admin.is_some() { store.with_user_index() } else { store };
                     node.redis = Some(store.clone());
                     node.cleanup_on_exit = options.cleanup_on_exit;
-                    (session::router(store, options, shared, simulation.store_rtt, admin), Holdings::Redis)
+                    let routes = session::router(store.clone(), options, shared, simulation.store_rtt, admin)
+                        .merge(introspection(store, &metrics, &simulation, introspect_token.as_ref()));
+                    (routes, Holdings::Redis)
                 }
             },
             Strategy::Token(options) => {
@@ -261,6 +282,10 @@ impl Node {
                 }));
                 (token::router(state.clone(), admin), Holdings::Token(state))
             }
+            Strategy::Resource(options) => {
+                let state = resource::ResourceState::start(shared, options.clone()).await?;
+                (resource::router(state.clone()), Holdings::Resource(state))
+            }
         };
         let capacity = Arc::new(simulation::Capacity::new(&simulation));
         let common = Arc::new(CommonState {
@@ -281,6 +306,13 @@ impl Node {
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(middleware::map_response(errors_as_json))
             .layer(middleware::from_fn_with_state(metrics, count_requests));
+        // Outermost: preflights are answered before anything else runs (they are not counted), and
+        // every answer, errors included, carries the headers a browser needs to show it to a page.
+        let callers =
+            if matches!(config.strategy, Strategy::Session(_)) { cors::Credentials::Cookie } else { cors::Credentials::Bearer };
+        if let Some(layer) = cors::layer(callers, &cors) {
+            node.router = node.router.layer(layer);
+        }
         Ok(node)
     }
 
@@ -323,6 +355,24 @@ impl Node {
             store.disconnect().await;
         }
         result
+    }
+}
+
+/// `POST /introspect` over a session node's store (counted and delayed like the node's own store
+/// operations), when the node has an introspection token; otherwise no route.
+fn introspection<S: tower_sessions::SessionStore + Clone>(
+    store: S,
+    metrics: &NodeMetrics,
+    simulation: &Simulation,
+    token: Option<&AdminToken>,
+) -> Router {
+    match token {
+        Some(token) => {
+            let metered = crate::session_store::Metered::new(store, metrics.store_ops.clone())
+                .with_round_trip(simulation.store_rtt);
+            introspect::router(metered, token)
+        }
+        None => Router::new(),
     }
 }
 

@@ -16,7 +16,7 @@ use super::error::json_error;
 use super::metrics::Gauge;
 
 /// The routes whose requests take a worker: the auth routes, the load the lab measures.
-pub const AUTH_ROUTES: [&str; 4] = ["/login", "/api/profile", "/logout", "/refresh"];
+pub const AUTH_ROUTES: [&str; 6] = ["/login", "/api/profile", "/logout", "/refresh", "/api/orders", "/introspect"];
 
 /// A node's simulated capacity; [`Simulation::default`] is off, and the node runs at raw speed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -172,9 +172,15 @@ async fn jwks(State(state): State<Arc<TokenState>>) -> Result<Response, ApiError
 /// families; answers how many live families were revoked.
 async fn revoke_user(State(state): State<Arc<TokenState>>, body: Bytes) -> Result<Response, ApiError> {
     let request = parse_revoke_user(&body)?;
-    state.authority.revoke_subject(&request.user);
+    // Without a denylist the node keeps no per-token state: access tokens already issued work
+    // until they expire (the lesson of the revocation scenario). Refresh families are server
+    // state either way, so they stop at once.
+    let access_tokens_refused = state.authority.denylist().is_some();
+    if access_tokens_refused {
+        state.authority.revoke_subject(&request.user);
+    }
     let revoked = state.refresh.revoke_subject(&request.user);
-    Ok(Json(json!({"revoked": revoked})).into_response())
+    Ok(Json(json!({"revoked": revoked, "access_tokens_refused": access_tokens_refused})).into_response())
 }
 
 /// `POST /admin/reload_keys`: reads the key file again; its first key signs from now on and all of

@@ -350,6 +350,7 @@ fn action_text(action: Action) -> Text {
         Action::RevokeUser => Text::RevokeUser,
         Action::RotateKey => Text::RotateKey,
         Action::SetLoad => Text::SetLoad,
+        Action::SetRouting => Text::SetRouting,
     }
 }
 

@@ -26,6 +26,53 @@ pub struct Scenario {
     pub token: Option<TokenSpec>,
     /// Scheduled events, in time order.
     pub events: Vec<EventSpec>,
+    /// The charts the app shows for this scenario, in order (default: [`Chart::STANDARD`]).
+    pub charts: Vec<Chart>,
+}
+
+/// One chart of the live and replay views: what it plots over time, per strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Chart {
+    /// Successful requests per second.
+    Throughput,
+    /// Latency p50, p99, p99.9.
+    Latency,
+    /// Heap per node (stacked), and the shared store's memory.
+    Memory,
+    /// Users logged in against sessions held.
+    Users,
+    /// Failed requests per second, by class.
+    Errors,
+    /// Node CPU time per request served, in µs.
+    CpuPerRequest,
+    /// Credential bytes each request carries (cookie or bearer header).
+    BytesPerRequest,
+    /// Shared-store operations per second.
+    StoreOps,
+    /// Entries on the token denylist.
+    Denylist,
+    /// Nodes up.
+    Nodes,
+}
+
+impl Chart {
+    /// The charts shown when a scenario names none.
+    pub const STANDARD: [Chart; 5] = [Chart::Throughput, Chart::Latency, Chart::Memory, Chart::Users, Chart::Errors];
+
+    /// Every chart, with its name in scenario files.
+    pub const ALL: [(&'static str, Chart); 10] = [
+        ("throughput", Chart::Throughput),
+        ("latency", Chart::Latency),
+        ("memory", Chart::Memory),
+        ("users", Chart::Users),
+        ("errors", Chart::Errors),
+        ("cpu_per_request", Chart::CpuPerRequest),
+        ("bytes_per_request", Chart::BytesPerRequest),
+        ("store_ops", Chart::StoreOps),
+        ("denylist", Chart::Denylist),
+        ("nodes", Chart::Nodes),
+    ];
 }
 
 /// Whether both strategies run at once or one after the other.
@@ -114,6 +161,18 @@ pub enum Routing {
     LeastOutstanding,
 }
 
+impl Routing {
+    /// The name scenario files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Routing::RoundRobin => "round_robin",
+            Routing::Random => "random",
+            Routing::Sticky => "sticky",
+            Routing::LeastOutstanding => "least_outstanding",
+        }
+    }
+}
+
 /// A simulated machine per node (SPEC "Simulating separate machines").
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MachineSpec {
@@ -130,6 +189,9 @@ pub struct ClusterSpec {
     pub machine: Option<MachineSpec>,
     /// Simulated network delay added to every shared-store round trip.
     pub store_rtt: Option<Duration>,
+    /// Simulated capacity of the shared session store (Redis), shared by every session node: at
+    /// most `workers` store operations in service at once, each holding one for `service_time`.
+    pub store_machine: Option<MachineSpec>,
     /// How long the driver's load balancer takes to notice a dead node (default 1 s).
     pub health_check: Duration,
 }
@@ -188,6 +250,7 @@ pub enum Action {
     RevokeUser,
     RotateKey,
     SetLoad,
+    SetRouting,
 }
 
 impl Action {
@@ -199,6 +262,7 @@ impl Action {
             Action::RevokeUser => "revoke_user",
             Action::RotateKey => "rotate_key",
             Action::SetLoad => "set_load",
+            Action::SetRouting => "set_routing",
         }
     }
 }
@@ -238,8 +302,11 @@ pub struct EventSpec {
     pub at: Duration,
     pub action: Action,
     pub target: Target,
-    /// set_load: the new target (virtual users, or requests/s in the open model).
+    /// set_load: the new target (virtual users, or requests/s in the open model); revoke_user:
+    /// how many users to revoke (default 1).
     pub value: Option<f64>,
     /// revoke_user: which user (default: one that is logged in at that moment).
     pub user: Option<String>,
+    /// set_routing: the new routing policy.
+    pub routing: Option<Routing>,
 }

@@ -20,6 +20,8 @@ use crate::users::PasswordHashKind;
 
 /// The most nodes a strategy can have.
 pub const MAX_NODES: u32 = 32;
+/// The most users one revoke_user event revokes (each is one admin call per node).
+const MAX_REVOKED_AT_ONCE: f64 = 1000.0;
 /// The most accounts a user directory can have (usernames have seven digits).
 pub const MAX_USERS: u32 = 10_000_000;
 const MIN_TICK: Duration = Duration::from_millis(10);
@@ -68,12 +70,10 @@ impl ScenarioError {
 }
 
 /// Reads and validates the scenario file at `path`; errors name the path as given.
+/// A path that is not a file but names a built-in scenario loads that scenario.
 pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
-    let origin = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse_scenario(&text, &origin),
-        Err(error) => Err(ScenarioError::Read { origin, error }),
-    }
+    let (origin, text) = super::builtin::read_scenario_text(path)?;
+    parse_scenario(&text, &origin)
 }
 
 /// Parses and validates a scenario; `origin` (usually the file name) starts every error message.
@@ -119,16 +119,17 @@ const TOP_KEYS: &[&str] = &[
     "session",
     "token",
     "events",
+    "charts",
 ];
 const NARRATIVE_KEYS: &[&str] = &["en", "ko"];
 const USERS_KEYS: &[&str] = &["count", "password_hash"];
 const LOAD_KEYS: &[&str] = &["model", "stages", "think_time", "requests_per_login", "logout_ratio"];
 const STAGE_KEYS: &[&str] = &["at", "target"];
-const CLUSTER_KEYS: &[&str] = &["routing", "machine", "store_rtt", "health_check"];
+const CLUSTER_KEYS: &[&str] = &["routing", "machine", "store_rtt", "store_machine", "health_check"];
 const MACHINE_KEYS: &[&str] = &["workers", "service_time"];
 const SESSION_KEYS: &[&str] = &["nodes", "store", "redis_url", "ttl", "payload_bytes", "max_memory"];
 const TOKEN_KEYS: &[&str] = &["nodes", "algorithm", "ttl", "refresh", "revocation", "claims_bytes"];
-const EVENT_KEYS: &[&str] = &["at", "action", "target", "value", "user"];
+const EVENT_KEYS: &[&str] = &["at", "action", "target", "value", "user", "routing"];
 
 const TABLES: &[(&str, &[&str])] = &[
     ("at the top level", TOP_KEYS),
@@ -138,6 +139,7 @@ const TABLES: &[(&str, &[&str])] = &[
     ("in a stage of load.stages", STAGE_KEYS),
     ("in [cluster]", CLUSTER_KEYS),
     ("in cluster.machine", MACHINE_KEYS),
+    ("in cluster.store_machine", MACHINE_KEYS),
     ("in [session]", SESSION_KEYS),
     ("in [token]", TOKEN_KEYS),
     ("in [[events]]", EVENT_KEYS),
@@ -243,6 +245,7 @@ struct RawScenario {
     session: Option<S<RawSession>>,
     token: Option<S<RawToken>>,
     events: Option<Vec<S<RawEvent>>>,
+    charts: Option<S<Vec<S<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -282,6 +285,7 @@ struct RawCluster {
     routing: Option<S<String>>,
     machine: Option<S<RawMachine>>,
     store_rtt: Option<S<DurationText>>,
+    store_machine: Option<S<RawMachine>>,
     health_check: Option<S<DurationText>>,
 }
 
@@ -322,6 +326,7 @@ struct RawEvent {
     target: Option<S<String>>,
     value: Option<S<f64>>,
     user: Option<S<String>>,
+    routing: Option<S<String>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -432,6 +437,7 @@ const ACTIONS: &[(&str, Action)] = &[
     ("revoke_user", Action::RevokeUser),
     ("rotate_key", Action::RotateKey),
     ("set_load", Action::SetLoad),
+    ("set_routing", Action::SetRouting),
 ];
 
 impl RawScenario {
@@ -465,14 +471,22 @@ impl RawScenario {
             return Err(nowhere("missing table [load] (it needs at least `stages`)"));
         };
         let load = validate_load(load)?;
+        let store_machine_span = self.cluster.as_ref().and_then(|c| c.store_machine.as_ref().map(|m| m.span()));
         let cluster = validate_cluster(self.cluster)?;
         let session = self.session.map(validate_session).transpose()?;
         let token = self.token.map(validate_token).transpose()?;
         if session.is_none() && token.is_none() {
             return Err(nowhere("no strategy to run: add a [session] table, a [token] table, or both"));
         }
+        if let (Some(span), Some(s)) = (store_machine_span, &session)
+            && s.store != StoreKind::Redis
+        {
+            let message = "store_machine simulates the shared store: it needs [session] store = \"redis\"";
+            return Err(Problem { span: Some(span), message: message.into() });
+        }
         let events = validate_events(self.events.unwrap_or_default(), duration, session.as_ref(), token.as_ref())?;
-        Ok(Scenario { name, duration, seed, mode, tick, narrative, users, load, cluster, session, token, events })
+        let charts = validate_charts(self.charts)?;
+        Ok(Scenario { name, duration, seed, mode, tick, narrative, users, load, cluster, session, token, events, charts })
     }
 }
 
@@ -544,29 +558,48 @@ fn validate_cluster(cluster: Option<RawCluster>) -> Check<ClusterSpec> {
             routing: Routing::default(),
             machine: None,
             store_rtt: None,
+            store_machine: None,
             health_check: Duration::from_secs(1),
         });
     };
     let routing = c.routing.as_ref().map_or(Ok(Routing::default()), |r| one_of("routing", r, ROUTINGS))?;
-    let machine = match c.machine {
-        None => None,
-        Some(m) => {
-            let inner = m.get_ref();
-            let Some(workers) = &inner.workers else {
-                return Err(at(&m, "missing key \"workers\" in cluster.machine"));
-            };
-            let Some(service_time) = &inner.service_time else {
-                return Err(at(&m, "missing key \"service_time\" in cluster.machine"));
-            };
-            Some(MachineSpec {
-                workers: int_in("machine.workers", Some(workers), 1u32, 1, i64::from(u32::MAX))?,
-                service_time: duration("machine.service_time", service_time)?,
-            })
-        }
-    };
+    let machine = c.machine.as_ref().map(|m| validate_machine("machine", m)).transpose()?;
+    let store_machine = c.store_machine.as_ref().map(|m| validate_machine("store_machine", m)).transpose()?;
     let store_rtt = c.store_rtt.as_ref().map(|v| duration("store_rtt", v)).transpose()?;
     let health_check = positive_duration("health_check", c.health_check.as_ref(), Duration::from_secs(1))?;
-    Ok(ClusterSpec { routing, machine, store_rtt, health_check })
+    Ok(ClusterSpec { routing, machine, store_rtt, store_machine, health_check })
+}
+
+/// `machine` or `store_machine`: `{ workers, service_time }`, both required.
+fn validate_machine(key: &str, m: &S<RawMachine>) -> Check<MachineSpec> {
+    let inner = m.get_ref();
+    let Some(workers) = &inner.workers else {
+        return Err(at(m, format!("missing key \"workers\" in cluster.{key}")));
+    };
+    let Some(service_time) = &inner.service_time else {
+        return Err(at(m, format!("missing key \"service_time\" in cluster.{key}")));
+    };
+    Ok(MachineSpec {
+        workers: int_in(&format!("{key}.workers"), Some(workers), 1u32, 1, i64::from(u32::MAX))?,
+        service_time: duration(&format!("{key}.service_time"), service_time)?,
+    })
+}
+
+/// `charts = ["throughput", "cpu_per_request", ...]`: at least one, each once.
+fn validate_charts(charts: Option<S<Vec<S<String>>>>) -> Check<Vec<Chart>> {
+    let Some(list) = charts else { return Ok(Chart::STANDARD.to_vec()) };
+    if list.get_ref().is_empty() {
+        return Err(at(&list, "charts must name at least one chart"));
+    }
+    let mut out = Vec::new();
+    for name in list.get_ref() {
+        let chart = one_of("chart", name, &Chart::ALL)?;
+        if out.contains(&chart) {
+            return Err(at(name, format!("chart {:?} is listed twice", name.get_ref())));
+        }
+        out.push(chart);
+    }
+    Ok(out)
 }
 
 fn validate_session(session: S<RawSession>) -> Check<SessionSpec> {
@@ -674,7 +707,19 @@ fn validate_events(
         let value = match (&e.value, action) {
             (None, Action::SetLoad) => return Err(at(r, "set_load needs a `value` (the new load target)")),
             (Some(v), Action::SetLoad) => Some(non_negative_f64("value", v)?),
-            (Some(v), _) => return Err(at(v, format!("`value` applies to set_load only, not {}", action.name()))),
+            (Some(v), Action::RevokeUser) => {
+                let count = *v.get_ref();
+                if count.fract() != 0.0 || !(1.0..=MAX_REVOKED_AT_ONCE).contains(&count) {
+                    return Err(at(v, format!("revoke_user: `value` is how many users, 1 to {MAX_REVOKED_AT_ONCE}")));
+                }
+                if e.user.is_some() {
+                    return Err(at(v, "revoke_user takes either `user` or `value` (how many users), not both"));
+                }
+                Some(count)
+            }
+            (Some(v), _) => {
+                return Err(at(v, format!("`value` applies to set_load and revoke_user only, not {}", action.name())));
+            }
             (None, _) => None,
         };
         let user = match (&e.user, action) {
@@ -682,7 +727,15 @@ fn validate_events(
             (Some(u), _) => return Err(at(u, format!("`user` applies to revoke_user only, not {}", action.name()))),
             (None, _) => None,
         };
-        parsed.push(Parsed { event: EventSpec { at: event_at, action, target, value, user }, raw: r });
+        let routing = match (&e.routing, action) {
+            (Some(r), Action::SetRouting) => Some(one_of("routing", r, ROUTINGS)?),
+            (None, Action::SetRouting) => return Err(at(r, "set_routing needs a `routing`, such as \"sticky\"")),
+            (Some(r), _) => {
+                return Err(at(r, format!("`routing` applies to set_routing only, not {}", action.name())));
+            }
+            (None, _) => None,
+        };
+        parsed.push(Parsed { event: EventSpec { at: event_at, action, target, value, user, routing }, raw: r });
     }
     parsed.sort_by_key(|p| p.event.at);
 
@@ -738,13 +791,13 @@ fn validate_events(
             (Action::RotateKey, Target::All) => {
                 present(StrategyName::Token)?;
             }
-            (Action::RevokeUser | Action::RotateKey | Action::SetLoad, Target::Strategy(s)) => {
+            (Action::RevokeUser | Action::RotateKey | Action::SetLoad | Action::SetRouting, Target::Strategy(s)) => {
                 present(*s)?;
             }
-            (Action::RevokeUser | Action::RotateKey | Action::SetLoad, Target::Node(..)) => {
+            (Action::RevokeUser | Action::RotateKey | Action::SetLoad | Action::SetRouting, Target::Node(..)) => {
                 return Err(target_at(format!("{name} takes a strategy target (\"session\" or \"token\") or none")));
             }
-            (Action::RevokeUser | Action::SetLoad, Target::All) => {}
+            (Action::RevokeUser | Action::SetLoad | Action::SetRouting, Target::All) => {}
         }
     }
     Ok(parsed.into_iter().map(|p| p.event).collect())
@@ -872,6 +925,7 @@ target = "session/1"
                 target: Target::Node(StrategyName::Session, 1),
                 value: None,
                 user: None,
+                routing: None,
             }]
         );
     }
@@ -894,6 +948,7 @@ target = "session/1"
                 routing: Routing::RoundRobin,
                 machine: None,
                 store_rtt: None,
+                store_machine: None,
                 health_check: Duration::from_secs(1)
             }
         );
@@ -1061,5 +1116,43 @@ target = "session/1"
         assert_eq!(err(&format!("{MINIMAL}nodes = 2\nnodes = 3\n")), "x.toml:7:1: duplicate key nodes");
         let e = load_scenario(Path::new("/nonexistent/authlab.toml")).unwrap_err().to_string();
         assert!(e.starts_with("/nonexistent/authlab.toml: cannot read: "), "{e}");
+    }
+    #[test]
+    fn charts_are_named_checked_and_default_to_the_standard_five() {
+        assert_eq!(parse_scenario(MINIMAL, "m").unwrap().charts, Chart::STANDARD.to_vec());
+        let text = format!("charts = [\"throughput\", \"cpu_per_request\"]\n{MINIMAL}");
+        assert_eq!(parse_scenario(&text, "m").unwrap().charts, vec![Chart::Throughput, Chart::CpuPerRequest]);
+        let bad = format!("charts = [\"cpu\"]\n{MINIMAL}");
+        assert!(err(&bad).starts_with("x.toml:1:11: unknown chart \"cpu\"; expected one of throughput,"), "{}", err(&bad));
+        let twice = format!("charts = [\"latency\", \"latency\"]\n{MINIMAL}");
+        assert!(err(&twice).contains("chart \"latency\" is listed twice"), "{}", err(&twice));
+        assert!(err(&format!("charts = []\n{MINIMAL}")).contains("at least one chart"));
+    }
+
+    #[test]
+    fn store_machine_needs_a_shared_store() {
+        let redis = MINIMAL.replace("[token]\n", "[session]\nstore = \"redis\"\n");
+        let text = format!("{redis}[cluster]\nstore_machine = {{ workers = 2, service_time = \"1ms\" }}\n");
+        let s = parse_scenario(&text, "x").unwrap();
+        assert_eq!(s.cluster.store_machine, Some(MachineSpec { workers: 2, service_time: ms(1) }));
+        let memory = text.replace("store = \"redis\"", "store = \"memory\"");
+        assert!(err(&memory).contains("store_machine simulates the shared store"), "{}", err(&memory));
+        let partial = text.replace(", service_time = \"1ms\"", "");
+        assert!(err(&partial).contains("missing key \"service_time\" in cluster.store_machine"), "{}", err(&partial));
+    }
+    #[test]
+    fn set_routing_and_revoking_several_users() {
+        let base = MINIMAL.replace("[token]\n", "[session]\n");
+        let switch = format!("{base}[[events]]\nat = \"5s\"\naction = \"set_routing\"\nrouting = \"sticky\"\n");
+        let s = parse_scenario(&switch, "x").unwrap();
+        assert_eq!((s.events[0].action, s.events[0].routing), (Action::SetRouting, Some(Routing::Sticky)));
+        assert!(err(&switch.replace("sticky", "stiky")).contains("unknown routing \"stiky\""));
+        assert!(err(&switch.replace("routing = \"sticky\"\n", "")).contains("set_routing needs a `routing`"));
+        let revoke = format!("{base}[[events]]\nat = \"5s\"\naction = \"revoke_user\"\nvalue = 50\n");
+        assert_eq!(parse_scenario(&revoke, "x").unwrap().events[0].value, Some(50.0));
+        assert!(err(&revoke.replace("50", "0.5")).contains("how many users"));
+        assert!(err(&format!("{revoke}user = \"user0000001\"\n")).contains("not both"));
+        let misplaced = format!("{base}[[events]]\nat = \"5s\"\naction = \"set_load\"\nvalue = 5\nrouting = \"sticky\"\n");
+        assert!(err(&misplaced).contains("`routing` applies to set_routing only"));
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use super::denylist::Denylist;
@@ -19,12 +19,30 @@ pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 /// The longest `Authorization` header the auth check reads.
 pub const MAX_AUTHORIZATION_BYTES: usize = 8 * 1024;
 
+/// The `aud` claim: one audience, or several (RFC 7519 allows both forms).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    /// Whether `audience` is one of the token's audiences.
+    pub fn contains(&self, audience: &str) -> bool {
+        match self {
+            Audience::One(one) => one == audience,
+            Audience::Many(many) => many.iter().any(|a| a == audience),
+        }
+    }
+}
+
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub sub: String,
     pub iss: String,
-    pub aud: String,
+    pub aud: Audience,
     pub exp: u64,
     pub iat: u64,
     pub nbf: u64,
@@ -35,11 +53,23 @@ pub struct AccessClaims {
     pub perms: Vec<String>,
 }
 
+impl AccessClaims {
+    /// Whether the space-separated `scope` claim (RFC 9068) grants `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scope.split(' ').any(|granted| granted == scope)
+    }
+}
+
 /// What a token node puts in its tokens and accepts from callers.
 #[derive(Debug, Clone)]
 pub struct TokenPolicy {
     pub issuer: String,
+    /// The audience this node accepts; its tokens are always issued for it.
     pub audience: String,
+    /// Other audiences the tokens are issued for too (resource services that accept them, such
+    /// as `orders-api`); with any, `aud` is an array.
+    pub extra_audiences: Vec<String>,
+    /// Space-separated scopes every token grants.
     pub scope: String,
     pub access_ttl: Duration,
     pub leeway: Duration,
@@ -52,6 +82,7 @@ impl Default for TokenPolicy {
         Self {
             issuer: "authlab".into(),
             audience: "authlab-api".into(),
+            extra_audiences: Vec::new(),
             scope: "profile:read".into(),
             access_ttl: Duration::from_secs(15 * 60),
             leeway: Duration::from_secs(5),
@@ -116,6 +147,65 @@ pub fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
+/// The claim checks of an access token verified with a key of `algorithm` (and only that one):
+/// `exp` required, `nbf` checked, this issuer, this audience among the token's, a subject.
+pub fn validation(algorithm: Algorithm, issuer: &str, audience: &str, leeway: Duration) -> Validation {
+    let mut v = Validation::new(algorithm);
+    v.algorithms = vec![algorithm];
+    v.leeway = leeway.as_secs();
+    v.validate_exp = true;
+    v.validate_nbf = true;
+    v.set_audience(&[audience]);
+    v.set_issuer(&[issuer]);
+    v.required_spec_claims = HashSet::from(["exp", "iss", "aud", "sub"].map(String::from));
+    v
+}
+
+/// An access token's header, read before its signature is checked: only enough to pick a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnverifiedToken<'a> {
+    pub token: &'a str,
+    pub kid: String,
+    /// The algorithm the header claims; never used to choose one, only compared with the key's.
+    pub alg: Algorithm,
+}
+
+/// Reads an `Authorization` header value up to the key choice: a bearer token whose header says
+/// `typ: at+jwt` and names a `kid`. Nothing else of the header is trusted.
+pub fn read_access_token(authorization: Option<&[u8]>) -> Result<UnverifiedToken<'_>, AuthError> {
+    let token = parse_bearer(authorization.ok_or(AuthError::Missing)?)?;
+    let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+    let typ_ok = header
+        .typ
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE) || t.eq_ignore_ascii_case("application/at+jwt"));
+    if !typ_ok {
+        return Err(AuthError::WrongType);
+    }
+    // Only `kid` is read from the header, and only to choose among the verifier's own keys.
+    let kid = header.kid.ok_or(AuthError::UnknownKey)?;
+    Ok(UnverifiedToken { token, kid, alg: header.alg })
+}
+
+/// Checks the signature with `key` (whose algorithm is `algorithm`, pinned by the verifier) and
+/// the claims with `validation`.
+pub fn verify_access_token(
+    token: &UnverifiedToken<'_>,
+    key: &DecodingKey,
+    algorithm: Algorithm,
+    validation: &Validation,
+) -> Result<AccessClaims, AuthError> {
+    if token.alg != algorithm {
+        return Err(AuthError::WrongAlgorithm);
+    }
+    let data = jsonwebtoken::decode::<AccessClaims>(token.token, key, validation).map_err(|e| match e.kind() {
+        ErrorKind::ExpiredSignature => AuthError::Expired,
+        ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+        other => AuthError::Invalid(format!("{other:?}")),
+    })?;
+    Ok(data.claims)
+}
+
 /// The node's keys as the auth check uses them; replaced whole when the key file is reloaded.
 pub struct ActiveKeys {
     set: KeySet,
@@ -128,17 +218,7 @@ impl ActiveKeys {
         let validations = set
             .keys()
             .iter()
-            .map(|key| {
-                let mut v = Validation::new(key.algorithm);
-                v.algorithms = vec![key.algorithm];
-                v.leeway = policy.leeway.as_secs();
-                v.validate_exp = true;
-                v.validate_nbf = true;
-                v.set_audience(&[&policy.audience]);
-                v.set_issuer(&[&policy.issuer]);
-                v.required_spec_claims = HashSet::from(["exp", "iss", "aud", "sub"].map(String::from));
-                v
-            })
+            .map(|key| validation(key.algorithm, &policy.issuer, &policy.audience, policy.leeway))
             .collect();
         Self { set, validations }
     }
@@ -214,10 +294,15 @@ impl TokenAuthority {
         let keys = self.keys();
         let key = keys.set.current();
         let now = unix_now();
+        let aud = if self.policy.extra_audiences.is_empty() {
+            Audience::One(self.policy.audience.clone())
+        } else {
+            Audience::Many(std::iter::once(&self.policy.audience).chain(&self.policy.extra_audiences).cloned().collect())
+        };
         let claims = AccessClaims {
             sub: subject.to_owned(),
             iss: self.policy.issuer.clone(),
-            aud: self.policy.audience.clone(),
+            aud,
             exp: now + self.policy.access_ttl.as_secs().max(1),
             iat: now,
             nbf: now,
@@ -236,35 +321,17 @@ impl TokenAuthority {
     /// signed by one of this node's keys, with that key's algorithm, valid now, for this audience
     /// and issuer, and not revoked.
     pub fn auth_check(&self, authorization: Option<&[u8]>) -> Result<AccessClaims, AuthError> {
-        let token = parse_bearer(authorization.ok_or(AuthError::Missing)?)?;
-        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
-        let typ_ok = header
-            .typ
-            .as_deref()
-            .is_some_and(|t| t.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE) || t.eq_ignore_ascii_case("application/at+jwt"));
-        if !typ_ok {
-            return Err(AuthError::WrongType);
-        }
-        // Only `kid` is read from the header, and only to choose among our own keys.
-        let kid = header.kid.as_deref().ok_or(AuthError::UnknownKey)?;
+        let token = read_access_token(authorization)?;
         let keys = self.keys();
-        let index = keys.set.keys().iter().position(|k| k.kid == kid).ok_or(AuthError::UnknownKey)?;
+        let index = keys.set.keys().iter().position(|k| k.kid == token.kid).ok_or(AuthError::UnknownKey)?;
         let (key, validation) = (&keys.set.keys()[index], &keys.validations[index]);
-        if header.alg != key.algorithm {
-            return Err(AuthError::WrongAlgorithm);
-        }
-        let data =
-            jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, validation).map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => AuthError::Expired,
-                ErrorKind::ImmatureSignature => AuthError::NotYetValid,
-                other => AuthError::Invalid(format!("{other:?}")),
-            })?;
-        if self.denylist.as_ref().is_some_and(|d| d.is_denied(&data.claims.jti))
-            || self.revoked_subjects.is_revoked(&data.claims.sub, data.claims.iat)
+        let claims = verify_access_token(&token, &key.decoding, key.algorithm, validation)?;
+        if self.denylist.as_ref().is_some_and(|d| d.is_denied(&claims.jti))
+            || self.revoked_subjects.is_revoked(&claims.sub, claims.iat)
         {
             return Err(AuthError::Revoked);
         }
-        Ok(data.claims)
+        Ok(claims)
     }
 
     /// Revokes a token until it expires, if this node keeps a denylist; returns whether it did.

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod denylist;
 mod der;
+pub mod jwks;
 pub mod keys;
 pub mod refresh;
 pub mod subjects;

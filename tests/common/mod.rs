@@ -712,3 +712,44 @@ pub fn sid_cookie(resp: &reqwest::Response) -> SetCookie {
     assert_eq!(sids.len(), 1, "expected exactly one `sid` Set-Cookie, got {all:?}");
     sids.into_iter().next().expect("one sid cookie")
 }
+
+// ---------------------------------------------------------------------------------------------
+// Whole runs of `authlab run`
+// ---------------------------------------------------------------------------------------------
+
+/// A finished `authlab run`: its output, its summary JSON and its recording.
+pub struct Finished {
+    pub output: std::process::Output,
+    pub summary: serde_json::Value,
+    pub recording: authlab::recording::Recording,
+    _files: Vec<TempFile>,
+}
+
+impl Finished {
+    pub fn strategy(&self, name: &str) -> &serde_json::Value {
+        &self.summary["strategies"][name]
+    }
+
+    pub fn count(&self, name: &str, field: &str) -> u64 {
+        self.strategy(name)["requests"][field]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{name}.requests.{field} in {}", self.summary))
+    }
+}
+
+/// Runs `authlab run` on a scenario text and waits for it: it must succeed.
+pub fn run_scenario(scenario: &str) -> Finished {
+    let file = TempFile::with_contents("scenario.toml", scenario);
+    let summary = TempFile::with_contents("summary.json", "");
+    let recording = TempFile::with_contents("recording.jsonl", "");
+    let output = std::process::Command::new(BIN)
+        .args(["run", file.path_str(), "--summary-json", summary.path_str(), "--out", recording.path_str()])
+        .output()
+        .expect("authlab run starts");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "authlab run failed: {stderr}\n{}", String::from_utf8_lossy(&output.stdout));
+    let text = std::fs::read_to_string(&summary.path).expect("the summary was written");
+    let summary_json: serde_json::Value = serde_json::from_str(&text).expect("the summary is JSON");
+    let recording_read = authlab::recording::Recording::open(&recording.path).expect("the recording reads");
+    Finished { output, summary: summary_json, recording: recording_read, _files: vec![file, summary, recording] }
+}

@@ -1,0 +1,94 @@
+//! The attack lab: a catalogue of attacks on session and token authentication, fired over real
+//! HTTP at real nodes, each with what was sent, what came back, and why it matters.
+//!
+//! - [`catalogue`]: the attacks, with their texts in English and Korean.
+//! - [`forge`]: hand-built JWTs (the ones a JWT library refuses to build) and public-key encodings.
+//! - [`runner`]: runs attacks against node URLs and judges the answers.
+//! - [`nodes`]: the lab's own nodes (one session, two token), started as child processes.
+//! - [`report`]: the text and JSON renderings of `authlab attack`.
+//! - [`command`]: `authlab attack` itself: targets, run, report.
+
+pub mod catalogue;
+pub mod command;
+pub mod forge;
+pub mod nodes;
+pub mod report;
+pub mod runner;
+
+use serde::Serialize;
+
+use crate::i18n::Language;
+
+pub use catalogue::{Attack, CATALOGUE, select};
+pub use nodes::OwnNodes;
+pub use runner::{AttackResult, Exchange, Outcome, Targets, run_attacks};
+
+/// Which kind of authentication an attack is aimed at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    Session,
+    Token,
+}
+
+impl Strategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Session => "session",
+            Strategy::Token => "token",
+        }
+    }
+}
+
+/// A fixed text in English and Korean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bilingual {
+    pub en: &'static str,
+    pub ko: &'static str,
+}
+
+impl Bilingual {
+    pub fn get(self, lang: Language) -> &'static str {
+        match lang {
+            Language::English => self.en,
+            Language::Korean => self.ko,
+        }
+    }
+}
+
+/// A text made while an attack ran (a remark on what came back, a reason to skip), in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub en: String,
+    pub ko: String,
+}
+
+impl Note {
+    pub fn new(en: impl Into<String>, ko: impl Into<String>) -> Self {
+        Self { en: en.into(), ko: ko.into() }
+    }
+
+    pub fn get(&self, lang: Language) -> &str {
+        match lang {
+            Language::English => &self.en,
+            Language::Korean => &self.ko,
+        }
+    }
+}
+
+/// Why the attack lab could not run (as opposed to an attack that got through).
+#[derive(Debug, thiserror::Error)]
+pub enum AttackError {
+    #[error("no attack or strategy named {name:?}; the attacks are: {known}")]
+    UnknownAttack { name: String, known: String },
+    #[error("cannot start the lab's {which} node: {reason}")]
+    NodeStart { which: &'static str, reason: String },
+    #[error("cannot prepare the lab's key file: {0}")]
+    KeyFile(String),
+    #[error("cannot read the token key file {path}: {reason}")]
+    TokenKeys { path: String, reason: String },
+    #[error("{url:?} is not a base URL (expected e.g. http://127.0.0.1:40123)")]
+    BadUrl { url: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+}

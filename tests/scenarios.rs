@@ -1,0 +1,268 @@
+//! The scenario library: each built-in scenario, shortened to a few seconds, shows the effect its
+//! narrative tells a trainer to point at. A scenario whose effect is not in its numbers fails here.
+
+mod common;
+
+use authlab::recording::Recording;
+use authlab::scenario::StrategyName::{self, Session, Token};
+use authlab::scenario::builtin;
+use common::{PrivateRedis, run_scenario};
+
+/// A built-in scenario's text with `edits` applied; each edit must apply, so a change to the
+/// scenario that the shortened version no longer matches fails loudly instead of testing nothing.
+fn shortened(name: &str, edits: &[(&str, &str)]) -> String {
+    let mut text = builtin::source(name).unwrap_or_else(|| panic!("no built-in scenario {name}")).to_owned();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{name}: the shortened version expects {from:?} in the scenario");
+        text = text.replacen(from, to, 1);
+    }
+    text
+}
+
+/// The scenario pointed at a private Redis, or `None` (after a loud skip) where there is none.
+fn with_private_redis(text: &str) -> Option<(String, PrivateRedis)> {
+    let redis = PrivateRedis::start()?;
+    let url = format!("redis://127.0.0.1:{}/", redis.port());
+    Some((text.replace("redis://127.0.0.1:6379/", &url), redis))
+}
+
+fn range(recording: &Recording, strategy: StrategyName, from: f64, to: f64) -> authlab::recording::RangeStats {
+    recording.aggregate(strategy, from, to).unwrap_or_else(|| panic!("{strategy:?} ran between {from} and {to} s"))
+}
+
+/// Heap growth of a strategy's nodes over the run, in bytes.
+fn heap_growth(recording: &Recording, strategy: StrategyName) -> u64 {
+    let whole = range(recording, strategy, 0.0, f64::MAX);
+    whole.heap_bytes.end.saturating_sub(whole.heap_bytes.start)
+}
+
+/// Node CPU time per request the nodes served, over the whole run, in µs.
+fn cpu_us_per_request(recording: &Recording, strategy: StrategyName) -> f64 {
+    let ticks = recording.ticks();
+    let cpu = |tick: &authlab::engine::tick::Tick| -> f64 {
+        tick.strategies.get(&strategy).map_or(0.0, |s| s.nodes.iter().map(|n| n.cpu_seconds).sum())
+    };
+    let (Some(first), Some(last)) = (ticks.first(), ticks.last()) else { panic!("no ticks") };
+    let requests = range(recording, strategy, 0.0, f64::MAX).server_requests;
+    (cpu(last) - cpu(first)) * 1e6 / requests.max(1) as f64
+}
+
+#[test]
+fn memory_growth_session_heap_climbs_with_sessions_held_while_token_heap_stays_flat() {
+    let run = run_scenario(&shortened("memory-growth", &[("duration = \"60s\"", "duration = \"6s\"")]));
+    let whole = range(&run.recording, Session, 0.0, f64::MAX);
+    let held = whole.sessions_held_peak;
+    assert!(held > 200, "sessions pile up: {held}");
+    assert!(held > 2 * whole.users_logged_in_peak, "sessions held ({held}) far above users logged in");
+    let session = heap_growth(&run.recording, Session);
+    let token = heap_growth(&run.recording, Token);
+    assert!(session as f64 > 0.5 * 2000.0 * held as f64, "session heap grew {session} B for {held} sessions");
+    assert!(token * 5 < session, "token heap stays flat: {token} B against the sessions' {session} B");
+}
+
+#[test]
+fn shared_store_node_heap_is_flat_while_redis_grows_and_every_request_pays_a_store_trip() {
+    let text = shortened("shared-store", &[("duration = \"60s\"", "duration = \"6s\"")]);
+    let Some((text, _redis)) = with_private_redis(&text) else { return };
+    let run = run_scenario(&text);
+    let whole = range(&run.recording, Session, 0.0, f64::MAX);
+    let held = whole.sessions_held_peak;
+    assert!(held > 200, "sessions pile up in Redis: {held}");
+    let first_used = run.recording.ticks().iter().find_map(|t| t.strategies.get(&Session)?.store.as_ref()?.used_memory);
+    let grown = whole.store_used_memory_peak.unwrap_or(0).saturating_sub(first_used.unwrap_or(u64::MAX));
+    assert!(grown as f64 > 0.5 * 2000.0 * held as f64, "Redis used_memory grew {grown} B for {held} sessions");
+    let nodes = heap_growth(&run.recording, Session);
+    assert!(nodes * 4 < grown, "the session nodes stay flat: {nodes} B against Redis's {grown} B");
+    assert!(
+        whole.store_ops as f64 >= 0.9 * whole.server_requests as f64,
+        "about one store operation per request: {} ops for {} requests",
+        whole.store_ops,
+        whole.server_requests
+    );
+    let token = range(&run.recording, Token, 0.0, f64::MAX);
+    let (session_p50, token_p50) = (whole.latency_us.quantile_us(0.5), token.latency_us.quantile_us(0.5));
+    assert!(session_p50 > token_p50, "the store round trip shows in latency: {session_p50} µs vs {token_p50} µs");
+}
+
+#[test]
+fn memory_limit_evictions_log_users_out_and_the_heap_stays_bounded() {
+    let run = run_scenario(&shortened(
+        "memory-limit",
+        &[("duration = \"60s\"", "duration = \"10s\""), ("{ at = \"40s\", target = 400 }", "{ at = \"6s\", target = 400 }")],
+    ));
+    let session = range(&run.recording, Session, 0.0, f64::MAX);
+    // 512 KiB of sessions of 2000 B each: at most about 260 fit.
+    assert!(session.sessions_held_peak <= 262, "the limit holds: {} sessions", session.sessions_held_peak);
+    assert!(
+        session.users_logged_in_peak > session.sessions_held_peak + 50,
+        "clients believe more users are logged in ({}) than the node holds ({})",
+        session.users_logged_in_peak,
+        session.sessions_held_peak
+    );
+    assert!(session.forced_relogins >= 50, "evicted users are logged out: {} forced re-logins", session.forced_relogins);
+    assert!(session.requests.unauthorized >= 50);
+    let token = range(&run.recording, Token, 0.0, f64::MAX);
+    assert_eq!((token.requests.unauthorized, token.forced_relogins), (0, 0), "tokens have no such ceiling");
+}
+
+#[test]
+fn round_robin_breaks_per_node_sessions_until_routing_turns_sticky() {
+    let run = run_scenario(&shortened(
+        "round-robin-vs-sticky",
+        &[("duration = \"40s\"", "duration = \"8s\""), ("at = \"20s\"", "at = \"4s\"")],
+    ));
+    let before = range(&run.recording, Session, 0.5, 3.9);
+    let resource_requests = before.requests.total().saturating_sub(before.logins);
+    assert!(
+        before.requests.unauthorized * 2 > resource_requests,
+        "round robin: most session requests are refused ({} 401s of {resource_requests})",
+        before.requests.unauthorized
+    );
+    let after = range(&run.recording, Session, 4.6, 8.0);
+    assert!(after.requests.ok > 100, "sticky: requests get through ({})", after.requests.ok);
+    assert_eq!(after.requests.unauthorized, 0, "sticky: no session is lost");
+    assert_eq!(range(&run.recording, Token, 0.0, f64::MAX).requests.failed, 0, "tokens work on any node");
+    let event = &run.recording.events()[0];
+    assert!(event.ok && event.detail.contains("sticky"), "{event:?}");
+}
+
+#[test]
+fn node_crash_logs_out_the_crashed_nodes_session_users_but_no_token_user() {
+    let text =
+        shortened("node-crash", &[("duration = \"30s\"", "duration = \"8s\""), ("at = \"15s\"", "at = \"4s\"")]);
+    let text = text.replacen("at = \"15s\"", "at = \"4s\"", 1);
+    let run = run_scenario(&text);
+    let session = range(&run.recording, Session, 4.0, 8.0);
+    assert!(session.forced_relogins >= 10, "the dead node's users log in again: {}", session.forced_relogins);
+    let token = range(&run.recording, Token, 0.0, f64::MAX);
+    assert_eq!((token.requests.unauthorized, token.forced_relogins), (0, 0), "no token user is logged out");
+
+    // The same crash with the sessions in Redis: nobody is logged out.
+    let Some((redis_text, _redis)) =
+        with_private_redis(&text.replace("store = \"memory\"", "store = \"redis\""))
+    else {
+        return;
+    };
+    let run = run_scenario(&redis_text);
+    let session = range(&run.recording, Session, 0.0, f64::MAX);
+    assert_eq!((session.requests.unauthorized, session.forced_relogins), (0, 0), "sessions in Redis survive");
+}
+
+#[test]
+fn scale_out_token_throughput_grows_with_nodes_while_the_session_store_is_the_ceiling() {
+    // Shortened: nodes are added every 2 s, and the store is halved (400 operations/s) so that it
+    // becomes the ceiling at two nodes instead of four.
+    let mut text = shortened(
+        "scale-out",
+        &[
+            ("duration = \"60s\"", "duration = \"9s\""),
+            ("service_time = \"5ms\" }", "service_time = \"10ms\" }"),
+            ("target = 300", "target = 200"),
+        ],
+    );
+    let events = text.find("[[events]]").expect("events");
+    text.truncate(events);
+    for at in ["2s", "4s", "6s"] {
+        for target in ["session", "token"] {
+            text.push_str(&format!("[[events]]\nat = \"{at}\"\naction = \"add_node\"\ntarget = \"{target}\"\n"));
+        }
+    }
+    let Some((text, _redis)) = with_private_redis(&text) else { return };
+    let run = run_scenario(&text);
+    let throughput = |strategy, from, to| range(&run.recording, strategy, from, to).throughput_rps;
+    let (token_one, token_four) = (throughput(Token, 0.5, 2.0), throughput(Token, 7.0, 9.0));
+    assert!(token_four > 2.5 * token_one, "token throughput grows with 4 nodes: {token_one:.0} → {token_four:.0} req/s");
+    let (session_one, session_four) = (throughput(Session, 0.5, 2.0), throughput(Session, 7.0, 9.0));
+    assert!(session_four < 450.0, "the store (400 ops/s) caps the session side: {session_four:.0} req/s");
+    assert!(
+        session_four / session_one.max(1.0) < 0.7 * token_four / token_one.max(1.0),
+        "sessions scale less: {session_one:.0} → {session_four:.0} req/s, tokens {token_one:.0} → {token_four:.0}"
+    );
+    assert!(run.output.status.success() && String::from_utf8_lossy(&run.output.stdout).contains("SIMULATED"));
+}
+
+/// The revocation scenarios shortened: tokens live 5 s, and 50 users are revoked at 2 s.
+fn revocation_run(name: &str) -> common::Finished {
+    run_scenario(&shortened(
+        name,
+        &[("duration = \"45s\"", "duration = \"9s\""), ("ttl = \"20s\"", "ttl = \"5s\""), ("at = \"15s\"", "at = \"2s\"")],
+    ))
+}
+
+#[test]
+fn revocation_ends_sessions_at_once_while_tokens_work_until_they_expire() {
+    let run = revocation_run("revocation");
+    let event = &run.recording.events()[0];
+    assert!(event.ok && event.detail.contains("50 users revoked"), "{event:?}");
+    let session = range(&run.recording, Session, 2.0, 3.5);
+    assert!(session.forced_relogins >= 30, "revoked session users are out at once: {}", session.forced_relogins);
+    // Tokens were issued from 0 s on with a 5 s TTL (4 to 5 s, as `exp` is in whole seconds), and
+    // clients renew them half a second early: none is renewed before 3.5 s.
+    let token_soon = range(&run.recording, Token, 0.0, 3.4);
+    assert_eq!(token_soon.requests.unauthorized + token_soon.forced_relogins, 0, "no token is refused at once");
+    let token_later = range(&run.recording, Token, 3.4, 9.0);
+    assert!(
+        token_later.forced_relogins >= 30,
+        "once their tokens expire, the refresh fails and the revoked users log in again: {}",
+        token_later.forced_relogins
+    );
+    let last = run.recording.ticks().last().and_then(|t| t.strategies.get(&Token)).expect("token ticks");
+    assert_eq!((last.denylist_entries, last.revoked_users), (0, 0), "no denylist, no server state");
+}
+
+#[test]
+fn revocation_with_a_denylist_refuses_tokens_at_once_and_charts_its_state() {
+    let run = revocation_run("revocation-denylist");
+    let token = range(&run.recording, Token, 2.0, 2.9);
+    assert!(token.forced_relogins >= 30, "revoked token users are refused at once: {}", token.forced_relogins);
+    let last = run.recording.ticks().last().and_then(|t| t.strategies.get(&Token)).expect("token ticks");
+    assert_eq!(last.revoked_users, 50, "the revoked users are node state");
+    assert!(last.denylist_entries > 0, "logged-out tokens sit on the denylist until they expire");
+}
+
+#[test]
+fn algorithm_cost_es256_costs_more_cpu_per_request_than_hs256() {
+    let short = [("duration = \"30s\"", "duration = \"5s\"")];
+    let hs256 = run_scenario(&shortened("algorithm-cost-hs256", &short));
+    let es256 = run_scenario(&shortened("algorithm-cost-es256", &short));
+    let (hs, es) = (cpu_us_per_request(&hs256.recording, Token), cpu_us_per_request(&es256.recording, Token));
+    assert!(hs > 0.0, "CPU per request is measured: {hs}");
+    assert!(es > hs + 10.0, "ES256 verification shows in CPU per request: HS256 {hs:.1} µs, ES256 {es:.1} µs");
+    for run in [&hs256, &es256] {
+        let served = range(&run.recording, Token, 0.0, f64::MAX);
+        assert_eq!(served.requests.failed, 0);
+    }
+}
+
+#[test]
+fn token_size_bytes_on_the_wire_follow_the_claims_and_the_cookie_does_not() {
+    let short = ("duration = \"30s\"", "duration = \"3s\"");
+    let big = run_scenario(&shortened("token-size", &[short]));
+    let small = run_scenario(&shortened("token-size", &[short, ("claims_bytes = 2000", "claims_bytes = 0")]));
+    let bytes = |run: &common::Finished, s| range(&run.recording, s, 0.0, f64::MAX).credential_bytes_per_request;
+    let (token_big, token_small) = (bytes(&big, Token), bytes(&small, Token));
+    assert!(token_big > 2500.0 && token_small < 700.0, "token bytes: {token_small:.0} → {token_big:.0}");
+    let (cookie_big, cookie_small) = (bytes(&big, Session), bytes(&small, Session));
+    assert!(cookie_big < 100.0 && (cookie_big - cookie_small).abs() < 1.0, "cookie: {cookie_small} / {cookie_big}");
+}
+
+#[test]
+fn key_rotation_logs_nobody_out() {
+    let run = run_scenario(&shortened(
+        "key-rotation",
+        &[
+            // The old keys retire a TTL plus 5 s after the last rotation: 3 + 2 + 5 = 10 s.
+            ("duration = \"60s\"", "duration = \"11s\""),
+            ("ttl = \"10s\"", "ttl = \"2s\""),
+            ("at = \"15s\"", "at = \"1500ms\""),
+            ("at = \"35s\"", "at = \"3s\""),
+        ],
+    ));
+    let events = run.recording.events();
+    assert!(events.len() >= 3, "two rotations and a retirement: {events:?}");
+    assert!(events.iter().all(|e| e.ok), "{events:?}");
+    assert!(events.iter().any(|e| e.detail.contains("retired")), "old keys are retired: {events:?}");
+    let token = range(&run.recording, Token, 0.0, f64::MAX);
+    assert!(token.refreshes > 20, "tokens were refreshed across the rotations: {}", token.refreshes);
+    assert_eq!((token.requests.failed, token.forced_relogins), (0, 0), "nobody is logged out");
+}
