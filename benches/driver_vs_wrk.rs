@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use authlab::cluster::{Endpoint, Endpoints};
 use authlab::load::{LoadDriver, LoadOptions};
-use authlab::scenario::{LoadModel, LoadSpec, Routing, Stage, StrategyName};
+use authlab::scenario::{ClientKind, LoadModel, LoadSpec, Routing, Stage, StrategyName};
 
 const CONNECTIONS: usize = 32;
 
@@ -76,6 +76,7 @@ async fn driver(url: &str, seconds: u64) -> anyhow::Result<f64> {
             think_time: (Duration::ZERO, Duration::ZERO),
             requests_per_login: 0,
             logout_ratio: 0.0,
+            client: ClientKind::Browser,
         },
         seed: 42,
         users: 1000,

@@ -169,6 +169,23 @@ texts! {
     ReportCredentialBytes => "credential bytes per request", "요청당 자격 증명 바이트";
     ReportStoreKeysPeak => "store keys, peak", "저장소 키 최대치";
     ReportStoreMemoryPeak => "store used_memory, peak (MiB)", "저장소 used_memory 최대치 (MiB)";
+    // The attack lab panel (src/app/attack_lab.rs); each attack's own texts are in src/attack/catalogue.rs.
+    AttackLab => "Attack lab", "공격 실습";
+    AttackIntro => "Starts its own session node and two token nodes (RS256, the second with a denylist), fires each attack at them over real HTTP, and shows the request, the answer and why it matters.", "세션 노드 하나와 토큰 노드 둘(RS256, 둘째는 거부 목록 사용)을 직접 띄우고, 실제 HTTP로 공격을 하나씩 보낸 뒤 요청과 응답, 그리고 그것이 왜 중요한지 보여 줍니다.";
+    AttackRunAll => "Run all attacks", "모든 공격 실행";
+    AttackRunOne => "Run this attack", "이 공격 실행";
+    AttackRunning => "Attacking…", "공격하는 중…";
+    AttackNoResults => "No results yet: run the whole catalogue or one attack.", "아직 결과가 없습니다. 전체 목록이나 공격 하나를 실행하세요.";
+    AttackExpected => "Expected", "기대한 응답";
+    AttackGot => "Got", "실제 응답";
+    AttackNote => "Note", "참고";
+    AttackWhy => "Why it matters", "왜 중요한가";
+    AttackRequest => "Request", "요청";
+    AttackResponse => "Response", "응답";
+    AttackSetupStep => "setup step", "준비 단계";
+    AttackDecisive => "decides the outcome", "판정 기준";
+    AttackTokenSent => "Token sent (decoded, not verified)", "보낸 토큰 (해독만, 검증 안 함)";
+    AttackNoAnswer => "no answer", "응답 없음";
 }
 
 #[cfg(test)]

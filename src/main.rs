@@ -55,11 +55,76 @@ enum Command {
     Report(ReportArgs),
     /// List the built-in scenarios, each with a one-line summary.
     Scenarios,
+    /// Fire the attack catalogue at nodes (by default its own) and print what each answered;
+    /// exits 0 if every attack was refused as it should be, 1 if any got through, 2 if it could not run.
+    Attack(AttackArgs),
     /// Open the app on a recording, to replay it.
     Replay {
         /// A recording (.jsonl) written by `authlab run` or the app.
         file: PathBuf,
     },
+}
+
+#[derive(clap::Args)]
+struct AttackArgs {
+    /// Print one JSON array ({name, strategy, sent, expected, got, passed, why, ...}) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Run only this attack, or every attack of a strategy (`session`, `token`).
+    #[arg(long, value_name = "NAME")]
+    only: Option<String>,
+    /// List the attacks and exit.
+    #[arg(long)]
+    list: bool,
+    /// Attack this session node instead of starting the lab's own nodes.
+    #[arg(long, value_name = "URL")]
+    session: Option<String>,
+    /// Attack this token node (the no-denylist replay runs here) instead of the lab's own.
+    #[arg(long, value_name = "URL")]
+    token: Option<String>,
+    /// A token node started with `--revocation denylist`, for the replay-after-logout attack.
+    #[arg(long, value_name = "URL")]
+    token_denylist: Option<String>,
+    /// The given token nodes' `--keys` file, to sign tokens whose only defect is one claim.
+    #[arg(long, value_name = "FILE")]
+    token_keys: Option<PathBuf>,
+    /// The user-directory seed of the given nodes (see `authlab users`).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+/// `authlab attack`: exit status 0 when every attack passed, 1 when any failed, 2 when it could not run.
+fn attack(args: AttackArgs, lang: Option<&str>) -> ExitCode {
+    let language = if lang == Some("ko") { authlab::i18n::Language::Korean } else { authlab::i18n::Language::English };
+    if args.list {
+        for a in authlab::attack::CATALOGUE {
+            println!("{:<8}{:<30}{}", a.strategy.as_str(), a.name, a.title.get(language));
+        }
+        return ExitCode::SUCCESS;
+    }
+    let run = || -> anyhow::Result<authlab::attack::command::Verdict> {
+        let options = authlab::attack::command::CommandOptions {
+            exe: std::env::current_exe().context("finding the authlab executable to start nodes with")?,
+            json: args.json,
+            only: args.only,
+            language,
+            session: args.session,
+            token: args.token,
+            token_denylist: args.token_denylist,
+            token_keys: args.token_keys,
+            seed: args.seed,
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+        Ok(runtime.block_on(authlab::attack::command::run(options, &mut std::io::stdout().lock()))?)
+    };
+    match run() {
+        Ok(authlab::attack::command::Verdict::AllPassed) => ExitCode::SUCCESS,
+        Ok(authlab::attack::command::Verdict::SomeFailed) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("authlab attack: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -446,6 +511,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Run(args)) => run_scenario(args),
         Some(Command::Report(args)) => write_report(args, cli.lang.as_deref()),
+        Some(Command::Attack(args)) => return attack(args, cli.lang.as_deref()),
         Some(Command::Replay { file }) => {
             authlab::app::run_app(app_options(&cli.lang, cli.presentation, Some(file), None))
         }

@@ -318,3 +318,53 @@ fn a_resource_node_must_be_told_whom_to_trust() {
         .expect("refused to start");
     assert!(e.contains("--introspect-token"), "{e}");
 }
+
+/// The built-in scenario, shortened: the headline effect in the summary, the table and the recording.
+#[test]
+fn second_service_scenario_costs_the_issuer_one_call_per_session_request_and_nothing_per_token_request() {
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/second-service.toml");
+    let summary = TempFile::with_contents("summary.json", "");
+    let recording = TempFile::with_contents("recording.jsonl", "");
+    let output = std::process::Command::new(BIN)
+        .args(["run", scenario, "--duration", "4s"])
+        .args(["--summary-json", summary.path_str(), "--out", recording.path_str()])
+        .output()
+        .expect("authlab run starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "authlab run failed: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&summary.path).expect("summary")).expect("JSON");
+    let strategy = |name: &str| json["strategies"][name].clone();
+    let figure = |name: &str, path: &[&str]| {
+        path.iter().fold(strategy(name), |v, key| v[*key].clone()).as_u64().unwrap_or_else(|| panic!("{name}.{path:?}"))
+    };
+    for name in ["session", "token"] {
+        let requests = figure(name, &["resource", "requests"]);
+        assert!(requests > 200, "{name}: {requests} requests reached the resource service");
+        let driver = figure(name, &["requests", "ok"]) + figure(name, &["requests", "failed"]);
+        assert_eq!(
+            figure(name, &["server_requests"]),
+            driver,
+            "{name}: the nodes, resource included, counted every request"
+        );
+        assert_eq!(figure(name, &["requests", "failed"]), 0, "{name}: nothing failed");
+    }
+    let (session_requests, session_calls) =
+        (figure("session", &["resource", "requests"]), figure("session", &["resource", "issuer_calls"]));
+    assert!(
+        session_calls.abs_diff(session_requests) <= session_requests / 50 + 2,
+        "{session_calls} calls for {session_requests} requests"
+    );
+    assert!(figure("token", &["resource", "issuer_calls"]) <= 2, "token: the JWKS fetch only: {}", strategy("token"));
+    let p50 = |name: &str| figure(name, &["latency_us", "p50"]);
+    assert!(
+        p50("session") > p50("token"),
+        "the call back costs latency: session p50 {} µs, token {} µs",
+        p50("session"),
+        p50("token")
+    );
+
+    assert!(stdout.contains("issuer calls"), "the closing table shows the issuer's load:\n{stdout}");
+    let recorded = authlab::recording::Recording::open(&recording.path).expect("the recording reads");
+    let with_resource = recorded.ticks().iter().filter(|t| t.strategies.values().all(|s| s.resource.is_some())).count();
+    assert!(with_resource > 0 && with_resource == recorded.ticks().len(), "every tick carries the resource figures");
+}

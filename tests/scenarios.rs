@@ -6,7 +6,16 @@ mod common;
 use authlab::recording::Recording;
 use authlab::scenario::StrategyName::{self, Session, Token};
 use authlab::scenario::builtin;
-use common::{PrivateRedis, run_scenario};
+use common::{Finished, PrivateRedis};
+
+/// One scenario run at a time: each drives hundreds of requests per second, and their timing is
+/// what they assert, so they must not share the two cores with each other.
+static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn run_scenario(text: &str) -> Finished {
+    let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    common::run_scenario(text)
+}
 
 /// A built-in scenario's text with `edits` applied; each edit must apply, so a change to the
 /// scenario that the shortened version no longer matches fails loudly instead of testing nothing.
@@ -30,9 +39,9 @@ fn range(recording: &Recording, strategy: StrategyName, from: f64, to: f64) -> a
     recording.aggregate(strategy, from, to).unwrap_or_else(|| panic!("{strategy:?} ran between {from} and {to} s"))
 }
 
-/// Heap growth of a strategy's nodes over the run, in bytes.
-fn heap_growth(recording: &Recording, strategy: StrategyName) -> u64 {
-    let whole = range(recording, strategy, 0.0, f64::MAX);
+/// Heap growth of a strategy's nodes from `from` seconds to the end of the run, in bytes.
+fn heap_growth(recording: &Recording, strategy: StrategyName, from: f64) -> u64 {
+    let whole = range(recording, strategy, from, f64::MAX);
     whole.heap_bytes.end.saturating_sub(whole.heap_bytes.start)
 }
 
@@ -49,13 +58,17 @@ fn cpu_us_per_request(recording: &Recording, strategy: StrategyName) -> f64 {
 
 #[test]
 fn memory_growth_session_heap_climbs_with_sessions_held_while_token_heap_stays_flat() {
-    let run = run_scenario(&shortened("memory-growth", &[("duration = \"60s\"", "duration = \"6s\"")]));
-    let whole = range(&run.recording, Session, 0.0, f64::MAX);
+    // Shortened, at a steady 60 users: the heap is compared from 1 s on, once connections are open.
+    let run = run_scenario(&shortened(
+        "memory-growth",
+        &[("duration = \"60s\"", "duration = \"6s\""), ("{ at = \"20s\", target = 120 }", "{ at = \"1s\", target = 60 }")],
+    ));
+    let whole = range(&run.recording, Session, 1.0, f64::MAX);
     let held = whole.sessions_held_peak;
     assert!(held > 200, "sessions pile up: {held}");
     assert!(held > 2 * whole.users_logged_in_peak, "sessions held ({held}) far above users logged in");
-    let session = heap_growth(&run.recording, Session);
-    let token = heap_growth(&run.recording, Token);
+    let session = heap_growth(&run.recording, Session, 1.0);
+    let token = heap_growth(&run.recording, Token, 1.0);
     assert!(session as f64 > 0.5 * 2000.0 * held as f64, "session heap grew {session} B for {held} sessions");
     assert!(token * 5 < session, "token heap stays flat: {token} B against the sessions' {session} B");
 }
@@ -71,7 +84,7 @@ fn shared_store_node_heap_is_flat_while_redis_grows_and_every_request_pays_a_sto
     let first_used = run.recording.ticks().iter().find_map(|t| t.strategies.get(&Session)?.store.as_ref()?.used_memory);
     let grown = whole.store_used_memory_peak.unwrap_or(0).saturating_sub(first_used.unwrap_or(u64::MAX));
     assert!(grown as f64 > 0.5 * 2000.0 * held as f64, "Redis used_memory grew {grown} B for {held} sessions");
-    let nodes = heap_growth(&run.recording, Session);
+    let nodes = heap_growth(&run.recording, Session, 0.0);
     assert!(nodes * 4 < grown, "the session nodes stay flat: {nodes} B against Redis's {grown} B");
     assert!(
         whole.store_ops as f64 >= 0.9 * whole.server_requests as f64,
@@ -150,13 +163,13 @@ fn node_crash_logs_out_the_crashed_nodes_session_users_but_no_token_user() {
 
 #[test]
 fn scale_out_token_throughput_grows_with_nodes_while_the_session_store_is_the_ceiling() {
-    // Shortened: nodes are added every 2 s, and the store is halved (400 operations/s) so that it
-    // becomes the ceiling at two nodes instead of four.
+    // Shortened: nodes are added every 2 s, and the store is halved (250 operations/s) so that it
+    // becomes the ceiling at two nodes instead of three.
     let mut text = shortened(
         "scale-out",
         &[
             ("duration = \"60s\"", "duration = \"9s\""),
-            ("service_time = \"5ms\" }", "service_time = \"10ms\" }"),
+            ("workers = 2, service_time = \"4ms\" }", "workers = 1, service_time = \"4ms\" }"),
             ("target = 300", "target = 200"),
         ],
     );
@@ -172,17 +185,19 @@ fn scale_out_token_throughput_grows_with_nodes_while_the_session_store_is_the_ce
     let throughput = |strategy, from, to| range(&run.recording, strategy, from, to).throughput_rps;
     let (token_one, token_four) = (throughput(Token, 0.5, 2.0), throughput(Token, 7.0, 9.0));
     assert!(token_four > 2.5 * token_one, "token throughput grows with 4 nodes: {token_one:.0} → {token_four:.0} req/s");
-    let (session_one, session_four) = (throughput(Session, 0.5, 2.0), throughput(Session, 7.0, 9.0));
-    assert!(session_four < 450.0, "the store (400 ops/s) caps the session side: {session_four:.0} req/s");
-    assert!(
-        session_four / session_one.max(1.0) < 0.7 * token_four / token_one.max(1.0),
-        "sessions scale less: {session_one:.0} → {session_four:.0} req/s, tokens {token_one:.0} → {token_four:.0}"
-    );
+    // The session side's first seconds are its 200 logins (a login costs several store
+    // operations), so compare the session side with four nodes against the tokens, and the store.
+    let session_four = throughput(Session, 7.0, 9.0);
+    assert!(session_four < 280.0, "the store (250 ops/s) caps the session side: {session_four:.0} req/s");
+    assert!(session_four < 0.5 * token_four, "four nodes each: sessions {session_four:.0}, tokens {token_four:.0} req/s");
+    let store = range(&run.recording, Session, 7.0, 9.0);
+    let store_rate = store.store_ops as f64 / store.covered_s;
+    assert!(store_rate > 0.7 * 250.0, "the store runs near its capacity: {store_rate:.0} ops/s");
     assert!(run.output.status.success() && String::from_utf8_lossy(&run.output.stdout).contains("SIMULATED"));
 }
 
 /// The revocation scenarios shortened: tokens live 5 s, and 50 users are revoked at 2 s.
-fn revocation_run(name: &str) -> common::Finished {
+fn revocation_run(name: &str) -> Finished {
     run_scenario(&shortened(
         name,
         &[("duration = \"45s\"", "duration = \"9s\""), ("ttl = \"20s\"", "ttl = \"5s\""), ("at = \"15s\"", "at = \"2s\"")],
@@ -194,7 +209,8 @@ fn revocation_ends_sessions_at_once_while_tokens_work_until_they_expire() {
     let run = revocation_run("revocation");
     let event = &run.recording.events()[0];
     assert!(event.ok && event.detail.contains("50 users revoked"), "{event:?}");
-    let session = range(&run.recording, Session, 2.0, 3.5);
+    assert!(event.t < 3.0, "the revocation ran on time: {event:?}");
+    let session = range(&run.recording, Session, event.t - 0.3, event.t + 1.5);
     assert!(session.forced_relogins >= 30, "revoked session users are out at once: {}", session.forced_relogins);
     // Tokens were issued from 0 s on with a 5 s TTL (4 to 5 s, as `exp` is in whole seconds), and
     // clients renew them half a second early: none is renewed before 3.5 s.
@@ -213,7 +229,8 @@ fn revocation_ends_sessions_at_once_while_tokens_work_until_they_expire() {
 #[test]
 fn revocation_with_a_denylist_refuses_tokens_at_once_and_charts_its_state() {
     let run = revocation_run("revocation-denylist");
-    let token = range(&run.recording, Token, 2.0, 2.9);
+    let t = run.recording.events()[0].t;
+    let token = range(&run.recording, Token, t - 0.3, t + 1.0);
     assert!(token.forced_relogins >= 30, "revoked token users are refused at once: {}", token.forced_relogins);
     let last = run.recording.ticks().last().and_then(|t| t.strategies.get(&Token)).expect("token ticks");
     assert_eq!(last.revoked_users, 50, "the revoked users are node state");
@@ -239,7 +256,7 @@ fn token_size_bytes_on_the_wire_follow_the_claims_and_the_cookie_does_not() {
     let short = ("duration = \"30s\"", "duration = \"3s\"");
     let big = run_scenario(&shortened("token-size", &[short]));
     let small = run_scenario(&shortened("token-size", &[short, ("claims_bytes = 2000", "claims_bytes = 0")]));
-    let bytes = |run: &common::Finished, s| range(&run.recording, s, 0.0, f64::MAX).credential_bytes_per_request;
+    let bytes = |run: &Finished, s| range(&run.recording, s, 0.0, f64::MAX).credential_bytes_per_request;
     let (token_big, token_small) = (bytes(&big, Token), bytes(&small, Token));
     assert!(token_big > 2500.0 && token_small < 700.0, "token bytes: {token_small:.0} → {token_big:.0}");
     let (cookie_big, cookie_small) = (bytes(&big, Session), bytes(&small, Session));

@@ -3,6 +3,7 @@
 //! The app owns a tokio runtime where the engine runs; ticks arrive over a channel that wakes the
 //! UI, and the UI sends [`Command`]s. Nothing on the UI thread waits on the network or the disk.
 
+pub mod attack_lab;
 pub mod charts;
 pub mod inspector;
 mod library;
@@ -42,6 +43,7 @@ pub enum View {
     Live,
     Replay,
     Inspector,
+    AttackLab,
 }
 
 /// Something the app tells the user (an error, a finished export...).
@@ -109,6 +111,8 @@ pub struct AuthlabApp {
     pending_export: Option<std::sync::mpsc::Receiver<PathBuf>>,
     pub inspection: Option<inspector::Inspection>,
     pub inspecting: bool,
+    /// The attack lab panel: its results and the run in progress.
+    pub attack_lab: attack_lab::AttackLab,
     /// A recording is being read (a spinner shows until it is).
     pub loading: bool,
 }
@@ -149,6 +153,7 @@ impl AuthlabApp {
             pending_export: None,
             inspection: None,
             inspecting: false,
+            attack_lab: attack_lab::AttackLab::default(),
             loading: false,
         })
     }
@@ -484,6 +489,7 @@ impl AuthlabApp {
     pub fn show(&mut self, ui: &mut Ui) {
         let ctx = ui.ctx().clone();
         self.receive();
+        self.attack_lab.receive();
         self.poll_export_folder(&ctx);
         self.take_dropped_files(&ctx);
         ctx.set_zoom_factor(if self.prefs.presentation { 1.6 } else { 1.0 });
@@ -496,6 +502,7 @@ impl AuthlabApp {
             View::Live => self.live_view(ui),
             View::Replay => self.replay_view(ui),
             View::Inspector => self.inspector_view(ui),
+            View::AttackLab => self.attack_lab_view(ui),
         });
         let playing = self.replay.as_ref().is_some_and(|r| r.timeline.playing);
         if playing {
@@ -516,6 +523,7 @@ impl AuthlabApp {
                 (View::Live, Text::Live),
                 (View::Replay, Text::Replay),
                 (View::Inspector, Text::Inspector),
+                (View::AttackLab, Text::AttackLab),
             ] {
                 let label = self.tr(text);
                 ui.selectable_value(&mut self.view, view, label);
@@ -652,6 +660,21 @@ impl AuthlabApp {
             let _ = tx.send(Background::Inspected(result));
             ctx.request_repaint();
         });
+    }
+
+    /// Runs the attack catalogue (or the one attack named) against the lab's own nodes, on the
+    /// app's runtime; results arrive in the attack lab panel as each attack ends.
+    pub fn run_attacks(&mut self, only: Option<&'static str>, ctx: &egui::Context) {
+        self.attack_lab.start(self.runtime.handle(), self.node_exe.clone(), only, ctx);
+    }
+
+    fn attack_lab_view(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        match self.attack_lab.show(ui, self.prefs.language) {
+            Some(attack_lab::LabAction::RunAll) => self.run_attacks(None, &ctx),
+            Some(attack_lab::LabAction::RunOne(name)) => self.run_attacks(Some(name), &ctx),
+            None => {}
+        }
     }
 
     fn inspector_view(&mut self, ui: &mut Ui) {

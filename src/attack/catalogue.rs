@@ -156,8 +156,8 @@ pub static CATALOGUE: &[Attack] = &[
         name: "exp-as-string",
         strategy: Strategy::Token,
         title: b(
-            "a correctly signed token with exp as a string (\"1900000000\")",
-            "exp를 문자열(\"1900000000\")로 넣고 올바르게 서명한 토큰",
+            "a correctly signed token whose exp is a string of digits, not a number",
+            "exp를 숫자가 아닌 숫자 문자열로 넣고 올바르게 서명한 토큰",
         ),
         expected: REFUSED_401,
         why: b(
@@ -391,7 +391,10 @@ pub static CATALOGUE: &[Attack] = &[
     Attack {
         name: "cookie-flags",
         strategy: Strategy::Session,
-        title: b("the session cookie's attributes, read from Set-Cookie at login", "로그인 때 Set-Cookie에서 읽은 세션 쿠키의 속성"),
+        title: b(
+            "the session cookie's attributes, read from Set-Cookie at login",
+            "로그인 때 Set-Cookie에서 읽은 세션 쿠키의 속성",
+        ),
         expected: b("HttpOnly; SameSite=Strict; Path=/", "HttpOnly; SameSite=Strict; Path=/"),
         why: b(
             "HttpOnly keeps the id away from scripts (XSS); SameSite=Strict keeps browsers from sending it cross-site (CSRF).",

@@ -46,7 +46,8 @@ impl OwnNodes {
             .await
             .map_err(|e| AttackError::KeyFile(e.to_string()))?
             .map_err(|e| AttackError::KeyFile(e.to_string()))?;
-        let dir = std::env::temp_dir().join(format!("authlab-attack-{}-{:08x}", std::process::id(), rand::random::<u32>()));
+        let dir =
+            std::env::temp_dir().join(format!("authlab-attack-{}-{:08x}", std::process::id(), rand::random::<u32>()));
         std::fs::create_dir_all(&dir).map_err(|e| AttackError::KeyFile(format!("{}: {e}", dir.display())))?;
         let key_dir = KeyDir(dir);
         let key_file = key_dir.0.join("keys.json");
@@ -56,7 +57,8 @@ impl OwnNodes {
         let seed = seed.to_string();
         let users = OWN_USERS.to_string();
         let common = ["--seed", seed.as_str(), "--users", users.as_str(), "--password-hash", "sha256"];
-        let session: Vec<&str> = [&["--strategy", "session", "--store", "memory", "--secure-cookie"][..], &common].concat();
+        let session: Vec<&str> =
+            [&["--strategy", "session", "--store", "memory", "--secure-cookie"][..], &common].concat();
         let token: Vec<&str> = [&["--strategy", "token", "--keys", key_path.as_str()][..], &common].concat();
         let denylist: Vec<&str> = [&token[..], &["--revocation", "denylist"]].concat();
         let (session, token, denylist) = tokio::join!(

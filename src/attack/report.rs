@@ -61,7 +61,7 @@ pub fn text_block(result: &AttackResult, lang: Language) -> String {
     let attack = result.attack;
     let word = outcome_word(result.outcome).get(lang);
     let mut out = format!(
-        "{word:<5} {:<6} {:<28} {}\n",
+        "{word:<5} {:<7} {:<29} {}\n",
         strategy_word(attack.strategy).get(lang),
         attack.name,
         attack.title.get(lang)
@@ -89,10 +89,9 @@ pub fn text_summary(results: &[AttackResult], elapsed: Duration, lang: Language)
     let failed_names: Vec<&str> =
         results.iter().filter(|r| r.outcome == Outcome::Failed).map(|r| r.attack.name).collect();
     let mut text = match lang {
-        Language::English => format!(
-            "{} attacks: {passed} passed, {failed} failed, {skipped} skipped ({seconds:.1} s)",
-            results.len()
-        ),
+        Language::English => {
+            format!("{} attacks: {passed} passed, {failed} failed, {skipped} skipped ({seconds:.1} s)", results.len())
+        }
         Language::Korean => {
             format!("공격 {}개: 통과 {passed}, 실패 {failed}, 건너뜀 {skipped} ({seconds:.1}초)", results.len())
         }

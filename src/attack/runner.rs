@@ -76,6 +76,12 @@ pub struct Exchange {
     pub error: Option<String>,
 }
 
+/// The first `n` characters of a secret-looking value, to tell two apart without printing them.
+fn prefix(text: &str, n: usize) -> String {
+    let cut: String = text.chars().take(n).collect();
+    if cut.len() < text.len() { format!("{cut}…") } else { cut }
+}
+
 /// `text` cut to `max` characters, with its full length when cut.
 pub fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -124,8 +130,10 @@ impl Exchange {
             return format!("no answer: {error}");
         }
         let mut line = self.status.to_string();
-        if let Some(cookie) = self.response_headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("set-cookie")) {
-            line.push_str(&format!(" Set-Cookie: {}", shorten(&cookie.1, 100)));
+        // A successful answer's cookie is its news; an error's message says more than its removal cookie.
+        let cookie = self.response_headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("set-cookie"));
+        if let (Some((_, cookie)), 200..=299) = (cookie, self.status) {
+            line.push_str(&format!(" Set-Cookie: {}", shorten(cookie, 100)));
             return line;
         }
         let json: Option<Value> = serde_json::from_str(&self.response_body).ok();
@@ -540,10 +548,9 @@ impl Lab<'_> {
                 let issued = self.token_login(base, p).await?;
                 let mut tries = Vec::new();
                 let attacker_secret = forge::b64url(&rand::random::<[u8; 32]>());
-                for (kid, secret) in [
-                    ("' OR 1=1 --", attacker_secret.as_str()),
-                    ("x' UNION SELECT 'lab-secret' --", "lab-secret"),
-                ] {
+                for (kid, secret) in
+                    [("' OR 1=1 --", attacker_secret.as_str()), ("x' UNION SELECT 'lab-secret' --", "lab-secret")]
+                {
                     let header = json!({"alg": "HS256", "typ": "at+jwt", "kid": kid});
                     let token =
                         forge::hmac_sha256(&header, &issued.parts.claims, secret.as_bytes()).map_err(forge_failed)?;
@@ -604,7 +611,8 @@ impl Lab<'_> {
             }
             Kind::CookieSecure => {
                 let (login, cookie) = self.session_login(base, p, VICTIM, None).await?;
-                let verdict = flags_verdict(login, if cookie.attribute("secure").is_some() { &[] } else { &["Secure"] });
+                let verdict =
+                    flags_verdict(login, if cookie.attribute("secure").is_some() { &[] } else { &["Secure"] });
                 if verdict.outcome == Outcome::Failed {
                     return Ok(verdict.with_note(Note::new(
                         "no Secure attribute: start the node with --secure-cookie and serve it over HTTPS",
@@ -880,16 +888,8 @@ impl Lab<'_> {
         }
         if problems.is_empty() {
             Ok(Verdict { outcome: Outcome::Passed, decisive: Some(check), note: None }.with_note(Note::new(
-                format!(
-                    "login issued a fresh id ({} → {})",
-                    shorten(&planted.value, 8),
-                    shorten(&victims.value, 8)
-                ),
-                format!(
-                    "로그인 때 새 ID가 발급됨 ({} → {})",
-                    shorten(&planted.value, 8),
-                    shorten(&victims.value, 8)
-                ),
+                format!("login issued a fresh id ({} → {})", prefix(&planted.value, 8), prefix(&victims.value, 8)),
+                format!("로그인 때 새 ID가 발급됨 ({} → {})", prefix(&planted.value, 8), prefix(&victims.value, 8)),
             )))
         } else {
             let text = problems.join("; ");

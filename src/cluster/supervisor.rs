@@ -12,7 +12,7 @@ use tokio::process::{Child, Command};
 
 use super::StoreGate;
 use super::endpoints::{Endpoint, Endpoints};
-use crate::scenario::{Scenario, StoreKind, StrategyName};
+use crate::scenario::{ResourceSpec, Scenario, StoreKind, StrategyName};
 use crate::session_store::{RedisSessionStore, RedisStoreError};
 use crate::token::keys::{KeyError, KeySet, algorithm_name};
 
@@ -84,6 +84,8 @@ pub struct Supervisor {
     dir: RunDir,
     admin_token: String,
     clusters: BTreeMap<StrategyName, StrategyCluster>,
+    /// `[resource]`: each strategy's resource service, which asks that strategy's node 1.
+    resources: BTreeMap<StrategyName, StrategyCluster>,
     redis: Option<RedisSessionStore>,
     /// `store_machine`: the simulated shared store every session node talks through.
     store_gate: Option<StoreGate>,
@@ -121,6 +123,7 @@ impl Supervisor {
             dir,
             admin_token,
             clusters: BTreeMap::new(),
+            resources: BTreeMap::new(),
             redis: None,
             store_gate: None,
             key_prefix,
@@ -129,6 +132,17 @@ impl Supervisor {
             client,
         };
 
+        // What resource nodes present to the session nodes' introspection endpoint.
+        let introspect_token = random_hex() + &random_hex();
+        let mut machine_args = Vec::new();
+        if let Some(machine) = scenario.cluster.machine {
+            machine_args.extend([
+                "--workers".to_string(),
+                machine.workers.to_string(),
+                "--service-time".into(),
+                duration_arg(machine.service_time),
+            ]);
+        }
         let mut common = vec![
             "--seed".to_string(),
             scenario.seed.to_string(),
@@ -139,20 +153,16 @@ impl Supervisor {
             "--admin-token".into(),
             supervisor.admin_token.clone(),
         ];
-        if let Some(machine) = scenario.cluster.machine {
-            common.extend([
-                "--workers".into(),
-                machine.workers.to_string(),
-                "--service-time".into(),
-                duration_arg(machine.service_time),
-            ]);
-        }
+        common.extend(machine_args.iter().cloned());
 
         if let Some(session) = &scenario.session {
             let mut args = vec!["--strategy".to_string(), "session".into()];
             args.extend(common.iter().cloned());
             args.extend(["--ttl".into(), duration_arg(session.ttl)]);
             args.extend(["--payload-bytes".into(), session.payload_bytes.to_string()]);
+            if scenario.resource.is_some() {
+                args.extend(["--introspect-token".into(), introspect_token.clone()]);
+            }
             match session.store {
                 StoreKind::Memory => {
                     args.extend(["--store".into(), "memory".into()]);
@@ -196,11 +206,21 @@ impl Supervisor {
             args.extend(["--keys".into(), key_file.display().to_string()]);
             args.extend(["--ttl".into(), duration_arg(token.ttl)]);
             args.extend(["--claims-bytes".into(), token.claims_bytes.to_string()]);
+            if !token.refresh {
+                // Clients that never refresh need no refresh tokens, and the nodes then keep no
+                // state per login.
+                args.extend(["--refresh-ttl".into(), "0s".into()]);
+            }
             let revocation = match token.revocation {
                 crate::scenario::Revocation::None => "none",
                 crate::scenario::Revocation::Denylist => "denylist",
             };
             args.extend(["--revocation".into(), revocation.into()]);
+            if scenario.resource.is_some() {
+                // Tokens are for the resource service too, with the scope it requires.
+                args.extend(["--extra-audience".into(), ResourceSpec::AUDIENCE.into()]);
+                args.extend(["--scope".into(), format!("profile:read {}", ResourceSpec::SCOPE)]);
+            }
             supervisor.add_cluster(StrategyName::Token, args, token.nodes);
         }
 
@@ -220,7 +240,62 @@ impl Supervisor {
         for (strategy, slot, process) in started {
             supervisor.install(strategy, slot, process);
         }
+        if let Some(resource) = scenario.resource {
+            supervisor.start_resources(resource, &machine_args, &introspect_token).await?;
+        }
         Ok(supervisor)
+    }
+
+    /// Starts each strategy's resource service, once its issuer is up: token users' requests are
+    /// checked against token/1's JWKS, session users' by asking session/1 (`/introspect`).
+    async fn start_resources(
+        &mut self,
+        resource: ResourceSpec,
+        machine_args: &[String],
+        introspect_token: &str,
+    ) -> Result<(), ClusterError> {
+        let mut starting = Vec::new();
+        for (&strategy, cluster) in &self.clusters {
+            let Some(issuer) = cluster.processes.first().and_then(Option::as_ref) else { continue };
+            let mut args = vec!["--strategy".to_string(), "resource".into()];
+            args.extend(machine_args.iter().cloned());
+            args.extend(["--audience".into(), ResourceSpec::AUDIENCE.into()]);
+            args.extend(["--required-scope".into(), ResourceSpec::SCOPE.into()]);
+            match strategy {
+                StrategyName::Session => args.extend([
+                    "--introspect-url".into(),
+                    format!("{}/introspect", issuer.url),
+                    "--introspect-token".into(),
+                    introspect_token.to_owned(),
+                ]),
+                StrategyName::Token => {
+                    args.extend(["--jwks-url".into(), format!("{}/.well-known/jwks.json", issuer.url)])
+                }
+            }
+            for slot in 0..resource.nodes as usize {
+                let id = format!("{}-resource/{}", strategy.as_str(), slot + 1);
+                let log = self.dir.0.join(format!("{}-resource-{}.log", strategy.as_str(), slot + 1));
+                starting.push((strategy, slot, self.launch(id, args.clone(), log)));
+            }
+        }
+        let started =
+            futures_util::future::join_all(starting.into_iter().map(|(s, i, f)| async move { (s, i, f.await) })).await;
+        for (strategy, slot, result) in started {
+            let process = result?;
+            let cluster = self.resources.entry(strategy).or_insert_with(|| StrategyCluster {
+                args: Vec::new(),
+                endpoints: Arc::default(),
+                processes: Vec::new(),
+            });
+            cluster.endpoints.set(slot, Endpoint::new(process.id.clone(), process.url.clone()));
+            cluster.processes.push(Some(process));
+        }
+        Ok(())
+    }
+
+    /// The resource service's nodes for `strategy`'s users, if the scenario has `[resource]`.
+    pub fn resource_endpoints(&self, strategy: StrategyName) -> Option<Arc<Endpoints>> {
+        self.resources.get(&strategy).map(|c| c.endpoints.clone())
     }
 
     fn add_cluster(&mut self, strategy: StrategyName, args: Vec<String>, nodes: u32) {
@@ -246,8 +321,18 @@ impl Supervisor {
     ) -> impl std::future::Future<Output = Result<NodeProcess, ClusterError>> + use<> {
         let id = Self::node_id(strategy, slot);
         let args = self.clusters.get(&strategy).map(|c| c.args.clone()).unwrap_or_default();
-        let exe = self.config.exe.clone();
         let log = self.dir.0.join(format!("{}-{}.log", strategy.as_str(), slot + 1));
+        self.launch(id, args, log)
+    }
+
+    /// Starts `authlab node ARGS --node-name ID`, logging to `log`, and waits until it is ready.
+    fn launch(
+        &self,
+        id: String,
+        args: Vec<String>,
+        log: PathBuf,
+    ) -> impl std::future::Future<Output = Result<NodeProcess, ClusterError>> + use<> {
+        let exe = self.config.exe.clone();
         let client = self.client.clone();
         async move {
             let fail = |reason: String| ClusterError::Spawn { id: id.clone(), reason };
@@ -436,7 +521,7 @@ impl Supervisor {
     /// Notices nodes whose process ended on its own (a crash); returns what happened to each.
     pub fn reap_exited(&mut self) -> Vec<String> {
         let mut gone = Vec::new();
-        for cluster in self.clusters.values_mut() {
+        for cluster in self.clusters.values_mut().chain(self.resources.values_mut()) {
             for (slot, entry) in cluster.processes.iter_mut().enumerate() {
                 let Some(status) = entry.as_mut().and_then(|p| p.child.try_wait().ok().flatten()) else { continue };
                 if let Some(process) = entry.take() {
@@ -460,7 +545,7 @@ impl Supervisor {
 
     /// Kills every node and deletes the run's Redis keys (and only those).
     pub async fn shutdown(mut self) -> Result<u64, ClusterError> {
-        for cluster in self.clusters.values_mut() {
+        for cluster in self.clusters.values_mut().chain(self.resources.values_mut()) {
             for process in cluster.processes.iter_mut().filter_map(Option::take) {
                 let mut child = process.child;
                 let _ = child.start_kill();

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::scrape::{NodeReading, scrape};
-use super::tick::{Command, EventRecord, EventSource, NodeTick, RunMessage, StoreTick, StrategyTick, Tick};
+use super::tick::{Command, EventRecord, EventSource, NodeTick, ResourceTick, RunMessage, StoreTick, StrategyTick, Tick};
 use crate::cluster::{ClusterError, Supervisor, SupervisorConfig};
 use crate::load::{LoadDriver, LoadOptions};
 use crate::scenario::{Action, EventSpec, Mode, Scenario, StoreKind, StrategyName, Target};
@@ -170,6 +170,9 @@ impl Engine {
                     health_check: scenario.cluster.health_check,
                 };
                 let driver = LoadDriver::new(options, endpoints, http.clone());
+                if let Some(resource) = supervisor.resource_endpoints(strategy) {
+                    driver.send_requests_to_resource(resource);
+                }
                 driver.start();
                 running.insert(strategy, Running { driver, last: HashMap::new() });
             }
@@ -360,7 +363,12 @@ impl Engine {
         let redis = phase.supervisor.redis().cloned();
         for (&strategy, running) in phase.running.iter_mut() {
             let measured = running.driver.stats().take();
-            let endpoints = phase.supervisor.endpoints(strategy).map(|e| e.snapshot()).unwrap_or_default();
+            let mut endpoints = phase.supervisor.endpoints(strategy).map(|e| e.snapshot()).unwrap_or_default();
+            // The resource service's nodes come after the strategy's own (the issuers).
+            let issuers = endpoints.len();
+            let resource_nodes = phase.supervisor.resource_endpoints(strategy).map(|e| e.snapshot());
+            let mut resource = resource_nodes.as_ref().map(|_| ResourceTick::default());
+            endpoints.extend(resource_nodes.unwrap_or_default());
             let scrapes = endpoints.iter().map(|endpoint| async move {
                 if endpoint.is_alive() { scrape(http, &endpoint.url, scrape_timeout).await } else { None }
             });
@@ -385,12 +393,21 @@ impl Engine {
                 ..StrategyTick::default()
             };
             let mut store_ops = 0;
-            for (endpoint, reading) in endpoints.iter().zip(readings) {
+            for (i, (endpoint, reading)) in endpoints.iter().zip(readings).enumerate() {
                 let key = (endpoint.id.clone(), endpoint.url.clone());
                 let node = match reading {
                     Some(reading) => {
                         let previous = running.last.get(&key).cloned().unwrap_or_default();
-                        out.server_requests += reading.load_requests.saturating_sub(previous.load_requests);
+                        let served = reading.load_requests.saturating_sub(previous.load_requests);
+                        out.server_requests += served;
+                        if let Some(resource) = resource.as_mut() {
+                            if i < issuers {
+                                let calls = reading.issuer_requests.saturating_sub(previous.issuer_requests);
+                                resource.issuer_calls += calls;
+                            } else {
+                                resource.requests += served;
+                            }
+                        }
                         store_ops += reading.store_ops.saturating_sub(previous.store_ops);
                         out.sessions_held += reading.sessions;
                         out.denylist_entries += reading.denylist_entries;
@@ -424,6 +441,7 @@ impl Engine {
                 }
                 out.store = Some(store);
             }
+            out.resource = resource;
             tick.strategies.insert(strategy, out);
         }
         tick

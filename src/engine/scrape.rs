@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 /// Routes that carry the lab's load (scrapes, health checks and admin calls are not load).
-const LOAD_ROUTES: [&str; 5] = ["/login", "/api/profile", "/logout", "/refresh", "unmatched"];
+const LOAD_ROUTES: [&str; 6] = ["/login", "/api/profile", "/logout", "/refresh", "/api/orders", "unmatched"];
+/// Routes a resource service calls on the issuer: session introspection, token JWKS fetches.
+const ISSUER_ROUTES: [&str; 2] = ["/introspect", "/.well-known/jwks.json"];
 
 /// What one scrape of one node said.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -19,6 +21,8 @@ pub struct NodeReading {
     /// Cumulative session-store operations.
     pub store_ops: u64,
     pub denylist_entries: u64,
+    /// Cumulative requests a resource service made to this node (introspections, JWKS fetches).
+    pub issuer_requests: u64,
     /// Users revoked by the admin API whose older access tokens are refused.
     pub revoked_users: u64,
     pub simulated: bool,
@@ -57,8 +61,12 @@ pub fn parse_metrics(text: &str) -> NodeReading {
             "authlab_simulated" => reading.simulated = value > 0.0,
             "authlab_requests_total" => {
                 reading.requests_total += whole;
-                if label(labels, "route").is_some_and(|r| LOAD_ROUTES.contains(&r)) {
+                let route = label(labels, "route");
+                if route.is_some_and(|r| LOAD_ROUTES.contains(&r)) {
                     reading.load_requests += whole;
+                }
+                if route.is_some_and(|r| ISSUER_ROUTES.contains(&r)) {
+                    reading.issuer_requests += whole;
                 }
             }
             _ => {}
@@ -79,6 +87,15 @@ pub async fn scrape(client: &reqwest::Client, url: &str, timeout: Duration) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_what_a_resource_service_asked_of_the_issuer() {
+        let text = "authlab_requests_total{route=\"/introspect\",status=\"200\"} 7\n\
+            authlab_requests_total{route=\"/.well-known/jwks.json\",status=\"200\"} 2\n\
+            authlab_requests_total{route=\"/api/orders\",status=\"200\"} 5\n";
+        let r = parse_metrics(text);
+        assert_eq!((r.issuer_requests, r.load_requests, r.requests_total), (9, 5, 14));
+    }
 
     #[test]
     fn reads_the_figures_a_tick_needs() {

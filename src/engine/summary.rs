@@ -71,6 +71,20 @@ pub struct StrategySummary {
     /// Logins forced by a 401 in the middle of a visit (table only, not in the JSON).
     #[serde(skip)]
     pub forced_relogins: u64,
+    /// `[resource]`: the second service and what it cost the issuer (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<ResourceSummary>,
+}
+
+/// A strategy's resource service over the whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceSummary {
+    /// Requests the resource nodes answered.
+    pub requests: u64,
+    /// Calls they made to the issuer, as the issuer counted them (introspections, JWKS fetches).
+    pub issuer_calls: u64,
+    /// `issuer_calls / requests` (0 without requests).
+    pub issuer_calls_per_request: f64,
 }
 
 /// The session store over the whole run.
@@ -125,6 +139,15 @@ impl StrategySummary {
                 used_memory_peak: stats.store_used_memory_peak,
             }),
             forced_relogins: stats.forced_relogins,
+            resource: stats.resource.map(|r| ResourceSummary {
+                requests: r.requests,
+                issuer_calls: r.issuer_calls,
+                issuer_calls_per_request: if r.requests == 0 {
+                    0.0
+                } else {
+                    r.issuer_calls as f64 / r.requests as f64
+                },
+            }),
         }
     }
 }
@@ -153,6 +176,19 @@ pub fn render_table(summary: &RunSummary) -> String {
         ("credential bytes/request", |s| format!("{:.0}", s.credential_bytes_per_request)),
         ("store keys, peak", |s| s.store.as_ref().and_then(|store| store.keys_peak).map_or(NONE.to_owned(), group)),
     ];
+    // A scenario with a resource service also shows what it cost the issuer.
+    let resource_rows: [(&str, Cell); 3] = [
+        ("resource requests", |s| s.resource.as_ref().map_or(NONE.to_owned(), |r| group(r.requests))),
+        ("issuer calls", |s| s.resource.as_ref().map_or(NONE.to_owned(), |r| group(r.issuer_calls))),
+        ("issuer calls/request", |s| {
+            s.resource.as_ref().map_or(NONE.to_owned(), |r| format!("{:.3}", r.issuer_calls_per_request))
+        }),
+    ];
+    let has_resource = [&summary.strategies.session, &summary.strategies.token]
+        .into_iter()
+        .any(|s| s.as_ref().is_some_and(|s| s.resource.is_some()));
+    let rows: Vec<(&str, Cell)> =
+        rows.into_iter().chain(resource_rows.into_iter().filter(|_| has_resource)).collect();
 
     let columns = [StrategyName::Session, StrategyName::Token];
     let cells: Vec<(&str, Vec<String>)> = rows

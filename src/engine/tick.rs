@@ -231,6 +231,19 @@ pub struct StrategyTick {
     pub revoked_users: u64,
     /// Whether simulated machine capacity or store delay shaped these numbers.
     pub simulated: bool,
+    /// `[resource]`: the second service that took this strategy's requests (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<ResourceTick>,
+}
+
+/// The resource service of one strategy during one tick (scenario `[resource]`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceTick {
+    /// Requests the resource nodes answered (`/api/orders`), from their /metrics.
+    pub requests: u64,
+    /// Calls the resource nodes made to this strategy's nodes, as those counted them: session
+    /// introspections (one per request), token JWKS fetches (one, then one per new key).
+    pub issuer_calls: u64,
 }
 
 /// Everything sampled in one interval.

@@ -59,6 +59,8 @@ pub struct LoadDriver {
     /// The users of the latest successful logins, oldest first (what `revoke_user` picks by default).
     recent_users: Mutex<VecDeque<String>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// `[resource]`: the second service that takes every request of a visit (set before `start`).
+    resource: std::sync::OnceLock<Balancer>,
 }
 
 impl LoadDriver {
@@ -76,7 +78,26 @@ impl LoadDriver {
             in_flight: AtomicUsize::new(0),
             recent_users: Mutex::new(VecDeque::with_capacity(RECENT_USERS)),
             tasks: Mutex::new(Vec::new()),
+            resource: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Sends every request of a visit to the resource service's nodes instead of the strategy's
+    /// own (logins, refreshes and logouts still go to the issuer). Call it before [`Self::start`].
+    pub fn send_requests_to_resource(&self, endpoints: Arc<Endpoints>) {
+        let _ = self.resource.set(Balancer::new(endpoints, Routing::RoundRobin));
+    }
+
+    /// A visit's request: to the resource service if there is one, else to `node`'s own API.
+    async fn request(&self, client: &Client, node: &Arc<Endpoint>, credential: &Credential, started: Instant) -> Outcome {
+        let Some(resource) = self.resource.get() else { return client.profile(node, credential, started).await };
+        match resource.pick(&mut None) {
+            Some(service) => client.orders(&service, credential, started).await,
+            None => {
+                self.stats.request(client.worker, Outcome::Connection, Duration::ZERO, 0);
+                Outcome::Connection
+            }
+        }
     }
 
     pub fn stats(&self) -> &Arc<StrategyStats> {
@@ -164,11 +185,20 @@ impl LoadDriver {
         let timeout = Duration::from_secs(2);
         while self.pause(period).await {
             self.balancer.check_health(&self.http, timeout).await;
+            if let Some(resource) = self.resource.get() {
+                resource.check_health(&self.http, timeout).await;
+            }
         }
     }
 
     fn client(&self, worker: usize) -> Client {
-        Client { http: self.http.clone(), strategy: self.options.strategy, stats: self.stats.clone(), worker }
+        Client {
+            http: self.http.clone(),
+            strategy: self.options.strategy,
+            stats: self.stats.clone(),
+            worker,
+            kind: self.options.load.client,
+        }
     }
 
     fn think_time(&self) -> Duration {
@@ -286,7 +316,7 @@ impl LoadDriver {
                 continue;
             }
             made += 1;
-            if client.profile(&node, &credential, Instant::now()).await == Outcome::Unauthorized {
+            if self.request(client, &node, &credential, Instant::now()).await == Outcome::Unauthorized {
                 // Logged out under our feet (session lost, evicted, revoked...): log in again.
                 let Some(fresh) = self.relogin(client, &user, &password, &mut affinity).await else {
                     holding = false;
@@ -412,7 +442,7 @@ impl LoadDriver {
             }
         }
         user.made += 1;
-        if client.profile(&node, &user.credential, scheduled).await == Outcome::Unauthorized {
+        if self.request(&client, &node, &user.credential, scheduled).await == Outcome::Unauthorized {
             match self.relogin(&client, &user.name, &user.password, &mut user.affinity).await {
                 Some(credential) => user.credential = credential,
                 None => return,

@@ -11,13 +11,16 @@ use serde_json::json;
 
 use super::stats::{Outcome, StrategyStats};
 use crate::cluster::Endpoint;
-use crate::scenario::StrategyName;
+use crate::scenario::{ClientKind, StrategyName};
 
 /// What a logged-in client holds.
 #[derive(Debug, Clone)]
 pub enum Credential {
     /// The session cookie, as sent: `sid=...`.
     Cookie(String),
+    /// Logged in, with nothing kept to send back: an app without a cookie jar whose code never
+    /// reads `Set-Cookie` (`client = "mobile_naive"`).
+    Nothing,
     /// `Bearer <jwt>`, the refresh token, and when the access token expires.
     Token { authorization: String, refresh: Option<String>, expires_at: Instant },
 }
@@ -28,17 +31,25 @@ impl Credential {
         matches!(self, Credential::Token { expires_at, .. } if Instant::now() + Duration::from_millis(500) >= *expires_at)
     }
 
-    fn header(&self) -> (reqwest::header::HeaderName, &str) {
+    fn header(&self) -> Option<(reqwest::header::HeaderName, &str)> {
         match self {
-            Credential::Cookie(cookie) => (COOKIE, cookie),
-            Credential::Token { authorization, .. } => (AUTHORIZATION, authorization),
+            Credential::Cookie(cookie) => Some((COOKIE, cookie)),
+            Credential::Nothing => None,
+            Credential::Token { authorization, .. } => Some((AUTHORIZATION, authorization)),
         }
     }
 
-    /// Bytes of the header that carries the credential (name, ": ", value).
+    /// `request` carrying the credential's header, if there is one to send.
+    fn attach(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.header() {
+            Some((name, value)) => request.header(name, value),
+            None => request,
+        }
+    }
+
+    /// Bytes of the header that carries the credential (name, ": ", value); 0 without one.
     pub fn wire_bytes(&self) -> usize {
-        let (name, value) = self.header();
-        name.as_str().len() + 2 + value.len()
+        self.header().map_or(0, |(name, value)| name.as_str().len() + 2 + value.len())
     }
 }
 
@@ -56,6 +67,8 @@ pub struct Client {
     pub strategy: StrategyName,
     pub stats: Arc<StrategyStats>,
     pub worker: usize,
+    /// Whether the session cookie is kept and sent back (see [`ClientKind`]).
+    pub kind: ClientKind,
 }
 
 impl Client {
@@ -93,7 +106,11 @@ impl Client {
         let body = response.bytes().await;
         let outcome = if body.is_err() { Outcome::Connection } else { Outcome::from_status(status) };
         let credential = match (outcome, self.strategy) {
-            (Outcome::Ok, StrategyName::Session) => cookie.map(Credential::Cookie),
+            // A browser's jar keeps the cookie; an app without a jar only if its own code reads it.
+            (Outcome::Ok, StrategyName::Session) => match self.kind {
+                ClientKind::Browser | ClientKind::Mobile => cookie.map(Credential::Cookie),
+                ClientKind::MobileNaive => Some(Credential::Nothing),
+            },
             (Outcome::Ok, StrategyName::Token) => body
                 .ok()
                 .and_then(|b| serde_json::from_slice::<TokenPair>(&b).ok())
@@ -111,9 +128,17 @@ impl Client {
 
     /// Calls the protected resource.
     pub async fn profile(&self, node: &Arc<Endpoint>, credential: &Credential, started: Instant) -> Outcome {
+        self.protected(node, "/api/profile", credential, started).await
+    }
+
+    /// Calls the second service (scenario `[resource]`) with the credential the issuer gave.
+    pub async fn orders(&self, node: &Arc<Endpoint>, credential: &Credential, started: Instant) -> Outcome {
+        self.protected(node, "/api/orders", credential, started).await
+    }
+
+    async fn protected(&self, node: &Arc<Endpoint>, path: &str, credential: &Credential, started: Instant) -> Outcome {
         let _in_flight = node.start_request();
-        let (name, value) = credential.header();
-        let sent = self.http.get(format!("{}/api/profile", node.url)).header(name, value).send();
+        let sent = credential.attach(self.http.get(format!("{}{path}", node.url))).send();
         let outcome = finish(sent.await).await;
         self.record(outcome, started, Some(credential));
         outcome
@@ -148,8 +173,7 @@ impl Client {
     pub async fn logout(&self, node: &Arc<Endpoint>, credential: &Credential) -> Outcome {
         let started = Instant::now();
         let _in_flight = node.start_request();
-        let (name, value) = credential.header();
-        let sent = self.http.post(format!("{}/logout", node.url)).header(name, value).send();
+        let sent = credential.attach(self.http.post(format!("{}/logout", node.url))).send();
         let outcome = finish(sent.await).await;
         self.record(outcome, started, Some(credential));
         outcome

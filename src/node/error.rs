@@ -42,6 +42,7 @@ pub fn error_code(status: StatusCode) -> &'static str {
     match status.as_u16() {
         400 => "bad_request",
         401 => "unauthorized",
+        403 => "forbidden",
         404 => "not_found",
         409 => "conflict",
         405 => "method_not_allowed",

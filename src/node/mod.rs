@@ -6,6 +6,7 @@
 
 mod admin;
 mod cors;
+mod csrf;
 mod error;
 mod introspect;
 pub mod login;
@@ -302,6 +303,11 @@ impl Node {
             .merge(routes)
             .fallback(|| async { json_error(StatusCode::NOT_FOUND, "no such route") })
             .layer(middleware::from_fn_with_state(capacity, simulation::hold_a_worker))
+            // A refused cross-site request takes no simulated worker (session nodes only).
+            .layer(middleware::from_fn_with_state(
+                csrf::CrossSiteGuard::new(&config.strategy, &cors),
+                csrf::refuse_cross_site,
+            ))
             .layer(tower_http::catch_panic::CatchPanicLayer::new())
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(middleware::map_response(errors_as_json))

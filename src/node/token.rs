@@ -54,17 +54,25 @@ pub(super) fn router(state: Arc<TokenState>, admin: Option<&AdminToken>) -> Rout
 }
 
 impl TokenState {
-    /// A new access token and the given refresh token, as `/login` and `/refresh` answer.
-    fn token_pair(&self, subject: &str, refresh_token: String) -> Result<Response, ApiError> {
+    /// A new access token and the given refresh token, as `/login` and `/refresh` answer
+    /// (`/login` gives none when refresh tokens are off).
+    fn token_pair(&self, subject: &str, refresh_token: Option<String>) -> Result<Response, ApiError> {
         let (access_token, claims) =
             self.authority.issue(subject).map_err(|e| ApiError::Internal(format!("signing failed: {e}")))?;
-        Ok(Json(json!({
+        let mut body = json!({
             "access_token": access_token,
             "token_type": "Bearer",
             "expires_in": claims.exp - claims.iat,
-            "refresh_token": refresh_token,
-        }))
-        .into_response())
+        });
+        if let Some(refresh_token) = refresh_token {
+            body["refresh_token"] = refresh_token.into();
+        }
+        Ok(Json(body).into_response())
+    }
+
+    /// `--refresh-ttl 0` turns refresh tokens off: the node then keeps nothing per login.
+    fn issues_refresh_tokens(&self) -> bool {
+        !self.refresh_ttl.is_zero()
     }
 
     fn refresh_expiry(&self) -> u64 {
@@ -124,7 +132,10 @@ async fn login(State(state): State<Arc<TokenState>>, body: Bytes) -> Result<Resp
     let checked = state.shared.passwords.check(&request).await;
     state.shared.metrics.count_login(checked.is_ok());
     checked?;
-    let refresh_token = state.refresh.start(&request.username, state.refresh_expiry())?;
+    let refresh_token = match state.issues_refresh_tokens() {
+        true => Some(state.refresh.start(&request.username, state.refresh_expiry())?),
+        false => None,
+    };
     state.token_pair(&request.username, refresh_token)
 }
 
@@ -157,7 +168,7 @@ async fn refresh(State(state): State<Arc<TokenState>>, body: Bytes) -> Result<Re
     let request: RefreshRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("expected {{\"refresh_token\"}}: {e}")))?;
     let (subject, next) = state.refresh.rotate(&request.refresh_token, unix_now(), state.refresh_expiry())?;
-    state.token_pair(&subject, next)
+    state.token_pair(&subject, Some(next))
 }
 
 async fn jwks(State(state): State<Arc<TokenState>>) -> Result<Response, ApiError> {

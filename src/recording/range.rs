@@ -1,6 +1,6 @@
 //! Re-aggregates one strategy over a run of ticks: sums, exact percentiles, peaks.
 
-use crate::engine::tick::{Latency, LatencySummary, NodeTick, RequestCounts, StrategyTick, Tick};
+use crate::engine::tick::{Latency, LatencySummary, NodeTick, RequestCounts, ResourceTick, StrategyTick, Tick};
 use crate::scenario::StrategyName;
 
 /// One strategy over a range of ticks.
@@ -45,6 +45,9 @@ pub struct RangeStats {
     pub store_used_memory_peak: Option<u64>,
     /// Store operations.
     pub store_ops: u64,
+    /// `[resource]`: the resource service's requests and its calls to the issuer, summed (absent
+    /// when the strategy had no resource service).
+    pub resource: Option<ResourceTick>,
 }
 
 /// A quantity at the start of a range, its peak, and at the end.
@@ -112,6 +115,7 @@ impl RangeStats {
             store_keys_peak: None,
             store_used_memory_peak: None,
             store_ops: 0,
+            resource: None,
         }
     }
 
@@ -153,6 +157,11 @@ impl RangeStats {
             self.store_ops += store.ops;
             self.store_keys_peak = max_option(self.store_keys_peak, store.keys);
             self.store_used_memory_peak = max_option(self.store_used_memory_peak, store.used_memory);
+        }
+        if let Some(resource) = &st.resource {
+            let sum = self.resource.get_or_insert_with(ResourceTick::default);
+            sum.requests += resource.requests;
+            sum.issuer_calls += resource.issuer_calls;
         }
     }
 }

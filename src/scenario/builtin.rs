@@ -20,6 +20,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("algorithm-cost-eddsa", include_str!("../../scenarios/algorithm-cost-eddsa.toml")),
     ("token-size", include_str!("../../scenarios/token-size.toml")),
     ("key-rotation", include_str!("../../scenarios/key-rotation.toml")),
+    ("second-service", include_str!("../../scenarios/second-service.toml")),
 ];
 
 /// The TOML source of the built-in scenario called `name`.

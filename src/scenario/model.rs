@@ -28,6 +28,25 @@ pub struct Scenario {
     pub events: Vec<EventSpec>,
     /// The charts the app shows for this scenario, in order (default: [`Chart::STANDARD`]).
     pub charts: Vec<Chart>,
+    /// Absent: requests go to the strategies' own nodes. Present: a second service per strategy
+    /// takes the requests of every visit and checks each caller with the issuer.
+    pub resource: Option<ResourceSpec>,
+}
+
+/// `[resource]`: a second service that issues nothing. Users log in at their strategy's nodes,
+/// then send every request of their visit to it; it verifies tokens against the token nodes'
+/// JWKS and asks a session node about every session cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceSpec {
+    /// Resource nodes per strategy (default 1).
+    pub nodes: u32,
+}
+
+impl ResourceSpec {
+    /// The audience the resource service accepts; token nodes issue their tokens for it too.
+    pub const AUDIENCE: &'static str = "orders-api";
+    /// The scope it requires; token nodes grant it.
+    pub const SCOPE: &'static str = "orders:read";
 }
 
 /// One chart of the live and replay views: what it plots over time, per strategy.
@@ -127,6 +146,24 @@ pub struct LoadSpec {
     pub requests_per_login: u32,
     /// Share of visits that end with an explicit logout (default 0.3).
     pub logout_ratio: f64,
+    /// What kind of HTTP client the virtual users are (default a browser).
+    pub client: ClientKind,
+}
+
+/// The virtual users' HTTP client, which decides whether the session cookie travels back. A token
+/// travels the same way in every kind: the client's own code copies it from the login's JSON into
+/// an `Authorization` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientKind {
+    /// A browser: its cookie jar keeps the `sid` cookie of the login and sends it back.
+    #[default]
+    Browser,
+    /// An app whose HTTP library has no cookie jar, so its own code reads `Set-Cookie` and sends
+    /// `sid` back by hand. On the wire it is the browser; the difference is code the app must own.
+    Mobile,
+    /// An app with no cookie jar and no cookie code: it never sends the session cookie back.
+    MobileNaive,
 }
 
 impl LoadSpec {

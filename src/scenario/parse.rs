@@ -120,15 +120,17 @@ const TOP_KEYS: &[&str] = &[
     "token",
     "events",
     "charts",
+    "resource",
 ];
 const NARRATIVE_KEYS: &[&str] = &["en", "ko"];
 const USERS_KEYS: &[&str] = &["count", "password_hash"];
-const LOAD_KEYS: &[&str] = &["model", "stages", "think_time", "requests_per_login", "logout_ratio"];
+const LOAD_KEYS: &[&str] = &["model", "stages", "think_time", "requests_per_login", "logout_ratio", "client"];
 const STAGE_KEYS: &[&str] = &["at", "target"];
 const CLUSTER_KEYS: &[&str] = &["routing", "machine", "store_rtt", "store_machine", "health_check"];
 const MACHINE_KEYS: &[&str] = &["workers", "service_time"];
 const SESSION_KEYS: &[&str] = &["nodes", "store", "redis_url", "ttl", "payload_bytes", "max_memory"];
 const TOKEN_KEYS: &[&str] = &["nodes", "algorithm", "ttl", "refresh", "revocation", "claims_bytes"];
+const RESOURCE_KEYS: &[&str] = &["nodes"];
 const EVENT_KEYS: &[&str] = &["at", "action", "target", "value", "user", "routing"];
 
 const TABLES: &[(&str, &[&str])] = &[
@@ -142,6 +144,7 @@ const TABLES: &[(&str, &[&str])] = &[
     ("in cluster.store_machine", MACHINE_KEYS),
     ("in [session]", SESSION_KEYS),
     ("in [token]", TOKEN_KEYS),
+    ("in [resource]", RESOURCE_KEYS),
     ("in [[events]]", EVENT_KEYS),
 ];
 
@@ -245,6 +248,7 @@ struct RawScenario {
     session: Option<S<RawSession>>,
     token: Option<S<RawToken>>,
     events: Option<Vec<S<RawEvent>>>,
+    resource: Option<S<RawResource>>,
     charts: Option<S<Vec<S<String>>>>,
 }
 
@@ -270,6 +274,7 @@ struct RawLoad {
     think_time: Option<S<DurationText>>,
     requests_per_login: Option<S<i64>>,
     logout_ratio: Option<S<f64>>,
+    client: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -305,6 +310,12 @@ struct RawSession {
     ttl: Option<S<DurationText>>,
     payload_bytes: Option<S<i64>>,
     max_memory: Option<S<SizeText>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResource {
+    nodes: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -422,6 +433,8 @@ const MODES: &[(&str, Mode)] = &[("concurrent", Mode::Concurrent), ("sequential"
 const PASSWORD_HASHES: &[(&str, PasswordHashKind)] =
     &[("argon2id", PasswordHashKind::Argon2id), ("sha256", PasswordHashKind::Sha256)];
 const LOAD_MODELS: &[(&str, LoadModel)] = &[("closed", LoadModel::Closed), ("open", LoadModel::Open)];
+const CLIENTS: &[(&str, ClientKind)] =
+    &[("browser", ClientKind::Browser), ("mobile", ClientKind::Mobile), ("mobile_naive", ClientKind::MobileNaive)];
 const ROUTINGS: &[(&str, Routing)] = &[
     ("round_robin", Routing::RoundRobin),
     ("random", Routing::Random),
@@ -474,6 +487,7 @@ impl RawScenario {
         let store_machine_span = self.cluster.as_ref().and_then(|c| c.store_machine.as_ref().map(|m| m.span()));
         let cluster = validate_cluster(self.cluster)?;
         let session = self.session.map(validate_session).transpose()?;
+        let algorithm_span = self.token.as_ref().and_then(|t| t.get_ref().algorithm.as_ref().map(|a| a.span()));
         let token = self.token.map(validate_token).transpose()?;
         if session.is_none() && token.is_none() {
             return Err(nowhere("no strategy to run: add a [session] table, a [token] table, or both"));
@@ -486,7 +500,24 @@ impl RawScenario {
         }
         let events = validate_events(self.events.unwrap_or_default(), duration, session.as_ref(), token.as_ref())?;
         let charts = validate_charts(self.charts)?;
-        Ok(Scenario { name, duration, seed, mode, tick, narrative, users, load, cluster, session, token, events, charts })
+        let resource =
+            self.resource.map(|r| validate_resource(r, session.as_ref(), token.as_ref(), algorithm_span)).transpose()?;
+        Ok(Scenario {
+            name,
+            duration,
+            seed,
+            mode,
+            tick,
+            narrative,
+            users,
+            load,
+            cluster,
+            session,
+            token,
+            events,
+            charts,
+            resource,
+        })
     }
 }
 
@@ -549,7 +580,8 @@ fn validate_load(load: S<RawLoad>) -> Check<LoadSpec> {
             x
         }
     };
-    Ok(LoadSpec { model, stages, think_time, requests_per_login, logout_ratio })
+    let client = load.client.as_ref().map_or(Ok(ClientKind::default()), |c| one_of("client", c, CLIENTS))?;
+    Ok(LoadSpec { model, stages, think_time, requests_per_login, logout_ratio, client })
 }
 
 fn validate_cluster(cluster: Option<RawCluster>) -> Check<ClusterSpec> {
@@ -652,6 +684,37 @@ fn validate_token(token: S<RawToken>) -> Check<TokenSpec> {
             .map_or(Ok(Revocation::default()), |r| one_of("revocation", r, REVOCATIONS))?,
         claims_bytes: int_in("claims_bytes", t.claims_bytes.as_ref(), 0usize, 0, i64::MAX)?,
     })
+}
+
+/// `[resource]`: its node count, and whether the strategies can back it: the resource service needs
+/// the token nodes' published keys (none for HS256), and asks session/1 about every session (so
+/// with several memory-store session nodes, most sessions would be elsewhere).
+fn validate_resource(
+    resource: S<RawResource>,
+    session: Option<&SessionSpec>,
+    token: Option<&TokenSpec>,
+    algorithm_span: Option<Range<usize>>,
+) -> Check<ResourceSpec> {
+    let span = resource.span();
+    let r = resource.into_inner();
+    let nodes = int_in("resource.nodes", r.nodes.as_ref(), 1u32, 1, i64::from(MAX_NODES))?;
+    if token.is_some_and(|t| t.algorithm == jsonwebtoken::Algorithm::HS256) {
+        return Err(Problem {
+            span: Some(algorithm_span.unwrap_or(span)),
+            message: "[resource] checks tokens against the token nodes' published keys (JWKS), and an HS256 secret \
+                      is never published: use algorithm RS256, ES256 or EdDSA"
+                .into(),
+        });
+    }
+    if session.is_some_and(|s| s.store == StoreKind::Memory && s.nodes > 1) {
+        return Err(Problem {
+            span: Some(span),
+            message: "[resource] asks session/1 about every session, and with store = \"memory\" the other session \
+                      nodes' sessions are not there: use [session] nodes = 1, or store = \"redis\""
+                .into(),
+        });
+    }
+    Ok(ResourceSpec { nodes })
 }
 
 /// `session`, `token`, `session/2`, `token/1`.
@@ -1008,7 +1071,7 @@ target = "session/1"
         assert_eq!(
             e,
             "x.toml:4:1: unknown key \"foo\" in [load]; expected one of model, stages, think_time, \
-             requests_per_login, logout_ratio"
+             requests_per_login, logout_ratio, client"
         );
         // Every table is recognised by its keys.
         let cases = [
@@ -1050,6 +1113,11 @@ target = "session/1"
         assert_eq!(e, "x.toml:6:9: token.nodes must be between 1 and 32, not 33");
         let e = err(&MINIMAL.replace("[load]\n", "[load]\nlogout_ratio = 1.5\n"));
         assert!(e.starts_with("x.toml:4:16: logout_ratio must be between 0 and 1"), "{e}");
+        let e = err(&MINIMAL.replace("[load]\n", "[load]\nclient = \"app\"\n"));
+        assert_eq!(e, "x.toml:4:10: unknown client \"app\"; expected one of browser, mobile, mobile_naive");
+        let s = parse_scenario(&MINIMAL.replace("[load]\n", "[load]\nclient = \"mobile_naive\"\n"), "m").unwrap();
+        assert_eq!(s.load.client, ClientKind::MobileNaive);
+        assert_eq!(parse_scenario(MINIMAL, "m").unwrap().load.client, ClientKind::Browser, "the default");
         let e = err(&MINIMAL.replace("[token]\n", "[session]\nredis_url = \"http://x\"\n[token]\n"));
         assert!(e.starts_with("x.toml:6:13: redis_url \"http://x\" must start with redis://"), "{e}");
         // Algorithm names are case-insensitive, as on the command line.
@@ -1090,6 +1158,28 @@ target = "session/1"
             MINIMAL.replace("[token]\n", "[session]\n")
         );
         assert!(err(&rotate_all).contains("no [token] table"), "{}", err(&rotate_all));
+    }
+
+    #[test]
+    fn resource_needs_published_keys_and_one_place_to_ask_about_sessions() {
+        assert_eq!(parse_scenario(MINIMAL, "m").unwrap().resource, None);
+        let es256 = MINIMAL.replace("[token]\n", "[token]\nalgorithm = \"ES256\"\n[session]\n[resource]\n");
+        assert_eq!(parse_scenario(&es256, "m").unwrap().resource, Some(ResourceSpec { nodes: 1 }));
+        let two = es256.replace("[resource]\n", "[resource]\nnodes = 2\n");
+        assert_eq!(parse_scenario(&two, "m").unwrap().resource, Some(ResourceSpec { nodes: 2 }));
+        let hs256 = es256.replace("\"ES256\"", "\"HS256\"");
+        let e = err(&hs256);
+        assert!(e.starts_with("x.toml:6:13: [resource] checks tokens against the token nodes' published keys"), "{e}");
+        let e = err(&MINIMAL.replace("[token]\n", "[token]\n[resource]\n"));
+        assert!(e.starts_with("x.toml:6:1: [resource] checks tokens"), "{e}");
+        let spread = es256.replace("[session]\n", "[session]\nnodes = 2\n");
+        assert!(err(&spread).contains("use [session] nodes = 1, or store = \"redis\""), "{}", err(&spread));
+        let shared = spread.replace("nodes = 2\n", "nodes = 2\nstore = \"redis\"\n");
+        assert!(parse_scenario(&shared, "m").is_ok());
+        let e = err(&es256.replace("[resource]\n", "[resource]\nnode = 1\n"));
+        assert!(e.contains("unknown key \"node\" in [resource]; expected one of nodes"), "{e}");
+        let e = err(&es256.replace("[resource]\n", "[resource]\nnodes = 0\n"));
+        assert!(e.contains("resource.nodes must be between 1 and 32, not 0"), "{e}");
     }
 
     #[test]
