@@ -1,5 +1,7 @@
 //! The auth check per request, for each algorithm and each session store, next to the raw
-//! primitive it is built on (HMAC-SHA256 over the same bytes, a HashMap lookup).
+//! primitive it is built on: the signature check alone over the same signing input (aws-lc's
+//! HMAC-SHA256, or its public-key verification, with the key parsed on every call as the auth check
+//! does and parsed once), a HashMap lookup, a Redis GET of the same key through the same client.
 //!
 //! `cargo bench --bench auth_check`. The Redis lookup uses `AUTHLAB_REDIS_URL` (default
 //! redis://127.0.0.1:6379/) under its own key prefix, deletes its keys afterwards, and is
@@ -11,8 +13,12 @@ use std::hint::black_box;
 use authlab::session_store::{MemoryStore, RedisSessionStore};
 use authlab::token::access::{TokenAuthority, TokenPolicy};
 use authlab::token::keys::{KeySet, SUPPORTED, algorithm_name};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
+use fred::prelude::{ClientLike, KeysInterface};
 use futures_util::FutureExt;
+use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind};
 use serde_json::json;
 use time::OffsetDateTime;
 use tower_sessions::SessionStore;
@@ -20,29 +26,61 @@ use tower_sessions::session::{Id, Record};
 
 const SESSIONS: usize = 100_000;
 
+/// The public key of `key` as aws-lc-rs takes it, and the verification algorithm for `alg`.
+fn raw_public_key(
+    alg: Algorithm,
+    key: &DecodingKey,
+) -> (&'static dyn aws_lc_rs::signature::VerificationAlgorithm, Vec<u8>) {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+    match (alg, key.kind()) {
+        (Algorithm::RS256, DecodingKeyKind::RsaModulusExponent { n, e }) => {
+            let parsed = RsaPublicKeyComponents { n, e }
+                .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+                .expect("a valid RSA key");
+            // Its SubjectPublicKeyInfo DER, which `UnparsedPublicKey` parses on every call.
+            (&RSA_PKCS1_2048_8192_SHA256, parsed.as_ref().to_vec())
+        }
+        (Algorithm::ES256, DecodingKeyKind::SecretOrDer(point)) => (&ECDSA_P256_SHA256_FIXED, point.clone()),
+        (Algorithm::EdDSA, DecodingKeyKind::SecretOrDer(x)) => (&ED25519, x.clone()),
+        (alg, kind) => panic!("no raw verifier for {alg:?} with a {kind:?} key"),
+    }
+}
+
 fn token_checks(c: &mut Criterion) {
     let mut group = c.benchmark_group("auth_check/token");
     for alg in SUPPORTED {
+        let name = algorithm_name(alg);
         let authority = TokenAuthority::new(KeySet::generate(alg).expect("a key"), TokenPolicy::default(), false);
         let (token, _) = authority.issue("user0000001").expect("a token");
         let header = format!("Bearer {token}");
         assert!(authority.auth_check(Some(header.as_bytes())).is_ok());
-        group.bench_function(algorithm_name(alg), |b| {
-            b.iter(|| authority.auth_check(black_box(Some(header.as_bytes()))))
+        group.bench_function(name, |b| b.iter(|| authority.auth_check(black_box(Some(header.as_bytes())))));
+
+        // The raw primitive next to it: the signature check alone, over the same signing input.
+        let (signing_input, signature) = token.rsplit_once('.').expect("a JWT has dots");
+        let signature = URL_SAFE_NO_PAD.decode(signature).expect("a base64url signature");
+        let keys = authority.keys();
+        let key = &keys.set().current().decoding;
+        if alg == Algorithm::HS256 {
+            let DecodingKeyKind::SecretOrDer(secret) = key.kind() else { panic!("an HMAC key is a secret") };
+            let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
+            aws_lc_rs::hmac::verify(&key, signing_input.as_bytes(), &signature).expect("the token's own MAC");
+            group.bench_function(format!("{name} raw: HMAC-SHA256 verify over the signing input (aws-lc)"), |b| {
+                b.iter(|| aws_lc_rs::hmac::verify(&key, black_box(signing_input.as_bytes()), &signature))
+            });
+            continue;
+        }
+        let (algorithm, public) = raw_public_key(alg, key);
+        let unparsed = aws_lc_rs::signature::UnparsedPublicKey::new(algorithm, &public);
+        unparsed.verify(signing_input.as_bytes(), &signature).expect("the token's own signature");
+        group.bench_function(format!("{name} raw: UnparsedPublicKey::verify over the signing input (aws-lc)"), |b| {
+            b.iter(|| unparsed.verify(black_box(signing_input.as_bytes()), &signature))
+        });
+        let parsed = aws_lc_rs::signature::ParsedPublicKey::new(algorithm, &public).expect("a valid public key");
+        group.bench_function(format!("{name} raw: ParsedPublicKey::verify_sig, key parsed once (aws-lc)"), |b| {
+            b.iter(|| parsed.verify_sig(black_box(signing_input.as_bytes()), &signature))
         });
     }
-    // The raw primitive under HS256: one HMAC-SHA256 over the same signing input.
-    let authority = TokenAuthority::new(
-        KeySet::generate(jsonwebtoken::Algorithm::HS256).expect("a key"),
-        TokenPolicy::default(),
-        false,
-    );
-    let (token, _) = authority.issue("user0000001").expect("a token");
-    let signing_input = &token[..token.rfind('.').expect("a JWT has dots")];
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &[7u8; 32]);
-    group.bench_function("raw HMAC-SHA256 over the signing input", |b| {
-        b.iter(|| aws_lc_rs::hmac::sign(&key, black_box(signing_input.as_bytes())))
-    });
     group.finish();
 }
 
@@ -92,11 +130,30 @@ fn redis_lookup(c: &mut Criterion) {
     };
     let mut record = session_record(200);
     runtime.block_on(store.create(&mut record)).expect("stored in Redis");
+    let raw = runtime.block_on(async {
+        let pool = fred::types::Builder::from_config(fred::types::config::Config::from_url(&url)?).build_pool(4)?;
+        pool.init().await?;
+        Ok::<_, fred::error::Error>(pool)
+    });
+    let key = format!("{}{}", store.prefix(), record.id);
     let mut group = c.benchmark_group("auth_check/session");
     group.bench_function("redis store load (loopback round trip)", |b| {
         b.iter(|| runtime.block_on(store.load(black_box(&record.id))).expect("loaded"))
     });
+    match &raw {
+        Ok(pool) => {
+            let get = || runtime.block_on(pool.get::<Option<Vec<u8>>, _>(black_box(key.as_str())));
+            assert!(get().expect("a GET").is_some(), "the raw GET reads the session the store wrote");
+            group.bench_function("redis raw GET of the same key (fred pool, loopback round trip)", |b| {
+                b.iter(|| get().expect("a GET"))
+            });
+        }
+        Err(e) => eprintln!("\n*** SKIPPED the raw Redis GET: {e}\n"),
+    }
     group.finish();
+    if let Ok(pool) = &raw {
+        let _ = runtime.block_on(pool.quit());
+    }
     let deleted = runtime.block_on(store.delete_own_keys()).expect("cleanup");
     assert_eq!(deleted, 1, "the benchmark deletes exactly the key it made");
 }

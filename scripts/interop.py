@@ -53,7 +53,7 @@ def verify(args):
         signing_key = jwt.PyJWK(key_file_jwk(args.key_file, header.get("kid")))
         source = "key-file"
     # The algorithm comes from the key (its JWK's alg), never from the token's header.
-    algorithm = signing_key.algorithm_name
+    algorithm = getattr(signing_key, "algorithm_name", None) or signing_key._jwk_data["alg"]  # older PyJWT
     claims = jwt.decode(
         args.token,
         signing_key.key,

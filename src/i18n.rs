@@ -125,6 +125,9 @@ texts! {
     RevokedUsersLine => "revoked users whose tokens are refused (all nodes)", "토큰이 거부되는 폐기된 사용자 (전체 노드)";
     NodesUp => "Nodes up", "동작 중인 노드";
     NodesUpLine => "nodes answering", "응답하는 노드";
+    IssuerCalls => "Resource service: calls to the issuer", "리소스 서비스: 발급자 호출";
+    ResourceRequestsLine => "requests to the resource service/s", "리소스 서비스 요청/초";
+    IssuerCallsLine => "calls to the issuer/s (introspection, JWKS)", "발급자 호출/초 (인트로스펙션, JWKS)";
     // Exported charts and `authlab report` (src/report).
     ChartThroughput => "Throughput (requests/s)", "처리량 (요청/초)";
     ChartLatency => "Latency percentiles (ms)", "지연 시간 백분위수 (밀리초)";
@@ -174,6 +177,7 @@ texts! {
     AttackIntro => "Starts its own session node and two token nodes (RS256, the second with a denylist), fires each attack at them over real HTTP, and shows the request, the answer and why it matters.", "세션 노드 하나와 토큰 노드 둘(RS256, 둘째는 거부 목록 사용)을 직접 띄우고, 실제 HTTP로 공격을 하나씩 보낸 뒤 요청과 응답, 그리고 그것이 왜 중요한지 보여 줍니다.";
     AttackRunAll => "Run all attacks", "모든 공격 실행";
     AttackRunOne => "Run this attack", "이 공격 실행";
+    AttackChoice => "attack to run alone", "따로 실행할 공격";
     AttackRunning => "Attacking…", "공격하는 중…";
     AttackNoResults => "No results yet: run the whole catalogue or one attack.", "아직 결과가 없습니다. 전체 목록이나 공격 하나를 실행하세요.";
     AttackExpected => "Expected", "기대한 응답";

@@ -46,10 +46,11 @@ fn the_attack_lab_runs_the_catalogue_and_shows_each_exchange() {
     let not_passed: Vec<&str> =
         results.iter().filter(|r| r.outcome != Outcome::Passed).map(|r| r.attack.name).collect();
     assert!(not_passed.is_empty(), "against the lab's own nodes, these did not pass: {not_passed:?}");
+    let count = results.len();
 
     // Every attack is listed; one of them, opened, shows its requests, answers and explanation.
     harness.step();
-    assert_eq!(harness.query_all_by_label("PASS").count(), results.len());
+    assert_eq!(harness.query_all_by_label("PASS").count(), count);
     harness.get_by_label("key-confusion").click();
     harness.step();
     harness.step();

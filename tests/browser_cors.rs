@@ -265,7 +265,8 @@ async fn a_real_browser_enforces_each_nodes_cors_policy() {
     assert_eq!(results.len(), PAGES.len(), "every page reported within {BROWSER_TIMEOUT:?}; {report}");
     let got = |page: &str, step: &str| results[page][step].clone();
     let status = |page: &str, step: &str| got(page, step)["status"].as_u64();
-    let refused = |page: &str, step: &str| got(page, step)["error"].as_str().is_some_and(|e| e.starts_with("TypeError"));
+    let refused =
+        |page: &str, step: &str| got(page, step)["error"].as_str().is_some_and(|e| e.starts_with("TypeError"));
     // Chromium's console line for a refused fetch, which states the rule.
     let rule = |url: &str, from: &str| {
         console

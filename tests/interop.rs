@@ -88,7 +88,8 @@ async fn interoperates(alg: Algorithm) {
     let name = algorithm_name(alg);
     let keys = KeySet::generate(alg).expect("a key");
     let file = TempFile::with_contents("keys.json", &keys.to_private_jwks_json());
-    let node = Node::start(&["--strategy", "token", "--keys", file.path_str(), "--users", "5", "--password-hash", "sha256"]);
+    let node =
+        Node::start(&["--strategy", "token", "--keys", file.path_str(), "--users", "5", "--password-hash", "sha256"]);
     let (user, password) = users_csv(42, 1).remove(0);
     let c = client();
     let r = login(&c, &node, &user, &password).await;
@@ -98,11 +99,8 @@ async fn interoperates(alg: Algorithm) {
 
     // 1. authlab's token, verified by PyJWT with a key PyJWT built from the JWKS (or the key file).
     let jwks_url = node.at("/.well-known/jwks.json");
-    let source = if alg == Algorithm::HS256 {
-        ["--key-file", file.path_str()]
-    } else {
-        ["--jwks-url", jwks_url.as_str()]
-    };
+    let source =
+        if alg == Algorithm::HS256 { ["--key-file", file.path_str()] } else { ["--jwks-url", jwks_url.as_str()] };
     let mut args = vec!["verify", "--token", token.as_str()];
     args.extend(source);
     let verified: Value = serde_json::from_str(&interop_ok(&args)).expect("verify prints JSON");

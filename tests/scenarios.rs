@@ -61,7 +61,10 @@ fn memory_growth_session_heap_climbs_with_sessions_held_while_token_heap_stays_f
     // Shortened, at a steady 60 users: the heap is compared from 1 s on, once connections are open.
     let run = run_scenario(&shortened(
         "memory-growth",
-        &[("duration = \"60s\"", "duration = \"6s\""), ("{ at = \"20s\", target = 120 }", "{ at = \"1s\", target = 60 }")],
+        &[
+            ("duration = \"60s\"", "duration = \"6s\""),
+            ("{ at = \"20s\", target = 120 }", "{ at = \"1s\", target = 60 }"),
+        ],
     ));
     let whole = range(&run.recording, Session, 1.0, f64::MAX);
     let held = whole.sessions_held_peak;
@@ -101,7 +104,10 @@ fn shared_store_node_heap_is_flat_while_redis_grows_and_every_request_pays_a_sto
 fn memory_limit_evictions_log_users_out_and_the_heap_stays_bounded() {
     let run = run_scenario(&shortened(
         "memory-limit",
-        &[("duration = \"60s\"", "duration = \"10s\""), ("{ at = \"40s\", target = 400 }", "{ at = \"6s\", target = 400 }")],
+        &[
+            ("duration = \"60s\"", "duration = \"10s\""),
+            ("{ at = \"40s\", target = 400 }", "{ at = \"6s\", target = 400 }"),
+        ],
     ));
     let session = range(&run.recording, Session, 0.0, f64::MAX);
     // 512 KiB of sessions of 2000 B each: at most about 260 fit.
@@ -112,7 +118,11 @@ fn memory_limit_evictions_log_users_out_and_the_heap_stays_bounded() {
         session.users_logged_in_peak,
         session.sessions_held_peak
     );
-    assert!(session.forced_relogins >= 50, "evicted users are logged out: {} forced re-logins", session.forced_relogins);
+    assert!(
+        session.forced_relogins >= 50,
+        "evicted users are logged out: {} forced re-logins",
+        session.forced_relogins
+    );
     assert!(session.requests.unauthorized >= 50);
     let token = range(&run.recording, Token, 0.0, f64::MAX);
     assert_eq!((token.requests.unauthorized, token.forced_relogins), (0, 0), "tokens have no such ceiling");
@@ -141,8 +151,7 @@ fn round_robin_breaks_per_node_sessions_until_routing_turns_sticky() {
 
 #[test]
 fn node_crash_logs_out_the_crashed_nodes_session_users_but_no_token_user() {
-    let text =
-        shortened("node-crash", &[("duration = \"30s\"", "duration = \"8s\""), ("at = \"15s\"", "at = \"4s\"")]);
+    let text = shortened("node-crash", &[("duration = \"30s\"", "duration = \"8s\""), ("at = \"15s\"", "at = \"4s\"")]);
     let text = text.replacen("at = \"15s\"", "at = \"4s\"", 1);
     let run = run_scenario(&text);
     let session = range(&run.recording, Session, 4.0, 8.0);
@@ -151,8 +160,7 @@ fn node_crash_logs_out_the_crashed_nodes_session_users_but_no_token_user() {
     assert_eq!((token.requests.unauthorized, token.forced_relogins), (0, 0), "no token user is logged out");
 
     // The same crash with the sessions in Redis: nobody is logged out.
-    let Some((redis_text, _redis)) =
-        with_private_redis(&text.replace("store = \"memory\"", "store = \"redis\""))
+    let Some((redis_text, _redis)) = with_private_redis(&text.replace("store = \"memory\"", "store = \"redis\""))
     else {
         return;
     };
@@ -184,12 +192,18 @@ fn scale_out_token_throughput_grows_with_nodes_while_the_session_store_is_the_ce
     let run = run_scenario(&text);
     let throughput = |strategy, from, to| range(&run.recording, strategy, from, to).throughput_rps;
     let (token_one, token_four) = (throughput(Token, 0.5, 2.0), throughput(Token, 7.0, 9.0));
-    assert!(token_four > 2.5 * token_one, "token throughput grows with 4 nodes: {token_one:.0} → {token_four:.0} req/s");
+    assert!(
+        token_four > 2.5 * token_one,
+        "token throughput grows with 4 nodes: {token_one:.0} → {token_four:.0} req/s"
+    );
     // The session side's first seconds are its 200 logins (a login costs several store
     // operations), so compare the session side with four nodes against the tokens, and the store.
     let session_four = throughput(Session, 7.0, 9.0);
     assert!(session_four < 280.0, "the store (250 ops/s) caps the session side: {session_four:.0} req/s");
-    assert!(session_four < 0.5 * token_four, "four nodes each: sessions {session_four:.0}, tokens {token_four:.0} req/s");
+    assert!(
+        session_four < 0.5 * token_four,
+        "four nodes each: sessions {session_four:.0}, tokens {token_four:.0} req/s"
+    );
     let store = range(&run.recording, Session, 7.0, 9.0);
     let store_rate = store.store_ops as f64 / store.covered_s;
     assert!(store_rate > 0.7 * 250.0, "the store runs near its capacity: {store_rate:.0} ops/s");
@@ -200,7 +214,11 @@ fn scale_out_token_throughput_grows_with_nodes_while_the_session_store_is_the_ce
 fn revocation_run(name: &str) -> Finished {
     run_scenario(&shortened(
         name,
-        &[("duration = \"45s\"", "duration = \"9s\""), ("ttl = \"20s\"", "ttl = \"5s\""), ("at = \"15s\"", "at = \"2s\"")],
+        &[
+            ("duration = \"45s\"", "duration = \"9s\""),
+            ("ttl = \"20s\"", "ttl = \"5s\""),
+            ("at = \"15s\"", "at = \"2s\""),
+        ],
     ))
 }
 

@@ -157,7 +157,7 @@ impl AttackLab {
             ui.separator();
             let mut picked = choice;
             let title = |name: &str| CATALOGUE.iter().find(|a| a.name == name).map_or("", |a| a.title.get(lang));
-            egui::ComboBox::from_id_salt("attack-choice")
+            egui::ComboBox::from_label(lang.tr(Text::AttackChoice))
                 .width(380.0)
                 .selected_text(format!("{picked}: {}", title(picked)))
                 .show_ui(ui, |ui| {

@@ -78,6 +78,7 @@ pub fn strategy_column(
             .link_axis(egui::Id::unique("authlab-time"), [true, false])
             .link_cursor(egui::Id::unique("authlab-time"), [true, false])
             .include_y(0.0)
+            .include_y(shared_y_max(chart, data, overlay))
             .include_x(0.0)
             .include_x(window.until_s.max(1.0))
             .x_axis_label(lang.tr(Text::Seconds))
@@ -111,6 +112,51 @@ fn title_and_unit(chart: Chart) -> (Text, Option<Text>) {
         Chart::StoreOps => (Text::StoreOps, Some(Text::OpsPerSecond)),
         Chart::Denylist => (Text::DenylistEntries, None),
         Chart::Nodes => (Text::NodesUp, None),
+        Chart::IssuerCalls => (Text::IssuerCalls, Some(Text::RequestsPerSecond)),
+    }
+}
+
+/// The lines of one chart: (legend name, series, colour).
+fn chart_parts<'s>(chart: Chart, series: &'s StrategySeries, lang: Language) -> Vec<(&'s str, &'s Series, Color32)> {
+    let t = |text| lang.tr(text);
+    match chart {
+        Chart::Throughput => vec![(t(Text::RequestsPerSecond), &series.throughput, BLUE)],
+        Chart::Latency => {
+            vec![("p50", &series.p50_ms, GREEN), ("p99", &series.p99_ms, ORANGE), ("p99.9", &series.p999_ms, RED)]
+        }
+        Chart::Memory => {
+            let mut parts: Vec<_> = series
+                .heap_stacked_mib
+                .iter()
+                .enumerate()
+                .map(|(i, (node, stacked))| (node.as_str(), stacked, PALETTE[i % PALETTE.len()]))
+                .collect();
+            if !series.store_mib.is_empty() {
+                parts.push((t(Text::StoreMemory), &series.store_mib, RED));
+            }
+            parts
+        }
+        Chart::Users => vec![
+            (t(Text::UsersLoggedIn), &series.users_logged_in, BLUE),
+            (t(Text::SessionsHeld), &series.sessions_held, ORANGE),
+        ],
+        Chart::Errors => vec![
+            (t(Text::Unauthorized), &series.unauthorized_per_s, ORANGE),
+            (t(Text::ServerError), &series.server_error_per_s, RED),
+            (t(Text::Connection), &series.connection_per_s, GREY),
+        ],
+        Chart::CpuPerRequest => vec![(t(Text::CpuPerRequestLine), &series.cpu_us_per_request, BLUE)],
+        Chart::BytesPerRequest => vec![(t(Text::BytesPerRequestLine), &series.credential_bytes_per_request, ORANGE)],
+        Chart::StoreOps => vec![(t(Text::StoreOpsLine), &series.store_ops_per_s, RED)],
+        Chart::Denylist => vec![
+            (t(Text::DenylistLine), &series.denylist_entries, RED),
+            (t(Text::RevokedUsersLine), &series.revoked_users, ORANGE),
+        ],
+        Chart::Nodes => vec![(t(Text::NodesUpLine), &series.nodes_up, GREEN)],
+        Chart::IssuerCalls => vec![
+            (t(Text::ResourceRequestsLine), &series.resource_requests_per_s, BLUE),
+            (t(Text::IssuerCallsLine), &series.issuer_calls_per_s, RED),
+        ],
     }
 }
 
@@ -123,45 +169,20 @@ fn chart_lines<'a>(
     lang: Language,
     suffix: &str,
 ) -> Vec<Line<'a>> {
-    let named = |name: &str| format!("{name}{suffix}");
-    let l = |name: &str, s: &Series, color| line(&named(name), s, until, columns, color);
-    match chart {
-        Chart::Throughput => vec![l(lang.tr(Text::RequestsPerSecond), &series.throughput, BLUE)],
-        Chart::Latency => {
-            vec![l("p50", &series.p50_ms, GREEN), l("p99", &series.p99_ms, ORANGE), l("p99.9", &series.p999_ms, RED)]
-        }
-        Chart::Memory => {
-            let mut lines: Vec<Line<'a>> = series
-                .heap_stacked_mib
-                .iter()
-                .enumerate()
-                .map(|(i, (node, stacked))| l(node, stacked, PALETTE[i % PALETTE.len()]))
-                .collect();
-            if !series.store_mib.is_empty() {
-                lines.push(l(lang.tr(Text::StoreMemory), &series.store_mib, RED));
-            }
-            lines
-        }
-        Chart::Users => vec![
-            l(lang.tr(Text::UsersLoggedIn), &series.users_logged_in, BLUE),
-            l(lang.tr(Text::SessionsHeld), &series.sessions_held, ORANGE),
-        ],
-        Chart::Errors => vec![
-            l(lang.tr(Text::Unauthorized), &series.unauthorized_per_s, ORANGE),
-            l(lang.tr(Text::ServerError), &series.server_error_per_s, RED),
-            l(lang.tr(Text::Connection), &series.connection_per_s, GREY),
-        ],
-        Chart::CpuPerRequest => vec![l(lang.tr(Text::CpuPerRequestLine), &series.cpu_us_per_request, BLUE)],
-        Chart::BytesPerRequest => {
-            vec![l(lang.tr(Text::BytesPerRequestLine), &series.credential_bytes_per_request, ORANGE)]
-        }
-        Chart::StoreOps => vec![l(lang.tr(Text::StoreOpsLine), &series.store_ops_per_s, RED)],
-        Chart::Denylist => vec![
-            l(lang.tr(Text::DenylistLine), &series.denylist_entries, RED),
-            l(lang.tr(Text::RevokedUsersLine), &series.revoked_users, ORANGE),
-        ],
-        Chart::Nodes => vec![l(lang.tr(Text::NodesUpLine), &series.nodes_up, GREEN)],
-    }
+    chart_parts(chart, series, lang)
+        .into_iter()
+        .map(|(name, s, color)| line(&format!("{name}{suffix}"), s, until, columns, color))
+        .collect()
+}
+
+/// The top of a chart's y axis on both sides: the largest value either strategy (or the
+/// overlaid run) ever showed on it, so that the session and token charts compare at a glance.
+fn shared_y_max(chart: Chart, data: &RunData, overlay: Option<Overlay<'_>>) -> f64 {
+    let runs = std::iter::once(data).chain(overlay.map(|o| o.data));
+    runs.flat_map(|run| run.strategies.values())
+        .flat_map(|series| chart_parts(chart, series, Language::English))
+        .map(|(_, s, _)| s.max)
+        .fold(1.0, f64::max)
 }
 
 /// A vertical marker per event of this strategy, labelled with what happened (kept out of the legend).

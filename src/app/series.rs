@@ -15,6 +15,9 @@ pub const SERIES_CAPACITY: usize = 8 * 3600 * 4;
 pub struct Series {
     pub t: VecDeque<f64>,
     pub v: VecDeque<f64>,
+    /// The largest value ever pushed (0 when empty): the charts of both strategies share a y
+    /// scale through it, so equal heights mean equal values.
+    pub max: f64,
 }
 
 impl Series {
@@ -25,6 +28,7 @@ impl Series {
         }
         self.t.push_back(t);
         self.v.push_back(v);
+        self.max = self.max.max(v);
     }
 
     pub fn len(&self) -> usize {
@@ -98,6 +102,9 @@ pub struct StrategySeries {
     pub denylist_entries: Series,
     pub revoked_users: Series,
     pub nodes_up: Series,
+    /// `[resource]`: requests the resource service answered, and its calls to the issuer, per second.
+    pub resource_requests_per_s: Series,
+    pub issuer_calls_per_s: Series,
     /// Each node's cumulative CPU seconds at the previous tick.
     last_cpu_seconds: BTreeMap<String, f64>,
     pub simulated: bool,
@@ -178,6 +185,10 @@ impl RunData {
             out.denylist_entries.push(t, s.denylist_entries as f64);
             out.revoked_users.push(t, s.revoked_users as f64);
             out.nodes_up.push(t, s.nodes.iter().filter(|n| n.up).count() as f64);
+            if let Some(resource) = &s.resource {
+                out.resource_requests_per_s.push(t, resource.requests as f64 / interval);
+                out.issuer_calls_per_s.push(t, resource.issuer_calls as f64 / interval);
+            }
             out.simulated |= s.simulated;
         }
         self.end_s = self.end_s.max(t);

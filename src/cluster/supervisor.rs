@@ -489,7 +489,9 @@ impl Supervisor {
                 format!("{user}: tokens issued until now denied on {} nodes", answers.len())
             }
             StrategyName::Token => {
-                format!("{user}: {revoked} refresh families revoked; no denylist, so access tokens work until they expire")
+                format!(
+                    "{user}: {revoked} refresh families revoked; no denylist, so access tokens work until they expire"
+                )
             }
         })
     }

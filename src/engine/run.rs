@@ -12,7 +12,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::scrape::{NodeReading, scrape};
-use super::tick::{Command, EventRecord, EventSource, NodeTick, ResourceTick, RunMessage, StoreTick, StrategyTick, Tick};
+use super::tick::{
+    Command, EventRecord, EventSource, NodeTick, ResourceTick, RunMessage, StoreTick, StrategyTick, Tick,
+};
 use crate::cluster::{ClusterError, Supervisor, SupervisorConfig};
 use crate::load::{LoadDriver, LoadOptions};
 use crate::scenario::{Action, EventSpec, Mode, Scenario, StoreKind, StrategyName, Target};

@@ -142,11 +142,7 @@ impl StrategySummary {
             resource: stats.resource.map(|r| ResourceSummary {
                 requests: r.requests,
                 issuer_calls: r.issuer_calls,
-                issuer_calls_per_request: if r.requests == 0 {
-                    0.0
-                } else {
-                    r.issuer_calls as f64 / r.requests as f64
-                },
+                issuer_calls_per_request: if r.requests == 0 { 0.0 } else { r.issuer_calls as f64 / r.requests as f64 },
             }),
         }
     }
@@ -187,8 +183,7 @@ pub fn render_table(summary: &RunSummary) -> String {
     let has_resource = [&summary.strategies.session, &summary.strategies.token]
         .into_iter()
         .any(|s| s.as_ref().is_some_and(|s| s.resource.is_some()));
-    let rows: Vec<(&str, Cell)> =
-        rows.into_iter().chain(resource_rows.into_iter().filter(|_| has_resource)).collect();
+    let rows: Vec<(&str, Cell)> = rows.into_iter().chain(resource_rows.into_iter().filter(|_| has_resource)).collect();
 
     let columns = [StrategyName::Session, StrategyName::Token];
     let cells: Vec<(&str, Vec<String>)> = rows

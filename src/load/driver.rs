@@ -89,7 +89,13 @@ impl LoadDriver {
     }
 
     /// A visit's request: to the resource service if there is one, else to `node`'s own API.
-    async fn request(&self, client: &Client, node: &Arc<Endpoint>, credential: &Credential, started: Instant) -> Outcome {
+    async fn request(
+        &self,
+        client: &Client,
+        node: &Arc<Endpoint>,
+        credential: &Credential,
+        started: Instant,
+    ) -> Outcome {
         let Some(resource) = self.resource.get() else { return client.profile(node, credential, started).await };
         match resource.pick(&mut None) {
             Some(service) => client.orders(&service, credential, started).await,

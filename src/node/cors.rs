@@ -166,7 +166,8 @@ mod tests {
             ]))
         );
         assert_eq!(list(&["*", "http://a.example"]), Err(CorsError::WildcardAmongOrigins));
-        for bad in ["null", "a.example", "ftp://a.example", "http://a.example/path", "http://", "http://a:0", "http://a:x"]
+        for bad in
+            ["null", "a.example", "ftp://a.example", "http://a.example/path", "http://", "http://a:0", "http://a:x"]
         {
             assert!(matches!(list(&[bad]), Err(CorsError::BadOrigin { .. })), "{bad} must be refused");
         }

@@ -314,8 +314,11 @@ impl Node {
             .layer(middleware::from_fn_with_state(metrics, count_requests));
         // Outermost: preflights are answered before anything else runs (they are not counted), and
         // every answer, errors included, carries the headers a browser needs to show it to a page.
-        let callers =
-            if matches!(config.strategy, Strategy::Session(_)) { cors::Credentials::Cookie } else { cors::Credentials::Bearer };
+        let callers = if matches!(config.strategy, Strategy::Session(_)) {
+            cors::Credentials::Cookie
+        } else {
+            cors::Credentials::Bearer
+        };
         if let Some(layer) = cors::layer(callers, &cors) {
             node.router = node.router.layer(layer);
         }

@@ -21,6 +21,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("token-size", include_str!("../../scenarios/token-size.toml")),
     ("key-rotation", include_str!("../../scenarios/key-rotation.toml")),
     ("second-service", include_str!("../../scenarios/second-service.toml")),
+    ("mobile-client", include_str!("../../scenarios/mobile-client.toml")),
 ];
 
 /// The TOML source of the built-in scenario called `name`.
@@ -35,7 +36,9 @@ pub fn read_scenario_text(path: &Path) -> Result<(String, String), ScenarioError
     match std::fs::read_to_string(path) {
         Ok(text) => Ok((origin, text)),
         Err(error) => match path.to_str().and_then(source) {
-            Some(text) if error.kind() == std::io::ErrorKind::NotFound => Ok((format!("built-in: {origin}"), text.into())),
+            Some(text) if error.kind() == std::io::ErrorKind::NotFound => {
+                Ok((format!("built-in: {origin}"), text.into()))
+            }
             _ => Err(ScenarioError::Read { origin, error }),
         },
     }

@@ -73,6 +73,8 @@ pub enum Chart {
     Denylist,
     /// Nodes up.
     Nodes,
+    /// `[resource]`: the resource service's requests/s, and its calls to the issuer/s.
+    IssuerCalls,
 }
 
 impl Chart {
@@ -80,7 +82,7 @@ impl Chart {
     pub const STANDARD: [Chart; 5] = [Chart::Throughput, Chart::Latency, Chart::Memory, Chart::Users, Chart::Errors];
 
     /// Every chart, with its name in scenario files.
-    pub const ALL: [(&'static str, Chart); 10] = [
+    pub const ALL: [(&'static str, Chart); 11] = [
         ("throughput", Chart::Throughput),
         ("latency", Chart::Latency),
         ("memory", Chart::Memory),
@@ -91,6 +93,7 @@ impl Chart {
         ("store_ops", Chart::StoreOps),
         ("denylist", Chart::Denylist),
         ("nodes", Chart::Nodes),
+        ("issuer_calls", Chart::IssuerCalls),
     ];
 }
 

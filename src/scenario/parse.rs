@@ -248,8 +248,8 @@ struct RawScenario {
     session: Option<S<RawSession>>,
     token: Option<S<RawToken>>,
     events: Option<Vec<S<RawEvent>>>,
-    resource: Option<S<RawResource>>,
     charts: Option<S<Vec<S<String>>>>,
+    resource: Option<S<RawResource>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -500,8 +500,10 @@ impl RawScenario {
         }
         let events = validate_events(self.events.unwrap_or_default(), duration, session.as_ref(), token.as_ref())?;
         let charts = validate_charts(self.charts)?;
-        let resource =
-            self.resource.map(|r| validate_resource(r, session.as_ref(), token.as_ref(), algorithm_span)).transpose()?;
+        let resource = self
+            .resource
+            .map(|r| validate_resource(r, session.as_ref(), token.as_ref(), algorithm_span))
+            .transpose()?;
         Ok(Scenario {
             name,
             duration,
@@ -1213,7 +1215,11 @@ target = "session/1"
         let text = format!("charts = [\"throughput\", \"cpu_per_request\"]\n{MINIMAL}");
         assert_eq!(parse_scenario(&text, "m").unwrap().charts, vec![Chart::Throughput, Chart::CpuPerRequest]);
         let bad = format!("charts = [\"cpu\"]\n{MINIMAL}");
-        assert!(err(&bad).starts_with("x.toml:1:11: unknown chart \"cpu\"; expected one of throughput,"), "{}", err(&bad));
+        assert!(
+            err(&bad).starts_with("x.toml:1:11: unknown chart \"cpu\"; expected one of throughput,"),
+            "{}",
+            err(&bad)
+        );
         let twice = format!("charts = [\"latency\", \"latency\"]\n{MINIMAL}");
         assert!(err(&twice).contains("chart \"latency\" is listed twice"), "{}", err(&twice));
         assert!(err(&format!("charts = []\n{MINIMAL}")).contains("at least one chart"));
@@ -1242,7 +1248,8 @@ target = "session/1"
         assert_eq!(parse_scenario(&revoke, "x").unwrap().events[0].value, Some(50.0));
         assert!(err(&revoke.replace("50", "0.5")).contains("how many users"));
         assert!(err(&format!("{revoke}user = \"user0000001\"\n")).contains("not both"));
-        let misplaced = format!("{base}[[events]]\nat = \"5s\"\naction = \"set_load\"\nvalue = 5\nrouting = \"sticky\"\n");
+        let misplaced =
+            format!("{base}[[events]]\nat = \"5s\"\naction = \"set_load\"\nvalue = 5\nrouting = \"sticky\"\n");
         assert!(err(&misplaced).contains("`routing` applies to set_routing only"));
     }
 }
