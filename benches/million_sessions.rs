@@ -227,12 +227,12 @@ async fn run(logins: usize, profile_requests: usize) -> anyhow::Result<()> {
          (memory store, {PAYLOAD_BYTES} B payload) at {}",
         node.url
     );
-    let before = read_metrics(&http, &node.url).await?;
-
     // The reference: the same node holding only its first sessions.
     let first = FIRST.min(logins);
     let first_cookies = log_in(&http, &node.url, 0..first, logins, |_, _| true, deadline).await?;
     let small = profile_latency(&http, &node.url, &first_cookies, profile_requests).await?;
+    // Memory is measured from here on: the connections and the node's fixed costs are there already.
+    let before = read_metrics(&http, &node.url).await?;
 
     let started = Instant::now();
     // A sample spread over the whole run, so the oldest sessions are asked for too.
@@ -248,22 +248,26 @@ async fn run(logins: usize, profile_requests: usize) -> anyhow::Result<()> {
     if sessions < logins as f64 {
         bail!("the node holds {sessions} sessions after {logins} logins");
     }
-    let heap_per = (after.heap - before.heap) / sessions;
-    let store_per = after.session_bytes / sessions;
-    let rss_growth_per = (after.rss - before.rss) / sessions;
     let later = logins - first;
+    // Per session added after the first ones (all of them if there were no more).
+    let added = if later > 0 { (after.sessions - before.sessions).max(1.0) } else { sessions };
+    let (heap_base, rss_base) = if later > 0 { (before.heap, before.rss) } else { (0.0, 0.0) };
+    let heap_per = (after.heap - heap_base) / added;
+    let store_per = after.session_bytes / sessions;
+    let rss_growth_per = (after.rss - rss_base) / added;
     println!("sessions held: {sessions:.0} (the node's authlab_sessions)");
     println!(
-        "heap: {heap_per:.0} B/session, {:.0} B beyond the {PAYLOAD_BYTES} B payload (the store's own count: \
-         {store_per:.0} B/session, {:.0} B beyond; the rest is the user index and each user's cached password hash)",
+        "heap growth from {first} to {sessions:.0} sessions: {heap_per:.0} B/session, {:.0} B beyond the {PAYLOAD_BYTES} B payload (the store's own \
+         count: {store_per:.0} B/session, {:.0} B beyond; the rest is mostly the user directory's cached password \
+         hash of each user who logged in)",
         heap_per - PAYLOAD_BYTES as f64,
         store_per - PAYLOAD_BYTES as f64,
     );
     println!(
-        "RSS: {} in all, {} growth, {rss_growth_per:.0} B/session of growth ({:.0} B/session of the total)",
+        "RSS: {} in all ({:.0} B/session), growth {rss_growth_per:.0} B/session (heap growth/RSS growth: {:.2})",
         mib(after.rss),
-        mib(after.rss - before.rss),
         after.rss / sessions,
+        heap_per / rss_growth_per,
     );
     if later > 0 {
         println!(

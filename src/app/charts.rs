@@ -2,7 +2,7 @@
 //! labelled markers, every line downsampled to the pixel.
 
 use egui::{Color32, Ui};
-use egui_plot::{Legend, Line, Plot, PlotPoint, Text as PlotText, VLine};
+use egui_plot::{GridInput, GridMark, Legend, Line, Plot, PlotPoint, Text as PlotText, VLine};
 
 use super::series::{RunData, Series, StrategySeries};
 use crate::i18n::{Language, Text};
@@ -79,6 +79,7 @@ pub fn strategy_column(
             .link_cursor(egui::Id::unique("authlab-time"), [true, false])
             .include_y(0.0)
             .include_y(shared_y_max(chart, data, overlay))
+            .y_grid_spacer(labelled_y_grid)
             .include_x(0.0)
             .include_x(window.until_s.max(1.0))
             .x_axis_label(lang.tr(Text::Seconds))
@@ -175,6 +176,25 @@ fn chart_lines<'a>(
         .collect()
 }
 
+/// Four to eight horizontal grid lines on "nice" values (1, 2 or 5 times a power of ten), every
+/// one of them labelled: egui_plot's default spacer labels only lines far enough apart, which on
+/// a short chart can leave the y axis with no number at all.
+fn labelled_y_grid(input: GridInput) -> Vec<GridMark> {
+    let (low, high) = input.bounds;
+    let span = (high - low).abs();
+    if !span.is_finite() || span <= 0.0 {
+        return Vec::new();
+    }
+    let rough = span / 4.0;
+    let magnitude = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|&s| s >= rough).unwrap_or(10.0 * magnitude);
+    let first = (low / step).ceil() as i64;
+    let last = (high / step).floor() as i64;
+    // Rounded to the step's decimals, so labels read 0.6, not 0.6000000000000001.
+    let scale = 10f64.powi((-step.log10().floor()).max(0.0) as i32);
+    (first..=last).map(|i| GridMark { value: (i as f64 * step * scale).round() / scale, step_size: step }).collect()
+}
+
 /// The top of a chart's y axis on both sides: the largest value either strategy (or the
 /// overlaid run) ever showed on it, so that the session and token charts compare at a glance.
 fn shared_y_max(chart: Chart, data: &RunData, overlay: Option<Overlay<'_>>) -> f64 {
@@ -199,5 +219,24 @@ fn event_markers(plot: &mut egui_plot::PlotUi<'_>, data: &RunData, strategy: Str
         let y = top - (top - bottom) * (0.08 + 0.12 * (i % 3) as f64);
         let text = egui::RichText::new(format!(" {label}")).color(color).strong();
         plot.text(PlotText::new("", PlotPoint::new(event.t, y), text).anchor(egui::Align2::LEFT_CENTER));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_y_axis_gets_a_few_labelled_round_values() {
+        let marks = |low, high| labelled_y_grid(GridInput { bounds: (low, high), base_step_size: 1.0 });
+        let values = |low, high| marks(low, high).iter().map(|m| m.value).collect::<Vec<_>>();
+        assert_eq!(values(0.0, 430.0), vec![0.0, 200.0, 400.0]);
+        assert_eq!(values(-5.0, 105.0), vec![0.0, 50.0, 100.0]);
+        assert_eq!(values(0.0, 0.8), vec![0.0, 0.2, 0.4, 0.6, 0.8]);
+        assert!(marks(3.0, 3.0).is_empty());
+        for (low, high) in [(0.0, 1.0), (0.0, 37.0), (0.0, 12_345.0), (-1.0, 2.5e6)] {
+            let n = marks(low, high).len();
+            assert!((2..=9).contains(&n), "{low}..{high}: {n} lines");
+        }
     }
 }

@@ -1,13 +1,15 @@
 //! Access tokens: the claims they carry, issuing them, and the auth check that accepts or refuses one.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_lc_rs::{hmac, signature as aws_sig};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use super::denylist::Denylist;
@@ -168,23 +170,263 @@ pub struct UnverifiedToken<'a> {
     pub kid: String,
     /// The algorithm the header claims; never used to choose one, only compared with the key's.
     pub alg: Algorithm,
+    /// The token's parts, split once: what the signature covers, the claims, the signature.
+    signing_input: &'a str,
+    claims: &'a str,
+    signature: &'a str,
+}
+
+/// A JSON string, borrowed from the input unless it has escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+/// Any JSON value, `null` included (an absent member is `None`).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(deserializer).map(Some)
+}
+
+/// A JOSE header, read in one pass: every parameter registered by RFC 7515 with the type
+/// `jsonwebtoken::Header` gives it (so a malformed one is refused as it always was), strings
+/// borrowed from the decoded header. Only `typ`, `alg` and `kid` are used; `crit` and `b64` are
+/// checked as jsonwebtoken checks them; the key parameters (`jwk`, `jku`, `x5u`, `x5c`) are never
+/// followed.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct JoseHeader<'a> {
+    #[serde(borrow)]
+    typ: Option<Text<'a>>,
+    alg: Algorithm,
+    #[serde(borrow)]
+    kid: Option<Text<'a>>,
+    #[serde(borrow)]
+    cty: Option<Text<'a>>,
+    #[serde(borrow)]
+    jku: Option<Text<'a>>,
+    jwk: Option<jsonwebtoken::jwk::Jwk>,
+    #[serde(borrow)]
+    x5u: Option<Text<'a>>,
+    #[serde(borrow)]
+    x5c: Option<Vec<Text<'a>>>,
+    #[serde(borrow)]
+    x5t: Option<Text<'a>>,
+    #[serde(borrow, rename = "x5t#S256")]
+    x5t_s256: Option<Text<'a>>,
+    #[serde(borrow)]
+    crit: Option<Vec<Text<'a>>>,
+    #[serde(borrow)]
+    enc: Option<Text<'a>>,
+    #[serde(borrow)]
+    zip: Option<Text<'a>>,
+    #[serde(borrow)]
+    url: Option<Text<'a>>,
+    #[serde(borrow)]
+    nonce: Option<Text<'a>>,
+    #[serde(default, deserialize_with = "present")]
+    b64: Option<serde_json::Value>,
+}
+
+impl JoseHeader<'_> {
+    /// RFC 7515 `crit` and RFC 7797 `b64`, as jsonwebtoken accepts them: `b64` absent or `true`,
+    /// and `crit` absent or exactly `["b64"]` with `b64` present.
+    fn extensions_supported(&self) -> bool {
+        let b64 = match &self.b64 {
+            None => None,
+            Some(serde_json::Value::Bool(true)) => Some(true),
+            Some(_) => return false,
+        };
+        match &self.crit {
+            None => true,
+            Some(crit) => crit.len() == 1 && crit[0].0 == "b64" && b64.is_some(),
+        }
+    }
+}
+
+/// Decodes a base64url part of a token (no padding, as JWS requires).
+fn unbase64(part: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    B64.decode(part)
+}
+
+/// Splits a compact JWS into (header, claims, signature) as jsonwebtoken does: the last two dots.
+fn split_token(token: &str) -> Option<(&str, &str, &str)> {
+    let (signing_input, signature) = token.rsplit_once('.')?;
+    let (header, claims) = signing_input.rsplit_once('.')?;
+    Some((header, claims, signature))
 }
 
 /// Reads an `Authorization` header value up to the key choice: a bearer token whose header says
 /// `typ: at+jwt` and names a `kid`. Nothing else of the header is trusted.
 pub fn read_access_token(authorization: Option<&[u8]>) -> Result<UnverifiedToken<'_>, AuthError> {
     let token = parse_bearer(authorization.ok_or(AuthError::Missing)?)?;
-    let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+    let (header, claims, signature) = split_token(token).ok_or(AuthError::Malformed)?;
+    let json = unbase64(header).map_err(|_| AuthError::Malformed)?;
+    let header: JoseHeader<'_> = serde_json::from_slice(&json).map_err(|_| AuthError::Malformed)?;
     let typ_ok = header
         .typ
-        .as_deref()
-        .is_some_and(|t| t.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE) || t.eq_ignore_ascii_case("application/at+jwt"));
+        .as_ref()
+        .is_some_and(|t| t.0.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE) || t.0.eq_ignore_ascii_case("application/at+jwt"));
     if !typ_ok {
         return Err(AuthError::WrongType);
     }
+    if !header.extensions_supported() {
+        return Err(invalid(ErrorKind::InvalidToken));
+    }
     // Only `kid` is read from the header, and only to choose among the verifier's own keys.
-    let kid = header.kid.ok_or(AuthError::UnknownKey)?;
-    Ok(UnverifiedToken { token, kid, alg: header.alg })
+    let kid = header.kid.ok_or(AuthError::UnknownKey)?.0.into_owned();
+    let signing_input = &token[..token.len() - signature.len() - 1];
+    Ok(UnverifiedToken { token, kid, alg: header.alg, signing_input, claims, signature })
+}
+
+/// A refusal for a part that is not base64url, worded as jsonwebtoken words it.
+fn bad_base64(e: base64::DecodeError) -> AuthError {
+    AuthError::Invalid(format!("Base64({e:?})"))
+}
+
+/// A refusal for one of jsonwebtoken's reasons, worded as jsonwebtoken words it.
+fn invalid(kind: ErrorKind) -> AuthError {
+    match kind {
+        ErrorKind::ExpiredSignature => AuthError::Expired,
+        ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+        other => AuthError::Invalid(format!("{other:?}")),
+    }
+}
+
+/// How a key checks a signature: parsed once, when the keys are loaded, rather than on every
+/// request as `jsonwebtoken::decode` does.
+enum SignatureCheck {
+    Hmac(hmac::Key),
+    PublicKey(aws_sig::ParsedPublicKey),
+    /// Any other key or algorithm: jsonwebtoken's own verification, key parsed on every call.
+    PerCall,
+}
+
+impl SignatureCheck {
+    /// The check for `key` under `algorithm`, with the algorithm parameters jsonwebtoken's aws-lc
+    /// backend uses for it (so it accepts exactly the signatures jsonwebtoken accepts).
+    fn new(key: &DecodingKey, algorithm: Algorithm) -> Self {
+        use jsonwebtoken::AlgorithmFamily as Family;
+        let parsed = |alg: &'static dyn aws_sig::VerificationAlgorithm, bytes: &[u8]| {
+            aws_sig::ParsedPublicKey::new(alg, bytes).map_or(Self::PerCall, Self::PublicKey)
+        };
+        match (algorithm, key.family(), key.kind()) {
+            (Algorithm::HS256, Family::Hmac, DecodingKeyKind::SecretOrDer(secret)) => {
+                Self::Hmac(hmac::Key::new(hmac::HMAC_SHA256, secret))
+            }
+            (Algorithm::RS256, Family::Rsa, DecodingKeyKind::RsaModulusExponent { n, e }) => {
+                aws_sig::RsaPublicKeyComponents { n, e }
+                    .to_parsed_public_key(&aws_sig::RSA_PKCS1_2048_8192_SHA256)
+                    .map_or(Self::PerCall, Self::PublicKey)
+            }
+            (Algorithm::RS256, Family::Rsa, DecodingKeyKind::SecretOrDer(der)) => {
+                parsed(&aws_sig::RSA_PKCS1_2048_8192_SHA256, der)
+            }
+            (Algorithm::ES256, Family::Ec, DecodingKeyKind::SecretOrDer(point)) => {
+                parsed(&aws_sig::ECDSA_P256_SHA256_FIXED, point)
+            }
+            (Algorithm::EdDSA, Family::Ed, DecodingKeyKind::SecretOrDer(x)) => parsed(&aws_sig::ED25519, x),
+            _ => Self::PerCall,
+        }
+    }
+
+    /// Whether `token`'s signature is `key`'s over its signing input.
+    fn verify(&self, token: &UnverifiedToken<'_>, key: &DecodingKey, algorithm: Algorithm) -> Result<(), AuthError> {
+        let verified = match self {
+            Self::PerCall => {
+                jsonwebtoken::crypto::verify(token.signature, token.signing_input.as_bytes(), key, algorithm)
+                    .map_err(|e| invalid(e.into_kind()))?
+            }
+            Self::Hmac(secret) => {
+                let signature = unbase64(token.signature).map_err(|e| bad_base64(e))?;
+                hmac::verify(secret, token.signing_input.as_bytes(), &signature).is_ok()
+            }
+            Self::PublicKey(public) => {
+                let signature = unbase64(token.signature).map_err(|e| bad_base64(e))?;
+                public.verify_sig(token.signing_input.as_bytes(), &signature).is_ok()
+            }
+        };
+        if verified { Ok(()) } else { Err(invalid(ErrorKind::InvalidSignature)) }
+    }
+}
+
+/// The claim checks of `jsonwebtoken::decode`, on claims already read into [`AccessClaims`] (whose
+/// types already require `exp`, `nbf`, `iat`, `iss`, `sub` and `aud`, with `exp` a number).
+fn validate_claims(claims: &AccessClaims, validation: &Validation) -> Result<(), AuthError> {
+    if validation.validate_exp || validation.validate_nbf {
+        let now = unix_now();
+        let reject_before = validation.reject_tokens_expiring_in_less_than;
+        if claims.exp < reject_before {
+            return Err(invalid(ErrorKind::InvalidToken));
+        }
+        if validation.validate_exp && claims.exp - reject_before < now.saturating_sub(validation.leeway) {
+            return Err(invalid(ErrorKind::ExpiredSignature));
+        }
+        if validation.validate_nbf && claims.nbf > now + validation.leeway {
+            return Err(invalid(ErrorKind::ImmatureSignature));
+        }
+    }
+    if validation.sub.as_deref().is_some_and(|sub| sub != claims.sub) {
+        return Err(invalid(ErrorKind::InvalidSubject));
+    }
+    if validation.iss.as_ref().is_some_and(|iss| !iss.contains(&claims.iss)) {
+        return Err(invalid(ErrorKind::InvalidIssuer));
+    }
+    if validation.validate_aud {
+        let accepted = validation.aud.as_ref().is_some_and(|ours| match &claims.aud {
+            Audience::One(one) => ours.contains(one),
+            Audience::Many(many) => many.iter().any(|a| ours.contains(a)),
+        });
+        if !accepted {
+            return Err(invalid(ErrorKind::InvalidAudience));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the signature with `check` (built for `key`, whose algorithm is `algorithm`, pinned by
+/// the verifier), then reads the claims once and checks them with `validation`: what
+/// `jsonwebtoken::decode` does, in its order, without reading the header a second time.
+fn verify_with(
+    token: &UnverifiedToken<'_>,
+    check: &SignatureCheck,
+    key: &DecodingKey,
+    algorithm: Algorithm,
+    validation: &Validation,
+) -> Result<AccessClaims, AuthError> {
+    if token.alg != algorithm {
+        return Err(AuthError::WrongAlgorithm);
+    }
+    if !validation.algorithms.contains(&token.alg) {
+        return Err(invalid(ErrorKind::InvalidAlgorithm));
+    }
+    if validation.algorithms.iter().any(|alg| alg.family() != algorithm.family()) {
+        return Err(invalid(ErrorKind::InvalidAlgorithm));
+    }
+    check.verify(token, key, algorithm)?;
+    let json = unbase64(token.claims).map_err(|e| bad_base64(e))?;
+    let claims: AccessClaims =
+        serde_json::from_slice(&json).map_err(|e| invalid(ErrorKind::Json(std::sync::Arc::new(e))))?;
+    validate_claims(&claims, validation)?;
+    Ok(claims)
 }
 
 /// Checks the signature with `key` (whose algorithm is `algorithm`, pinned by the verifier) and
@@ -195,15 +437,7 @@ pub fn verify_access_token(
     algorithm: Algorithm,
     validation: &Validation,
 ) -> Result<AccessClaims, AuthError> {
-    if token.alg != algorithm {
-        return Err(AuthError::WrongAlgorithm);
-    }
-    let data = jsonwebtoken::decode::<AccessClaims>(token.token, key, validation).map_err(|e| match e.kind() {
-        ErrorKind::ExpiredSignature => AuthError::Expired,
-        ErrorKind::ImmatureSignature => AuthError::NotYetValid,
-        other => AuthError::Invalid(format!("{other:?}")),
-    })?;
-    Ok(data.claims)
+    verify_with(token, &SignatureCheck::PerCall, key, algorithm, validation)
 }
 
 /// The node's keys as the auth check uses them; replaced whole when the key file is reloaded.
@@ -211,6 +445,8 @@ pub struct ActiveKeys {
     set: KeySet,
     /// One validation per key, in the order of `set`: each key verifies only its own algorithm.
     validations: Vec<Validation>,
+    /// One signature check per key, in the order of `set`, its key parsed once.
+    checks: Vec<SignatureCheck>,
 }
 
 impl ActiveKeys {
@@ -220,7 +456,8 @@ impl ActiveKeys {
             .iter()
             .map(|key| validation(key.algorithm, &policy.issuer, &policy.audience, policy.leeway))
             .collect();
-        Self { set, validations }
+        let checks = set.keys().iter().map(|key| SignatureCheck::new(&key.decoding, key.algorithm)).collect();
+        Self { set, validations, checks }
     }
 
     pub fn set(&self) -> &KeySet {
@@ -297,7 +534,9 @@ impl TokenAuthority {
         let aud = if self.policy.extra_audiences.is_empty() {
             Audience::One(self.policy.audience.clone())
         } else {
-            Audience::Many(std::iter::once(&self.policy.audience).chain(&self.policy.extra_audiences).cloned().collect())
+            Audience::Many(
+                std::iter::once(&self.policy.audience).chain(&self.policy.extra_audiences).cloned().collect(),
+            )
         };
         let claims = AccessClaims {
             sub: subject.to_owned(),
@@ -324,8 +563,8 @@ impl TokenAuthority {
         let token = read_access_token(authorization)?;
         let keys = self.keys();
         let index = keys.set.keys().iter().position(|k| k.kid == token.kid).ok_or(AuthError::UnknownKey)?;
-        let (key, validation) = (&keys.set.keys()[index], &keys.validations[index]);
-        let claims = verify_access_token(&token, &key.decoding, key.algorithm, validation)?;
+        let (key, validation, check) = (&keys.set.keys()[index], &keys.validations[index], &keys.checks[index]);
+        let claims = verify_with(&token, check, &key.decoding, key.algorithm, validation)?;
         if self.denylist.as_ref().is_some_and(|d| d.is_denied(&claims.jti))
             || self.revoked_subjects.is_revoked(&claims.sub, claims.iat)
         {
