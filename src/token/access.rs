@@ -179,25 +179,25 @@ pub struct UnverifiedToken<'a> {
 /// A JSON string, borrowed from the input unless it has escapes.
 struct Text<'a>(Cow<'a, str>);
 
-impl<'de> Deserialize<'de> for Text<'de> {
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Text<'de>;
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = Text<'a>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a string")
             }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'a>, E> {
                 Ok(Text(Cow::Borrowed(v)))
             }
-            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+            fn visit_str<E>(self, v: &str) -> Result<Text<'a>, E> {
                 Ok(Text(Cow::Owned(v.to_owned())))
             }
-            fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+            fn visit_string<E>(self, v: String) -> Result<Text<'a>, E> {
                 Ok(Text(Cow::Owned(v)))
             }
         }
-        deserializer.deserialize_str(Visitor)
+        deserializer.deserialize_str(Visitor(std::marker::PhantomData))
     }
 }
 
