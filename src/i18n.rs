@@ -74,6 +74,7 @@ texts! {
     RestartNode => "Restart node", "노드 재시작";
     RevokeUser => "Revoke a user", "사용자 권한 취소";
     RotateKey => "Rotate keys", "키 교체";
+    RetireKeys => "Retire old keys", "옛 키 폐기";
     SetLoad => "Set load", "부하 설정";
     SetRouting => "Set routing", "라우팅 변경";
     Actions => "Live actions", "실시간 조작";

@@ -370,6 +370,7 @@ target = "token"
     let events = run.recording.events();
     assert_eq!(events.len(), 2, "the rotation, then the old key's retirement: {events:?}");
     assert!(events.iter().all(|e| e.ok), "{events:?}");
+    assert_eq!(events[1].action, authlab::scenario::Action::RetireKeys, "{:?}", events[1]);
     assert!(events[1].detail.contains("retired"), "{:?}", events[1]);
     assert_eq!(run.count("token", "failed"), 0, "no request failed across the rotation");
     let whole = run.recording.aggregate(StrategyName::Token, 0.0, 10.0).expect("ticks");

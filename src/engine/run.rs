@@ -234,7 +234,7 @@ impl Engine {
             if phase.retire_keys_at.is_some_and(|at| Instant::now() >= at) {
                 phase.retire_keys_at = None;
                 let result = phase.supervisor.retire_old_keys().await.map_err(|e| e.to_string());
-                self.record(phase, Action::RotateKey, "token".into(), EventSource::Scheduled, result);
+                self.record(phase, Action::RetireKeys, "token".into(), EventSource::Scheduled, result);
             }
             if elapsed >= scenario.duration {
                 return Ok(());
@@ -307,6 +307,7 @@ impl Engine {
                     result
                 }
             }
+            (Action::RetireKeys, _) => Err("old keys retire by themselves, a TTL after a rotation".into()),
             (Action::SetRouting, _) => match routing {
                 Some(routing) => {
                     for s in &strategies {

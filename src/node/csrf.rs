@@ -51,7 +51,7 @@ impl CrossSiteGuard {
             Some(origin) => {
                 let origin = normalize(origin);
                 let own = text(header::HOST.as_str()).is_some_and(|host| same_authority(&origin, host));
-                let trusted = self.allowed.iter().any(|allowed| *allowed == origin);
+                let trusted = self.allowed.contains(&origin);
                 (!own && !trusted).then(|| {
                     format!("cross-site request refused: Origin {origin} is not this site and not an allowed origin")
                 })

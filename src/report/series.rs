@@ -351,6 +351,7 @@ fn action_text(action: Action) -> Text {
         Action::RotateKey => Text::RotateKey,
         Action::SetLoad => Text::SetLoad,
         Action::SetRouting => Text::SetRouting,
+        Action::RetireKeys => Text::RetireKeys,
     }
 }
 

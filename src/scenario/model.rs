@@ -291,6 +291,9 @@ pub enum Action {
     RotateKey,
     SetLoad,
     SetRouting,
+    /// The run retiring the keys a rotation replaced, once their last tokens expired. The lab
+    /// does this by itself: it is recorded, never scheduled.
+    RetireKeys,
 }
 
 impl Action {
@@ -303,6 +306,7 @@ impl Action {
             Action::RotateKey => "rotate_key",
             Action::SetLoad => "set_load",
             Action::SetRouting => "set_routing",
+            Action::RetireKeys => "retire_keys",
         }
     }
 }

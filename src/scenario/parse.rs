@@ -863,6 +863,8 @@ fn validate_events(
                 return Err(target_at(format!("{name} takes a strategy target (\"session\" or \"token\") or none")));
             }
             (Action::RevokeUser | Action::SetLoad | Action::SetRouting, Target::All) => {}
+            // Not in ACTIONS: a scenario cannot schedule it.
+            (Action::RetireKeys, _) => {}
         }
     }
     Ok(parsed.into_iter().map(|p| p.event).collect())

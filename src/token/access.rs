@@ -674,6 +674,155 @@ mod tests {
         assert!(large.len() >= small.len() + 1300, "{} vs {}", large.len(), small.len());
     }
 
+    /// The auth check as it was built on `jsonwebtoken::decode_header` and `jsonwebtoken::decode`:
+    /// the reference the one-pass check must agree with.
+    fn reference_check(authority: &TokenAuthority, authorization: &[u8]) -> Result<AccessClaims, AuthError> {
+        let token = parse_bearer(authorization)?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+        let typ_ok = header
+            .typ
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE) || t.eq_ignore_ascii_case("application/at+jwt"));
+        if !typ_ok {
+            return Err(AuthError::WrongType);
+        }
+        let kid = header.kid.ok_or(AuthError::UnknownKey)?;
+        let keys = authority.keys();
+        let index = keys.set.keys().iter().position(|k| k.kid == kid).ok_or(AuthError::UnknownKey)?;
+        let key = &keys.set.keys()[index];
+        if header.alg != key.algorithm {
+            return Err(AuthError::WrongAlgorithm);
+        }
+        jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &keys.validations[index])
+            .map(|data| data.claims)
+            .map_err(|e| invalid(e.into_kind()))
+    }
+
+    static HIST: std::sync::Mutex<std::collections::BTreeMap<String, usize>> = std::sync::Mutex::new(std::collections::BTreeMap::new());
+    #[test]
+    fn the_one_pass_check_accepts_and_refuses_exactly_what_jsonwebtoken_decode_does() {
+        let now = unix_now();
+        for alg in SUPPORTED {
+            let authority = TokenAuthority::new(KeySet::generate(alg).unwrap(), TokenPolicy::default(), false);
+            let keys = authority.keys();
+            let key = keys.set.current();
+            let (kid, name) = (key.kid.clone(), crate::token::keys::algorithm_name(alg));
+            let good_claims = format!(
+                r#"{{"sub":"u","iss":"authlab","aud":"authlab-api","exp":{},"iat":{now},"nbf":{now},"jti":"j","scope":"profile:read"}}"#,
+                now + 600
+            );
+            let claims_with = |field: &str, value: &str| {
+                let mut claims: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&good_claims).unwrap();
+                match serde_json::from_str(value) {
+                    Ok(v) => claims.insert(field.into(), v),
+                    Err(_) => claims.remove(field),
+                };
+                serde_json::Value::Object(claims).to_string()
+            };
+            let good_header = format!(r#"{{"alg":"{name}","typ":"at+jwt","kid":"{kid}"}}"#);
+            let mut headers: Vec<String> = vec![good_header.clone()];
+            for extra in [
+                r#""typ":"AT+JWT""#,
+                r#""typ":"application/at+jwt""#,
+                r#""typ":"at+jwt""#,
+                r#""typ":"JWT""#,
+                r#""typ":null"#,
+                r#""typ":5"#,
+                r#""kid":"nope""#,
+                r#""kid":null"#,
+                r#""kid":7"#,
+                r#""alg":"HS384""#,
+                r#""alg":"none""#,
+                r#""alg":"XX""#,
+                r#""crit":[]"#,
+                r#""crit":["b64"]"#,
+                r#""crit":["b64"],"b64":true"#,
+                r#""crit":["b64"],"b64":false"#,
+                r#""crit":["exp"],"b64":true"#,
+                r#""crit":["b64","b64"],"b64":true"#,
+                r#""b64":true"#,
+                r#""b64":false"#,
+                r#""b64":null"#,
+                r#""b64":"yes""#,
+                r#""jwk":{"kty":"oct","k":"AAAA"}"#,
+                r#""jwk":"not a key""#,
+                r#""jku":"http://127.0.0.1:1/jwks""#,
+                r#""jku":1"#,
+                r#""x5c":"not a list""#,
+                r#""x5c":["a","b"]"#,
+                r#""x5t#S256":false"#,
+                r#""cty":[]"#,
+                r#""enc":"A128GCM""#,
+                r#""zip":3"#,
+                r#""nonce":"n","url":"u""#,
+                r#""something":{"else":[1,2,3]}"#,
+            ] {
+                // Later members override earlier ones in both readers? Not for duplicates: keep one.
+                let field = extra.split('"').nth(1).unwrap();
+                let mut header: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&good_header).unwrap();
+                header.remove(field);
+                let mut text = serde_json::Value::Object(header).to_string();
+                text.insert_str(text.len() - 1, &format!(",{extra}"));
+                headers.push(text);
+            }
+            for missing in ["typ", "kid", "alg"] {
+                let mut header: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&good_header).unwrap();
+                header.remove(missing);
+                headers.push(serde_json::Value::Object(header).to_string());
+            }
+            headers.push("not json".into());
+            let mut claim_sets = vec![good_claims.clone()];
+            for (field, value) in [
+                ("exp", (now - 3600).to_string()),
+                ("exp", (now - 2).to_string()),
+                ("exp", format!("\"{}\"", now + 600)),
+                ("exp", format!("{}.5", now + 600)),
+                ("exp", "null".into()),
+                ("exp", "-".into()),
+                ("nbf", (now + 3600).to_string()),
+                ("nbf", "-".into()),
+                ("aud", r#"["other","authlab-api"]"#.into()),
+                ("aud", r#"["other"]"#.into()),
+                ("aud", "[]".into()),
+                ("aud", r#""other""#.into()),
+                ("aud", "-".into()),
+                ("iss", r#""evil""#.into()),
+                ("iss", r#"["authlab"]"#.into()),
+                ("iss", "-".into()),
+                ("sub", "5".into()),
+                ("sub", "-".into()),
+                ("perms", r#"["a","b"]"#.into()),
+                ("extra", r#"{"x":1}"#.into()),
+            ] {
+                claim_sets.push(claims_with(field, &value));
+            }
+            let mut cases = Vec::new();
+            for header in &headers {
+                for claims in &claim_sets {
+                    let input = format!("{}.{}", B64.encode(header), B64.encode(claims));
+                    let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key.encoding, alg).unwrap();
+                    cases.push(format!("Bearer {input}.{signature}"));
+                    cases.push(format!("Bearer {input}.{}", signature.replacen(|c: char| c != 'A', "A", 1)));
+                    cases.push(format!("Bearer {input}."));
+                    cases.push(format!("Bearer {input}.{signature}.x"));
+                }
+            }
+            let mut accepted = 0;
+            for case in &cases {
+                let ours = authority.auth_check(Some(case.as_bytes()));
+                let reference = reference_check(&authority, case.as_bytes());
+                assert_eq!(ours, reference, "{name}: {case}");
+                accepted += usize::from(ours.is_ok());
+                *HIST.lock().unwrap().entry(format!("{:?}", ours.map(|_| ()).map_err(|e| e.to_string().chars().take(60).collect::<String>()))).or_insert(0) += 1;
+            }
+            eprintln!("{name}: {:#?}", HIST.lock().unwrap());
+            assert!(accepted >= 10, "{name}: the cases include accepted tokens ({accepted} of {})", cases.len());
+        }
+    }
+
     mod properties {
         use super::super::*;
         use proptest::prelude::*;
