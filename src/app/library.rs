@@ -244,7 +244,12 @@ fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
         info(
             ui,
             "load.stages",
-            s.load.stages.iter().map(|st| format!("{:?}→{}", st.at, st.target)).collect::<Vec<_>>().join(", "),
+            s.load
+                .stages
+                .iter()
+                .map(|st| format!("{} s: {}", st.at.as_secs_f64(), st.target))
+                .collect::<Vec<_>>()
+                .join(", "),
             "The load ramps linearly between these points (edit them in the TOML below).",
         );
         changed |= number(
