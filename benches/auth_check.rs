@@ -11,20 +11,38 @@ use std::collections::HashMap;
 use std::hint::black_box;
 
 use authlab::session_store::{MemoryStore, RedisSessionStore};
-use authlab::token::access::{TokenAuthority, TokenPolicy};
+use authlab::token::access::{ACCESS_TOKEN_TYPE, AccessClaims, TokenAuthority, TokenPolicy, parse_bearer, validation};
 use authlab::token::keys::{KeySet, SUPPORTED, algorithm_name};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
 use fred::prelude::{ClientLike, KeysInterface};
 use futures_util::FutureExt;
-use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind};
+use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind, Validation};
 use serde_json::json;
 use time::OffsetDateTime;
 use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};
 
 const SESSIONS: usize = 100_000;
+
+/// The auth check as it was built before issue 7, on jsonwebtoken's high-level API: the header
+/// read by `decode_header` to find the `kid`, then read again by `decode`, which also builds the
+/// verifier (parsing the key) on every call and reads the claims twice.
+fn decode_check(authority: &TokenAuthority, validation: &Validation, authorization: &[u8]) -> Option<AccessClaims> {
+    let token = parse_bearer(authorization).ok()?;
+    let header = jsonwebtoken::decode_header(token).ok()?;
+    if header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
+        return None;
+    }
+    let kid = header.kid?;
+    let keys = authority.keys();
+    let key = keys.set().get(&kid)?;
+    if header.alg != key.algorithm {
+        return None;
+    }
+    jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, validation).ok().map(|data| data.claims)
+}
 
 /// The public key of `key` as aws-lc-rs takes it, and the verification algorithm for `alg`.
 fn raw_public_key(
@@ -55,6 +73,13 @@ fn token_checks(c: &mut Criterion) {
         let header = format!("Bearer {token}");
         assert!(authority.auth_check(Some(header.as_bytes())).is_ok());
         group.bench_function(name, |b| b.iter(|| authority.auth_check(black_box(Some(header.as_bytes())))));
+        let policy = authority.policy();
+        // Built once per key, as the node always did.
+        let validation = validation(alg, &policy.issuer, &policy.audience, policy.leeway);
+        assert!(decode_check(&authority, &validation, header.as_bytes()).is_some());
+        group.bench_function(format!("{name} as jsonwebtoken::decode does it (the check before issue 7)"), |b| {
+            b.iter(|| decode_check(&authority, &validation, black_box(header.as_bytes())))
+        });
 
         // The raw primitive next to it: the signature check alone, over the same signing input.
         let (signing_input, signature) = token.rsplit_once('.').expect("a JWT has dots");

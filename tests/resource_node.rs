@@ -139,7 +139,7 @@ async fn a_token_without_the_required_scope_is_refused_with_403_insufficient_sco
     let token = access_token(&c, &issuer, 2).await;
     let r = orders_with_token(&c, &resource, &token).await;
     assert_eq!(r.status().as_u16(), 403);
-    assert_eq!(challenge(&r), "Bearer realm=\"authlab\", error=\"insufficient_scope\"");
+    assert_eq!(challenge(&r), "Bearer realm=\"authlab\", error=\"insufficient_scope\", scope=\"orders:read\"");
     let body: Value = r.json().await.expect("a JSON error body");
     assert_eq!(body["error"], "insufficient_scope");
     // A scope that merely contains the required one as a substring is no better.

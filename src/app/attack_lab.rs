@@ -234,7 +234,7 @@ impl AttackLab {
                 ui.label(text);
             };
             field(ui, Text::AttackExpected, attack.expected.get(lang));
-            field(ui, Text::AttackGot, &result.got());
+            field(ui, Text::AttackGot, &result.got(lang));
             if let Some(note) = &result.note {
                 field(ui, Text::AttackNote, note.get(lang));
             }
@@ -252,8 +252,8 @@ fn exchange_view(ui: &mut Ui, lang: Language, name: &str, i: usize, exchange: &E
     let answer =
         if exchange.error.is_some() { lang.tr(Text::AttackNoAnswer).to_owned() } else { exchange.status.to_string() };
     let mut title = format!("{}. {} {} → {answer}", i + 1, exchange.method, exchange.path());
-    if !exchange.label.is_empty() {
-        title.push_str(&format!("  ({})", exchange.label));
+    if let Some(label) = &exchange.label {
+        title.push_str(&format!("  ({})", label.get(lang)));
     }
     if exchange.setup {
         title.push_str(&format!("  [{}]", lang.tr(Text::AttackSetupStep)));

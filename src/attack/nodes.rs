@@ -54,9 +54,9 @@ impl OwnNodes {
         write_private(&key_file, &keys.to_private_jwks_json())
             .map_err(|e| AttackError::KeyFile(format!("{}: {e}", key_file.display())))?;
         let key_path = key_file.display().to_string();
-        let seed = seed.to_string();
+        let seed_arg = seed.to_string();
         let users = OWN_USERS.to_string();
-        let common = ["--seed", seed.as_str(), "--users", users.as_str(), "--password-hash", "sha256"];
+        let common = ["--seed", seed_arg.as_str(), "--users", users.as_str(), "--password-hash", "sha256"];
         let session: Vec<&str> =
             [&["--strategy", "session", "--store", "memory", "--secure-cookie"][..], &common].concat();
         let token: Vec<&str> = [&["--strategy", "token", "--keys", key_path.as_str()][..], &common].concat();
@@ -73,7 +73,7 @@ impl OwnNodes {
             token: Some(token.1),
             token_denylist: Some(denylist.1),
             token_keys: Some(Arc::new(keys)),
-            seed: seed.parse().unwrap_or_default(),
+            seed,
         };
         Ok(Self { children: vec![session.0, token.0, denylist.0], targets, _keys: key_dir })
     }

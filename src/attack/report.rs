@@ -73,7 +73,7 @@ pub fn text_block(result: &AttackResult, lang: Language) -> String {
     };
     line(SENT, &result.sent());
     line(EXPECTED, attack.expected.get(lang));
-    line(GOT, &result.got());
+    line(GOT, &result.got(lang));
     if let Some(note) = &result.note {
         line(NOTE, note.get(lang));
     }
@@ -114,8 +114,12 @@ pub fn json_result(result: &AttackResult, lang: Language) -> Value {
         .exchanges
         .iter()
         .map(|e| {
-            let answer = if e.error.is_some() { "no answer".to_owned() } else { e.status.to_string() };
-            let label = if e.label.is_empty() { String::new() } else { format!(" ({})", e.label) };
+            let answer = match (&e.error, lang) {
+                (None, _) => e.status.to_string(),
+                (Some(_), Language::English) => "no answer".to_owned(),
+                (Some(_), Language::Korean) => "응답 없음".to_owned(),
+            };
+            let label = e.label.as_ref().map(|l| format!(" ({})", l.get(lang))).unwrap_or_default();
             format!("{} {} -> {answer}{label}", e.method, e.path())
         })
         .collect();
@@ -126,7 +130,7 @@ pub fn json_result(result: &AttackResult, lang: Language) -> Value {
         "target": result.target,
         "sent": result.sent(),
         "expected": attack.expected.get(lang),
-        "got": result.got(),
+        "got": result.got(lang),
         "status": result.decisive_exchange().map(|e| e.status),
         "passed": result.passed(),
         "outcome": result.outcome.as_str(),

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::catalogue::{Attack, Kind};
 use super::forge::{self, Parts};
 use super::{AttackError, Note, Strategy};
+use crate::i18n::Language;
 use crate::token::access::unix_now;
 use crate::token::keys::{KeySet, parse_algorithm};
 use crate::users::{password, username};
@@ -62,7 +63,7 @@ pub struct Exchange {
     /// A step that prepares the attack (a login, a logout) rather than the attack itself.
     pub setup: bool,
     /// What distinguishes this try from the others of the same attack (e.g. `alg: NONE`).
-    pub label: String,
+    pub label: Option<Note>,
     pub method: String,
     pub url: String,
     /// The request headers the lab set (reqwest adds only its usual ones).
@@ -125,9 +126,13 @@ impl Exchange {
     }
 
     /// One line: the status and the gist of the answer (its cookie, its error message, or its body).
-    pub fn got_line(&self) -> String {
+    pub fn got_line(&self, lang: Language) -> String {
         if let Some(error) = &self.error {
-            return format!("no answer: {error}");
+            let no_answer = match lang {
+                Language::English => "no answer",
+                Language::Korean => "응답 없음",
+            };
+            return format!("{no_answer}: {error}");
         }
         let mut line = self.status.to_string();
         // A successful answer's cookie is its news; an error's message says more than its removal cookie.
@@ -235,8 +240,8 @@ impl AttackResult {
     }
 
     /// The decisive answer, on one line.
-    pub fn got(&self) -> String {
-        self.decisive_exchange().map(Exchange::got_line).unwrap_or_default()
+    pub fn got(&self, lang: Language) -> String {
+        self.decisive_exchange().map(|e| e.got_line(lang)).unwrap_or_default()
     }
 }
 
@@ -273,13 +278,13 @@ struct Request {
     url: String,
     headers: Vec<(String, String)>,
     json: Option<Value>,
-    label: String,
+    label: Option<Note>,
     setup: bool,
 }
 
 impl Request {
     fn new(method: Method, url: String) -> Self {
-        Self { method, url, headers: Vec::new(), json: None, label: String::new(), setup: false }
+        Self { method, url, headers: Vec::new(), json: None, label: None, setup: false }
     }
 
     fn header(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -304,8 +309,16 @@ impl Request {
         self
     }
 
-    fn label(mut self, label: impl Into<String>) -> Self {
-        self.label = label.into();
+    /// A label in words, in both languages.
+    fn label(mut self, en: impl Into<String>, ko: impl Into<String>) -> Self {
+        self.label = Some(Note::new(en, ko));
+        self
+    }
+
+    /// A label that reads the same in every language (a header field, a claim, a URL).
+    fn tag(mut self, text: impl Into<String>) -> Self {
+        let text = text.into();
+        self.label = Some(Note::new(text.clone(), text));
         self
     }
 
@@ -318,13 +331,13 @@ impl Request {
 /// A setup step did not answer as it must, so the attack could not be shown.
 fn setup_failed(exchange: &Exchange, index: usize) -> Verdict {
     let what = format!("{} {}", exchange.method, exchange.path());
-    let got = exchange.got_line();
+    let (got_en, got_ko) = (exchange.got_line(Language::English), exchange.got_line(Language::Korean));
     Verdict {
         outcome: Outcome::Failed,
         decisive: Some(index),
         note: Some(Note::new(
-            format!("the setup step {what} answered {got}, so the attack could not be shown"),
-            format!("준비 단계 {what}의 응답이 {got}여서 공격을 보여 줄 수 없었습니다"),
+            format!("the setup step {what} answered {got_en}, so the attack could not be shown"),
+            format!("준비 단계 {what}의 응답이 {got_ko}여서 공격을 보여 줄 수 없었습니다"),
         )),
     }
 }
@@ -500,7 +513,7 @@ impl Lab<'_> {
                 let mut claims = issued.parts.claims.clone();
                 claims["sub"] = json!(username(IMPERSONATED));
                 let token = forge::with_signature(&issued.parts.header, &claims, &issued.parts.signature);
-                let i = p.send(profile(base).bearer(&token).label(format!("sub: {}", username(IMPERSONATED)))).await;
+                let i = p.send(profile(base).bearer(&token).tag(format!("sub: {}", username(IMPERSONATED)))).await;
                 Ok(p.judge(&[i], refused_401))
             }
             Kind::ForeignKey => {
@@ -541,7 +554,7 @@ impl Lab<'_> {
                 let kid = "../../../../dev/null";
                 let header = json!({"alg": "HS256", "typ": "at+jwt", "kid": kid});
                 let token = forge::hmac_sha256(&header, &issued.parts.claims, b"").map_err(forge_failed)?;
-                let i = p.send(profile(base).bearer(&token).label(format!("kid: {kid}, secret: \"\""))).await;
+                let i = p.send(profile(base).bearer(&token).tag(format!("kid: {kid}, secret: \"\""))).await;
                 Ok(p.judge(&[i], refused_401))
             }
             Kind::KidSqlInjection => {
@@ -554,7 +567,7 @@ impl Lab<'_> {
                     let header = json!({"alg": "HS256", "typ": "at+jwt", "kid": kid});
                     let token =
                         forge::hmac_sha256(&header, &issued.parts.claims, secret.as_bytes()).map_err(forge_failed)?;
-                    tries.push(p.send(profile(base).bearer(&token).label(format!("kid: {kid}"))).await);
+                    tries.push(p.send(profile(base).bearer(&token).tag(format!("kid: {kid}"))).await);
                 }
                 Ok(p.judge(&tries, refused_401))
             }
@@ -574,7 +587,9 @@ impl Lab<'_> {
             Kind::CsrfBearer => {
                 let issued = self.token_login(base, p).await?;
                 let forged = p.send(Request::new(Method::POST, format!("{base}/logout")).cross_site()).await;
-                let after = p.send(profile(base).bearer(&issued.access).label("the victim, afterwards")).await;
+                let after = p
+                    .send(profile(base).bearer(&issued.access).label("the victim, afterwards", "이후 피해자의 요청"))
+                    .await;
                 let verdict = p.judge(&[forged], refused_401);
                 if verdict.outcome == Outcome::Passed && p.status(after) != 200 {
                     return Ok(Verdict { outcome: Outcome::Failed, decisive: Some(after), note: None });
@@ -584,8 +599,8 @@ impl Lab<'_> {
             Kind::Fixation => self.fixation(base, p).await,
             Kind::ForgedSessionId => {
                 let forged = forge::b64url(&rand::random::<[u8; 32]>());
-                let a = p.send(profile(base).sid(&forged).label("random 256-bit id")).await;
-                let b = p.send(profile(base).sid("admin").label("guessable id")).await;
+                let a = p.send(profile(base).sid(&forged).label("a random 256-bit id", "무작위 256비트 ID")).await;
+                let b = p.send(profile(base).sid("admin").label("a guessable id", "추측하기 쉬운 ID")).await;
                 Ok(p.judge(&[a, b], refused_401))
             }
             Kind::SessionReuseAfterLogout => {
@@ -646,7 +661,7 @@ impl Lab<'_> {
     ) -> Step<(usize, SetCookie)> {
         let mut request = login(base, self.targets.seed, user);
         if let Some(id) = carrying {
-            request = request.sid(id).label("carrying a planted sid");
+            request = request.sid(id).label("carrying a planted sid", "심어 둔 sid를 가진 채");
         }
         let i = p.setup(request, 200).await?;
         let cookie = p.exchanges[i].sid_cookie().ok_or_else(|| setup_failed(&p.exchanges[i], i))?;
@@ -692,7 +707,7 @@ impl Lab<'_> {
         let key = keys.get(&kid).ok_or_else(|| Verdict::skipped(Note::new("no key", "키 없음")))?;
         let token = forge::sign(&issued.parts.header, &claims, &key.encoding, key.algorithm).map_err(forge_failed)?;
         let label = format!("{field}: {}", claims.get(field).map(Value::to_string).unwrap_or_default());
-        let i = p.send(profile(base).bearer(&token).label(label)).await;
+        let i = p.send(profile(base).bearer(&token).tag(label)).await;
         Ok(p.judge(&[i], refused_401))
     }
 
@@ -711,7 +726,7 @@ impl Lab<'_> {
         let key = keys.get(&kid).ok_or_else(|| Verdict::skipped(Note::new("no key", "키 없음")))?;
         let token = forge::sign(&header, &issued.parts.claims, &key.encoding, key.algorithm).map_err(forge_failed)?;
         let label = format!("{field}: {}", header.get(field).map(Value::to_string).unwrap_or_default());
-        let i = p.send(profile(base).bearer(&token).label(label)).await;
+        let i = p.send(profile(base).bearer(&token).tag(label)).await;
         Ok(p.judge(&[i], refused_401))
     }
 
@@ -724,7 +739,7 @@ impl Lab<'_> {
             let mut header = issued.parts.header.clone();
             header["alg"] = json!(alg);
             let token = forge::with_signature(&header, &claims, "");
-            tries.push(p.send(profile(base).bearer(&token).label(format!("alg: {alg}"))).await);
+            tries.push(p.send(profile(base).bearer(&token).tag(format!("alg: {alg}"))).await);
         }
         Ok(p.judge(&tries, refused_401))
     }
@@ -747,7 +762,7 @@ impl Lab<'_> {
         let mut tries = Vec::new();
         for (name, secret) in secrets {
             let token = forge::hmac_sha256(&header, &issued.parts.claims, &secret).map_err(forge_failed)?;
-            tries.push(p.send(profile(base).bearer(&token).label(format!("HS256, secret = {name}"))).await);
+            tries.push(p.send(profile(base).bearer(&token).tag(format!("HS256, secret = {name}"))).await);
         }
         Ok(p.judge(&tries, refused_401))
     }
@@ -794,7 +809,7 @@ impl Lab<'_> {
         header["jku"] = json!(bait.url);
         let token =
             forge::sign(&header, &issued.parts.claims, &attacker.current().encoding, alg).map_err(forge_failed)?;
-        let i = p.send(profile(base).bearer(&token).label(format!("jku: {}", bait.url))).await;
+        let i = p.send(profile(base).bearer(&token).tag(format!("jku: {}", bait.url))).await;
         // A verifier that follows jku fetches it before it answers.
         let hits = bait.hits();
         let verdict = p.judge(&[i], refused_401);
@@ -814,7 +829,11 @@ impl Lab<'_> {
         let attacker = self.attacker_key(alg).await?;
         let jwk = Self::attacker_jwk(&attacker);
         let mut tries = Vec::new();
-        for (label, kid) in [("jwk, the attacker's kid", attacker.current_kid()), ("jwk, the node's kid", "")] {
+        let tries_with = [
+            (("jwk, the attacker's kid", "jwk, 공격자의 kid"), attacker.current_kid()),
+            (("jwk, the node's kid", "jwk, 노드의 kid"), ""),
+        ];
+        for ((en, ko), kid) in tries_with {
             let mut header = issued.parts.header.clone();
             if !kid.is_empty() {
                 header["kid"] = json!(kid);
@@ -822,7 +841,7 @@ impl Lab<'_> {
             header["jwk"] = jwk.clone();
             let token =
                 forge::sign(&header, &issued.parts.claims, &attacker.current().encoding, alg).map_err(forge_failed)?;
-            tries.push(p.send(profile(base).bearer(&token).label(label)).await);
+            tries.push(p.send(profile(base).bearer(&token).label(en, ko)).await);
         }
         Ok(p.judge(&tries, refused_401))
     }
@@ -831,7 +850,7 @@ impl Lab<'_> {
         let issued = self.token_login(base, p).await?;
         p.setup(profile(base).bearer(&issued.access), 200).await?;
         p.setup(Request::new(Method::POST, format!("{base}/logout")).bearer(&issued.access), 204).await?;
-        let i = p.send(profile(base).bearer(&issued.access).label("after logout")).await;
+        let i = p.send(profile(base).bearer(&issued.access).label("after logout", "로그아웃 뒤")).await;
         if denylist {
             return Ok(p.judge(&[i], refused_401));
         }
@@ -851,16 +870,16 @@ impl Lab<'_> {
 
     async fn refresh_reuse(&self, base: &str, p: &mut Probe<'_>) -> Step<Verdict> {
         let issued = self.token_login(base, p).await?;
-        let refresh = |token: &str, label: &str| {
-            Request::new(Method::POST, format!("{base}/refresh")).json(json!({"refresh_token": token})).label(label)
+        let refresh = |token: &str, en: &str, ko: &str| {
+            Request::new(Method::POST, format!("{base}/refresh")).json(json!({"refresh_token": token})).label(en, ko)
         };
-        let first = p.setup(refresh(&issued.refresh, "first use"), 200).await?;
+        let first = p.setup(refresh(&issued.refresh, "first use", "첫 사용"), 200).await?;
         let body: Value = serde_json::from_str(&p.exchanges[first].response_body).unwrap_or(Value::Null);
         let Some(rotated) = body["refresh_token"].as_str().map(str::to_owned) else {
             return Err(setup_failed(&p.exchanges[first], first));
         };
-        let reuse = p.send(refresh(&issued.refresh, "reuse of the spent token")).await;
-        let family = p.send(refresh(&rotated, "the rotated token, after the reuse")).await;
+        let reuse = p.send(refresh(&issued.refresh, "reuse of the spent token", "이미 쓴 토큰 재사용")).await;
+        let family = p.send(refresh(&rotated, "the rotated token, after the reuse", "재사용 뒤, 새로 받은 토큰")).await;
         Ok(p.judge(&[reuse, family], refused_401))
     }
 
@@ -869,7 +888,13 @@ impl Lab<'_> {
         let (_, planted) = self.session_login(base, p, ATTACKER, None).await?;
         let (_, victims) = self.session_login(base, p, VICTIM, Some(&planted.value)).await?;
         // The attacker, still holding the planted id, tries the victim's profile.
-        let check = p.send(profile(base).sid(&planted.value).label("the attacker's planted id, afterwards")).await;
+        let check = p
+            .send(
+                profile(base)
+                    .sid(&planted.value)
+                    .label("the attacker's planted id, afterwards", "이후 공격자가 심어 둔 ID로"),
+            )
+            .await;
         // And an id the server never issued, planted the same way.
         let chosen = forge::b64url(&rand::random::<[u8; 32]>());
         let (_, after_chosen) = self.session_login(base, p, VICTIM, Some(&chosen)).await?;
@@ -878,13 +903,13 @@ impl Lab<'_> {
         let reached_victim = exchange.status == 200 && exchange.response_body.contains(&victim);
         let mut problems = Vec::new();
         if victims.value == planted.value {
-            problems.push("the planted id was kept at login");
+            problems.push(("the planted id was kept at login", "로그인 때 심어 둔 ID가 유지됨"));
         }
         if after_chosen.value == chosen {
-            problems.push("an attacker-chosen id was adopted at login");
+            problems.push(("an attacker-chosen id was adopted at login", "공격자가 고른 ID가 로그인 때 채택됨"));
         }
         if reached_victim {
-            problems.push("the planted id opens the victim's session");
+            problems.push(("the planted id opens the victim's session", "심어 둔 ID로 피해자의 세션이 열림"));
         }
         if problems.is_empty() {
             Ok(Verdict { outcome: Outcome::Passed, decisive: Some(check), note: None }.with_note(Note::new(
@@ -892,9 +917,10 @@ impl Lab<'_> {
                 format!("로그인 때 새 ID가 발급됨 ({} → {})", prefix(&planted.value, 8), prefix(&victims.value, 8)),
             )))
         } else {
-            let text = problems.join("; ");
+            let en: Vec<&str> = problems.iter().map(|(en, _)| *en).collect();
+            let ko: Vec<&str> = problems.iter().map(|(_, ko)| *ko).collect();
             Ok(Verdict { outcome: Outcome::Failed, decisive: Some(check), note: None }
-                .with_note(Note::new(text.clone(), format!("세션 고정 가능: {text}"))))
+                .with_note(Note::new(en.join("; "), ko.join("; "))))
         }
     }
 
@@ -906,10 +932,11 @@ impl Lab<'_> {
                 Request::new(Method::POST, format!("{base}/logout"))
                     .sid(&cookie.value)
                     .cross_site()
-                    .label("cross-site, with the victim's cookie"),
+                    .label("cross-site, with the victim's cookie", "교차 사이트, 피해자의 쿠키와 함께"),
             )
             .await;
-        let after = p.send(profile(base).sid(&cookie.value).label("the victim, afterwards")).await;
+        let after =
+            p.send(profile(base).sid(&cookie.value).label("the victim, afterwards", "이후 피해자의 요청")).await;
         if same_site != "strict" && same_site != "lax" {
             return Ok(Verdict { outcome: Outcome::Failed, decisive: Some(login), note: None }.with_note(Note::new(
                 "the cookie has no SameSite=Strict or Lax: a browser would send it with the cross-site request",
@@ -955,7 +982,9 @@ fn flags_verdict(login: usize, missing: &[&str]) -> Verdict {
 
 fn login(base: &str, seed: u64, user: u32) -> Request {
     let body = json!({"username": username(user), "password": password(seed, user)});
-    Request::new(Method::POST, format!("{base}/login")).json(body).label(format!("log in as {}", username(user)))
+    Request::new(Method::POST, format!("{base}/login"))
+        .json(body)
+        .label(format!("log in as {}", username(user)), format!("{}로 로그인", username(user)))
 }
 
 fn profile(base: &str) -> Request {
@@ -1041,7 +1070,7 @@ mod tests {
         let sent = exchange.sent_line();
         assert!(sent.starts_with("GET /api/profile  Authorization: Bearer eee"), "{sent}");
         assert!(sent.len() < 120 && sent.contains("(507 B)"), "{sent}");
-        assert_eq!(exchange.got_line(), "401 the token has expired");
+        assert_eq!(exchange.got_line(Language::English), "401 the token has expired");
     }
 
     #[test]

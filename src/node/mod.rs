@@ -83,7 +83,13 @@ pub struct NodeSetup {
 
 impl From<NodeConfig> for NodeSetup {
     fn from(config: NodeConfig) -> Self {
-        Self { config, simulation: Simulation::default(), admin_token: None, cors: CorsOrigins::default(), introspect_token: None }
+        Self {
+            config,
+            simulation: Simulation::default(),
+            admin_token: None,
+            cors: CorsOrigins::default(),
+            introspect_token: None,
+        }
     }
 }
 

@@ -88,7 +88,8 @@ pub(super) struct ResourceState {
 /// Why a caller was refused.
 enum Refusal {
     Token(AuthError),
-    InsufficientScope,
+    /// The token lacks this scope.
+    InsufficientScope(String),
     NoSession(&'static str),
     IssuerUnavailable(String),
 }
@@ -100,17 +101,15 @@ impl IntoResponse for Refusal {
             Refusal::NoSession(why) => {
                 (StatusCode::UNAUTHORIZED, Json(json!({"error": "unauthorized", "message": why}))).into_response()
             }
-            Refusal::InsufficientScope => {
-                let mut response = (
-                    StatusCode::FORBIDDEN,
-                    Json(json!({"error": "insufficient_scope", "message": "the token does not grant the scope this service requires"})),
-                )
-                    .into_response();
-                // RFC 6750 section 3.1: 403 with error="insufficient_scope".
-                response.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"authlab\", error=\"insufficient_scope\""),
-                );
+            Refusal::InsufficientScope(scope) => {
+                let message = format!("the token does not grant the scope this service requires ({scope})");
+                let body = json!({"error": "insufficient_scope", "message": message});
+                let mut response = (StatusCode::FORBIDDEN, Json(body)).into_response();
+                // RFC 6750 section 3.1: 403 with error="insufficient_scope", naming the scope needed.
+                let challenge = format!("Bearer realm=\"authlab\", error=\"insufficient_scope\", scope=\"{scope}\"");
+                let value = HeaderValue::from_str(&challenge)
+                    .unwrap_or(HeaderValue::from_static("Bearer realm=\"authlab\", error=\"insufficient_scope\""));
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
                 response
             }
             Refusal::IssuerUnavailable(why) => {
@@ -247,7 +246,7 @@ impl ResourceState {
         let claims =
             verify_access_token(&token, &key.decoding, key.algorithm, &key.validation).map_err(Refusal::Token)?;
         if !claims.has_scope(&self.options.required_scope) {
-            return Err(Refusal::InsufficientScope);
+            return Err(Refusal::InsufficientScope(self.options.required_scope.clone()));
         }
         Ok(claims)
     }
