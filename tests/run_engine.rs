@@ -7,7 +7,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use authlab::scenario::StrategyName;
-use common::{BIN, PrivateRedis, TempFile, run_scenario as run, wait_timeout};
+use authlab::recording::Recording;
+use common::{BIN, Finished, PrivateRedis, TempFile, run_scenario as run, wait_timeout};
 
 const FAST_USERS: &str = "[users]\ncount = 5000\npassword_hash = \"sha256\"\n";
 
@@ -178,7 +179,7 @@ fn a_recording_reads_back_and_a_cut_off_one_still_reads() {
     assert_eq!(total, run.count("session", "ok") + run.count("token", "ok"), "the summary is the recording's sum");
 
     // A run killed mid-write leaves a partial last line: everything before it still reads.
-    let path = &run._files[2].path;
+    let path = run.recording_path();
     let text = std::fs::read_to_string(path).expect("recording text");
     let cut = TempFile::with_contents("cut.jsonl", &text[..text.len() - 40]);
     let partial = Recording::open(&cut.path).expect("a cut-off recording still reads");

@@ -730,6 +730,11 @@ impl Finished {
         &self.summary["strategies"][name]
     }
 
+    /// The recording file, still on disk while `self` lives.
+    pub fn recording_path(&self) -> &std::path::Path {
+        &self._files[2].path
+    }
+
     pub fn count(&self, name: &str, field: &str) -> u64 {
         self.strategy(name)["requests"][field]
             .as_u64()
