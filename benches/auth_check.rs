@@ -26,22 +26,30 @@ use tower_sessions::session::{Id, Record};
 
 const SESSIONS: usize = 100_000;
 
-/// The auth check as it was built before issue 7, on jsonwebtoken's high-level API: the header
-/// read by `decode_header` to find the `kid`, then read again by `decode`, which also builds the
-/// verifier (parsing the key) on every call and reads the claims twice.
+/// The auth check as it was built before issue 7, step for step, on jsonwebtoken's high-level
+/// API: the header read by `decode_header` to find the `kid`, then read again by `decode`, which
+/// also builds the verifier (parsing the key) on every call and reads the claims twice.
+#[inline(never)]
 fn decode_check(authority: &TokenAuthority, validation: &Validation, authorization: &[u8]) -> Option<AccessClaims> {
     let token = parse_bearer(authorization).ok()?;
     let header = jsonwebtoken::decode_header(token).ok()?;
-    if header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
+    let typ_ok = header
+        .typ
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE) || t.eq_ignore_ascii_case("application/at+jwt"));
+    if !typ_ok {
         return None;
     }
     let kid = header.kid?;
     let keys = authority.keys();
-    let key = keys.set().get(&kid)?;
+    let key = keys.set().keys().iter().find(|k| k.kid == kid)?;
     if header.alg != key.algorithm {
         return None;
     }
-    jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, validation).ok().map(|data| data.claims)
+    let claims = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, validation).ok()?.claims;
+    let revoked = authority.denylist().is_some_and(|d| d.is_denied(&claims.jti))
+        || authority.revoked_subjects().is_revoked(&claims.sub, claims.iat);
+    (!revoked).then_some(claims)
 }
 
 /// The public key of `key` as aws-lc-rs takes it, and the verification algorithm for `alg`.

@@ -80,6 +80,7 @@ pub fn strategy_column(
             .include_y(0.0)
             .include_y(shared_y_max(chart, data, overlay))
             .y_grid_spacer(labelled_y_grid)
+            .y_axis_formatter(|mark, _| y_label(mark))
             .include_x(0.0)
             .include_x(window.until_s.max(1.0))
             .x_axis_label(lang.tr(Text::Seconds))
@@ -195,6 +196,12 @@ fn labelled_y_grid(input: GridInput) -> Vec<GridMark> {
     (first..=last).map(|i| GridMark { value: (i as f64 * step * scale).round() / scale, step_size: step }).collect()
 }
 
+/// A y label with as many decimals as its step needs: 0.5 reads "0.5", not "0".
+fn y_label(mark: GridMark) -> String {
+    let decimals = (-mark.step_size.log10()).ceil().max(0.0) as usize;
+    format!("{:.*}", decimals, mark.value)
+}
+
 /// The top of a chart's y axis on both sides: the largest value either strategy (or the
 /// overlaid run) ever showed on it, so that the session and token charts compare at a glance.
 fn shared_y_max(chart: Chart, data: &RunData, overlay: Option<Overlay<'_>>) -> f64 {
@@ -234,6 +241,9 @@ mod tests {
         assert_eq!(values(-5.0, 105.0), vec![0.0, 50.0, 100.0]);
         assert_eq!(values(0.0, 0.8), vec![0.0, 0.2, 0.4, 0.6, 0.8]);
         assert!(marks(3.0, 3.0).is_empty());
+        let labels = |low, high| marks(low, high).into_iter().map(y_label).collect::<Vec<_>>();
+        assert_eq!(labels(0.0, 1.0), ["0.0", "0.5", "1.0"]);
+        assert_eq!(labels(0.0, 430.0), ["0", "200", "400"]);
         for (low, high) in [(0.0, 1.0), (0.0, 37.0), (0.0, 12_345.0), (-1.0, 2.5e6)] {
             let n = marks(low, high).len();
             assert!((2..=9).contains(&n), "{low}..{high}: {n} lines");
