@@ -78,7 +78,11 @@ fn memory_growth_session_heap_climbs_with_sessions_held_while_token_heap_stays_f
 
 #[test]
 fn shared_store_node_heap_is_flat_while_redis_grows_and_every_request_pays_a_store_trip() {
-    let text = shortened("shared-store", &[("duration = \"60s\"", "duration = \"6s\"")]);
+    // Shortened like memory-growth: a steady 60 users, node heap compared from 1 s on.
+    let text = shortened(
+        "shared-store",
+        &[("duration = \"60s\"", "duration = \"6s\""), ("{ at = \"20s\", target = 120 }", "{ at = \"1s\", target = 60 }")],
+    );
     let Some((text, _redis)) = with_private_redis(&text) else { return };
     let run = run_scenario(&text);
     let whole = range(&run.recording, Session, 0.0, f64::MAX);
@@ -87,8 +91,8 @@ fn shared_store_node_heap_is_flat_while_redis_grows_and_every_request_pays_a_sto
     let first_used = run.recording.ticks().iter().find_map(|t| t.strategies.get(&Session)?.store.as_ref()?.used_memory);
     let grown = whole.store_used_memory_peak.unwrap_or(0).saturating_sub(first_used.unwrap_or(u64::MAX));
     assert!(grown as f64 > 0.5 * 2000.0 * held as f64, "Redis used_memory grew {grown} B for {held} sessions");
-    let nodes = heap_growth(&run.recording, Session, 0.0);
-    assert!(nodes * 4 < grown, "the session nodes stay flat: {nodes} B against Redis's {grown} B");
+    let nodes = heap_growth(&run.recording, Session, 1.0);
+    assert!(nodes * 3 < grown, "the session nodes stay flat: {nodes} B against Redis's {grown} B");
     assert!(
         whole.store_ops as f64 >= 0.9 * whole.server_requests as f64,
         "about one store operation per request: {} ops for {} requests",
@@ -260,9 +264,16 @@ fn algorithm_cost_es256_costs_more_cpu_per_request_than_hs256() {
     let short = [("duration = \"30s\"", "duration = \"5s\"")];
     let hs256 = run_scenario(&shortened("algorithm-cost-hs256", &short));
     let es256 = run_scenario(&shortened("algorithm-cost-es256", &short));
-    let (hs, es) = (cpu_us_per_request(&hs256.recording, Token), cpu_us_per_request(&es256.recording, Token));
-    assert!(hs > 0.0, "CPU per request is measured: {hs}");
-    assert!(es > hs + 10.0, "ES256 verification shows in CPU per request: HS256 {hs:.1} µs, ES256 {es:.1} µs");
+    // Each run's session side, a memory lookup under the same load at the same moments, is the
+    // baseline: the token side's CPU per request relative to it cancels out what else the
+    // machine was doing during that run.
+    let relative = |run: &Finished| {
+        let (token, session) = (cpu_us_per_request(&run.recording, Token), cpu_us_per_request(&run.recording, Session));
+        assert!(token > 0.0 && session > 0.0, "CPU per request is measured: {token} / {session}");
+        token / session
+    };
+    let (hs, es) = (relative(&hs256), relative(&es256));
+    assert!(es > hs + 0.1, "ES256 verification shows in CPU per request: token/session HS256 {hs:.2}, ES256 {es:.2}");
     for run in [&hs256, &es256] {
         let served = range(&run.recording, Token, 0.0, f64::MAX);
         assert_eq!(served.requests.failed, 0);

@@ -22,11 +22,39 @@ pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 pub const MAX_AUTHORIZATION_BYTES: usize = 8 * 1024;
 
 /// The `aud` claim: one audience, or several (RFC 7519 allows both forms).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Audience {
     One(String),
     Many(Vec<String>),
+}
+
+/// Reads a string or an array of strings directly (serde's `untagged` would buffer the value and
+/// try each form in turn, on every auth check).
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Audience;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Audience, E> {
+                Ok(Audience::One(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Audience, E> {
+                Ok(Audience::One(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Audience, A::Error> {
+                let mut many = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
+                while let Some(audience) = seq.next_element::<String>()? {
+                    many.push(audience);
+                }
+                Ok(Audience::Many(many))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 impl Audience {
@@ -140,9 +168,22 @@ pub fn parse_bearer(header: &[u8]) -> Result<&str, AuthError> {
     let token = token.trim_start_matches(' ');
     // RFC 6750 b64token: ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/", then any "=".
     let body = token.trim_end_matches('=');
-    let valid = !body.is_empty()
-        && body.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'));
+    // Every byte is looked at (no early exit), which lets the compiler check many at once.
+    let valid = !body.is_empty() && body.bytes().fold(true, |valid, b| valid & is_b64token_byte(b));
     if valid { Ok(token) } else { Err(AuthError::Malformed) }
+}
+
+/// Whether `b` may appear in an RFC 6750 b64token before its trailing `=`s, without branches.
+fn is_b64token_byte(b: u8) -> bool {
+    (b.wrapping_sub(b'a') < 26)
+        | (b.wrapping_sub(b'A') < 26)
+        | (b.wrapping_sub(b'0') < 10)
+        | (b == b'-')
+        | (b == b'.')
+        | (b == b'_')
+        | (b == b'~')
+        | (b == b'+')
+        | (b == b'/')
 }
 
 pub fn unix_now() -> u64 {
@@ -672,6 +713,14 @@ mod tests {
         let large = TokenAuthority::new(keys(), policy, false).issue("u").unwrap().0;
         // base64url makes 1000 bytes of JSON about 1333 bytes of token.
         assert!(large.len() >= small.len() + 1300, "{} vs {}", large.len(), small.len());
+    }
+
+    #[test]
+    fn b64token_bytes_are_exactly_rfc_6750s() {
+        for b in 0..=255u8 {
+            let rfc = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+            assert_eq!(is_b64token_byte(b), rfc, "byte {b}");
+        }
     }
 
     /// The auth check as it was built on `jsonwebtoken::decode_header` and `jsonwebtoken::decode`:
