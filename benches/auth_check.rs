@@ -117,9 +117,11 @@ fn token_checks(c: &mut Criterion) {
     group.finish();
 }
 
-fn session_record(payload: usize) -> Record {
+/// A session as a node's login makes it, for user `user` (each session another user's, as in
+/// the lab's visits).
+fn session_record(payload: usize, user: u32) -> Record {
     let mut data = HashMap::new();
-    data.insert("user".to_owned(), json!("user0000001"));
+    data.insert("user".to_owned(), json!(authlab::users::username(user)));
     data.insert("payload".to_owned(), json!("x".repeat(payload)));
     Record { id: Id::default(), data, expiry_date: OffsetDateTime::now_utc() + time::Duration::hours(1) }
 }
@@ -128,8 +130,8 @@ fn memory_store_lookup(c: &mut Criterion) {
     let mut group = c.benchmark_group("auth_check/session");
     let store = MemoryStore::new(None);
     let mut ids = Vec::with_capacity(SESSIONS);
-    for _ in 0..SESSIONS {
-        let mut record = session_record(200);
+    for user in 0..SESSIONS {
+        let mut record = session_record(200, user as u32);
         store.create(&mut record).now_or_never().expect("the memory store never waits").expect("stored");
         ids.push(record.id);
     }
@@ -161,7 +163,7 @@ fn redis_lookup(c: &mut Criterion) {
             return;
         }
     };
-    let mut record = session_record(200);
+    let mut record = session_record(200, 1);
     runtime.block_on(store.create(&mut record)).expect("stored in Redis");
     let raw = runtime.block_on(async {
         let pool = fred::types::Builder::from_config(fred::types::config::Config::from_url(&url)?).build_pool(4)?;

@@ -104,6 +104,8 @@ struct Phase {
     /// Seconds of earlier phases (sequential mode).
     offset: f64,
     retire_keys_at: Option<Instant>,
+    /// When the previous tick was taken (`Tick::t`), to know how long the next one covers.
+    last_tick_t: f64,
 }
 
 impl Engine {
@@ -178,7 +180,14 @@ impl Engine {
                 driver.start();
                 running.insert(strategy, Running { driver, last: HashMap::new() });
             }
-            let mut phase = Phase { supervisor, running, started: Instant::now(), offset, retire_keys_at: None };
+            let mut phase = Phase {
+                supervisor,
+                running,
+                started: Instant::now(),
+                offset,
+                retire_keys_at: None,
+                last_tick_t: offset,
+            };
             let result = self.drive(&mut phase, &http).await;
             for running in phase.running.values() {
                 running.driver.stop().await;
@@ -355,14 +364,14 @@ impl Engine {
     /// Samples everything: what the drivers measured since the last tick, and each node's metrics.
     async fn tick(&self, phase: &mut Phase, http: &reqwest::Client) -> Tick {
         let scenario = &self.setup.scenario;
-        let interval = scenario.tick.as_secs_f64();
+        let t = phase.offset + phase.started.elapsed().as_secs_f64();
+        // The time this tick covers: the tick period, or longer when the tick comes late (a busy
+        // machine) and for the final tick (taken after the load drained), so rates stay true.
+        let interval = (t - phase.last_tick_t).max(scenario.tick.as_secs_f64());
+        phase.last_tick_t = t;
         let scrape_timeout = scenario.tick.clamp(Duration::from_millis(100), Duration::from_secs(1));
         let simulated = scenario.cluster.machine.is_some() || scenario.cluster.store_rtt.is_some();
-        let mut tick = Tick {
-            t: phase.offset + phase.started.elapsed().as_secs_f64(),
-            interval_s: interval,
-            strategies: BTreeMap::new(),
-        };
+        let mut tick = Tick { t, interval_s: interval, strategies: BTreeMap::new() };
         let redis = phase.supervisor.redis().cloned();
         for (&strategy, running) in phase.running.iter_mut() {
             let measured = running.driver.stats().take();

@@ -332,7 +332,9 @@ impl LoadDriver {
             }
         }
         if holding {
-            if rand::rng().random_bool(self.options.load.logout_ratio.clamp(0.0, 1.0)) {
+            // When the run stops, its users walk away: logging out then would be a burst of
+            // load after the run's end (thousands of logouts at once with 10k users).
+            if !self.is_stopping() && rand::rng().random_bool(self.options.load.logout_ratio.clamp(0.0, 1.0)) {
                 if let Some(node) = self.balancer.pick(&mut affinity) {
                     client.logout(&node, &credential).await;
                 }

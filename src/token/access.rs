@@ -215,6 +215,8 @@ pub struct UnverifiedToken<'a> {
     signing_input: &'a str,
     claims: &'a str,
     signature: &'a str,
+    /// Whether its `crit` and `b64` are ones jsonwebtoken accepts (checked where `decode` did).
+    extensions_supported: bool,
 }
 
 /// A JSON string, borrowed from the input unless it has escapes.
@@ -329,13 +331,11 @@ pub fn read_access_token(authorization: Option<&[u8]>) -> Result<UnverifiedToken
     if !typ_ok {
         return Err(AuthError::WrongType);
     }
-    if !header.extensions_supported() {
-        return Err(invalid(ErrorKind::InvalidToken));
-    }
+    let extensions_supported = header.extensions_supported();
     // Only `kid` is read from the header, and only to choose among the verifier's own keys.
     let kid = header.kid.ok_or(AuthError::UnknownKey)?.0.into_owned();
     let signing_input = &token[..token.len() - signature.len() - 1];
-    Ok(UnverifiedToken { token, kid, alg: header.alg, signing_input, claims, signature })
+    Ok(UnverifiedToken { token, kid, alg: header.alg, signing_input, claims, signature, extensions_supported })
 }
 
 /// A refusal for a part that is not base64url, worded as jsonwebtoken words it.
@@ -355,7 +355,8 @@ fn invalid(kind: ErrorKind) -> AuthError {
 /// How a key checks a signature: parsed once, when the keys are loaded, rather than on every
 /// request as `jsonwebtoken::decode` does.
 enum SignatureCheck {
-    Hmac(hmac::Key),
+    /// Boxed: aws-lc's HMAC key holds its precomputed state (over a kilobyte).
+    Hmac(Box<hmac::Key>),
     PublicKey(aws_sig::ParsedPublicKey),
     /// Any other key or algorithm: jsonwebtoken's own verification, key parsed on every call.
     PerCall,
@@ -371,7 +372,7 @@ impl SignatureCheck {
         };
         match (algorithm, key.family(), key.kind()) {
             (Algorithm::HS256, Family::Hmac, DecodingKeyKind::SecretOrDer(secret)) => {
-                Self::Hmac(hmac::Key::new(hmac::HMAC_SHA256, secret))
+                Self::Hmac(Box::new(hmac::Key::new(hmac::HMAC_SHA256, secret)))
             }
             (Algorithm::RS256, Family::Rsa, DecodingKeyKind::RsaModulusExponent { n, e }) => {
                 aws_sig::RsaPublicKeyComponents { n, e }
@@ -397,11 +398,11 @@ impl SignatureCheck {
                     .map_err(|e| invalid(e.into_kind()))?
             }
             Self::Hmac(secret) => {
-                let signature = unbase64(token.signature).map_err(|e| bad_base64(e))?;
+                let signature = unbase64(token.signature).map_err(bad_base64)?;
                 hmac::verify(secret, token.signing_input.as_bytes(), &signature).is_ok()
             }
             Self::PublicKey(public) => {
-                let signature = unbase64(token.signature).map_err(|e| bad_base64(e))?;
+                let signature = unbase64(token.signature).map_err(bad_base64)?;
                 public.verify_sig(token.signing_input.as_bytes(), &signature).is_ok()
             }
         };
@@ -456,6 +457,9 @@ fn verify_with(
     if token.alg != algorithm {
         return Err(AuthError::WrongAlgorithm);
     }
+    if !token.extensions_supported {
+        return Err(invalid(ErrorKind::InvalidToken));
+    }
     if !validation.algorithms.contains(&token.alg) {
         return Err(invalid(ErrorKind::InvalidAlgorithm));
     }
@@ -463,7 +467,7 @@ fn verify_with(
         return Err(invalid(ErrorKind::InvalidAlgorithm));
     }
     check.verify(token, key, algorithm)?;
-    let json = unbase64(token.claims).map_err(|e| bad_base64(e))?;
+    let json = unbase64(token.claims).map_err(bad_base64)?;
     let claims: AccessClaims =
         serde_json::from_slice(&json).map_err(|e| invalid(ErrorKind::Json(std::sync::Arc::new(e))))?;
     validate_claims(&claims, validation)?;
@@ -820,6 +824,16 @@ mod tests {
                     serde_json::from_str(&good_header).unwrap();
                 header.remove(missing);
                 headers.push(serde_json::Value::Object(header).to_string());
+            }
+            // Several things wrong at once: the same refusal comes first.
+            for two in [
+                r#"{"alg":"ALG","crit":["exp"]}"#,
+                r#"{"alg":"ALG","typ":"JWT","crit":["exp"],"kid":"KID"}"#,
+                r#"{"alg":"HS384","typ":"at+jwt","b64":false,"kid":"KID"}"#,
+                r#"{"alg":"ALG","typ":"at+jwt","b64":false,"kid":"other"}"#,
+                r#"{"alg":"ALG","typ":"at+jwt","crit":[],"kid":"KID","x5c":"no"}"#,
+            ] {
+                headers.push(two.replace("ALG", name).replace("KID", &kid));
             }
             headers.push("not json".into());
             let mut claim_sets = vec![good_claims.clone()];
