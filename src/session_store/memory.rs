@@ -1,6 +1,6 @@
 //! The per-node memory store: sharded, expiring, optionally size-limited, and exact about what it holds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
 use std::mem::size_of;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -63,20 +63,22 @@ pub struct MemoryStore {
 type UserIndex = HashMap<Arc<str>, SessionIds>;
 
 /// One user's session ids. Nearly every user has one session, kept inline: a set per user would
-/// cost about a hundred bytes more per session.
+/// cost about a hundred bytes more per session. A user with several gets a set, so that adding
+/// and removing stay constant-time however many sessions one user piles up.
 #[derive(Debug)]
 enum SessionIds {
     One(Id),
-    Many(Vec<Id>),
+    Many(HashSet<Id>),
 }
 
 impl SessionIds {
     fn insert(&mut self, id: Id) {
         match self {
-            SessionIds::One(first) if *first != id => *self = SessionIds::Many(vec![*first, id]),
+            SessionIds::One(first) if *first != id => *self = SessionIds::Many(HashSet::from([*first, id])),
             SessionIds::One(_) => {}
-            SessionIds::Many(ids) if !ids.contains(&id) => ids.push(id),
-            SessionIds::Many(_) => {}
+            SessionIds::Many(ids) => {
+                ids.insert(id);
+            }
         }
     }
 
@@ -85,7 +87,7 @@ impl SessionIds {
         match self {
             SessionIds::One(only) => only == id,
             SessionIds::Many(ids) => {
-                ids.retain(|i| i != id);
+                ids.remove(id);
                 ids.is_empty()
             }
         }
@@ -94,7 +96,7 @@ impl SessionIds {
     fn into_ids(self) -> Vec<Id> {
         match self {
             SessionIds::One(id) => vec![id],
-            SessionIds::Many(ids) => ids,
+            SessionIds::Many(ids) => ids.into_iter().collect(),
         }
     }
 }
