@@ -114,7 +114,8 @@ fn attack(args: AttackArgs, lang: Option<&str>) -> ExitCode {
             token_keys: args.token_keys,
             seed: args.seed,
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
         Ok(runtime.block_on(authlab::attack::command::run(options, &mut std::io::stdout().lock()))?)
     };
     match run() {

@@ -6,8 +6,8 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use authlab::scenario::StrategyName;
 use authlab::recording::Recording;
+use authlab::scenario::StrategyName;
 use common::{BIN, Finished, PrivateRedis, TempFile, run_scenario as run, wait_timeout};
 
 const FAST_USERS: &str = "[users]\ncount = 5000\npassword_hash = \"sha256\"\n";

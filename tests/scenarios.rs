@@ -81,7 +81,10 @@ fn shared_store_node_heap_is_flat_while_redis_grows_and_every_request_pays_a_sto
     // Shortened like memory-growth: a steady 60 users, node heap compared from 1 s on.
     let text = shortened(
         "shared-store",
-        &[("duration = \"60s\"", "duration = \"6s\""), ("{ at = \"20s\", target = 120 }", "{ at = \"1s\", target = 60 }")],
+        &[
+            ("duration = \"60s\"", "duration = \"6s\""),
+            ("{ at = \"20s\", target = 120 }", "{ at = \"1s\", target = 60 }"),
+        ],
     );
     let Some((text, _redis)) = with_private_redis(&text) else { return };
     let run = run_scenario(&text);

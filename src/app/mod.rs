@@ -832,8 +832,7 @@ enum PickNext {
 /// The charts a recording's scenario asked for (the standard ones if its text no longer parses).
 fn charts_of(recording: &Recording) -> Vec<Chart> {
     let scenario = &recording.header().scenario;
-    parse_scenario(&scenario.source, &scenario.origin)
-        .map_or_else(|_| Chart::STANDARD.to_vec(), |parsed| parsed.charts)
+    parse_scenario(&scenario.source, &scenario.origin).map_or_else(|_| Chart::STANDARD.to_vec(), |parsed| parsed.charts)
 }
 
 fn chart_height(ui: &Ui, charts: usize) -> f32 {
