@@ -12,6 +12,7 @@ use tokio::process::{Child, Command};
 
 use super::AttackError;
 use super::runner::Targets;
+use crate::cluster::die_with_parent;
 use crate::token::keys::KeySet;
 
 /// How long a node may take to print its base URL.
@@ -143,18 +144,4 @@ async fn start_node(exe: &Path, which: &'static str, args: &[&str]) -> Result<(C
     tokio::time::sleep(Duration::from_millis(50)).await;
     let said = stderr.lock().map(|t| t.trim().to_owned()).unwrap_or_default();
     Err(fail(format!("it printed no base URL within {START_TIMEOUT:?} ({status}); stderr: {said}")))
-}
-
-/// On Linux, the node gets SIGKILL if the lab dies without killing it.
-fn die_with_parent(command: &mut Command) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
-    unsafe {
-        command.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = command;
 }

@@ -587,7 +587,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 /// On Linux, a node dies with the process that started it, even if that one is SIGKILLed.
-fn die_with_parent(command: &mut Command) {
+pub fn die_with_parent(command: &mut Command) {
     #[cfg(target_os = "linux")]
     // SAFETY: prctl is async-signal-safe and touches only the child's own state.
     unsafe {
