@@ -81,18 +81,6 @@ fn kid_of(token: &str) -> String {
     header["kid"].as_str().expect("a kid").to_owned()
 }
 
-/// A key file holding `sets`' keys in order (the first key signs).
-fn key_file_text(sets: &[&KeySet]) -> String {
-    let keys: Vec<Value> = sets
-        .iter()
-        .flat_map(|set| {
-            let file: Value = serde_json::from_str(&set.to_private_jwks_json()).expect("a key file is JSON");
-            file["keys"].as_array().expect("a keys array").clone()
-        })
-        .collect();
-    json!({ "keys": keys }).to_string()
-}
-
 /// Sleeps until the wall clock is past the current second, so that a token issued next has a later `iat`.
 async fn next_second() {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970");

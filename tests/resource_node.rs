@@ -153,18 +153,6 @@ fn issuer_with_scope(scope: &str) -> Node {
     issuer(scope, &[])
 }
 
-/// A key file holding `sets`' keys in order (the first key signs).
-fn key_file_text(sets: &[&KeySet]) -> String {
-    let keys: Vec<Value> = sets
-        .iter()
-        .flat_map(|set| {
-            let file: Value = serde_json::from_str(&set.to_private_jwks_json()).expect("a key file is JSON");
-            file["keys"].as_array().expect("a keys array").clone()
-        })
-        .collect();
-    json!({ "keys": keys }).to_string()
-}
-
 #[tokio::test]
 async fn after_a_key_rotation_the_new_key_is_accepted_after_exactly_one_jwks_refetch() {
     let c = client();

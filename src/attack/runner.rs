@@ -700,15 +700,7 @@ impl Lab<'_> {
         field: &str,
         change: impl FnOnce(&mut Value),
     ) -> Step<Verdict> {
-        let issued = self.token_login(base, p).await?;
-        let (keys, kid) = self.node_key(&issued, field)?;
-        let mut claims = issued.parts.claims.clone();
-        change(&mut claims);
-        let key = keys.get(&kid).ok_or_else(|| Verdict::skipped(Note::new("no key", "키 없음")))?;
-        let token = forge::sign(&issued.parts.header, &claims, &key.encoding, key.algorithm).map_err(forge_failed)?;
-        let label = format!("{field}: {}", claims.get(field).map(Value::to_string).unwrap_or_default());
-        let i = p.send(profile(base).bearer(&token).tag(label)).await;
-        Ok(p.judge(&[i], refused_401))
+        self.resigned(base, p, field, |_, claims| change(claims)).await
     }
 
     /// A real token with one header field changed, re-signed with the node's own key.
@@ -719,13 +711,26 @@ impl Lab<'_> {
         field: &str,
         change: impl FnOnce(&mut Value),
     ) -> Step<Verdict> {
+        self.resigned(base, p, field, |header, _| change(header)).await
+    }
+
+    /// A real token whose header or claims `change` edits, re-signed with the node's own key and
+    /// sent; `field` (the edited one) labels the request.
+    async fn resigned(
+        &self,
+        base: &str,
+        p: &mut Probe<'_>,
+        field: &str,
+        change: impl FnOnce(&mut Value, &mut Value),
+    ) -> Step<Verdict> {
         let issued = self.token_login(base, p).await?;
         let (keys, kid) = self.node_key(&issued, field)?;
-        let mut header = issued.parts.header.clone();
-        change(&mut header);
+        let (mut header, mut claims) = (issued.parts.header.clone(), issued.parts.claims.clone());
+        change(&mut header, &mut claims);
         let key = keys.get(&kid).ok_or_else(|| Verdict::skipped(Note::new("no key", "키 없음")))?;
-        let token = forge::sign(&header, &issued.parts.claims, &key.encoding, key.algorithm).map_err(forge_failed)?;
-        let label = format!("{field}: {}", header.get(field).map(Value::to_string).unwrap_or_default());
+        let token = forge::sign(&header, &claims, &key.encoding, key.algorithm).map_err(forge_failed)?;
+        let edited = header.get(field).or_else(|| claims.get(field));
+        let label = format!("{field}: {}", edited.map(Value::to_string).unwrap_or_default());
         let i = p.send(profile(base).bearer(&token).tag(label)).await;
         Ok(p.judge(&[i], refused_401))
     }

@@ -758,3 +758,17 @@ pub fn run_scenario(scenario: &str) -> Finished {
     let recording_read = authlab::recording::Recording::open(&recording.path).expect("the recording reads");
     Finished { output, summary: summary_json, recording: recording_read, _files: vec![file, summary, recording] }
 }
+
+/// A JWK Set key file (as `authlab node --keys` reads it) holding `sets`' keys in order: the first
+/// key signs.
+pub fn key_file_text(sets: &[&authlab::token::keys::KeySet]) -> String {
+    let keys: Vec<serde_json::Value> = sets
+        .iter()
+        .flat_map(|set| {
+            let file: serde_json::Value =
+                serde_json::from_str(&set.to_private_jwks_json()).expect("a key file is JSON");
+            file["keys"].as_array().expect("a keys array").clone()
+        })
+        .collect();
+    serde_json::json!({ "keys": keys }).to_string()
+}
