@@ -103,7 +103,7 @@ impl Client {
             .find(|v| v.starts_with("sid="))
             .and_then(|v| v.split(';').next())
             .map(str::to_owned);
-        let body = response.bytes().await;
+        let body = read_body(response).await;
         let outcome = if body.is_err() { Outcome::Connection } else { Outcome::from_status(status) };
         let credential = match (outcome, self.strategy) {
             // A browser's jar keeps the cookie; an app without a jar only if its own code reads it.
@@ -155,7 +155,7 @@ impl Client {
             Err(_) => (Outcome::Connection, None),
             Ok(response) => {
                 let status = response.status().as_u16();
-                match response.bytes().await {
+                match read_body(response).await {
                     Err(_) => (Outcome::Connection, None),
                     Ok(body) => (Outcome::from_status(status), serde_json::from_slice::<TokenPair>(&body).ok()),
                 }
@@ -188,13 +188,24 @@ fn token_credential(pair: TokenPair, issued: Instant) -> Credential {
     }
 }
 
+/// Reads the whole answer, then lets the connection go back to the pool before the user's next
+/// request. The client returns a connection from a task of its own, after the body ends; a user
+/// that asked again at once (no think time, or a busy machine) would find none idle and open
+/// another, so the nodes would hold more connections than there are users, each with some 32 KB
+/// of buffers in their heap, and that heap would climb in steps that have nothing to do with auth.
+async fn read_body(response: reqwest::Response) -> reqwest::Result<bytes::Bytes> {
+    let body = response.bytes().await;
+    tokio::task::yield_now().await;
+    body
+}
+
 /// Reads the whole answer (so the connection can be reused) and classes it.
 async fn finish(sent: reqwest::Result<reqwest::Response>) -> Outcome {
     match sent {
         Err(_) => Outcome::Connection,
         Ok(response) => {
             let status = response.status().as_u16();
-            match response.bytes().await {
+            match read_body(response).await {
                 Ok(_) => Outcome::from_status(status),
                 Err(_) => Outcome::Connection,
             }
