@@ -119,7 +119,7 @@ fn title_and_unit(chart: Chart) -> (Text, Option<Text>) {
 }
 
 /// The lines of one chart: (legend name, series, colour).
-fn chart_parts<'s>(chart: Chart, series: &'s StrategySeries, lang: Language) -> Vec<(&'s str, &'s Series, Color32)> {
+fn chart_parts(chart: Chart, series: &StrategySeries, lang: Language) -> Vec<(&str, &Series, Color32)> {
     let t = |text| lang.tr(text);
     match chart {
         Chart::Throughput => vec![(t(Text::RequestsPerSecond), &series.throughput, BLUE)],
