@@ -94,14 +94,22 @@ fn tick(i: u64) -> Tick {
     }
 }
 
-/// A recording of `TICKS` ticks with a node kill at 5 s.
+/// A recording of `TICKS` ticks with a node kill at 5 s. Its scenario text is only a name, so its
+/// report draws the standard charts.
 fn write_recording(dir: &Path) -> PathBuf {
+    write_recording_of(
+        dir,
+        ScenarioInfo {
+            name: "Sticky node dies".into(),
+            source: "name = \"Sticky node dies\"\n".into(),
+            origin: "scenarios/sticky-node-dies.toml".into(),
+        },
+    )
+}
+
+fn write_recording_of(dir: &Path, scenario: ScenarioInfo) -> PathBuf {
     let path = dir.join("run.jsonl");
-    let header = Header::new(ScenarioInfo {
-        name: "Sticky node dies".into(),
-        source: "name = \"Sticky node dies\"\n".into(),
-        origin: "scenarios/sticky-node-dies.toml".into(),
-    });
+    let header = Header::new(scenario);
     let mut writer = RecordingWriter::create(&path, &header).unwrap();
     for i in 0..TICKS {
         writer.write_tick(&tick(i)).unwrap();
@@ -264,4 +272,38 @@ fn errors_are_clear() {
     // An unknown language.
     let output = authlab(&["report", recording.to_str().unwrap(), "--out", "x", "--lang", "fr"]);
     assert!(!output.status.success());
+}
+
+#[test]
+fn a_scenarios_report_draws_the_charts_it_names_in_its_order() {
+    let dir = TempDir::new("own-charts");
+    let source = authlab::scenario::builtin::source("revocation").expect("a built-in revocation scenario");
+    assert!(source.contains("charts = [\"errors\", \"users\", \"denylist\", \"throughput\"]"), "{source}");
+    let scenario = ScenarioInfo { name: "Revocation".into(), source: source.into(), origin: "revocation".into() };
+    let recording = write_recording_of(&dir.0, scenario);
+    let out = dir.0.join("report");
+    let output = authlab(&["report", recording.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(output.status.success(), "authlab report failed: {}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let written: Vec<&str> =
+        stdout.lines().map(|line| Path::new(line).file_name().unwrap().to_str().unwrap()).collect();
+    assert_eq!(
+        written,
+        [
+            "errors.png",
+            "errors.svg",
+            "users.png",
+            "users.svg",
+            "denylist.png",
+            "denylist.svg",
+            "throughput.png",
+            "throughput.svg",
+            "timeseries.csv",
+            "summary.md"
+        ]
+    );
+    let denylist = std::fs::read_to_string(out.join("denylist.svg")).unwrap();
+    assert!(denylist.contains("Denylist entries") && denylist.contains("revoked users"), "the denylist chart's text");
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(summary.contains("(denylist.png)") && !summary.contains("(memory.png)"), "{summary}");
 }

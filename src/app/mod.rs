@@ -21,7 +21,7 @@ use crate::engine::tick::{Command, RunMessage, Tick};
 use crate::engine::{RunSetup, start_run};
 use crate::i18n::{Language, Text};
 use crate::recording::Recording;
-use crate::scenario::{Action, Chart, Scenario, StrategyName, Target, parse_scenario};
+use crate::scenario::{Action, Scenario, StrategyName, Target, parse_scenario};
 use library::Library;
 use series::RunData;
 use timeline::{SPEEDS, Timeline, TimelineCommand};
@@ -197,9 +197,9 @@ impl AuthlabApp {
     /// Writes the charts of what is on screen (the live run, or the replay up to its position)
     /// as PNG, SVG and CSV into `dir`, off the UI thread; a notice says when it is done.
     pub fn export_to(&mut self, dir: PathBuf, ctx: &egui::Context) {
-        let (title, ticks, events) = match self.view {
+        let (title, charts, ticks, events) = match self.view {
             View::Live => match &self.live {
-                Some(run) => (run.name.clone(), run.ticks.clone(), run.data.events.clone()),
+                Some(run) => (run.name.clone(), run.data.charts().to_vec(), run.ticks.clone(), run.data.events.clone()),
                 None => return,
             },
             _ => match &self.replay {
@@ -207,7 +207,8 @@ impl AuthlabApp {
                     let until = replay.timeline.position_s;
                     let ticks = replay.recording.ticks().iter().filter(|t| t.t <= until + 1e-9).cloned().collect();
                     let events = replay.recording.events().iter().filter(|e| e.t <= until).cloned().collect();
-                    (replay.recording.header().scenario.name.clone(), ticks, events)
+                    let charts = replay.data.charts().to_vec();
+                    (replay.recording.header().scenario.name.clone(), charts, ticks, events)
                 }
                 None => return,
             },
@@ -218,7 +219,7 @@ impl AuthlabApp {
         self.exporting = true;
         self.runtime.spawn_blocking(move || {
             use crate::report::{ChartInput, ExportFormat, export_charts};
-            let input = ChartInput { ticks: &ticks, events: &events, title: &title };
+            let input = ChartInput { ticks: &ticks, events: &events, title: &title, charts: &charts };
             let formats = [ExportFormat::Png, ExportFormat::Svg, ExportFormat::Csv];
             let result = export_charts(&input, language, &dir, &formats).map_err(|e| e.to_string());
             let _ = tx.send(Background::Exported(dir, result));
@@ -283,7 +284,7 @@ impl AuthlabApp {
 
     /// Loads a recording synchronously (for `authlab replay` at start-up and tests).
     pub fn replay_recording(&mut self, recording: Recording) {
-        let data = RunData::from_run(recording.ticks(), recording.events(), &charts_of(&recording));
+        let data = RunData::from_run(recording.ticks(), recording.events(), &recording.header().scenario.charts());
         let timeline = Timeline::new(recording.duration_s());
         self.replay = Some(Replay {
             recording: Arc::new(recording),
@@ -827,12 +828,6 @@ enum PickNext {
     Scenario,
     Replay,
     Overlay,
-}
-
-/// The charts a recording's scenario asked for (the standard ones if its text no longer parses).
-fn charts_of(recording: &Recording) -> Vec<Chart> {
-    let scenario = &recording.header().scenario;
-    parse_scenario(&scenario.source, &scenario.origin).map_or_else(|_| Chart::STANDARD.to_vec(), |parsed| parsed.charts)
 }
 
 fn chart_height(ui: &Ui, charts: usize) -> f32 {

@@ -168,11 +168,7 @@ impl RunData {
             out.unauthorized_per_s.push(t, s.requests.unauthorized as f64 / interval);
             out.server_error_per_s.push(t, s.requests.server_error as f64 / interval);
             out.connection_per_s.push(t, s.requests.connection as f64 / interval);
-            let mut cpu = 0.0;
-            for node in s.nodes.iter().filter(|n| n.up) {
-                let last = out.last_cpu_seconds.insert(node.id.clone(), node.cpu_seconds);
-                cpu += (node.cpu_seconds - last.unwrap_or(node.cpu_seconds)).max(0.0);
-            }
+            let cpu = s.cpu_seconds_since(&mut out.last_cpu_seconds);
             if s.server_requests > 0 {
                 out.cpu_us_per_request.push(t, cpu * 1e6 / s.server_requests as f64);
             }

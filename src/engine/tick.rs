@@ -236,6 +236,19 @@ pub struct StrategyTick {
     pub resource: Option<ResourceTick>,
 }
 
+impl StrategyTick {
+    /// CPU seconds the nodes that are up spent since their readings in `last`, which this updates
+    /// (a node's first reading counts nothing): over `server_requests`, the CPU per request.
+    pub fn cpu_seconds_since(&self, last: &mut BTreeMap<String, f64>) -> f64 {
+        let mut cpu = 0.0;
+        for node in self.nodes.iter().filter(|node| node.up) {
+            let before = last.insert(node.id.clone(), node.cpu_seconds);
+            cpu += (node.cpu_seconds - before.unwrap_or(node.cpu_seconds)).max(0.0);
+        }
+        cpu
+    }
+}
+
 /// The resource service of one strategy during one tick (scenario `[resource]`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceTick {

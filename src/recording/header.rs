@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{FORMAT_NAME, FORMAT_VERSION};
+use crate::scenario::Chart;
 
 /// The header line of a recording.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +31,17 @@ pub struct ScenarioInfo {
     pub source: String,
     /// Where it came from: a path, or a built-in scenario's name.
     pub origin: String,
+}
+
+impl ScenarioInfo {
+    /// The charts the scenario asked for, in order: [`Chart::STANDARD`] when it names none, or when
+    /// its text no longer parses (a recording from an older build, say).
+    pub fn charts(&self) -> Vec<Chart> {
+        match crate::scenario::parse_scenario(&self.source, &self.origin) {
+            Ok(parsed) if !parsed.charts.is_empty() => parsed.charts,
+            _ => Chart::STANDARD.to_vec(),
+        }
+    }
 }
 
 /// The machine a recording ran on.

@@ -2,11 +2,13 @@
 //! summary, from a recording (`authlab report`) or from the ticks the app holds (its Export).
 //!
 //! # Charts
-//! Five charts ([`Chart::ALL`]), each one image of [`CHART_SIZE`] pixels with the **session panel
-//! on the left and the token panel on the right**, sharing both axes so the two compare at a
-//! glance: throughput, latency p50/p99/p99.9 (log scale), heap per node stacked (plus Redis
-//! `used_memory` as a bold line when the store is Redis), users logged in against sessions held,
-//! and errors per second by class. The x axis is seconds since the run started. Events are dashed
+//! The scenario's charts ([`ChartInput::charts`]: by default the five of [`Chart::STANDARD`]),
+//! each one image of [`CHART_SIZE`] pixels with the **session panel on the left and the token
+//! panel on the right**, sharing both axes so the two compare at a glance: throughput, latency
+//! p50/p99/p99.9 (log scale), heap per node stacked (plus Redis `used_memory` as a bold line when
+//! the store is Redis), users logged in against sessions held, and errors per second by class; and
+//! those a scenario may add: node CPU per request, credential bytes per request, store operations,
+//! the denylist, nodes up, and the resource service's calls to the issuer. The x axis is seconds since the run started. Events are dashed
 //! vertical markers labelled with the action and target (`Kill node session/2`), in the panel of
 //! the strategy they target (both panels for users and whole-lab events). When simulated capacity
 //! shaped a strategy's numbers, its panel caption says so and a note under the title explains it.
@@ -35,8 +37,9 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
 
 use crate::engine::tick::{EventRecord, Tick};
-use crate::i18n::{Language, Text};
+use crate::i18n::Language;
 use crate::recording::{Header, Recording};
+pub use crate::scenario::Chart;
 
 pub use csv::{CSV_COLUMNS, write_csv_to};
 pub use draw::CHART_SIZE;
@@ -64,55 +67,23 @@ pub enum ReportError {
     Font,
 }
 
-/// One of the report's charts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Chart {
-    /// Requests per second.
-    Throughput,
-    /// p50, p99 and p99.9 of each tick, in milliseconds, log scale.
-    Latency,
-    /// Heap per node, stacked, in MiB; plus Redis `used_memory`.
-    Memory,
-    /// Users logged in (clients) against sessions held (servers).
-    Users,
-    /// Unauthorized, server error and connection failures per second.
-    Errors,
-}
-
-impl Chart {
-    pub const ALL: [Chart; 5] = [Chart::Throughput, Chart::Latency, Chart::Memory, Chart::Users, Chart::Errors];
-
-    /// The file name without extension: `throughput`, `latency`, `memory`, `users`, `errors`.
-    pub fn file_stem(self) -> &'static str {
-        match self {
-            Chart::Throughput => "throughput",
-            Chart::Latency => "latency",
-            Chart::Memory => "memory",
-            Chart::Users => "users",
-            Chart::Errors => "errors",
-        }
-    }
-
-    /// The chart's title (without the run's title).
-    pub fn text(self) -> Text {
-        match self {
-            Chart::Throughput => Text::ChartThroughput,
-            Chart::Latency => Text::ChartLatency,
-            Chart::Memory => Text::ChartMemory,
-            Chart::Users => Text::ChartUsers,
-            Chart::Errors => Text::ChartErrors,
-        }
-    }
-}
-
 /// What the charts are drawn from: ticks in time order (a whole run or any slice of it; the x axis
-/// spans exactly these ticks), the events (those outside the ticks' time span are left out) and a
-/// title (the scenario's name; shown after each chart's own title, may be empty).
+/// spans exactly these ticks), the events (those outside the ticks' time span are left out), a
+/// title (the scenario's name; shown after each chart's own title, may be empty) and the charts to
+/// draw, in order (the scenario's choice; empty: [`Chart::STANDARD`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ChartInput<'a> {
     pub ticks: &'a [Tick],
     pub events: &'a [EventRecord],
     pub title: &'a str,
+    pub charts: &'a [Chart],
+}
+
+impl ChartInput<'_> {
+    /// The charts to draw, in order.
+    pub fn charts(&self) -> &[Chart] {
+        if self.charts.is_empty() { &Chart::STANDARD } else { self.charts }
+    }
 }
 
 /// The formats [`export_charts`] writes.
@@ -155,8 +126,9 @@ impl ReportFiles {
 /// `<name>.png` and `<name>.svg`, then [`CSV_FILE`] and [`SUMMARY_FILE`]. Existing files of those
 /// names are replaced; nothing else in the directory is touched.
 pub fn write_report(recording: &Recording, out_dir: &Path, language: Language) -> Result<ReportFiles, ReportError> {
-    let input =
-        ChartInput { ticks: recording.ticks(), events: recording.events(), title: &recording.header().scenario.name };
+    let scenario = &recording.header().scenario;
+    let charts = scenario.charts();
+    let input = ChartInput { ticks: recording.ticks(), events: recording.events(), title: &scenario.name, charts: &charts };
     write_report_with(&input, Some(recording.header()), recording.truncated(), out_dir, language)
 }
 
@@ -178,10 +150,10 @@ fn write_report_with(
     language: Language,
 ) -> Result<ReportFiles, ReportError> {
     create_dir(out_dir)?;
-    let mut charts = Vec::with_capacity(Chart::ALL.len());
-    for chart in Chart::ALL {
-        let png = out_dir.join(format!("{}.png", chart.file_stem()));
-        let svg = out_dir.join(format!("{}.svg", chart.file_stem()));
+    let mut charts = Vec::with_capacity(input.charts().len());
+    for &chart in input.charts() {
+        let png = out_dir.join(format!("{}.png", chart.name()));
+        let svg = out_dir.join(format!("{}.svg", chart.name()));
         write_png(chart, input, language, &png)?;
         write_svg(chart, input, language, &svg)?;
         charts.push(ChartFiles { chart, png, svg });
@@ -210,7 +182,7 @@ fn write_report_with(
 }
 
 /// The app's Export: writes every chart of `input` in each of `formats` into `out_dir` (created if
-/// needed), as `<name>.png` / `<name>.svg` (see [`Chart::file_stem`]) and [`CSV_FILE`]. Returns
+/// needed), as `<name>.png` / `<name>.svg` (see [`Chart::name`]) and [`CSV_FILE`]. Returns
 /// the paths written, in that order. To export the visible time window, pass the ticks of that
 /// window; the x axis spans exactly them.
 pub fn export_charts(
@@ -221,14 +193,14 @@ pub fn export_charts(
 ) -> Result<Vec<PathBuf>, ReportError> {
     create_dir(out_dir)?;
     let mut written = Vec::new();
-    for chart in Chart::ALL {
+    for &chart in input.charts() {
         if formats.contains(&ExportFormat::Png) {
-            let path = out_dir.join(format!("{}.png", chart.file_stem()));
+            let path = out_dir.join(format!("{}.png", chart.name()));
             write_png(chart, input, language, &path)?;
             written.push(path);
         }
         if formats.contains(&ExportFormat::Svg) {
-            let path = out_dir.join(format!("{}.svg", chart.file_stem()));
+            let path = out_dir.join(format!("{}.svg", chart.name()));
             write_svg(chart, input, language, &path)?;
             written.push(path);
         }

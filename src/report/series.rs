@@ -104,7 +104,7 @@ impl ChartSpec {
         let tr = |text| language.tr(text).to_owned();
         let x_range = x_range(input.ticks);
         let simulated = input.ticks.iter().any(|tick| tick.strategies.values().any(|st| st.simulated));
-        let chart_title = language.tr(chart.text());
+        let chart_title = language.tr(title(chart));
         let title =
             if input.title.is_empty() { chart_title.to_owned() } else { format!("{chart_title} · {}", input.title) };
 
@@ -136,6 +136,11 @@ impl ChartSpec {
             Chart::Memory => (tr(Text::Mebibytes), false),
             Chart::Users => (tr(Text::ChartAxisCount), false),
             Chart::Errors => (tr(Text::ChartAxisErrorsPerSecond), false),
+            Chart::CpuPerRequest => (tr(Text::Microseconds), false),
+            Chart::BytesPerRequest => (tr(Text::Bytes), false),
+            Chart::StoreOps => (tr(Text::OpsPerSecond), false),
+            Chart::Denylist | Chart::Nodes => (tr(Text::ChartAxisCount), false),
+            Chart::IssuerCalls => (tr(Text::RequestsPerSecond), false),
         };
         let y_range = y_range(&panels, log_y);
         ChartSpec {
@@ -149,6 +154,23 @@ impl ChartSpec {
             did_not_run: tr(Text::ChartDidNotRun),
             panels,
         }
+    }
+}
+
+/// The chart's title (without the run's title).
+pub(crate) fn title(chart: Chart) -> Text {
+    match chart {
+        Chart::Throughput => Text::ChartThroughput,
+        Chart::Latency => Text::ChartLatency,
+        Chart::Memory => Text::ChartMemory,
+        Chart::Users => Text::ChartUsers,
+        Chart::Errors => Text::ChartErrors,
+        Chart::CpuPerRequest => Text::CpuPerRequest,
+        Chart::BytesPerRequest => Text::BytesPerRequest,
+        Chart::StoreOps => Text::StoreOps,
+        Chart::Denylist => Text::DenylistEntries,
+        Chart::Nodes => Text::NodesUp,
+        Chart::IssuerCalls => Text::IssuerCalls,
     }
 }
 
@@ -271,7 +293,65 @@ fn series(chart: Chart, ticks: &[Tick], strategy: StrategyName, language: Langua
                 line(language.tr(Text::Connection), CONNECTION_COLOR, &|tick, st| per_s(st.requests.connection, tick)),
             ],
         ),
+        Chart::CpuPerRequest => (Vec::new(), vec![cpu_per_request(&of().collect::<Vec<_>>(), language)]),
+        Chart::BytesPerRequest => {
+            let mut bytes =
+                line(language.tr(Text::BytesPerRequestLine), strategy_color, &|_, st| st.credential_bytes_per_request);
+            // A tick without requests carried no credential: leave it out rather than plot a zero.
+            bytes.points.retain(|&(_, v)| v > 0.0);
+            (Vec::new(), vec![bytes])
+        }
+        Chart::StoreOps => {
+            let mut ops = line(language.tr(Text::StoreOpsLine), strategy_color, &|tick, st| {
+                st.store.as_ref().map_or(f64::NAN, |store| per_s(store.ops, tick))
+            });
+            ops.points.retain(|&(_, v)| !v.is_nan());
+            (Vec::new(), vec![ops])
+        }
+        Chart::Denylist => (
+            Vec::new(),
+            vec![
+                Line {
+                    width: 4,
+                    ..line(language.tr(Text::DenylistLine), SERVER_ERROR_COLOR, &|_, st| st.denylist_entries as f64)
+                },
+                line(language.tr(Text::RevokedUsersLine), UNAUTHORIZED_COLOR, &|_, st| st.revoked_users as f64),
+            ],
+        ),
+        Chart::Nodes => (
+            Vec::new(),
+            vec![line(language.tr(Text::NodesUpLine), SESSIONS_COLOR, &|_, st| {
+                st.nodes.iter().filter(|node| node.up).count() as f64
+            })],
+        ),
+        Chart::IssuerCalls => {
+            let resource = |count: fn(&crate::engine::tick::ResourceTick) -> u64| {
+                move |tick: &Tick, st: &StrategyTick| st.resource.as_ref().map_or(f64::NAN, |r| per_s(count(r), tick))
+            };
+            let mut lines = vec![
+                line(language.tr(Text::ResourceRequestsLine), USERS_COLOR, &resource(|r| r.requests)),
+                line(language.tr(Text::IssuerCallsLine), SERVER_ERROR_COLOR, &resource(|r| r.issuer_calls)),
+            ];
+            for line in &mut lines {
+                line.points.retain(|&(_, v)| !v.is_nan());
+            }
+            (Vec::new(), lines)
+        }
     }
+}
+
+/// Node CPU time per request the nodes served, in µs: each tick's CPU seconds (of the nodes that
+/// are up) over the requests they served.
+fn cpu_per_request(ticks: &[(&Tick, &StrategyTick)], language: Language) -> Line {
+    let mut last_cpu = std::collections::BTreeMap::new();
+    let mut points = Vec::with_capacity(ticks.len());
+    for (tick, st) in ticks {
+        let cpu = st.cpu_seconds_since(&mut last_cpu);
+        if st.server_requests > 0 {
+            points.push((tick.t, cpu * 1e6 / st.server_requests as f64));
+        }
+    }
+    Line { label: language.tr(Text::CpuPerRequestLine).to_owned(), color: P50_COLOR, points, width: 2 }
 }
 
 /// Heap per node, stacked in order of first appearance. A node that is down, or not yet (or no
@@ -403,7 +483,7 @@ mod tests {
     #[test]
     fn memory_stacks_up_nodes_and_shows_the_store() {
         let ticks = ticks();
-        let input = ChartInput { ticks: &ticks, events: &[], title: "t" };
+        let input = ChartInput { ticks: &ticks, events: &[], title: "t", charts: &[] };
         let spec = ChartSpec::build(Chart::Memory, &input, Language::English);
         let session = &spec.panels[0];
         assert_eq!(session.bands.len(), 2);
@@ -422,7 +502,7 @@ mod tests {
     fn errors_are_per_second_and_markers_go_to_their_strategy() {
         let ticks = ticks();
         let events = [event("session/2"), event("token/1"), event("user0000001")];
-        let input = ChartInput { ticks: &ticks, events: &events, title: "" };
+        let input = ChartInput { ticks: &ticks, events: &events, title: "", charts: &[] };
         let spec = ChartSpec::build(Chart::Errors, &input, Language::Korean);
         assert_eq!(spec.panels[0].lines[0].points[0], (0.5, 4.0));
         let labels = |i: usize| spec.panels[i].markers.iter().map(|m| m.label.clone()).collect::<Vec<_>>();
@@ -440,7 +520,7 @@ mod tests {
                 tick
             })
             .collect();
-        let input = ChartInput { ticks: &ticks, events: &[], title: "t" };
+        let input = ChartInput { ticks: &ticks, events: &[], title: "t", charts: &[] };
         let spec = ChartSpec::build(Chart::Throughput, &input, Language::English);
         assert!(spec.panels[0].ran && !spec.panels[1].ran);
         assert!(spec.panels[1].lines.is_empty());

@@ -6,7 +6,8 @@ use plotters::prelude::{BLACK, BitMapBackend, IntoDrawingArea, WHITE};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::*;
-use crate::engine::tick::{EventSource, Latency, NodeTick, RequestCounts, StoreTick, StrategyTick};
+use crate::engine::tick::{EventSource, Latency, NodeTick, RequestCounts, ResourceTick, StoreTick, StrategyTick};
+use crate::i18n::Text;
 use crate::scenario::{Action, StrategyName};
 
 fn run(simulated: bool) -> (Vec<Tick>, Vec<EventRecord>) {
@@ -24,6 +25,7 @@ fn run(simulated: bool) -> (Vec<Tick>, Vec<EventRecord>) {
                             id: format!("{}/{n}", strategy.as_str()),
                             up: !(n == 2 && i >= 20),
                             heap_bytes: 2_000_000 + i * 100_000 * n,
+                            cpu_seconds: 0.001 * (i * n) as f64,
                             ..NodeTick::default()
                         })
                         .collect();
@@ -47,6 +49,11 @@ fn run(simulated: bool) -> (Vec<Tick>, Vec<EventRecord>) {
                             keys: Some(i),
                         }),
                         simulated,
+                        server_requests: 100 + i,
+                        credential_bytes_per_request: 300.0,
+                        denylist_entries: i,
+                        revoked_users: i / 10,
+                        resource: Some(ResourceTick { requests: 50, issuer_calls: 5 }),
                         ..StrategyTick::default()
                     };
                     (strategy, st)
@@ -104,7 +111,7 @@ fn hangul_renders_as_glyphs() {
 #[test]
 fn korean_chart_has_a_visible_title() {
     let (ticks, events) = run(false);
-    let input = ChartInput { ticks: &ticks, events: &events, title: "세션 대 토큰" };
+    let input = ChartInput { ticks: &ticks, events: &events, title: "세션 대 토큰", charts: &[] };
     let rgb = render_rgb(Chart::Throughput, &input, Language::Korean, CHART_SIZE).unwrap();
     // The title band: the first 56 rows, white but for the title's glyphs.
     let dark = dark_pixels(&rgb, CHART_SIZE.0, 0..56);
@@ -114,7 +121,7 @@ fn korean_chart_has_a_visible_title() {
 #[test]
 fn svg_keeps_text_and_names_the_font() {
     let (ticks, events) = run(true);
-    let input = ChartInput { ticks: &ticks, events: &events, title: "A & B" };
+    let input = ChartInput { ticks: &ticks, events: &events, title: "A & B", charts: &[] };
     for (language, title, marker) in [
         (Language::English, "Heap memory per node, stacked (MiB)", "Kill node session/2"),
         (Language::Korean, "노드별 힙 메모리, 누적 (MiB)", "노드 종료 session/2"),
@@ -141,9 +148,9 @@ fn every_chart_renders_with_no_ticks_and_with_one_strategy() {
             tick
         })
         .collect();
-    for chart in Chart::ALL {
+    for (_, chart) in Chart::ALL {
         for slice in [&[][..], &token_only[..], &token_only[..1]] {
-            let input = ChartInput { ticks: slice, events: &[], title: "" };
+            let input = ChartInput { ticks: slice, events: &[], title: "", charts: &[] };
             let svg = render_svg(chart, &input, Language::English).unwrap();
             assert!(svg.contains("did not run"), "{chart:?}");
             render_rgb(chart, &input, Language::Korean, (800, 400)).unwrap();
@@ -155,11 +162,62 @@ fn every_chart_renders_with_no_ticks_and_with_one_strategy() {
 fn export_writes_only_the_formats_asked_for() {
     let (ticks, events) = run(false);
     let dir = std::env::temp_dir().join(format!("authlab-report-unit-{}", std::process::id()));
-    let input = ChartInput { ticks: &ticks[10..20], events: &events, title: "slice" };
+    let input = ChartInput { ticks: &ticks[10..20], events: &events, title: "slice", charts: &[] };
     let written = export_charts(&input, Language::English, &dir, &[ExportFormat::Svg, ExportFormat::Csv]).unwrap();
     let names: Vec<String> = written.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(names, ["throughput.svg", "latency.svg", "memory.svg", "users.svg", "errors.svg", "timeseries.csv"]);
     let csv = std::fs::read_to_string(dir.join(CSV_FILE)).unwrap();
     assert_eq!(csv.lines().count(), 1 + 10 * 2);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_scenarios_own_charts_are_the_ones_exported_each_with_its_lines() {
+    let (ticks, events) = run(false);
+    let charts = [
+        Chart::CpuPerRequest,
+        Chart::BytesPerRequest,
+        Chart::StoreOps,
+        Chart::Denylist,
+        Chart::Nodes,
+        Chart::IssuerCalls,
+        Chart::Latency,
+    ];
+    let dir = std::env::temp_dir().join(format!("authlab-report-own-charts-{}", std::process::id()));
+    let input = ChartInput { ticks: &ticks, events: &events, title: "own", charts: &charts };
+    let written = export_charts(&input, Language::English, &dir, &[ExportFormat::Svg]).unwrap();
+    let names: Vec<String> = written.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(
+        names,
+        [
+            "cpu_per_request.svg",
+            "bytes_per_request.svg",
+            "store_ops.svg",
+            "denylist.svg",
+            "nodes.svg",
+            "issuer_calls.svg",
+            "latency.svg"
+        ]
+    );
+    let svg = std::fs::read_to_string(dir.join("denylist.svg")).unwrap();
+    assert!(svg.contains(Language::English.tr(Text::DenylistLine)), "the denylist chart has its legend");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let value_at = |chart: Chart, line: usize, t: f64| -> f64 {
+        let spec = series::ChartSpec::build(chart, &input, Language::English);
+        let panel = &spec.panels[0];
+        assert!(panel.ran, "{chart:?}");
+        panel.lines[line].points.iter().find(|&&(at, _)| (at - t).abs() < 1e-9).map(|&(_, v)| v).unwrap()
+    };
+    // Tick i is at 0.25 (i + 1) s. Each node's CPU grows by 1 ms × its number per tick (6 ms for
+    // three nodes), over 100 + i requests: tick 10 is 6000 / 110 µs.
+    assert!((value_at(Chart::CpuPerRequest, 0, 2.75) - 6000.0 / 110.0).abs() < 1e-6);
+    assert_eq!(value_at(Chart::BytesPerRequest, 0, 2.75), 300.0);
+    assert_eq!(value_at(Chart::StoreOps, 0, 2.75), 20.0, "5 ops in 0.25 s");
+    assert_eq!(value_at(Chart::Denylist, 0, 2.75), 10.0);
+    assert_eq!(value_at(Chart::Denylist, 1, 2.75), 1.0);
+    assert_eq!(value_at(Chart::Nodes, 0, 2.75), 3.0);
+    assert_eq!(value_at(Chart::Nodes, 0, 7.5), 2.0, "node 2 is down from tick 20 on");
+    assert_eq!(value_at(Chart::IssuerCalls, 0, 2.75), 200.0);
+    assert_eq!(value_at(Chart::IssuerCalls, 1, 2.75), 20.0);
 }

@@ -95,6 +95,12 @@ impl Chart {
         ("nodes", Chart::Nodes),
         ("issuer_calls", Chart::IssuerCalls),
     ];
+
+    /// The chart's name in scenario files (`throughput`, `cpu_per_request`, ...), which is also
+    /// its file name in reports.
+    pub fn name(self) -> &'static str {
+        Chart::ALL.iter().find(|(_, chart)| *chart == self).map_or("chart", |(name, _)| name)
+    }
 }
 
 /// Whether both strategies run at once or one after the other.
