@@ -95,7 +95,7 @@ struct AttackArgs {
 
 /// `authlab attack`: exit status 0 when every attack passed, 1 when any failed, 2 when it could not run.
 fn attack(args: AttackArgs, lang: Option<&str>) -> ExitCode {
-    let language = if lang == Some("ko") { authlab::i18n::Language::Korean } else { authlab::i18n::Language::English };
+    let language = language(lang);
     if args.list {
         for a in authlab::attack::CATALOGUE {
             println!("{:<8}{:<30}{}", a.strategy.as_str(), a.name, a.title.get(language));
@@ -145,7 +145,7 @@ fn write_report(args: ReportArgs, lang: Option<&str>) -> anyhow::Result<()> {
     if recording.truncated() {
         eprintln!("authlab report: {}: the last line was incomplete and is left out", args.file.display());
     }
-    let language = if lang == Some("ko") { authlab::i18n::Language::Korean } else { authlab::i18n::Language::English };
+    let language = language(lang);
     let files = authlab::report::write_report(&recording, &args.out, language)?;
     for path in files.paths() {
         println!("{}", path.display());
@@ -168,14 +168,24 @@ struct RunArgs {
     duration: Option<Duration>,
 }
 
-/// `authlab scenarios`: one line per built-in scenario, `NAME  SUMMARY`.
-fn list_scenarios() {
+/// The global `--lang` of the commands that print (`report`, `attack`, `scenarios`): en by default.
+fn language(lang: Option<&str>) -> authlab::i18n::Language {
+    if lang == Some("ko") { authlab::i18n::Language::Korean } else { authlab::i18n::Language::English }
+}
+
+/// `authlab scenarios`: one line per built-in scenario, `NAME  SUMMARY` (in Korean, `NAME  name_ko`).
+fn list_scenarios(lang: Option<&str>, mut out: impl std::io::Write) -> std::io::Result<()> {
     use authlab::scenario::builtin::{BUILT_IN, summary};
     let width = BUILT_IN.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    let language = language(lang);
     for (name, source) in BUILT_IN {
-        println!("{name:width$}  {}", summary(source));
+        let line = match authlab::scenario::parse_scenario(source, name) {
+            Ok(scenario) if language == authlab::i18n::Language::Korean => scenario.title(language).to_owned(),
+            _ => summary(source).to_owned(),
+        };
+        writeln!(out, "{name:width$}  {line}")?;
     }
-    println!("\nRun one with `authlab run NAME`, or open it in the app's library (`authlab --start NAME`).");
+    writeln!(out, "\nRun one with `authlab run NAME`, or open it in the app's library (`authlab --start NAME`).")
 }
 
 fn run_scenario(args: RunArgs) -> anyhow::Result<()> {
@@ -490,6 +500,11 @@ fn app_options(
     }
 }
 
+/// A reader that stopped reading (`authlab users | head`) is not an error.
+fn ignore_closed_pipe(e: std::io::Error) -> std::io::Result<()> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -503,13 +518,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Node(args)) => run_node(*args),
         Some(Command::Users(args)) => users::write_csv(args.seed, args.count, std::io::stdout().lock())
-            .or_else(|e| if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) })
+            .or_else(ignore_closed_pipe)
             .context("writing the user directory"),
         Some(Command::Check { files }) => check_scenarios(&files),
-        Some(Command::Scenarios) => {
-            list_scenarios();
-            Ok(())
-        }
+        Some(Command::Scenarios) => list_scenarios(cli.lang.as_deref(), std::io::stdout().lock())
+            .or_else(ignore_closed_pipe)
+            .context("listing the scenarios"),
         Some(Command::Run(args)) => run_scenario(args),
         Some(Command::Report(args)) => write_report(args, cli.lang.as_deref()),
         Some(Command::Attack(args)) => return attack(args, cli.lang.as_deref()),

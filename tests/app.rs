@@ -123,6 +123,21 @@ fn switching_to_korean_shows_korean_labels_with_the_bundled_font() {
     let _ = std::fs::remove_file(path);
 }
 
+#[test]
+fn in_korean_the_library_names_each_built_in_scenario_in_korean() {
+    let mut harness = harness(app());
+    harness.run();
+    let shown = |harness: &Harness<'static, AuthlabApp>, label: &str| harness.query_all_by_label(label).count();
+    assert!(shown(&harness, "Memory grows with logged-in users") >= 1);
+    harness.get_by_label("한국어").click();
+    harness.run();
+    // The selected (first) scenario is both a list entry and the heading.
+    assert_eq!(shown(&harness, "로그인 사용자와 함께 늘어나는 메모리"), 2);
+    assert_eq!(shown(&harness, "알고리즘 비용: EdDSA"), 1);
+    assert_eq!(shown(&harness, "토큰 크기: 클레임이 모든 요청에 실린다"), 1);
+    assert_eq!(harness.query_all_by_label("Memory grows with logged-in users").count(), 0, "no English name left");
+}
+
 const SHORT_SCENARIO: &str = r#"
 name = "App smoke run"
 duration = "30s"

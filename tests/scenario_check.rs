@@ -105,3 +105,40 @@ fn check_needs_at_least_one_file() {
     let out = Command::new(BIN).arg("check").output().expect("running `authlab check`");
     assert!(!out.status.success(), "`authlab check` with no file must fail");
 }
+
+#[test]
+fn the_built_in_scenarios_are_listed_with_a_summary_or_in_korean_by_name() {
+    let list = |args: &[&str]| {
+        let output = Command::new(BIN).args(args).output().expect("running `authlab scenarios`");
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stdout)
+    };
+    let english = list(&["scenarios"]);
+    for (name, _) in authlab::scenario::builtin::BUILT_IN {
+        assert!(english.lines().any(|line| line.starts_with(name)), "{name} is listed:\n{english}");
+    }
+    assert!(english.contains("memory-growth          Every logged-in user costs a session on the server"), "{english}");
+    let korean = list(&["--lang", "ko", "scenarios"]);
+    assert!(korean.contains("memory-growth          로그인 사용자와 함께 늘어나는 메모리"), "{korean}");
+}
+
+#[test]
+fn a_reader_that_stops_early_is_no_error() {
+    use std::io::Read;
+    // Megabytes of CSV: far more than a pipe holds, so authlab is still writing when it closes.
+    // (`authlab scenarios` shares the handling, but its list fits in a pipe: it cannot hit this.)
+    for args in [&["users", "--count", "100000"][..]] {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starting authlab");
+        let mut first = [0u8; 16];
+        child.stdout.take().expect("stdout").read_exact(&mut first).expect("the first bytes");
+        // The pipe is closed now, as `| head -c 16` would leave it.
+        let output = child.wait_with_output().expect("authlab ends");
+        let stderr = text(&output.stderr);
+        assert!(output.status.success() && !stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

@@ -56,20 +56,16 @@ impl Library {
             }
             ui.separator();
             for (i, entry) in self.entries.iter().enumerate() {
-                let name = entry.parsed.as_ref().map(|s| s.name.clone()).unwrap_or_else(|_| entry.origin.clone());
+                let name = entry.parsed.as_ref().map_or_else(|_| entry.origin.clone(), |s| s.title(lang).to_owned());
                 ui.selectable_value(&mut self.selected, i, name).on_hover_text(&entry.origin);
             }
         });
         let Some(entry) = self.entries.get_mut(self.selected) else { return outcome };
         egui::ScrollArea::vertical().show(ui, |ui| {
             if let Ok(scenario) = &entry.parsed {
-                ui.heading(&scenario.name);
+                ui.heading(scenario.title(lang));
                 ui.label(RichText::new(lang.tr(Text::Narrative)).strong());
-                let narrative = match lang {
-                    Language::English => &scenario.narrative.en,
-                    Language::Korean => &scenario.narrative.ko,
-                };
-                ui.label(narrative.as_str());
+                ui.label(scenario.narrative_in(lang));
                 ui.add_space(8.0);
                 let scenario = scenario.clone();
                 if knobs(ui, &scenario, &mut entry.text) {

@@ -70,6 +70,8 @@ struct LiveRun {
 /// A recording being replayed.
 struct Replay {
     recording: Arc<Recording>,
+    /// The recording's scenario name in English and in Korean (its `name_ko`).
+    titles: [String; 2],
     data: RunData,
     timeline: Timeline,
     overlay: Option<(String, RunData)>,
@@ -78,6 +80,13 @@ struct Replay {
     /// The range (seconds) whose percentiles are shown, and their text, computed when it changes.
     range: (f64, f64),
     range_text: Vec<String>,
+}
+
+impl Replay {
+    fn title(&self, language: Language) -> &str {
+        let index = Language::ALL.iter().position(|&l| l == language).unwrap_or(0);
+        &self.titles[index]
+    }
 }
 
 /// Results of work done off the UI thread.
@@ -208,7 +217,7 @@ impl AuthlabApp {
                     let ticks = replay.recording.ticks().iter().filter(|t| t.t <= until + 1e-9).cloned().collect();
                     let events = replay.recording.events().iter().filter(|e| e.t <= until).cloned().collect();
                     let charts = replay.data.charts().to_vec();
-                    (replay.recording.header().scenario.name.clone(), charts, ticks, events)
+                    (replay.title(self.prefs.language).to_owned(), charts, ticks, events)
                 }
                 None => return,
             },
@@ -286,7 +295,10 @@ impl AuthlabApp {
     pub fn replay_recording(&mut self, recording: Recording) {
         let data = RunData::from_run(recording.ticks(), recording.events(), &recording.header().scenario.charts());
         let timeline = Timeline::new(recording.duration_s());
+        let scenario = &recording.header().scenario;
+        let titles = Language::ALL.map(|language| scenario.title(language));
         self.replay = Some(Replay {
+            titles,
             recording: Arc::new(recording),
             data,
             timeline,
@@ -303,7 +315,7 @@ impl AuthlabApp {
         if let Some(run) = &self.live {
             let _ = run.commands.send(Command::Stop);
         }
-        let name = scenario.name.clone();
+        let name = scenario.title(self.prefs.language).to_owned();
         let seed = scenario.seed;
         let data = RunData::with_charts(&scenario.charts);
         let node_counts =
@@ -743,7 +755,7 @@ impl AuthlabApp {
             ui.label(lang.tr(Text::NoRecording));
             return;
         };
-        ui.heading(&replay.recording.header().scenario.name);
+        ui.heading(replay.title(lang));
         let mut commands = Vec::new();
         ui.horizontal(|ui| {
             let t = &replay.timeline;

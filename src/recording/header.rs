@@ -6,7 +6,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{FORMAT_NAME, FORMAT_VERSION};
-use crate::scenario::Chart;
+use crate::i18n::Language;
+use crate::scenario::{Chart, Scenario};
 
 /// The header line of a recording.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,13 +35,25 @@ pub struct ScenarioInfo {
 }
 
 impl ScenarioInfo {
+    /// The scenario, parsed again from its text; `None` when the text no longer parses (a
+    /// recording from an older build, say).
+    pub fn parsed(&self) -> Option<Scenario> {
+        crate::scenario::parse_scenario(&self.source, &self.origin).ok()
+    }
+
     /// The charts the scenario asked for, in order: [`Chart::STANDARD`] when it names none, or when
-    /// its text no longer parses (a recording from an older build, say).
+    /// its text no longer parses.
     pub fn charts(&self) -> Vec<Chart> {
-        match crate::scenario::parse_scenario(&self.source, &self.origin) {
-            Ok(parsed) if !parsed.charts.is_empty() => parsed.charts,
+        match self.parsed() {
+            Some(parsed) if !parsed.charts.is_empty() => parsed.charts,
             _ => Chart::STANDARD.to_vec(),
         }
+    }
+
+    /// The scenario's name in `language` (see [`Scenario::title`]); the recorded name when its text
+    /// no longer parses.
+    pub fn title(&self, language: Language) -> String {
+        self.parsed().map_or_else(|| self.name.clone(), |parsed| parsed.title(language).to_owned())
     }
 }
 

@@ -127,8 +127,8 @@ impl ReportFiles {
 /// names are replaced; nothing else in the directory is touched.
 pub fn write_report(recording: &Recording, out_dir: &Path, language: Language) -> Result<ReportFiles, ReportError> {
     let scenario = &recording.header().scenario;
-    let charts = scenario.charts();
-    let input = ChartInput { ticks: recording.ticks(), events: recording.events(), title: &scenario.name, charts: &charts };
+    let (title, charts) = (scenario.title(language), scenario.charts());
+    let input = ChartInput { ticks: recording.ticks(), events: recording.events(), title: &title, charts: &charts };
     write_report_with(&input, Some(recording.header()), recording.truncated(), out_dir, language)
 }
 

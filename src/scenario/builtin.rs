@@ -60,6 +60,7 @@ mod tests {
             let scenario = parse_scenario(text, name).unwrap_or_else(|e| panic!("{e}"));
             assert!(scenario.narrative.en.len() > 200, "{name}: an English narrative of a few sentences");
             assert!(scenario.narrative.ko.len() > 200, "{name}: a Korean narrative of a few sentences");
+            assert!(!scenario.narrative.name_ko.is_empty(), "{name}: a Korean name (narrative.name_ko)");
             assert!(!summary(text).is_empty(), "{name}: a one-line summary");
             assert_eq!(source(name), Some(*text));
         }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::Language;
 use crate::users::PasswordHashKind;
 
 /// A whole scenario, as the engine runs it.
@@ -31,6 +32,24 @@ pub struct Scenario {
     /// Absent: requests go to the strategies' own nodes. Present: a second service per strategy
     /// takes the requests of every visit and checks each caller with the issuer.
     pub resource: Option<ResourceSpec>,
+}
+
+impl Scenario {
+    /// The scenario's name in `language` (its `name_ko` in Korean, when it has one).
+    pub fn title(&self, language: Language) -> &str {
+        match language {
+            Language::Korean if !self.narrative.name_ko.is_empty() => &self.narrative.name_ko,
+            _ => &self.name,
+        }
+    }
+
+    /// Its narrative in `language`.
+    pub fn narrative_in(&self, language: Language) -> &str {
+        match language {
+            Language::English => &self.narrative.en,
+            Language::Korean => &self.narrative.ko,
+        }
+    }
 }
 
 /// `[resource]`: a second service that issues nothing. Users log in at their strategy's nodes,
@@ -116,6 +135,9 @@ pub enum Mode {
 pub struct Narrative {
     pub en: String,
     pub ko: String,
+    /// The scenario's name in Korean (`[narrative] name_ko`); empty: the name is shown as it is.
+    #[serde(default)]
+    pub name_ko: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

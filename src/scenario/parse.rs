@@ -122,7 +122,7 @@ const TOP_KEYS: &[&str] = &[
     "charts",
     "resource",
 ];
-const NARRATIVE_KEYS: &[&str] = &["en", "ko"];
+const NARRATIVE_KEYS: &[&str] = &["en", "ko", "name_ko"];
 const USERS_KEYS: &[&str] = &["count", "password_hash"];
 const LOAD_KEYS: &[&str] = &["model", "stages", "think_time", "requests_per_login", "logout_ratio", "client"];
 const STAGE_KEYS: &[&str] = &["at", "target"];
@@ -257,6 +257,7 @@ struct RawScenario {
 struct RawNarrative {
     en: Option<String>,
     ko: Option<String>,
+    name_ko: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -477,7 +478,11 @@ impl RawScenario {
         }
         let narrative = self
             .narrative
-            .map(|n| Narrative { en: n.en.unwrap_or_default(), ko: n.ko.unwrap_or_default() })
+            .map(|n| Narrative {
+                en: n.en.unwrap_or_default(),
+                ko: n.ko.unwrap_or_default(),
+                name_ko: n.name_ko.map(|name| name.trim().to_owned()).unwrap_or_default(),
+            })
             .unwrap_or_default();
         let users = validate_users(self.users)?;
         let Some(load) = self.load else {
@@ -873,6 +878,7 @@ fn validate_events(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Language;
 
     /// The example of SPEC.md "Scenario files (TOML)", verbatim.
     const SPEC_EXAMPLE: &str = r#"name = "Memory grows with logged-in users"
@@ -949,6 +955,8 @@ target = "session/1"
         assert_eq!(s.tick, ms(250));
         assert!(s.narrative.en.starts_with("Each logged-in user"));
         assert!(s.narrative.ko.starts_with("로그인한"));
+        // Without a name_ko, the name is shown in both languages.
+        assert_eq!(s.title(Language::Korean), "Memory grows with logged-in users");
         assert_eq!(s.users, UsersSpec { count: 20000, password_hash: PasswordHashKind::Argon2id });
         assert_eq!(s.load.model, LoadModel::Closed);
         assert_eq!(
@@ -1253,5 +1261,13 @@ target = "session/1"
         let misplaced =
             format!("{base}[[events]]\nat = \"5s\"\naction = \"set_load\"\nvalue = 5\nrouting = \"sticky\"\n");
         assert!(err(&misplaced).contains("`routing` applies to set_routing only"));
+    }
+
+    #[test]
+    fn a_korean_name_is_shown_in_korean_only() {
+        let text = MINIMAL.replace("[load]", "[narrative]\nname_ko = \" 메모리 \"\n[load]");
+        let s = parse_scenario(&text, "t.toml").unwrap();
+        assert_eq!(s.title(Language::Korean), "메모리");
+        assert_eq!(s.title(Language::English), "m");
     }
 }
