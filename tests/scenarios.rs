@@ -287,20 +287,29 @@ fn revocation_with_a_denylist_refuses_tokens_at_once_and_charts_its_state() {
 }
 
 #[test]
-fn algorithm_cost_es256_costs_more_cpu_per_request_than_hs256() {
+fn algorithm_cost_an_es256_check_costs_more_than_an_hs256_check() {
     let short = [("duration = \"30s\"", "duration = \"5s\"")];
     let hs256 = run_scenario(&shortened("algorithm-cost-hs256", &short));
     let es256 = run_scenario(&shortened("algorithm-cost-es256", &short));
-    // Each run's session side, a memory lookup under the same load at the same moments, is the
-    // baseline: the token side's CPU per request relative to it cancels out what else the
-    // machine was doing during that run.
-    let relative = |run: &Finished| {
+    // The "Auth check per request" chart: the nodes' own timing of the check alone, which no
+    // other load on the machine inflates much (the scenario's headline).
+    let check_us = |run: &Finished, strategy| {
+        let ticks = run.recording.ticks().iter().filter_map(|t| t.strategies.get(&strategy));
+        let (checks, seconds) = ticks.fold((0, 0.0), |(n, s), st| (n + st.auth_checks, s + st.auth_check_seconds));
+        assert!(checks > 500, "{strategy:?} nodes timed their auth checks: {checks}");
+        seconds * 1e6 / checks as f64
+    };
+    let (hs, es) = (check_us(&hs256, Token), check_us(&es256, Token));
+    // In a release build that is some 58 µs against 2; in this debug build the lab's own claim
+    // checks are unoptimised (about 55 µs) while aws-lc's ECDSA is not: about 165 µs against 57.
+    assert!(es > 1.5 * hs, "an ES256 check costs more than an HS256 check: {es:.1} µs against {hs:.1} µs");
+    // "Node CPU per request" (the whole request's CPU, the check a part of it) is charted too, but
+    // process CPU on a shared machine is too noisy to compare between two short runs: a busy
+    // machine once put HS256's token/session CPU ratio above ES256's. Only that it is measured.
+    for run in [&hs256, &es256] {
         let (token, session) = (cpu_us_per_request(&run.recording, Token), cpu_us_per_request(&run.recording, Session));
         assert!(token > 0.0 && session > 0.0, "CPU per request is measured: {token} / {session}");
-        token / session
-    };
-    let (hs, es) = (relative(&hs256), relative(&es256));
-    assert!(es > hs + 0.1, "ES256 verification shows in CPU per request: token/session HS256 {hs:.2}, ES256 {es:.2}");
+    }
     for run in [&hs256, &es256] {
         let served = range(&run.recording, Token, 0.0, f64::MAX);
         assert_eq!(served.requests.failed, 0);

@@ -110,6 +110,7 @@ fn title_and_unit(chart: Chart) -> (Text, Option<Text>) {
         Chart::Users => (Text::Users, None),
         Chart::Errors => (Text::Errors, Some(Text::RequestsPerSecond)),
         Chart::CpuPerRequest => (Text::CpuPerRequest, Some(Text::Microseconds)),
+        Chart::AuthCheck => (Text::AuthCheck, Some(Text::Microseconds)),
         Chart::BytesPerRequest => (Text::BytesPerRequest, Some(Text::Bytes)),
         Chart::StoreOps => (Text::StoreOps, Some(Text::OpsPerSecond)),
         Chart::Denylist => (Text::DenylistEntries, None),
@@ -148,6 +149,7 @@ fn chart_parts(chart: Chart, series: &StrategySeries, lang: Language) -> Vec<(&s
             (t(Text::Connection), &series.connection_per_s, GREY),
         ],
         Chart::CpuPerRequest => vec![(t(Text::CpuPerRequestLine), &series.cpu_us_per_request, BLUE)],
+        Chart::AuthCheck => vec![(t(Text::AuthCheckLine), &series.auth_check_us, GREEN)],
         Chart::BytesPerRequest => vec![(t(Text::BytesPerRequestLine), &series.credential_bytes_per_request, ORANGE)],
         Chart::StoreOps => vec![(t(Text::StoreOpsLine), &series.store_ops_per_s, RED)],
         Chart::Denylist => vec![

@@ -97,6 +97,8 @@ pub struct StrategySeries {
     pub connection_per_s: Series,
     /// Node CPU time per request the nodes served, in µs (all nodes of the strategy).
     pub cpu_us_per_request: Series,
+    /// Mean auth check time, in µs (all nodes).
+    pub auth_check_us: Series,
     pub credential_bytes_per_request: Series,
     pub store_ops_per_s: Series,
     pub denylist_entries: Series,
@@ -171,6 +173,9 @@ impl RunData {
             let cpu = s.cpu_seconds_since(&mut out.last_cpu_seconds);
             if s.server_requests > 0 {
                 out.cpu_us_per_request.push(t, cpu * 1e6 / s.server_requests as f64);
+            }
+            if let Some(us) = s.auth_check_us() {
+                out.auth_check_us.push(t, us);
             }
             if s.credential_bytes_per_request > 0.0 {
                 out.credential_bytes_per_request.push(t, s.credential_bytes_per_request);

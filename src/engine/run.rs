@@ -421,6 +421,8 @@ impl Engine {
                             }
                         }
                         store_ops += reading.store_ops.saturating_sub(previous.store_ops);
+                        out.auth_checks += reading.auth_checks.saturating_sub(previous.auth_checks);
+                        out.auth_check_seconds += (reading.auth_check_seconds - previous.auth_check_seconds).max(0.0);
                         out.sessions_held += reading.sessions;
                         out.denylist_entries += reading.denylist_entries;
                         out.revoked_users += reading.revoked_users;

@@ -25,6 +25,9 @@ pub struct NodeReading {
     pub issuer_requests: u64,
     /// Users revoked by the admin API whose older access tokens are refused.
     pub revoked_users: u64,
+    /// Cumulative auth checks (`authlab_auth_check_seconds_count`) and the seconds they took (`_sum`).
+    pub auth_checks: u64,
+    pub auth_check_seconds: f64,
     pub simulated: bool,
 }
 
@@ -59,6 +62,8 @@ pub fn parse_metrics(text: &str) -> NodeReading {
             "authlab_denylist_entries" => reading.denylist_entries = whole,
             "authlab_revoked_subjects" => reading.revoked_users = whole,
             "authlab_simulated" => reading.simulated = value > 0.0,
+            "authlab_auth_check_seconds_count" => reading.auth_checks = whole,
+            "authlab_auth_check_seconds_sum" => reading.auth_check_seconds = value,
             "authlab_requests_total" => {
                 reading.requests_total += whole;
                 let route = label(labels, "route");
@@ -105,10 +110,13 @@ mod tests {
             authlab_requests_total{route=\"/metrics\",status=\"200\"} 9\n\
             authlab_store_ops_total{op=\"load\"} 4\n\
             authlab_store_ops_total{op=\"create\"} 1\n\
-            authlab_heap_bytes 1000\nauthlab_rss_bytes 2000\nauthlab_cpu_seconds_total 0.5\nauthlab_sessions 7\n";
+            authlab_heap_bytes 1000\nauthlab_rss_bytes 2000\nauthlab_cpu_seconds_total 0.5\nauthlab_sessions 7\n\
+            authlab_auth_check_seconds_bucket{le=\"+Inf\"} 8\n\
+            authlab_auth_check_seconds_sum 0.000024\nauthlab_auth_check_seconds_count 8\n";
         let r = parse_metrics(text);
         assert_eq!((r.load_requests, r.requests_total, r.store_ops), (8, 17, 5));
         assert_eq!((r.heap_bytes, r.rss_bytes, r.sessions), (1000, 2000, 7));
         assert_eq!(r.cpu_seconds, 0.5);
+        assert_eq!((r.auth_checks, r.auth_check_seconds), (8, 0.000024));
     }
 }

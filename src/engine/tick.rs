@@ -229,6 +229,12 @@ pub struct StrategyTick {
     /// Token nodes with a denylist: users whose older access tokens are refused, summed over nodes.
     #[serde(default)]
     pub revoked_users: u64,
+    /// Auth checks the nodes made this tick (deciding who the caller is: a token's signature and
+    /// claims, or a session lookup), and the seconds they took, from `authlab_auth_check_seconds`.
+    #[serde(default)]
+    pub auth_checks: u64,
+    #[serde(default)]
+    pub auth_check_seconds: f64,
     /// Whether simulated machine capacity or store delay shaped these numbers.
     pub simulated: bool,
     /// `[resource]`: the second service that took this strategy's requests (absent otherwise).
@@ -237,6 +243,11 @@ pub struct StrategyTick {
 }
 
 impl StrategyTick {
+    /// The mean time of this tick's auth checks, in µs; `None` when the nodes made none.
+    pub fn auth_check_us(&self) -> Option<f64> {
+        (self.auth_checks > 0).then(|| self.auth_check_seconds * 1e6 / self.auth_checks as f64)
+    }
+
     /// CPU seconds the nodes that are up spent since their readings in `last`, which this updates
     /// (a node's first reading counts nothing): over `server_requests`, the CPU per request.
     pub fn cpu_seconds_since(&self, last: &mut BTreeMap<String, f64>) -> f64 {

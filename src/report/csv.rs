@@ -42,6 +42,8 @@ pub const CSV_COLUMNS: &[&str] = &[
     "cpu_seconds_total",
     "store_kind",
     "store_ops",
+    "auth_checks",
+    "auth_check_us",
 ];
 
 /// Writes the CSV of `ticks` to `out`.
@@ -96,6 +98,8 @@ fn row(tick: &Tick, strategy: &str, st: &StrategyTick) -> Vec<String> {
         float(up().map(|node| node.cpu_seconds).sum::<f64>()),
         store.map_or_else(String::new, |store| field(&store.kind)),
         store.map_or_else(String::new, |store| store.ops.to_string()),
+        st.auth_checks.to_string(),
+        st.auth_check_us().map_or_else(String::new, float),
     ];
     debug_assert_eq!(cells.len(), CSV_COLUMNS.len());
     cells

@@ -136,7 +136,7 @@ impl ChartSpec {
             Chart::Memory => (tr(Text::Mebibytes), false),
             Chart::Users => (tr(Text::ChartAxisCount), false),
             Chart::Errors => (tr(Text::ChartAxisErrorsPerSecond), false),
-            Chart::CpuPerRequest => (tr(Text::Microseconds), false),
+            Chart::CpuPerRequest | Chart::AuthCheck => (tr(Text::Microseconds), false),
             Chart::BytesPerRequest => (tr(Text::Bytes), false),
             Chart::StoreOps => (tr(Text::OpsPerSecond), false),
             Chart::Denylist | Chart::Nodes => (tr(Text::ChartAxisCount), false),
@@ -166,6 +166,7 @@ pub(crate) fn title(chart: Chart) -> Text {
         Chart::Users => Text::ChartUsers,
         Chart::Errors => Text::ChartErrors,
         Chart::CpuPerRequest => Text::CpuPerRequest,
+        Chart::AuthCheck => Text::AuthCheck,
         Chart::BytesPerRequest => Text::BytesPerRequest,
         Chart::StoreOps => Text::StoreOps,
         Chart::Denylist => Text::DenylistEntries,
@@ -294,6 +295,12 @@ fn series(chart: Chart, ticks: &[Tick], strategy: StrategyName, language: Langua
             ],
         ),
         Chart::CpuPerRequest => (Vec::new(), vec![cpu_per_request(&of().collect::<Vec<_>>(), language)]),
+        Chart::AuthCheck => {
+            let mut check =
+                line(language.tr(Text::AuthCheckLine), strategy_color, &|_, st| st.auth_check_us().unwrap_or(f64::NAN));
+            check.points.retain(|&(_, v)| !v.is_nan());
+            (Vec::new(), vec![check])
+        }
         Chart::BytesPerRequest => {
             let mut bytes =
                 line(language.tr(Text::BytesPerRequestLine), strategy_color, &|_, st| st.credential_bytes_per_request);

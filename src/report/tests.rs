@@ -53,6 +53,8 @@ fn run(simulated: bool) -> (Vec<Tick>, Vec<EventRecord>) {
                         credential_bytes_per_request: 300.0,
                         denylist_entries: i,
                         revoked_users: i / 10,
+                        auth_checks: 100,
+                        auth_check_seconds: 0.002,
                         resource: Some(ResourceTick { requests: 50, issuer_calls: 5 }),
                         ..StrategyTick::default()
                     };
@@ -176,6 +178,7 @@ fn a_scenarios_own_charts_are_the_ones_exported_each_with_its_lines() {
     let (ticks, events) = run(false);
     let charts = [
         Chart::CpuPerRequest,
+        Chart::AuthCheck,
         Chart::BytesPerRequest,
         Chart::StoreOps,
         Chart::Denylist,
@@ -191,6 +194,7 @@ fn a_scenarios_own_charts_are_the_ones_exported_each_with_its_lines() {
         names,
         [
             "cpu_per_request.svg",
+            "auth_check.svg",
             "bytes_per_request.svg",
             "store_ops.svg",
             "denylist.svg",
@@ -212,6 +216,7 @@ fn a_scenarios_own_charts_are_the_ones_exported_each_with_its_lines() {
     // Tick i is at 0.25 (i + 1) s. Each node's CPU grows by 1 ms × its number per tick (6 ms for
     // three nodes), over 100 + i requests: tick 10 is 6000 / 110 µs.
     assert!((value_at(Chart::CpuPerRequest, 0, 2.75) - 6000.0 / 110.0).abs() < 1e-6);
+    assert!((value_at(Chart::AuthCheck, 0, 2.75) - 20.0).abs() < 1e-9, "2 ms over 100 checks");
     assert_eq!(value_at(Chart::BytesPerRequest, 0, 2.75), 300.0);
     assert_eq!(value_at(Chart::StoreOps, 0, 2.75), 20.0, "5 ops in 0.25 s");
     assert_eq!(value_at(Chart::Denylist, 0, 2.75), 10.0);

@@ -84,6 +84,8 @@ pub enum Chart {
     Errors,
     /// Node CPU time per request served, in µs.
     CpuPerRequest,
+    /// Mean time of the nodes' auth checks, in µs.
+    AuthCheck,
     /// Credential bytes each request carries (cookie or bearer header).
     BytesPerRequest,
     /// Shared-store operations per second.
@@ -101,13 +103,14 @@ impl Chart {
     pub const STANDARD: [Chart; 5] = [Chart::Throughput, Chart::Latency, Chart::Memory, Chart::Users, Chart::Errors];
 
     /// Every chart, with its name in scenario files.
-    pub const ALL: [(&'static str, Chart); 11] = [
+    pub const ALL: [(&'static str, Chart); 12] = [
         ("throughput", Chart::Throughput),
         ("latency", Chart::Latency),
         ("memory", Chart::Memory),
         ("users", Chart::Users),
         ("errors", Chart::Errors),
         ("cpu_per_request", Chart::CpuPerRequest),
+        ("auth_check", Chart::AuthCheck),
         ("bytes_per_request", Chart::BytesPerRequest),
         ("store_ops", Chart::StoreOps),
         ("denylist", Chart::Denylist),
