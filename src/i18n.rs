@@ -113,10 +113,10 @@ texts! {
     Seconds => "seconds", "초";
     Simulated => "simulated capacity", "시뮬레이션된 용량";
     CpuPerRequest => "Node CPU per request", "요청당 노드 CPU 시간";
-    CpuPerRequestLine => "CPU µs per request (all nodes)", "요청당 CPU µs (전체 노드)";
+    CpuPerRequestLine => "CPU μs per request (all nodes)", "요청당 CPU μs (전체 노드)";
     AuthCheck => "Auth check per request", "요청당 인증 확인 시간";
-    AuthCheckLine => "µs deciding who the caller is (mean, all nodes)", "호출자 확인에 걸린 µs (평균, 전체 노드)";
-    Microseconds => "µs", "µs";
+    AuthCheckLine => "μs deciding who the caller is (mean, all nodes)", "호출자 확인에 걸린 μs (평균, 전체 노드)";
+    Microseconds => "μs", "μs";
     BytesPerRequest => "Credential bytes per request", "요청당 자격 증명 바이트";
     BytesPerRequestLine => "Cookie or Authorization header bytes", "Cookie 또는 Authorization 헤더 바이트";
     Bytes => "bytes", "바이트";

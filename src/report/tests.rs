@@ -226,3 +226,16 @@ fn a_scenarios_own_charts_are_the_ones_exported_each_with_its_lines() {
     assert_eq!(value_at(Chart::IssuerCalls, 0, 2.75), 200.0);
     assert_eq!(value_at(Chart::IssuerCalls, 1, 2.75), 20.0);
 }
+
+#[test]
+fn the_bundled_font_has_a_glyph_for_every_character_of_every_text() {
+    use ab_glyph::Font;
+    let font = ab_glyph::FontRef::try_from_slice(NANUM_GOTHIC).unwrap();
+    for text in Text::ALL {
+        for language in Language::ALL {
+            let missing: Vec<char> =
+                language.tr(*text).chars().filter(|c| !c.is_whitespace() && font.glyph_id(*c).0 == 0).collect();
+            assert!(missing.is_empty(), "{text:?} in {language:?} draws {missing:?} as boxes in exported charts");
+        }
+    }
+}
