@@ -293,10 +293,12 @@ impl AuthlabApp {
 
     /// Loads a recording synchronously (for `authlab replay` at start-up and tests).
     pub fn replay_recording(&mut self, recording: Recording) {
-        let data = RunData::from_run(recording.ticks(), recording.events(), &recording.header().scenario.charts());
-        let timeline = Timeline::new(recording.duration_s());
         let scenario = &recording.header().scenario;
-        let titles = Language::ALL.map(|language| scenario.title(language));
+        let parsed = scenario.parsed();
+        let charts = parsed.as_ref().map(|s| s.charts.clone()).unwrap_or_default();
+        let titles = Language::ALL.map(|language| scenario.title(parsed.as_ref(), language).to_owned());
+        let data = RunData::from_run(recording.ticks(), recording.events(), &charts);
+        let timeline = Timeline::new(recording.duration_s());
         self.replay = Some(Replay {
             titles,
             recording: Arc::new(recording),

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::runner::{AttackResult, Outcome, Targets};
 use super::{Bilingual, Strategy};
-use crate::i18n::Language;
+use crate::i18n::{Language, Text};
 
 const fn b(en: &'static str, ko: &'static str) -> Bilingual {
     Bilingual { en, ko }
@@ -114,11 +114,8 @@ pub fn json_result(result: &AttackResult, lang: Language) -> Value {
         .exchanges
         .iter()
         .map(|e| {
-            let answer = match (&e.error, lang) {
-                (None, _) => e.status.to_string(),
-                (Some(_), Language::English) => "no answer".to_owned(),
-                (Some(_), Language::Korean) => "응답 없음".to_owned(),
-            };
+            let answer =
+                if e.error.is_some() { lang.tr(Text::AttackNoAnswer).to_owned() } else { e.status.to_string() };
             let label = e.label.as_ref().map(|l| format!(" ({})", l.get(lang))).unwrap_or_default();
             format!("{} {} -> {answer}{label}", e.method, e.path())
         })

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::catalogue::{Attack, Kind};
 use super::forge::{self, Parts};
 use super::{AttackError, Note, Strategy};
-use crate::i18n::Language;
+use crate::i18n::{Language, Text};
 use crate::token::access::unix_now;
 use crate::token::keys::{KeySet, parse_algorithm};
 use crate::users::{password, username};
@@ -128,11 +128,7 @@ impl Exchange {
     /// One line: the status and the gist of the answer (its cookie, its error message, or its body).
     pub fn got_line(&self, lang: Language) -> String {
         if let Some(error) = &self.error {
-            let no_answer = match lang {
-                Language::English => "no answer",
-                Language::Korean => "응답 없음",
-            };
-            return format!("{no_answer}: {error}");
+            return format!("{}: {error}", lang.tr(Text::AttackNoAnswer));
         }
         let mut line = self.status.to_string();
         // A successful answer's cookie is its news; an error's message says more than its removal cookie.

@@ -7,7 +7,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::{FORMAT_NAME, FORMAT_VERSION};
 use crate::i18n::Language;
-use crate::scenario::{Chart, Scenario};
+use crate::scenario::Scenario;
 
 /// The header line of a recording.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,25 +35,17 @@ pub struct ScenarioInfo {
 }
 
 impl ScenarioInfo {
-    /// The scenario, parsed again from its text; `None` when the text no longer parses (a
-    /// recording from an older build, say).
+    /// The scenario, parsed again from its text (for its charts and its Korean name); `None` when
+    /// the text no longer parses (a recording from an older build, say): then the recorded name and
+    /// the standard charts stand.
     pub fn parsed(&self) -> Option<Scenario> {
         crate::scenario::parse_scenario(&self.source, &self.origin).ok()
     }
 
-    /// The charts the scenario asked for, in order: [`Chart::STANDARD`] when it names none, or when
-    /// its text no longer parses.
-    pub fn charts(&self) -> Vec<Chart> {
-        match self.parsed() {
-            Some(parsed) if !parsed.charts.is_empty() => parsed.charts,
-            _ => Chart::STANDARD.to_vec(),
-        }
-    }
-
-    /// The scenario's name in `language` (see [`Scenario::title`]); the recorded name when its text
-    /// no longer parses.
-    pub fn title(&self, language: Language) -> String {
-        self.parsed().map_or_else(|| self.name.clone(), |parsed| parsed.title(language).to_owned())
+    /// Its name in `language`, from `parsed` (this scenario, parsed once by the caller), else the
+    /// recorded name.
+    pub fn title<'a>(&'a self, parsed: Option<&'a Scenario>, language: Language) -> &'a str {
+        parsed.map_or(&self.name, |scenario| scenario.title(language))
     }
 }
 

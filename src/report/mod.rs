@@ -127,8 +127,10 @@ impl ReportFiles {
 /// names are replaced; nothing else in the directory is touched.
 pub fn write_report(recording: &Recording, out_dir: &Path, language: Language) -> Result<ReportFiles, ReportError> {
     let scenario = &recording.header().scenario;
-    let (title, charts) = (scenario.title(language), scenario.charts());
-    let input = ChartInput { ticks: recording.ticks(), events: recording.events(), title: &title, charts: &charts };
+    let parsed = scenario.parsed();
+    let charts = parsed.as_ref().map(|s| s.charts.clone()).unwrap_or_default();
+    let title = scenario.title(parsed.as_ref(), language);
+    let input = ChartInput { ticks: recording.ticks(), events: recording.events(), title, charts: &charts };
     write_report_with(&input, Some(recording.header()), recording.truncated(), out_dir, language)
 }
 
