@@ -160,7 +160,9 @@ impl LoadDriver {
 
     /// Stops sending, and waits (a few seconds at most) for requests in flight to be answered.
     pub async fn stop(&self) {
-        let _ = self.stopping.send(true);
+        // `send` would drop the value when nobody is subscribed at this instant (no user pausing):
+        // the flag must stick whatever the subscribers.
+        self.stopping.send_replace(true);
         let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
         let all = futures_util::future::join_all(tasks);
         if tokio::time::timeout(DRAIN_TIMEOUT, all).await.is_err() {
