@@ -13,6 +13,8 @@ const ORANGE: Color32 = Color32::from_rgb(244, 140, 40);
 const RED: Color32 = Color32::from_rgb(220, 60, 60);
 const GREEN: Color32 = Color32::from_rgb(60, 170, 90);
 const GREY: Color32 = Color32::from_rgb(150, 150, 150);
+/// Room for the y labels of every chart (seven digits and the unit label), in points.
+const Y_AXIS_WIDTH: f32 = 56.0;
 const PALETTE: [Color32; 8] = [
     BLUE,
     ORANGE,
@@ -81,6 +83,9 @@ pub fn strategy_column(
             .include_y(shared_y_max(chart, data, overlay))
             .y_grid_spacer(labelled_y_grid)
             .y_axis_formatter(|mark, _| y_label(mark))
+            // One y-axis width for every chart, so that their plot areas, and so the linked time
+            // axes and event markers, line up from one chart to the next.
+            .y_axis_min_width(Y_AXIS_WIDTH)
             .include_x(0.0)
             .include_x(window.until_s.max(1.0))
             .x_axis_label(lang.tr(Text::Seconds))
