@@ -1,14 +1,13 @@
 //! The per-node memory store: sharded, expiring, optionally size-limited, and exact about what it holds.
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, RandomState};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::mem::size_of;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hashlink::LinkedHashMap;
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -34,10 +33,71 @@ fn entry_bytes(entry: &Entry) -> usize {
     size_of::<(Id, Entry)>() + entry.data.len()
 }
 
+/// Hashes a session id by its high 64 bits. Ids are 128 bits from a CSPRNG, made by the store
+/// (a client can only look one up, never choose one that is stored), so those bits are already a
+/// uniform hash; the low bits pick the shard, so the two are independent.
+#[derive(Debug, Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only reached if `Id`'s `Hash` ever stops writing one i128; still a correct hash.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_i128(&mut self, id: i128) {
+        self.0 = (id >> 64) as u64;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// One shard's sessions, stored inline in one hash table: a lookup touches the table and the
+/// session's data, nothing else.
 #[derive(Debug, Default)]
 struct Shard {
-    /// Insertion order is creation order: the front is the shard's oldest session.
-    sessions: LinkedHashMap<Id, Entry>,
+    sessions: HashMap<Id, Entry, BuildHasherDefault<IdHasher>>,
+    /// Creation order, oldest first, as `(seq, id)`: kept only under a memory limit, for eviction.
+    /// A session deleted since leaves its place behind; such places are skipped when they reach
+    /// the front, and swept out when they outnumber the sessions.
+    order: VecDeque<(u64, Id)>,
+}
+
+impl Shard {
+    /// Whether `(seq, id)` in the order is still a session.
+    fn is_live(&self, seq: u64, id: &Id) -> bool {
+        self.sessions.get(id).is_some_and(|e| e.seq == seq)
+    }
+
+    /// The creation number of the shard's oldest session, under a memory limit.
+    fn oldest(&mut self) -> Option<u64> {
+        while let Some(&(seq, id)) = self.order.front() {
+            if self.is_live(seq, &id) {
+                return Some(seq);
+            }
+            self.order.pop_front();
+        }
+        None
+    }
+
+    /// Takes session `id` out, keeping the order no larger than twice the sessions.
+    fn remove(&mut self, id: &Id) -> Option<Entry> {
+        let entry = self.sessions.remove(id)?;
+        self.sweep_order();
+        Some(entry)
+    }
+
+    /// Drops the places of deleted sessions once they outnumber the live ones (amortized O(1)).
+    fn sweep_order(&mut self) {
+        if self.order.len() > 2 * self.sessions.len() + 64 {
+            let sessions = &self.sessions;
+            self.order.retain(|(seq, id)| sessions.get(id).is_some_and(|e| e.seq == *seq));
+        }
+    }
 }
 
 /// What the memory store holds, for `/metrics`.
@@ -220,6 +280,7 @@ impl MemoryStore {
                 }
                 keep
             });
+            shard.sweep_order();
         }
         self.inner.expired.fetch_add(purged as u64, Relaxed);
         purged
@@ -257,18 +318,17 @@ impl MemoryStore {
                 .shards
                 .iter()
                 .enumerate()
-                .filter_map(|(i, shard)| {
-                    let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
-                    shard.sessions.front().map(|(_, e)| (e.seq, i))
-                })
+                .filter_map(|(i, shard)| shard.lock().unwrap_or_else(|p| p.into_inner()).oldest().map(|seq| (seq, i)))
                 .min();
             let Some((seq, index)) = oldest else { return false };
             let mut shard = self.inner.shards[index].lock().unwrap_or_else(|p| p.into_inner());
             // Another request may have changed that shard meanwhile: evict only what we found.
-            if shard.sessions.front().is_some_and(|(_, e)| e.seq == seq) {
-                if let Some((id, entry)) = shard.sessions.pop_front() {
-                    self.removed(&id, &entry);
-                    self.inner.evicted.fetch_add(1, Relaxed);
+            if shard.oldest() == Some(seq) {
+                if let Some((_, id)) = shard.order.pop_front() {
+                    if let Some(entry) = shard.remove(&id) {
+                        self.removed(&id, &entry);
+                        self.inner.evicted.fetch_add(1, Relaxed);
+                    }
                 }
                 return true;
             }
@@ -292,6 +352,9 @@ impl SessionStore for MemoryStore {
             }
             entry.user = user_of(record).map(|user| self.index(user, record.id));
             self.added(&entry);
+            if self.inner.max_bytes.is_some() {
+                shard.order.push_back((seq, record.id));
+            }
             shard.sessions.insert(record.id, entry);
         }
         self.enforce_limit();
@@ -326,7 +389,7 @@ impl SessionStore for MemoryStore {
         let mut shard = self.shard(id);
         let Some(entry) = shard.sessions.get(id) else { return Ok(None) };
         if entry.expires_at_ms <= now_ms() {
-            if let Some(entry) = shard.sessions.remove(id) {
+            if let Some(entry) = shard.remove(id) {
                 self.removed(id, &entry);
                 self.inner.expired.fetch_add(1, Relaxed);
             }
@@ -342,7 +405,7 @@ impl SessionStore for MemoryStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let mut shard = self.shard(id);
-        if let Some(entry) = shard.sessions.remove(id) {
+        if let Some(entry) = shard.remove(id) {
             self.removed(id, &entry);
         }
         Ok(())
@@ -358,7 +421,7 @@ impl UserSessions for MemoryStore {
         let mut deleted = 0;
         for id in ids {
             let mut shard = self.shard(&id);
-            if let Some(entry) = shard.sessions.remove(&id) {
+            if let Some(entry) = shard.remove(&id) {
                 self.removed(&id, &entry);
                 deleted += 1;
             }
@@ -445,10 +508,28 @@ mod tests {
         store.create(&mut gone).await.unwrap();
         store.purge_expired();
         assert!(store.inner.users.iter().all(|u| u.lock().unwrap().is_empty()));
+        let limited = MemoryStore::new(Some(usize::MAX));
         let mut evicted = record_of("erin");
-        store.create(&mut evicted).await.unwrap();
-        assert!(store.evict_oldest());
-        assert!(store.inner.users.iter().all(|u| u.lock().unwrap().is_empty()));
+        limited.create(&mut evicted).await.unwrap();
+        assert!(limited.evict_oldest());
+        assert!(limited.inner.users.iter().all(|u| u.lock().unwrap().is_empty()));
+    }
+
+    #[tokio::test]
+    async fn under_a_limit_logged_out_sessions_leave_no_trace_in_the_eviction_order() {
+        let store = MemoryStore::new(Some(usize::MAX));
+        let mut kept = record(10, time::Duration::minutes(5));
+        store.create(&mut kept).await.unwrap();
+        for _ in 0..10_000 {
+            let mut r = record(10, time::Duration::minutes(5));
+            store.create(&mut r).await.unwrap();
+            store.delete(&r.id).await.unwrap();
+        }
+        let places: usize = store.inner.shards.iter().map(|s| s.lock().unwrap().order.len()).sum();
+        assert!(places <= SHARDS * 70, "10,000 logouts left {places} places in the order");
+        assert!(store.evict_oldest(), "the one live session is still the oldest");
+        assert!(store.load(&kept.id).await.unwrap().is_none());
+        assert!(!store.evict_oldest(), "nothing left to evict");
     }
 
     #[tokio::test]
