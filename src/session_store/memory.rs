@@ -252,15 +252,20 @@ impl MemoryStore {
         }
     }
 
+    /// A session's place in the creation order, kept under a memory limit, counts towards it.
+    fn order_bytes(&self) -> usize {
+        if self.inner.max_bytes.is_some() { size_of::<(u64, Id)>() } else { 0 }
+    }
+
     fn added(&self, entry: &Entry) {
         self.inner.sessions.fetch_add(1, Relaxed);
-        self.inner.bytes.fetch_add(entry_bytes(entry), Relaxed);
+        self.inner.bytes.fetch_add(entry_bytes(entry) + self.order_bytes(), Relaxed);
     }
 
     /// Accounts for a session gone from its shard (the caller holds that shard's lock).
     fn removed(&self, id: &Id, entry: &Entry) {
         self.inner.sessions.fetch_sub(1, Relaxed);
-        self.inner.bytes.fetch_sub(entry_bytes(entry), Relaxed);
+        self.inner.bytes.fetch_sub(entry_bytes(entry) + self.order_bytes(), Relaxed);
         if let Some(user) = &entry.user {
             self.unindex(user, id);
         }
@@ -535,7 +540,7 @@ mod tests {
     #[tokio::test]
     async fn a_memory_limit_evicts_the_oldest_sessions_first() {
         let mut first = record(1000, time::Duration::minutes(5));
-        let probe = MemoryStore::new(None);
+        let probe = MemoryStore::new(Some(usize::MAX));
         probe.create(&mut first.clone()).await.unwrap();
         let one = probe.stats().bytes;
 
