@@ -478,3 +478,29 @@ struct OpenUser {
     affinity: Option<Arc<Endpoint>>,
     made: u32,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::parse::parse_scenario;
+
+    #[tokio::test]
+    async fn a_stop_sticks_even_when_no_user_is_waiting_for_it() {
+        let text = "name = \"stop\"\nduration = \"1s\"\n[load]\nmodel = \"open\"\nstages = [ { at = \"0s\", target = 0 } ]\n[token]\n";
+        let scenario = parse_scenario(text, "stop.toml").unwrap_or_else(|e| panic!("{e}"));
+        let options = LoadOptions {
+            strategy: StrategyName::Token,
+            load: scenario.load,
+            seed: 1,
+            users: 1,
+            refresh: false,
+            routing: Routing::RoundRobin,
+            health_check: Duration::from_secs(1),
+        };
+        let driver = LoadDriver::new(options, Arc::default(), reqwest::Client::new());
+        // Nothing subscribes to the stop flag here, as when no user is pausing at that instant:
+        // a plain watch `send` would drop the value, and the users would keep sending.
+        driver.stop().await;
+        assert!(driver.is_stopping());
+    }
+}
