@@ -94,8 +94,9 @@ impl Shard {
     /// Drops the places of deleted sessions once they outnumber the live ones (amortized O(1)).
     fn sweep_order(&mut self) {
         if self.order.len() > 2 * self.sessions.len() + 64 {
-            let sessions = &self.sessions;
-            self.order.retain(|(seq, id)| sessions.get(id).is_some_and(|e| e.seq == *seq));
+            let mut order = std::mem::take(&mut self.order);
+            order.retain(|(seq, id)| self.is_live(*seq, id));
+            self.order = order;
         }
     }
 }
