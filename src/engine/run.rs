@@ -395,6 +395,7 @@ impl Engine {
                 late: measured.late,
                 dropped: measured.dropped,
                 arrivals: measured.arrivals,
+                arrival_outcomes: measured.arrival_outcomes,
                 users_logged_in: running.driver.stats().users_logged_in(),
                 credential_bytes_per_request: if measured.credential_requests == 0 {
                     0.0

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::tick::{EventRecord, LatencySummary, RequestCounts, Tick};
-use crate::recording::{MemorySpan, RangeStats};
+use crate::recording::{ArrivalBooks, MemorySpan, RangeStats};
 use crate::scenario::{Action, StrategyName};
 
 /// A run's totals.
@@ -74,6 +74,9 @@ pub struct StrategySummary {
     /// `[resource]`: the second service and what it cost the issuer (absent without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<ResourceSummary>,
+    /// Open model: every scheduled arrival by how it ended (absent in the closed model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<ArrivalBooks>,
 }
 
 /// A strategy's resource service over the whole run.
@@ -144,6 +147,7 @@ impl StrategySummary {
                 issuer_calls: r.issuer_calls,
                 issuer_calls_per_request: if r.requests == 0 { 0.0 } else { r.issuer_calls as f64 / r.requests as f64 },
             }),
+            arrivals: stats.arrivals,
         }
     }
 }
@@ -154,12 +158,13 @@ const NONE: &str = "–";
 /// The closing table of `authlab run`: session and token side by side, plain text, aligned.
 pub fn render_table(summary: &RunSummary) -> String {
     type Cell = fn(&StrategySummary) -> String;
-    let rows: [(&str, Cell); 16] = [
+    let rows: [(&str, Cell); 17] = [
         ("requests ok", |s| group(s.requests.ok)),
         ("failed", |s| group(s.requests.failed)),
         ("  unauthorized", |s| group(s.requests.unauthorized)),
         ("  server error", |s| group(s.requests.server_error)),
         ("  connection", |s| group(s.requests.connection)),
+        ("interrupted at the stop", |s| group(s.requests.interrupted)),
         ("throughput (req/s)", |s| rate(s.throughput_rps)),
         ("latency p50 (ms)", |s| ms(s.latency_us.p50)),
         ("latency p99 (ms)", |s| ms(s.latency_us.p99)),
@@ -180,10 +185,23 @@ pub fn render_table(summary: &RunSummary) -> String {
             s.resource.as_ref().map_or(NONE.to_owned(), |r| format!("{:.3}", r.issuer_calls_per_request))
         }),
     ];
-    let has_resource = [&summary.strategies.session, &summary.strategies.token]
+    // An open-model run also shows the books of its arrivals.
+    let arrival_rows: [(&str, Cell); 5] = [
+        ("arrivals scheduled", |s| s.arrivals.as_ref().map_or(NONE.to_owned(), |a| group(a.scheduled))),
+        ("  answered ok", |s| s.arrivals.as_ref().map_or(NONE.to_owned(), |a| group(a.ok))),
+        ("  failed", |s| s.arrivals.as_ref().map_or(NONE.to_owned(), |a| group(a.failed))),
+        ("  dropped", |s| s.arrivals.as_ref().map_or(NONE.to_owned(), |a| group(a.dropped))),
+        ("  interrupted", |s| s.arrivals.as_ref().map_or(NONE.to_owned(), |a| group(a.interrupted))),
+    ];
+    let any = |has: fn(&StrategySummary) -> bool| {
+        [&summary.strategies.session, &summary.strategies.token].into_iter().any(|s| s.as_ref().is_some_and(has))
+    };
+    let (has_resource, has_arrivals) = (any(|s| s.resource.is_some()), any(|s| s.arrivals.is_some()));
+    let rows: Vec<(&str, Cell)> = rows
         .into_iter()
-        .any(|s| s.as_ref().is_some_and(|s| s.resource.is_some()));
-    let rows: Vec<(&str, Cell)> = rows.into_iter().chain(resource_rows.into_iter().filter(|_| has_resource)).collect();
+        .chain(arrival_rows.into_iter().filter(|_| has_arrivals))
+        .chain(resource_rows.into_iter().filter(|_| has_resource))
+        .collect();
 
     let columns = [StrategyName::Session, StrategyName::Token];
     let cells: Vec<(&str, Vec<String>)> = rows
@@ -274,7 +292,14 @@ mod tests {
             latency.record_us(us);
         }
         StrategyTick {
-            requests: RequestCounts { ok, failed: unauthorized, unauthorized, server_error: 0, connection: 0 },
+            requests: RequestCounts {
+                ok,
+                failed: unauthorized,
+                unauthorized,
+                server_error: 0,
+                connection: 0,
+                interrupted: 0,
+            },
             latency_us: (&latency).into(),
             throughput_rps: (ok + unauthorized) as f64 / 0.5,
             logins: 2,
@@ -356,7 +381,10 @@ mod tests {
                     "store",
                 ])
             );
-            assert_eq!(keys(&s["requests"]), set(&["ok", "failed", "unauthorized", "server_error", "connection"]));
+            assert_eq!(
+                keys(&s["requests"]),
+                set(&["ok", "failed", "unauthorized", "server_error", "connection", "interrupted"])
+            );
             assert_eq!(keys(&s["latency_us"]), set(&["p50", "p90", "p99", "p999", "max"]));
             assert_eq!(keys(&s["heap_bytes"]), set(&["start", "peak", "end"]));
             assert_eq!(keys(&s["rss_bytes"]), set(&["start", "peak", "end"]));
@@ -391,7 +419,7 @@ mod tests {
         let session = summary.strategies.session.as_ref().unwrap();
         assert_eq!(
             session.requests,
-            RequestCounts { ok: 60, failed: 3, unauthorized: 3, server_error: 0, connection: 0 }
+            RequestCounts { ok: 60, failed: 3, unauthorized: 3, server_error: 0, connection: 0, interrupted: 0 }
         );
         assert_eq!(session.server_requests, 63);
         assert!((session.throughput_rps - 63.0 / 1.5).abs() < 1e-9);

@@ -147,9 +147,14 @@ pub struct RequestCounts {
     pub server_error: u64,
     /// No answer: connection refused or reset, timeout.
     pub connection: u64,
+    /// Still in flight when the run stopped and its drain ran out: neither answered nor failed,
+    /// and not in `ok + failed`.
+    #[serde(default)]
+    pub interrupted: u64,
 }
 
 impl RequestCounts {
+    /// Requests that ended with an answer or a failure (not the interrupted ones).
     pub fn total(&self) -> u64 {
         self.ok + self.failed
     }
@@ -160,6 +165,7 @@ impl RequestCounts {
         self.unauthorized += other.unauthorized;
         self.server_error += other.server_error;
         self.connection += other.connection;
+        self.interrupted += other.interrupted;
     }
 }
 
@@ -214,6 +220,10 @@ pub struct StrategyTick {
     /// Open model: requests scheduled this tick (each one a visit's request to the resource).
     #[serde(default)]
     pub arrivals: u64,
+    /// Open model: how this tick's finished arrivals ended, each counted once: ok, failed by
+    /// class, or interrupted by the end of the run. With `dropped`, they account for every arrival.
+    #[serde(default)]
+    pub arrival_outcomes: RequestCounts,
     /// Virtual users holding a credential, as the clients see it.
     pub users_logged_in: u64,
     /// Sessions the servers hold (node memory, or keys in Redis).

@@ -1,6 +1,12 @@
 //! Drives virtual users at one strategy's nodes: the closed model (users with think time doing
 //! visits) and the open model (an arrival rate, with latency measured from the scheduled time).
 //! Load ramps linearly through the scenario's stages, or follows `set_load`.
+//!
+//! The end of a run: once stopped, no user starts another request and no arrival is scheduled.
+//! Requests already in flight get [`DRAIN_TIMEOUT`] to be answered; the ones still waiting then are
+//! cut and counted as `interrupted` (the closed model's requests, and the open model's arrivals
+//! and their requests), so every request and every scheduled arrival is counted exactly once. The
+//! run's last tick covers that drain.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -9,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 use super::balancer::Balancer;
 use super::stats::{Outcome, StrategyStats};
@@ -24,8 +30,8 @@ const MAX_IN_FLIGHT: usize = 10_000;
 const LATE_AFTER: Duration = Duration::from_millis(10);
 /// How many recent logins `revoke_user` can choose its users from.
 const RECENT_USERS: usize = 4096;
-/// How long stopping waits for requests in flight.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long stopping waits for requests in flight before cutting them (they count as interrupted).
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// What a strategy's load looks like.
 #[derive(Debug, Clone)]
@@ -158,16 +164,15 @@ impl LoadDriver {
         self.tasks.lock().unwrap_or_else(|p| p.into_inner()).extend(tasks);
     }
 
-    /// Stops sending, and waits (a few seconds at most) for requests in flight to be answered.
+    /// Stops sending, waits up to [`DRAIN_TIMEOUT`] for requests in flight to be answered, then
+    /// cuts the rest, which count as interrupted.
     pub async fn stop(&self) {
         // `send` would drop the value when nobody is subscribed at this instant (no user pausing):
         // the flag must stick whatever the subscribers.
         self.stopping.send_replace(true);
         let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
-        let all = futures_util::future::join_all(tasks);
-        if tokio::time::timeout(DRAIN_TIMEOUT, all).await.is_err() {
-            tracing::warn!("{} load did not drain within {DRAIN_TIMEOUT:?}", self.options.strategy.as_str());
-        }
+        // Each model drains and cuts its own users; this only waits for them to have done so.
+        futures_util::future::join_all(tasks).await;
     }
 
     fn is_stopping(&self) -> bool {
@@ -221,13 +226,13 @@ impl LoadDriver {
     }
 
     /// Picks a node, or records a connection failure when none is up.
-    async fn pick(&self, worker: usize, affinity: &mut Option<Arc<Endpoint>>) -> Option<Arc<Endpoint>> {
+    async fn pick(&self, worker: usize, affinity: &mut Option<Arc<Endpoint>>) -> Result<Arc<Endpoint>, Outcome> {
         let node = self.balancer.pick(affinity);
         if node.is_none() {
             self.stats.request(worker, Outcome::Connection, Duration::ZERO, 0);
             self.pause(Duration::from_millis(50)).await;
         }
-        node
+        node.ok_or(Outcome::Connection)
     }
 
     async fn log_in(
@@ -237,10 +242,10 @@ impl LoadDriver {
         password: &str,
         affinity: &mut Option<Arc<Endpoint>>,
         started: Instant,
-    ) -> Option<Credential> {
+    ) -> Result<Credential, Outcome> {
         let node = self.pick(client.worker, affinity).await?;
         let credential = client.login(&node, user, password, started).await;
-        if credential.is_some() {
+        if credential.is_ok() {
             self.stats.logged_in(1);
             let mut recent = self.recent_users.lock().unwrap_or_else(|p| p.into_inner());
             if recent.len() == RECENT_USERS {
@@ -257,7 +262,8 @@ impl LoadDriver {
     // ---- closed model ----
 
     async fn closed_model(self: Arc<Self>) {
-        let mut users: Vec<JoinHandle<()>> = Vec::new();
+        let mut users = JoinSet::new();
+        let mut started = 0;
         let mut ticker = tokio::time::interval(Duration::from_millis(50));
         loop {
             ticker.tick().await;
@@ -266,14 +272,29 @@ impl LoadDriver {
             }
             let desired = self.current_target().round().max(0.0) as usize;
             self.desired.send_replace(desired);
-            while users.len() < desired {
+            while started < desired {
                 let driver = self.clone();
-                let index = users.len();
-                users.push(tokio::spawn(async move { driver.virtual_user(index).await }));
+                let index = started;
+                users.spawn(async move { driver.virtual_user(index).await });
+                started += 1;
             }
         }
         self.desired.send_replace(0);
-        futures_util::future::join_all(users).await;
+        self.drain(users).await;
+    }
+
+    /// Waits up to [`DRAIN_TIMEOUT`] for `tasks` to end, then cuts the rest: their requests in
+    /// flight count as interrupted (each [`super::stats::Pending`] dropped unfinished).
+    async fn drain(&self, mut tasks: JoinSet<()>) {
+        let all_ended = async { while tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(DRAIN_TIMEOUT, all_ended).await.is_err() {
+            tracing::info!(
+                "{} load: {} users still waiting for an answer {DRAIN_TIMEOUT:?} after the stop; their requests count as interrupted",
+                self.options.strategy.as_str(),
+                tasks.len()
+            );
+            tasks.shutdown().await;
+        }
     }
 
     /// Virtual user `index`: active while `index` is below the desired count, doing visits.
@@ -301,7 +322,7 @@ impl LoadDriver {
     async fn visit(&self, client: &Client, index: usize) {
         let (user, password) = self.next_account();
         let mut affinity = None;
-        let Some(mut credential) = self.log_in(client, &user, &password, &mut affinity, Instant::now()).await else {
+        let Ok(mut credential) = self.log_in(client, &user, &password, &mut affinity, Instant::now()).await else {
             self.pause(self.think_time().max(Duration::from_millis(10))).await;
             return;
         };
@@ -312,11 +333,11 @@ impl LoadDriver {
             if !self.pause(self.think_time()).await || index >= *self.desired.borrow() {
                 break;
             }
-            let Some(node) = self.pick(client.worker, &mut affinity).await else { continue };
+            let Ok(node) = self.pick(client.worker, &mut affinity).await else { continue };
             if self.options.strategy == StrategyName::Token && credential.expiring() {
                 match self.renew(client, &node, &credential, &user, &password, &mut affinity).await {
-                    Some(fresh) => credential = fresh,
-                    None => {
+                    Ok(fresh) => credential = fresh,
+                    Err(_) => {
                         holding = false;
                         break;
                     }
@@ -326,7 +347,7 @@ impl LoadDriver {
             made += 1;
             if self.request(client, &node, &credential, Instant::now()).await == Outcome::Unauthorized {
                 // Logged out under our feet (session lost, evicted, revoked...): log in again.
-                let Some(fresh) = self.relogin(client, &user, &password, &mut affinity).await else {
+                let Ok(fresh) = self.relogin(client, &user, &password, &mut affinity).await else {
                     holding = false;
                     break;
                 };
@@ -354,10 +375,10 @@ impl LoadDriver {
         user: &str,
         password: &str,
         affinity: &mut Option<Arc<Endpoint>>,
-    ) -> Option<Credential> {
+    ) -> Result<Credential, Outcome> {
         if self.options.refresh {
             if let Some(fresh) = client.refresh(node, credential).await {
-                return Some(fresh);
+                return Ok(fresh);
             }
         }
         self.relogin(client, user, password, affinity).await
@@ -370,10 +391,10 @@ impl LoadDriver {
         user: &str,
         password: &str,
         affinity: &mut Option<Arc<Endpoint>>,
-    ) -> Option<Credential> {
+    ) -> Result<Credential, Outcome> {
         self.stats.logged_in(-1);
         let credential = self.log_in(client, user, password, affinity, Instant::now()).await;
-        if credential.is_some() {
+        if credential.is_ok() {
             self.stats.with(client.worker, |s| s.forced_relogins += 1);
         }
         credential
@@ -383,6 +404,7 @@ impl LoadDriver {
 
     async fn open_model(self: Arc<Self>) {
         let pool: Arc<Mutex<Vec<OpenUser>>> = Arc::default();
+        let mut sent = JoinSet::new();
         let mut next = Instant::now();
         let mut arrivals = 0usize;
         let mut ticker = tokio::time::interval(Duration::from_millis(1));
@@ -392,6 +414,7 @@ impl LoadDriver {
             if self.is_stopping() {
                 break;
             }
+            while sent.try_join_next().is_some() {}
             let now = Instant::now();
             let rate = self.current_target();
             if rate <= 0.0 {
@@ -414,22 +437,21 @@ impl LoadDriver {
                 self.in_flight.fetch_add(1, Relaxed);
                 let driver = self.clone();
                 let pool = pool.clone();
-                tokio::spawn(async move {
-                    driver.arrival(worker, scheduled, &pool).await;
+                let pending = self.stats.begin_arrival(worker);
+                sent.spawn(async move {
+                    let outcome = driver.arrival(worker, scheduled, &pool).await;
+                    pending.arrival(outcome);
                     driver.in_flight.fetch_sub(1, Relaxed);
                 });
             }
         }
-        // Let arrivals in flight finish before the final count.
-        let deadline = Instant::now() + DRAIN_TIMEOUT;
-        while self.in_flight.load(Relaxed) > 0 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        self.drain(sent).await;
     }
 
     /// One scheduled request, by a user from the pool (who logs in first if needed). Its latency
     /// counts from the scheduled time, so a slow server cannot hide its queue (coordinated omission).
-    async fn arrival(&self, worker: usize, scheduled: Instant, pool: &Mutex<Vec<OpenUser>>) {
+    /// Returns how the arrival ended: its request's outcome, or the failure that came first.
+    async fn arrival(&self, worker: usize, scheduled: Instant, pool: &Mutex<Vec<OpenUser>>) -> Outcome {
         let client = self.client(worker);
         let taken = pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut user = match taken {
@@ -437,25 +459,30 @@ impl LoadDriver {
             None => {
                 let (name, password) = self.next_account();
                 let mut affinity = None;
-                let Some(credential) = self.log_in(&client, &name, &password, &mut affinity, scheduled).await else {
-                    return;
+                let credential = match self.log_in(&client, &name, &password, &mut affinity, scheduled).await {
+                    Ok(credential) => credential,
+                    Err(failed) => return failed,
                 };
                 OpenUser { name, password, credential, affinity, made: 0 }
             }
         };
-        let Some(node) = self.pick(worker, &mut user.affinity).await else { return };
+        let node = match self.pick(worker, &mut user.affinity).await {
+            Ok(node) => node,
+            Err(failed) => return failed,
+        };
         if self.options.strategy == StrategyName::Token && user.credential.expiring() {
             let renewed = self.renew(&client, &node, &user.credential, &user.name, &user.password, &mut user.affinity);
             match renewed.await {
-                Some(credential) => user.credential = credential,
-                None => return,
+                Ok(credential) => user.credential = credential,
+                Err(failed) => return failed,
             }
         }
         user.made += 1;
-        if self.request(&client, &node, &user.credential, scheduled).await == Outcome::Unauthorized {
+        let outcome = self.request(&client, &node, &user.credential, scheduled).await;
+        if outcome == Outcome::Unauthorized {
             match self.relogin(&client, &user.name, &user.password, &mut user.affinity).await {
-                Some(credential) => user.credential = credential,
-                None => return,
+                Ok(credential) => user.credential = credential,
+                Err(_) => return outcome,
             }
         }
         let per_visit = self.options.load.requests_per_login;
@@ -467,6 +494,7 @@ impl LoadDriver {
         } else {
             pool.lock().unwrap_or_else(|p| p.into_inner()).push(user);
         }
+        outcome
     }
 }
 

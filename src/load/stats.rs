@@ -1,10 +1,13 @@
 //! What the virtual users measured, kept in a few worker shards and merged once per tick.
 //!
 //! A request's outcome is recorded into its worker's shard under an uncontended lock: no channel
-//! message per request, no sample kept beyond its histogram bucket.
+//! message per request, no sample kept beyond its histogram bucket. Every request, and every
+//! open-model arrival, is opened as a [`Pending`] that must be finished with its outcome; one that
+//! is dropped unfinished, because the run stopped and its task was cut, counts as `interrupted`, so
+//! each is counted exactly once.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::engine::tick::{Latency, RequestCounts};
@@ -31,6 +34,19 @@ impl Outcome {
     }
 }
 
+/// Counts one request (or arrival) that ended with `outcome`.
+fn count(counts: &mut RequestCounts, outcome: Outcome) {
+    match outcome {
+        Outcome::Ok => counts.ok += 1,
+        Outcome::Unauthorized => counts.unauthorized += 1,
+        Outcome::ServerError => counts.server_error += 1,
+        Outcome::Connection => counts.connection += 1,
+    }
+    if outcome != Outcome::Ok {
+        counts.failed += 1;
+    }
+}
+
 /// Everything measured in one interval (one shard's, or all merged).
 #[derive(Debug, Clone, Default)]
 pub struct TickStats {
@@ -43,6 +59,8 @@ pub struct TickStats {
     pub dropped: u64,
     /// Open model: requests scheduled (sent, late or dropped).
     pub arrivals: u64,
+    /// Open model: how the arrivals that were sent ended (ok, failed by class, or interrupted).
+    pub arrival_outcomes: RequestCounts,
     /// Bytes of Cookie/Authorization headers sent, and the requests that carried them.
     pub credential_bytes: u64,
     pub credential_requests: u64,
@@ -58,8 +76,52 @@ impl TickStats {
         self.late += other.late;
         self.dropped += other.dropped;
         self.arrivals += other.arrivals;
+        self.arrival_outcomes.add(&other.arrival_outcomes);
         self.credential_bytes += other.credential_bytes;
         self.credential_requests += other.credential_requests;
+    }
+}
+
+/// What a [`Pending`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PendingKind {
+    Request,
+    Arrival,
+}
+
+/// A request or an arrival on its way. Finish it with its outcome; dropped unfinished (its task
+/// was cut when the run stopped), it counts as interrupted. Either way it is counted once.
+#[must_use = "a request dropped unfinished counts as interrupted"]
+pub struct Pending {
+    stats: Arc<StrategyStats>,
+    worker: usize,
+    kind: PendingKind,
+}
+
+impl Pending {
+    /// Finishes a request: its outcome, its latency and the credential bytes it carried.
+    pub fn request(self, outcome: Outcome, latency: Duration, credential_bytes: usize) {
+        debug_assert_eq!(self.kind, PendingKind::Request);
+        self.stats.request(self.worker, outcome, latency, credential_bytes);
+        std::mem::forget(self);
+    }
+
+    /// Finishes an arrival with the outcome of the request that answered it (or of the failure
+    /// that stopped it before: no node up, a refused login).
+    pub fn arrival(self, outcome: Outcome) {
+        debug_assert_eq!(self.kind, PendingKind::Arrival);
+        self.stats.with(self.worker, |s| count(&mut s.arrival_outcomes, outcome));
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let kind = self.kind;
+        self.stats.with(self.worker, |s| match kind {
+            PendingKind::Request => s.requests.interrupted += 1,
+            PendingKind::Arrival => s.arrival_outcomes.interrupted += 1,
+        });
     }
 }
 
@@ -84,18 +146,20 @@ impl StrategyStats {
         f(&mut shard)
     }
 
+    /// Opens a request of worker `worker`, to be finished with [`Pending::request`].
+    pub fn begin_request(self: &Arc<Self>, worker: usize) -> Pending {
+        Pending { stats: self.clone(), worker, kind: PendingKind::Request }
+    }
+
+    /// Opens an open-model arrival that was sent, to be finished with [`Pending::arrival`].
+    pub fn begin_arrival(self: &Arc<Self>, worker: usize) -> Pending {
+        Pending { stats: self.clone(), worker, kind: PendingKind::Arrival }
+    }
+
     /// Records one request: its outcome, its latency and the credential bytes it carried.
     pub fn request(&self, worker: usize, outcome: Outcome, latency: Duration, credential_bytes: usize) {
         self.with(worker, |s| {
-            match outcome {
-                Outcome::Ok => s.requests.ok += 1,
-                Outcome::Unauthorized => s.requests.unauthorized += 1,
-                Outcome::ServerError => s.requests.server_error += 1,
-                Outcome::Connection => s.requests.connection += 1,
-            }
-            if outcome != Outcome::Ok {
-                s.requests.failed += 1;
-            }
+            count(&mut s.requests, outcome);
             s.latency.record_us(latency.as_micros() as u64);
             if credential_bytes > 0 {
                 s.credential_bytes += credential_bytes as u64;
@@ -138,5 +202,18 @@ mod tests {
         assert_eq!(t.latency.count(), 3);
         assert_eq!((t.credential_bytes, t.credential_requests), (52, 2));
         assert_eq!(stats.take().requests.total(), 0);
+    }
+
+    #[test]
+    fn a_pending_request_counts_once_finished_or_interrupted() {
+        let stats = Arc::new(StrategyStats::default());
+        stats.begin_request(1).request(Outcome::ServerError, Duration::from_micros(10), 0);
+        drop(stats.begin_request(2));
+        stats.begin_arrival(3).arrival(Outcome::Ok);
+        drop(stats.begin_arrival(4));
+        let t = stats.take();
+        assert_eq!((t.requests.total(), t.requests.server_error, t.requests.interrupted), (1, 1, 1));
+        assert_eq!(t.latency.count(), 1, "an interrupted request has no latency to record");
+        assert_eq!((t.arrival_outcomes.ok, t.arrival_outcomes.interrupted), (1, 1));
     }
 }

@@ -1,6 +1,7 @@
 //! What one virtual user does over HTTP: log in, call the protected resource, refresh, log out.
 //!
-//! Every call is recorded (outcome, latency, credential bytes) into the user's worker shard.
+//! Every call is recorded (outcome, latency, credential bytes) into the user's worker shard; a call
+//! cut short by the end of the run counts as interrupted (see [`super::stats::Pending`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,7 +10,7 @@ use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::stats::{Outcome, StrategyStats};
+use super::stats::{Outcome, Pending, StrategyStats};
 use crate::cluster::Endpoint;
 use crate::scenario::{ClientKind, StrategyName};
 
@@ -72,26 +73,28 @@ pub struct Client {
 }
 
 impl Client {
-    fn record(&self, outcome: Outcome, started: Instant, credential: Option<&Credential>) {
-        self.stats.request(self.worker, outcome, started.elapsed(), credential.map_or(0, Credential::wire_bytes));
+    /// Opens a request, counted once: finished by [`record`], or interrupted if its task is cut.
+    fn begin(&self) -> Pending {
+        self.stats.begin_request(self.worker)
     }
 
-    /// Logs in; on success returns the credential (and counts the login).
+    /// Logs in; on success returns the credential (and counts the login), else how it failed.
     pub async fn login(
         &self,
         node: &Arc<Endpoint>,
         user: &str,
         password: &str,
         started: Instant,
-    ) -> Option<Credential> {
+    ) -> Result<Credential, Outcome> {
+        let pending = self.begin();
         let _in_flight = node.start_request();
         let sent =
             self.http.post(format!("{}/login", node.url)).json(&json!({"username": user, "password": password})).send();
         let response = match sent.await {
             Ok(r) => r,
             Err(_) => {
-                self.record(Outcome::Connection, started, None);
-                return None;
+                record(pending, Outcome::Connection, started, None);
+                return Err(Outcome::Connection);
             }
         };
         let status = response.status().as_u16();
@@ -119,11 +122,14 @@ impl Client {
         };
         // A 200 without a usable credential is a broken server, not a login.
         let outcome = if outcome == Outcome::Ok && credential.is_none() { Outcome::ServerError } else { outcome };
-        self.record(outcome, started, None);
-        if credential.is_some() {
-            self.stats.with(self.worker, |s| s.logins += 1);
+        record(pending, outcome, started, None);
+        match credential {
+            Some(credential) => {
+                self.stats.with(self.worker, |s| s.logins += 1);
+                Ok(credential)
+            }
+            None => Err(outcome),
         }
-        credential
     }
 
     /// Calls the protected resource.
@@ -137,10 +143,11 @@ impl Client {
     }
 
     async fn protected(&self, node: &Arc<Endpoint>, path: &str, credential: &Credential, started: Instant) -> Outcome {
+        let pending = self.begin();
         let _in_flight = node.start_request();
         let sent = credential.attach(self.http.get(format!("{}{path}", node.url))).send();
         let outcome = finish(sent.await).await;
-        self.record(outcome, started, Some(credential));
+        record(pending, outcome, started, Some(credential));
         outcome
     }
 
@@ -148,6 +155,7 @@ impl Client {
     pub async fn refresh(&self, node: &Arc<Endpoint>, credential: &Credential) -> Option<Credential> {
         let Credential::Token { refresh: Some(refresh_token), .. } = credential else { return None };
         let started = Instant::now();
+        let pending = self.begin();
         let _in_flight = node.start_request();
         let sent =
             self.http.post(format!("{}/refresh", node.url)).json(&json!({"refresh_token": refresh_token})).send();
@@ -161,7 +169,7 @@ impl Client {
                 }
             }
         };
-        self.record(outcome, started, None);
+        record(pending, outcome, started, None);
         let fresh = pair.filter(|_| outcome == Outcome::Ok).map(|pair| token_credential(pair, started));
         if fresh.is_some() {
             self.stats.with(self.worker, |s| s.refreshes += 1);
@@ -172,12 +180,18 @@ impl Client {
     /// Logs out (the session is deleted; a token is denylisted if the nodes keep a denylist).
     pub async fn logout(&self, node: &Arc<Endpoint>, credential: &Credential) -> Outcome {
         let started = Instant::now();
+        let pending = self.begin();
         let _in_flight = node.start_request();
         let sent = credential.attach(self.http.post(format!("{}/logout", node.url))).send();
         let outcome = finish(sent.await).await;
-        self.record(outcome, started, Some(credential));
+        record(pending, outcome, started, Some(credential));
         outcome
     }
+}
+
+/// Finishes a request: its outcome, its latency since `started` and the credential bytes it carried.
+fn record(pending: Pending, outcome: Outcome, started: Instant, credential: Option<&Credential>) {
+    pending.request(outcome, started.elapsed(), credential.map_or(0, Credential::wire_bytes));
 }
 
 fn token_credential(pair: TokenPair, issued: Instant) -> Credential {

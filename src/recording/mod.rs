@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::tick::{EventRecord, Tick};
 
 pub use header::{Header, MachineInfo, ScenarioInfo};
-pub use range::{MemorySpan, NodePeak, RangeStats};
+pub use range::{ArrivalBooks, MemorySpan, NodePeak, RangeStats};
 pub use reader::Recording;
 pub use writer::RecordingWriter;
 

@@ -48,6 +48,34 @@ pub struct RangeStats {
     /// `[resource]`: the resource service's requests and its calls to the issuer, summed (absent
     /// when the strategy had no resource service).
     pub resource: Option<ResourceTick>,
+    /// Open model: the books of the scheduled arrivals (absent when none was scheduled).
+    pub arrivals: Option<ArrivalBooks>,
+}
+
+/// Open model: every scheduled arrival, counted exactly once by how it ended.
+/// `scheduled == ok + failed + dropped + interrupted`, whenever the run's ticks are all there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ArrivalBooks {
+    pub scheduled: u64,
+    pub ok: u64,
+    /// Failed, by the class of the failure that ended the arrival (as in `requests`).
+    pub failed: u64,
+    pub unauthorized: u64,
+    pub server_error: u64,
+    pub connection: u64,
+    /// Not sent: too many requests were in flight.
+    pub dropped: u64,
+    /// Sent, and still unanswered when the run stopped and its drain ran out.
+    pub interrupted: u64,
+    /// Sent more than 10 ms after their scheduled time (also counted by their outcome).
+    pub late: u64,
+}
+
+impl ArrivalBooks {
+    /// Arrivals counted by how they ended; equal to `scheduled` when the books balance.
+    pub fn accounted(&self) -> u64 {
+        self.ok + self.failed + self.dropped + self.interrupted
+    }
 }
 
 /// A quantity at the start of a range, its peak, and at the end.
@@ -116,6 +144,7 @@ impl RangeStats {
             store_used_memory_peak: None,
             store_ops: 0,
             resource: None,
+            arrivals: None,
         }
     }
 
@@ -157,6 +186,19 @@ impl RangeStats {
             self.store_ops += store.ops;
             self.store_keys_peak = max_option(self.store_keys_peak, store.keys);
             self.store_used_memory_peak = max_option(self.store_used_memory_peak, store.used_memory);
+        }
+        if st.arrivals > 0 || st.arrival_outcomes != RequestCounts::default() {
+            let books = self.arrivals.get_or_insert_with(ArrivalBooks::default);
+            let outcomes = &st.arrival_outcomes;
+            books.scheduled += st.arrivals;
+            books.ok += outcomes.ok;
+            books.failed += outcomes.failed;
+            books.unauthorized += outcomes.unauthorized;
+            books.server_error += outcomes.server_error;
+            books.connection += outcomes.connection;
+            books.interrupted += outcomes.interrupted;
+            books.dropped += st.dropped;
+            books.late += st.late;
         }
         if let Some(resource) = &st.resource {
             let sum = self.resource.get_or_insert_with(ResourceTick::default);

@@ -27,7 +27,14 @@ fn tick(i: u64) -> Tick {
         latency.record_us(100 + i * 37 + k * k * 13);
     }
     let session = StrategyTick {
-        requests: RequestCounts { ok: 40 + i, failed: i % 3, unauthorized: i % 3, server_error: 0, connection: 0 },
+        requests: RequestCounts {
+            ok: 40 + i,
+            failed: i % 3,
+            unauthorized: i % 3,
+            server_error: 0,
+            connection: 0,
+            interrupted: 0,
+        },
         latency_us: (&latency).into(),
         logins: i % 2,
         forced_relogins: i % 3,

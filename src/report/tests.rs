@@ -36,6 +36,7 @@ fn run(simulated: bool) -> (Vec<Tick>, Vec<EventRecord>) {
                             unauthorized: 2,
                             server_error: 0,
                             connection: 1,
+                            interrupted: 0,
                         },
                         latency_us: (&latency).into(),
                         throughput_rps: 400.0 + i as f64,
