@@ -58,6 +58,13 @@ enum Command {
     /// Fire the attack catalogue at nodes (by default its own) and print what each answered;
     /// exits 0 if every attack was refused as it should be, 1 if any got through, 2 if it could not run.
     Attack(AttackArgs),
+    /// Delete what runs that are no longer alive (killed, or lost with their machine) left in
+    /// Redis: keys under `authlab:run-<id>:` whose run has no liveness mark. Nothing else is touched.
+    Clean {
+        /// The Redis server to sweep; repeatable.
+        #[arg(long = "redis", value_name = "URL", default_value = "redis://127.0.0.1:6379/")]
+        redis: Vec<String>,
+    },
     /// Open the app on a recording, to replay it.
     Replay {
         /// A recording (.jsonl) written by `authlab run` or the app.
@@ -473,6 +480,20 @@ fn check_scenarios(files: &[PathBuf]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `authlab clean`: one line per store swept.
+fn clean(redis_urls: &[String]) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the runtime")?;
+    for url in redis_urls {
+        let swept =
+            runtime.block_on(authlab::cluster::leftovers::clean(url)).with_context(|| format!("cleaning {url}"))?;
+        match swept.runs.len() {
+            0 => println!("{url}: nothing left by dead runs"),
+            runs => println!("{url}: deleted {} keys of {runs} dead runs ({})", swept.keys, swept.runs.join(", ")),
+        }
+    }
+    Ok(())
+}
+
 fn run_node(args: NodeArgs) -> anyhow::Result<()> {
     CountingAllocator::mark_installed();
     let config = args.into_config()?;
@@ -527,6 +548,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run_scenario(args),
         Some(Command::Report(args)) => write_report(args, cli.lang.as_deref()),
         Some(Command::Attack(args)) => return attack(args, cli.lang.as_deref()),
+        Some(Command::Clean { redis }) => clean(&redis),
         Some(Command::Replay { file }) => {
             authlab::app::run_app(app_options(&cli.lang, cli.presentation, Some(file), None))
         }

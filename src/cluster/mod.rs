@@ -5,6 +5,7 @@
 //! balancer uses; the [`Supervisor`] owns the processes.
 
 mod endpoints;
+pub mod leftovers;
 mod store_gate;
 mod supervisor;
 

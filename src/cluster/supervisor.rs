@@ -12,6 +12,7 @@ use tokio::process::{Child, Command};
 
 use super::StoreGate;
 use super::endpoints::{Endpoint, Endpoints};
+use super::leftovers::{self, AliveMark};
 use crate::scenario::{ResourceSpec, Scenario, StoreKind, StrategyName};
 use crate::session_store::{RedisSessionStore, RedisStoreError};
 use crate::token::keys::{KeyError, KeySet, algorithm_name};
@@ -87,6 +88,8 @@ pub struct Supervisor {
     /// `[resource]`: each strategy's resource service, which asks that strategy's node 1.
     resources: BTreeMap<StrategyName, StrategyCluster>,
     redis: Option<RedisSessionStore>,
+    /// While the run lives, its mark in Redis: what tells a later sweep its keys are still in use.
+    alive: Option<AliveMark>,
     /// `store_machine`: the simulated shared store every session node talks through.
     store_gate: Option<StoreGate>,
     key_prefix: String,
@@ -111,7 +114,7 @@ impl Supervisor {
         let path = std::env::temp_dir().join(format!("authlab-run-{}", config.run_id));
         std::fs::create_dir_all(&path).map_err(|reason| ClusterError::RunDir { path: path.clone(), reason })?;
         let dir = RunDir(path);
-        let key_prefix = format!("authlab:run-{}:", config.run_id);
+        let key_prefix = leftovers::run_prefix(&config.run_id);
         let admin_token = random_hex() + &random_hex();
         let client = reqwest::Client::builder()
             .no_proxy()
@@ -125,6 +128,7 @@ impl Supervisor {
             clusters: BTreeMap::new(),
             resources: BTreeMap::new(),
             redis: None,
+            alive: None,
             store_gate: None,
             key_prefix,
             key_file: None,
@@ -174,6 +178,18 @@ impl Supervisor {
                     let redis = RedisSessionStore::connect(&session.redis_url, &supervisor.key_prefix)
                         .await
                         .map_err(ClusterError::Redis)?;
+                    // Marked alive before any key of this run exists, so no sweep takes its keys.
+                    let alive = AliveMark::set(redis.client(), &supervisor.config.run_id).await;
+                    supervisor.alive = Some(alive.map_err(ClusterError::Redis)?);
+                    let swept = leftovers::sweep_dead_runs(&redis.client()).await.map_err(ClusterError::Redis)?;
+                    if !swept.runs.is_empty() {
+                        tracing::info!(
+                            "deleted {} Redis keys left by {} runs that are no longer alive: {}",
+                            swept.keys,
+                            swept.runs.len(),
+                            swept.runs.join(", ")
+                        );
+                    }
                     supervisor.redis = Some(redis);
                     let store_url = match scenario.cluster.store_machine {
                         Some(machine) => {
@@ -560,6 +576,9 @@ impl Supervisor {
         let mut deleted = 0;
         if let Some(redis) = self.redis.take() {
             deleted = redis.delete_own_keys().await.map_err(ClusterError::Redis)?;
+            if let Some(alive) = self.alive.take() {
+                alive.remove().await;
+            }
             redis.disconnect().await;
         }
         Ok(deleted)

@@ -15,7 +15,7 @@ use tower_sessions::session_store;
 
 pub use memory::{MemoryStore, MemoryStoreStats};
 pub use metered::{Metered, StoreOp, StoreOps};
-pub use redis::{RedisSessionStore, RedisStoreError};
+pub use redis::{RedisSessionStore, RedisStoreError, connect_pool};
 
 /// The session data key that names the session's user; the stores index sessions by it.
 pub const USER_DATA_KEY: &str = "user";

@@ -53,27 +53,12 @@ impl RedisSessionStore {
         if prefix.is_empty() {
             return Err(RedisStoreError::EmptyPrefix);
         }
-        let config = Config::from_url(url).map_err(|reason| RedisStoreError::Url { url: url.into(), reason })?;
-        let mut builder = Builder::from_config(config);
-        builder
-            .with_connection_config(|c| c.connection_timeout = Duration::from_secs(2))
-            .set_policy(ReconnectPolicy::new_constant(0, 200));
-        let pool = builder.build_pool(POOL_SIZE).map_err(|reason| RedisStoreError::Url { url: url.into(), reason })?;
-        let unreachable = |reason| RedisStoreError::Unreachable { url: url.into(), reason };
-        match tokio::time::timeout(Duration::from_secs(3), pool.init()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(reason)) => return Err(unreachable(reason)),
-            Err(_) => {
-                let _ = pool.quit().await;
-                return Err(unreachable(fred::error::Error::new(
-                    fred::error::ErrorKind::Timeout,
-                    "no answer within 3 s",
-                )));
-            }
-        }
-        let store = Self { pool, prefix: prefix.to_owned(), user_index: false };
-        let _: String = store.pool.ping(None).await.map_err(unreachable)?;
-        Ok(store)
+        Ok(Self { pool: connect_pool(url).await?, prefix: prefix.to_owned(), user_index: false })
+    }
+
+    /// A client of this store's connection pool, for what the run keeps beside its sessions.
+    pub fn client(&self) -> fred::clients::Client {
+        self.pool.next().clone()
     }
 
     /// Lists each user's sessions in a set `{prefix}user:{name}`, so that
@@ -177,8 +162,29 @@ impl RedisSessionStore {
     }
 }
 
+/// A pool of connections to `url`, once Redis has answered a PING (within about three seconds).
+pub async fn connect_pool(url: &str) -> Result<Pool, RedisStoreError> {
+    let config = Config::from_url(url).map_err(|reason| RedisStoreError::Url { url: url.into(), reason })?;
+    let mut builder = Builder::from_config(config);
+    builder
+        .with_connection_config(|c| c.connection_timeout = Duration::from_secs(2))
+        .set_policy(ReconnectPolicy::new_constant(0, 200));
+    let pool = builder.build_pool(POOL_SIZE).map_err(|reason| RedisStoreError::Url { url: url.into(), reason })?;
+    let unreachable = |reason| RedisStoreError::Unreachable { url: url.into(), reason };
+    match tokio::time::timeout(Duration::from_secs(3), pool.init()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(reason)) => return Err(unreachable(reason)),
+        Err(_) => {
+            let _ = pool.quit().await;
+            return Err(unreachable(fred::error::Error::new(fred::error::ErrorKind::Timeout, "no answer within 3 s")));
+        }
+    }
+    let _: String = pool.ping(None).await.map_err(unreachable)?;
+    Ok(pool)
+}
+
 /// Escapes Redis glob characters so a prefix matches only itself.
-fn glob_escape(text: &str) -> String {
+pub(crate) fn glob_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\' | '^') {
