@@ -91,8 +91,9 @@ fn memory_growth_session_heap_climbs_with_sessions_held_while_token_heap_stays_f
     let session = heap_growth(&run.recording, Session, 1.0, 6.0);
     let token = heap_growth(&run.recording, Token, 1.0, 6.0);
     assert!(session as f64 > 0.5 * 2000.0 * held as f64, "session heap grew {session} B for {held} sessions");
+    // The SPEC's bound: a token node's heap growth is at most 5 % of the session nodes'.
     assert!(
-        token * 5 < session,
+        token * 20 <= session,
         "token heap stays flat: {token} B against the sessions' {session} B; token heap by tick: {:?}",
         heap_by_tick(&run.recording, Token)
     );
@@ -201,17 +202,11 @@ fn node_crash_logs_out_the_crashed_nodes_session_users_but_no_token_user() {
 }
 
 #[test]
-fn scale_out_token_throughput_grows_with_nodes_while_the_session_store_is_the_ceiling() {
-    // Shortened: nodes are added every 2 s, and the store is halved (250 operations/s) so that it
-    // becomes the ceiling at two nodes instead of three.
-    let mut text = shortened(
-        "scale-out",
-        &[
-            ("duration = \"60s\"", "duration = \"9s\""),
-            ("workers = 2, service_time = \"4ms\" }", "workers = 1, service_time = \"4ms\" }"),
-            ("target = 300", "target = 200"),
-        ],
-    );
+fn scale_out_token_latency_falls_as_nodes_join_while_the_session_store_is_the_ceiling() {
+    // Shortened: nodes are added every 2 s. The 420 users' demand (about 700 requests/s) is more
+    // than one node serves and less than four do; the store (500 operations/s) is the session
+    // side's ceiling from three nodes on.
+    let mut text = shortened("scale-out", &[("duration = \"60s\"", "duration = \"9s\"")]);
     let events = text.find("[[events]]").expect("events");
     text.truncate(events);
     for at in ["2s", "4s", "6s"] {
@@ -222,22 +217,35 @@ fn scale_out_token_throughput_grows_with_nodes_while_the_session_store_is_the_ce
     let Some((text, _redis)) = with_private_redis(&text) else { return };
     let run = run_scenario(&text);
     let throughput = |strategy, from, to| range(&run.recording, strategy, from, to).throughput_rps;
-    let (token_one, token_four) = (throughput(Token, 0.5, 2.0), throughput(Token, 7.0, 9.0));
+    let latency = |strategy, from, to, q| range(&run.recording, strategy, from, to).latency_us.quantile_us(q);
+    // With one node the users queue; with four the demand fits, and latency falls.
+    let (p50_one, p50_four) = (latency(Token, 1.0, 2.0, 0.5), latency(Token, 7.5, 9.0, 0.5));
+    let (p99_one, p99_four) = (latency(Token, 1.0, 2.0, 0.99), latency(Token, 7.5, 9.0, 0.99));
+    assert!(p50_four * 4 < p50_one, "token p50 falls as nodes join: {p50_one} → {p50_four} µs");
+    assert!(p99_four * 2 < p99_one, "token p99 falls as nodes join: {p99_one} → {p99_four} µs");
+    let (token_one, token_four) = (throughput(Token, 0.5, 2.0), throughput(Token, 7.5, 9.0));
     assert!(
         token_four > 2.5 * token_one,
         "token throughput grows with 4 nodes: {token_one:.0} → {token_four:.0} req/s"
     );
-    // The session side's first seconds are its 200 logins (a login costs several store
-    // operations), so compare the session side with four nodes against the tokens, and the store.
-    let session_four = throughput(Session, 7.0, 9.0);
-    assert!(session_four < 280.0, "the store (250 ops/s) caps the session side: {session_four:.0} req/s");
+    // The session side's first second is its 420 logins (a login costs several store operations),
+    // so compare the session side with four nodes against the tokens, and the store.
+    let session_four = throughput(Session, 7.5, 9.0);
+    assert!(session_four < 480.0, "the store (500 ops/s) caps the session side: {session_four:.0} req/s");
     assert!(
-        session_four < 0.5 * token_four,
+        session_four < 0.7 * token_four,
         "four nodes each: sessions {session_four:.0}, tokens {token_four:.0} req/s"
     );
-    let store = range(&run.recording, Session, 7.0, 9.0);
+    // The session side gets the same nodes, but its users keep queueing at the store: its tail
+    // climbs instead of falling (the last of the first logins wait longest).
+    let (session_p99_one, session_p99_four) = (latency(Session, 1.0, 2.0, 0.99), latency(Session, 7.5, 9.0, 0.99));
+    assert!(
+        session_p99_four > session_p99_one && session_p99_four > 5 * p99_four,
+        "session p99 climbs ({session_p99_one} → {session_p99_four} µs) while the tokens' falls to {p99_four} µs"
+    );
+    let store = range(&run.recording, Session, 7.5, 9.0);
     let store_rate = store.store_ops as f64 / store.covered_s;
-    assert!(store_rate > 0.7 * 250.0, "the store runs near its capacity: {store_rate:.0} ops/s");
+    assert!(store_rate > 0.6 * 500.0, "the store runs near its capacity: {store_rate:.0} ops/s");
     assert!(run.output.status.success() && String::from_utf8_lossy(&run.output.stdout).contains("SIMULATED"));
 }
 
