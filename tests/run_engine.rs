@@ -39,10 +39,51 @@ payload_bytes = {payload}
         "session heap grew by {session_growth} B for {held} sessions of {payload} B"
     );
     assert!(
-        token_growth * 4 < session_growth,
-        "token nodes stay flat: {token_growth} B vs sessions' {session_growth} B"
+        token_growth * 20 <= session_growth,
+        "token nodes stay flat (at most 5 % of the sessions' growth): {token_growth} B vs sessions' {session_growth} B"
     );
     assert_eq!(run.strategy("token")["sessions_held_peak"], 0);
+}
+
+#[test]
+fn token_nodes_keep_nothing_per_user_however_many_distinct_users_log_in() {
+    // The issue's run, shortened: 2+2 nodes, 40,000 accounts, a 200-byte payload, sticky routing,
+    // no refresh tokens; every visit a new account, so tens of thousands of distinct users log in.
+    // Node heap is compared from 1 s on, once the driver's connections are all open.
+    let run = run(r#"name = "distinct users"
+duration = "6s"
+[users]
+count = 40000
+password_hash = "sha256"
+[load]
+stages = [ { at = "0s", target = 40 } ]
+think_time = "0ms"
+requests_per_login = 1
+logout_ratio = 0.0
+[cluster]
+routing = "sticky"
+[session]
+nodes = 2
+payload_bytes = 200
+[token]
+nodes = 2
+refresh = false
+"#);
+    let heap_at = |strategy: StrategyName, from: f64, to: f64| -> u64 {
+        let ticks = run.recording.ticks();
+        let in_range = ticks.iter().filter(|t| t.t >= from && t.t <= to);
+        let sums = in_range.filter_map(|t| Some(t.strategies.get(&strategy)?.nodes.iter().map(|n| n.heap_bytes).sum()));
+        sums.min().unwrap_or(0)
+    };
+    let growth = |strategy| heap_at(strategy, 5.0, 6.0).saturating_sub(heap_at(strategy, 1.0, 2.0));
+    let (session, token) = (growth(StrategyName::Session), growth(StrategyName::Token));
+    let logins = run.strategy("token")["logins"].as_u64().expect("token logins");
+    assert!(logins > 2000, "many distinct users logged in to the token nodes: {logins}");
+    assert!(session > 0, "the session nodes hold the sessions: {session} B");
+    assert!(
+        token * 20 <= session,
+        "token heap growth is at most 5 % of the session nodes': {token} B against {session} B after {logins} logins"
+    );
 }
 
 fn routing_scenario(routing: &str) -> String {
@@ -274,6 +315,97 @@ fn ctrl_c_leaves_no_node_process_and_no_redis_key_behind() {
     assert_eq!(redis.all_keys(), vec!["someone-else:key".to_string()], "the run deleted its keys, and only those");
 }
 
+/// Starts `authlab run` on a 60 s Redis-store scenario, waits until its sessions are in Redis,
+/// then kills it with SIGKILL, as a crash or a power cut would. Returns the run's key prefix.
+#[cfg(target_os = "linux")]
+fn kill_a_redis_run(redis: &PrivateRedis) -> String {
+    let file = TempFile::with_contents(
+        "scenario.toml",
+        &format!(
+            "name = \"killed\"\nduration = \"60s\"\n{FAST_USERS}[load]\nstages = [ {{ at = \"0s\", target = 10 }} ]\n\
+             think_time = \"10ms\"\nlogout_ratio = 0.0\n[session]\nstore = \"redis\"\nredis_url = \"{}\"\n",
+            redis.url()
+        ),
+    );
+    let mut child = Command::new(BIN)
+        .args(["run", file.path_str()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("authlab run starts");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let marks_before = redis.keys("authlab:alive:*");
+    let prefix = loop {
+        assert!(Instant::now() < deadline, "the run put no sessions in Redis within 15 s");
+        std::thread::sleep(Duration::from_millis(100));
+        let fresh = redis.keys("authlab:alive:run-*").into_iter().find(|mark| !marks_before.contains(mark));
+        let Some(mark) = fresh else { continue };
+        let prefix = format!("authlab:{}:", mark.trim_start_matches("authlab:alive:"));
+        if redis.keys(&format!("{prefix}*")).len() > 20 {
+            break prefix;
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    // Its nodes die with it (PR_SET_PDEATHSIG); let their last writes land before counting.
+    std::thread::sleep(Duration::from_millis(500));
+    prefix
+}
+
+/// Waits (up to 10 s) until the liveness mark of the run with `prefix` has expired.
+#[cfg(target_os = "linux")]
+fn wait_for_mark_to_expire(redis: &PrivateRedis, prefix: &str) {
+    let mark = format!("authlab:alive:{}", prefix.trim_start_matches("authlab:").trim_end_matches(':'));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while redis.exists(&mark) {
+        assert!(Instant::now() < deadline, "the mark {mark} of a killed run did not expire");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn the_keys_a_killed_run_left_are_swept_by_the_next_run_and_by_authlab_clean_and_nothing_else() {
+    let Some(redis) = PrivateRedis::start() else { return };
+    // Keys the lab must never touch: someone else's, one that only looks like a run's, and a
+    // live run's (its mark has no expiry here).
+    let foreign = ["someone-else:key", "authlab:run-notarun:x", "authlab:run-cafe:session", "authlab:alive:run-cafe"];
+    for key in foreign {
+        redis.set(key, "keep me");
+    }
+
+    // 1. `authlab clean`, after a SIGKILL.
+    let killed = kill_a_redis_run(&redis);
+    let left = redis.keys(&format!("{killed}*")).len();
+    assert!(left > 20, "a killed run cannot clean up after itself: {left} keys left");
+    let clean = || {
+        let out = Command::new(BIN).args(["clean", "--redis", &redis.url()]).output().expect("authlab clean runs");
+        assert!(out.status.success(), "authlab clean: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let said = clean();
+    assert_eq!(redis.keys(&format!("{killed}*")).len(), left, "while its mark lives, the run counts as alive: {said}");
+    wait_for_mark_to_expire(&redis, &killed);
+    let said = clean();
+    assert!(redis.keys(&format!("{killed}*")).is_empty(), "authlab clean deleted the dead run's keys: {said}");
+    assert!(said.contains(&format!("deleted {left} keys")), "and said how many: {said}");
+
+    // 2. The next run, after another SIGKILL.
+    let killed = kill_a_redis_run(&redis);
+    wait_for_mark_to_expire(&redis, &killed);
+    let next = run(&format!(
+        "name = \"next\"\nduration = \"1s\"\n{FAST_USERS}[load]\nstages = [ {{ at = \"0s\", target = 2 }} ]\n\
+         [session]\nstore = \"redis\"\nredis_url = \"{}\"\n",
+        redis.url()
+    ));
+    assert!(next.count("session", "ok") > 0);
+    assert!(redis.keys(&format!("{killed}*")).is_empty(), "the next run swept the dead run's keys");
+
+    let mut expected: Vec<String> = foreign.iter().map(|k| k.to_string()).collect();
+    expected.sort();
+    assert_eq!(redis.all_keys(), expected, "nothing but the dead runs' keys was deleted");
+}
+
 #[test]
 fn expiring_tokens_are_refreshed_without_logging_anyone_out() {
     let run = run(&format!(
@@ -314,6 +446,45 @@ requests_per_login = 10
     let whole = run.recording.aggregate(StrategyName::Token, 0.0, 10.0).expect("ticks");
     assert!(whole.requests.ok >= arrivals, "every arrival was served (plus the logins of its visits)");
     assert_eq!(whole.requests.failed, 0);
+}
+
+#[test]
+fn an_overloaded_open_model_run_accounts_for_every_scheduled_arrival_and_ends_on_time() {
+    // One node of 2 workers x 10 ms serves 200 requests/s; 300 arrive each second, so a queue of
+    // about 100 more builds every second and is still there when the run stops.
+    let run = run(&format!(
+        r#"name = "open overload"
+duration = "3s"
+{FAST_USERS}
+[load]
+model = "open"
+stages = [ {{ at = "0s", target = 300 }} ]
+requests_per_login = 0
+[cluster]
+machine = {{ workers = 2, service_time = "10ms" }}
+[token]
+refresh = false
+"#
+    ));
+    let token = run.strategy("token");
+    let books = &token["arrivals"];
+    let n = |key: &str| books[key].as_u64().unwrap_or_else(|| panic!("arrivals.{key} in {books}"));
+    assert!((800..=1000).contains(&n("scheduled")), "about 900 arrivals scheduled: {books}");
+    assert_eq!(
+        n("ok") + n("failed") + n("dropped") + n("interrupted"),
+        n("scheduled"),
+        "every scheduled arrival is counted exactly once: {books}"
+    );
+    assert!(n("interrupted") > 0, "the queue left at the stop shows as interrupted: {books}");
+    let interrupted = token["requests"]["interrupted"].as_u64().expect("requests.interrupted");
+    assert!(interrupted >= n("interrupted"), "each interrupted arrival had a request cut: {interrupted}");
+    // The drain is bounded: the run ends about a second after its 3 s, not 5 s later.
+    let duration = run.summary["duration_s"].as_f64().expect("duration_s");
+    assert!(duration < 5.0, "the run ends soon after its duration: {duration} s");
+    // The recording's ticks add up to the same books.
+    let whole = run.recording.aggregate(StrategyName::Token, 0.0, f64::MAX).expect("ticks");
+    let books = whole.arrivals.expect("arrival books in the recording");
+    assert_eq!(books.accounted(), books.scheduled);
 }
 
 #[test]
