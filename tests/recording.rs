@@ -56,7 +56,7 @@ fn strategy_tick(strategy: StrategyName, i: u64) -> StrategyTick {
         })
         .collect();
     let ok = 1000 + 10 * i;
-    let requests = RequestCounts { ok, failed: 7, unauthorized: 4, server_error: 2, connection: 1 };
+    let requests = RequestCounts { ok, failed: 7, unauthorized: 4, server_error: 2, connection: 1, interrupted: 0 };
     StrategyTick {
         requests,
         latency_us: (&latencies(i * 2 + strategy as u64, 1007 + 10 * i as usize)).into(),

@@ -62,7 +62,8 @@ fn strategy_tick(strategy: StrategyName, i: u64) -> StrategyTick {
         .collect();
     let ok = 1000 + 10 * i;
     let unauthorized = if session && i >= 20 { 60 } else { 1 };
-    let requests = RequestCounts { ok, failed: unauthorized + 2, unauthorized, server_error: 1, connection: 1 };
+    let requests =
+        RequestCounts { ok, failed: unauthorized + 2, unauthorized, server_error: 1, connection: 1, interrupted: 0 };
     StrategyTick {
         requests,
         latency_us: (&latencies(i * 2 + strategy as u64, 1007 + 10 * i as usize)).into(),

@@ -327,8 +327,9 @@ fn kill_a_redis_run(redis: &PrivateRedis) -> String {
             redis.url()
         ),
     );
+    let out = TempFile::with_contents("killed.jsonl", "");
     let mut child = Command::new(BIN)
-        .args(["run", file.path_str()])
+        .args(["run", file.path_str(), "--out", out.path_str()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
