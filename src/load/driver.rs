@@ -289,7 +289,7 @@ impl LoadDriver {
         let all_ended = async { while tasks.join_next().await.is_some() {} };
         if tokio::time::timeout(DRAIN_TIMEOUT, all_ended).await.is_err() {
             tracing::info!(
-                "{} load: {} users still waiting for an answer {DRAIN_TIMEOUT:?} after the stop; their requests count as interrupted",
+                "{} load: {} users or arrivals still waiting for an answer {DRAIN_TIMEOUT:?} after the stop; their requests count as interrupted",
                 self.options.strategy.as_str(),
                 tasks.len()
             );
