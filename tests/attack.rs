@@ -132,7 +132,7 @@ fn every_attack_is_refused_by_the_labs_own_nodes() {
 fn a_weak_token_node_lets_attacks_through_and_the_exit_status_is_1() {
     // A real but weakly configured pair: a token node whose clock leeway is 1000 hours (so expiry
     // and nbf mean nothing), and a session node without --secure-cookie.
-    let keys = KeySet::generate(jsonwebtoken::Algorithm::HS256).expect("an HMAC key");
+    let keys = KeySet::generate(authlab::token::keys::Alg::HS256).expect("an HMAC key");
     let file = TempFile::with_contents("weak-keys.json", &keys.to_private_jwks_json());
     let fast = ["--password-hash", "sha256", "--users", "8"];
     let token =

@@ -13,9 +13,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use authlab::token::keys::{KeySet, algorithm_name};
+use authlab::token::keys::{Alg, KeySet, algorithm_name};
 use common::*;
-use jsonwebtoken::Algorithm;
 use serde_json::Value;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/interop.py");
@@ -81,7 +80,7 @@ async fn profile_status(c: &reqwest::Client, node: &Node, token: &str) -> (u16, 
 }
 
 /// Both directions, and a wrong key, for one algorithm.
-async fn interoperates(alg: Algorithm) {
+async fn interoperates(alg: Alg) {
     if !pyjwt_available() {
         return;
     }
@@ -100,13 +99,13 @@ async fn interoperates(alg: Algorithm) {
     // 1. authlab's token, verified by PyJWT with a key PyJWT built from the JWKS (or the key file).
     let jwks_url = node.at("/.well-known/jwks.json");
     let source =
-        if alg == Algorithm::HS256 { ["--key-file", file.path_str()] } else { ["--jwks-url", jwks_url.as_str()] };
+        if alg == Alg::HS256 { ["--key-file", file.path_str()] } else { ["--jwks-url", jwks_url.as_str()] };
     let mut args = vec!["verify", "--token", token.as_str()];
     args.extend(source);
     let verified: Value = serde_json::from_str(&interop_ok(&args)).expect("verify prints JSON");
     assert_eq!(verified["alg"], name, "{name}: PyJWT used the key's algorithm: {verified}");
     assert_eq!(verified["kid"], keys.current_kid(), "{name}: {verified}");
-    assert_eq!(verified["source"], if alg == Algorithm::HS256 { "key-file" } else { "jwks" }, "{verified}");
+    assert_eq!(verified["source"], if alg == Alg::HS256 { "key-file" } else { "jwks" }, "{verified}");
     assert_eq!(verified["claims"]["sub"], user.as_str(), "{name}: {verified}");
     assert_eq!(verified["claims"]["iss"], "authlab", "{name}: {verified}");
     // PyJWT also refuses it for another audience: it checked the claims, not just the signature.
@@ -132,20 +131,20 @@ async fn interoperates(alg: Algorithm) {
 
 #[tokio::test]
 async fn hs256_tokens_interoperate_with_pyjwt() {
-    interoperates(Algorithm::HS256).await;
+    interoperates(Alg::HS256).await;
 }
 
 #[tokio::test]
 async fn rs256_tokens_interoperate_with_pyjwt() {
-    interoperates(Algorithm::RS256).await;
+    interoperates(Alg::RS256).await;
 }
 
 #[tokio::test]
 async fn es256_tokens_interoperate_with_pyjwt() {
-    interoperates(Algorithm::ES256).await;
+    interoperates(Alg::ES256).await;
 }
 
 #[tokio::test]
 async fn eddsa_tokens_interoperate_with_pyjwt() {
-    interoperates(Algorithm::EdDSA).await;
+    interoperates(Alg::EdDSA).await;
 }

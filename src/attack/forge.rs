@@ -6,9 +6,10 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
 use hmac::{Hmac, Mac};
-use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::Value;
 use sha2::Sha256;
+
+use crate::token::keys::SigningKey;
 
 /// Why a token could not be taken apart or put together.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,11 +73,10 @@ pub fn hmac_sha256(header: &Value, claims: &Value, secret: &[u8]) -> Result<Stri
     Ok(format!("{input}.{}", b64url(&mac.finalize().into_bytes())))
 }
 
-/// Signs `header.claims` with `key` and `alg`, leaving the header exactly as given.
-pub fn sign(header: &Value, claims: &Value, key: &EncodingKey, alg: Algorithm) -> Result<String, ForgeError> {
+/// Signs `header.claims` with `key` (and its algorithm), leaving the header exactly as given.
+pub fn sign(header: &Value, claims: &Value, key: &SigningKey) -> Result<String, ForgeError> {
     let input = signing_input(header, claims);
-    let signature =
-        jsonwebtoken::crypto::sign(input.as_bytes(), key, alg).map_err(|e| ForgeError::Sign(e.to_string()))?;
+    let signature = key.sign(input.as_bytes()).map_err(|e| ForgeError::Sign(e.to_string()))?;
     Ok(format!("{input}.{signature}"))
 }
 
@@ -171,7 +171,7 @@ pub fn public_key_secrets(jwk: &Value) -> Result<Vec<(&'static str, Vec<u8>)>, F
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::keys::KeySet;
+    use crate::token::keys::{Alg, KeySet};
     use serde_json::json;
 
     #[test]
@@ -188,15 +188,15 @@ mod tests {
 
     #[test]
     fn the_spki_pem_built_from_a_jwk_is_the_real_public_key() {
-        for alg in [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
+        for alg in [Alg::RS256, Alg::ES256, Alg::EdDSA, Alg::Ed25519] {
             let keys = KeySet::generate(alg).expect("a key");
             let jwk = keys.public_jwks()["keys"][0].clone();
             let secrets = public_key_secrets(&jwk).expect("secrets");
             let (name, pem) = &secrets[0];
             assert_eq!(*name, "SPKI PEM");
             let parsed = match alg {
-                Algorithm::RS256 => jsonwebtoken::DecodingKey::from_rsa_pem(pem).is_ok(),
-                Algorithm::ES256 => jsonwebtoken::DecodingKey::from_ec_pem(pem).is_ok(),
+                Alg::RS256 => jsonwebtoken::DecodingKey::from_rsa_pem(pem).is_ok(),
+                Alg::ES256 => jsonwebtoken::DecodingKey::from_ec_pem(pem).is_ok(),
                 _ => jsonwebtoken::DecodingKey::from_ed_pem(pem).is_ok(),
             };
             assert!(parsed, "{alg:?}: {}", String::from_utf8_lossy(pem));

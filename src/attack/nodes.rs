@@ -6,14 +6,13 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use jsonwebtoken::Algorithm;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use super::AttackError;
 use super::runner::Targets;
 use crate::cluster::die_with_parent;
-use crate::token::keys::KeySet;
+use crate::token::keys::{Alg, KeySet};
 
 /// How long a node may take to print its base URL.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -43,7 +42,7 @@ pub struct OwnNodes {
 impl OwnNodes {
     /// Starts the three nodes from `exe` (the authlab executable) with the user directory of `seed`.
     pub async fn start(exe: &Path, seed: u64) -> Result<Self, AttackError> {
-        let keys = tokio::task::spawn_blocking(|| KeySet::generate(Algorithm::RS256))
+        let keys = tokio::task::spawn_blocking(|| KeySet::generate(Alg::RS256))
             .await
             .map_err(|e| AttackError::KeyFile(e.to_string()))?
             .map_err(|e| AttackError::KeyFile(e.to_string()))?;

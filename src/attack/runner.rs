@@ -3,7 +3,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::Algorithm;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -12,7 +11,7 @@ use super::forge::{self, Parts};
 use super::{AttackError, Note, Strategy};
 use crate::i18n::{Language, Text};
 use crate::token::access::unix_now;
-use crate::token::keys::{KeySet, parse_algorithm};
+use crate::token::keys::{Alg, KeySet, parse_algorithm};
 use crate::users::{password, username};
 
 /// The user whose credentials the attacks steal or replay.
@@ -423,7 +422,7 @@ type AttackerKey = Arc<KeySet>;
 struct Lab<'a> {
     http: reqwest::Client,
     targets: &'a Targets,
-    attacker: Mutex<Option<(Algorithm, AttackerKey)>>,
+    attacker: Mutex<Option<(Alg, AttackerKey)>>,
 }
 
 /// Runs `attacks` one after another against `targets`, calling `each` as each one ends.
@@ -516,8 +515,8 @@ impl Lab<'_> {
                 let issued = self.token_login(base, p).await?;
                 let alg = node_algorithm(&issued, p)?;
                 let attacker = self.attacker_key(alg).await?;
-                let key = &attacker.current().encoding;
-                let token = forge::sign(&issued.parts.header, &issued.parts.claims, key, alg).map_err(forge_failed)?;
+                let token = forge::sign(&issued.parts.header, &issued.parts.claims, attacker.current())
+                    .map_err(forge_failed)?;
                 let i = p.send(profile(base).bearer(&token)).await;
                 Ok(p.judge(&[i], refused_401))
             }
@@ -724,7 +723,7 @@ impl Lab<'_> {
         let (mut header, mut claims) = (issued.parts.header.clone(), issued.parts.claims.clone());
         change(&mut header, &mut claims);
         let key = keys.get(&kid).ok_or_else(|| Verdict::skipped(Note::new("no key", "키 없음")))?;
-        let token = forge::sign(&header, &claims, &key.encoding, key.algorithm).map_err(forge_failed)?;
+        let token = forge::sign(&header, &claims, key).map_err(forge_failed)?;
         let edited = header.get(field).or_else(|| claims.get(field));
         let label = format!("{field}: {}", edited.map(Value::to_string).unwrap_or_default());
         let i = p.send(profile(base).bearer(&token).tag(label)).await;
@@ -768,7 +767,7 @@ impl Lab<'_> {
         Ok(p.judge(&tries, refused_401))
     }
 
-    async fn attacker_key(&self, alg: Algorithm) -> Step<AttackerKey> {
+    async fn attacker_key(&self, alg: Alg) -> Step<AttackerKey> {
         if let Ok(guard) = self.attacker.lock() {
             if let Some((made_for, key)) = guard.as_ref() {
                 if *made_for == alg {
@@ -808,8 +807,7 @@ impl Lab<'_> {
         let mut header = issued.parts.header.clone();
         header["kid"] = json!(attacker.current_kid());
         header["jku"] = json!(bait.url);
-        let token =
-            forge::sign(&header, &issued.parts.claims, &attacker.current().encoding, alg).map_err(forge_failed)?;
+        let token = forge::sign(&header, &issued.parts.claims, attacker.current()).map_err(forge_failed)?;
         let i = p.send(profile(base).bearer(&token).tag(format!("jku: {}", bait.url))).await;
         // A verifier that follows jku fetches it before it answers.
         let hits = bait.hits();
@@ -840,8 +838,7 @@ impl Lab<'_> {
                 header["kid"] = json!(kid);
             }
             header["jwk"] = jwk.clone();
-            let token =
-                forge::sign(&header, &issued.parts.claims, &attacker.current().encoding, alg).map_err(forge_failed)?;
+            let token = forge::sign(&header, &issued.parts.claims, attacker.current()).map_err(forge_failed)?;
             tries.push(p.send(profile(base).bearer(&token).label(en, ko)).await);
         }
         Ok(p.judge(&tries, refused_401))
@@ -993,7 +990,7 @@ fn profile(base: &str) -> Request {
 }
 
 /// The node's algorithm, read from the header of the token it issued.
-fn node_algorithm(issued: &Issued, p: &Probe<'_>) -> Step<Algorithm> {
+fn node_algorithm(issued: &Issued, p: &Probe<'_>) -> Step<Alg> {
     let name = issued.parts.header["alg"].as_str().unwrap_or_default();
     parse_algorithm(name).map_err(|_| {
         let i = p.exchanges.len().saturating_sub(1);

@@ -23,13 +23,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::token::keys::Alg;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use jsonwebtoken::Algorithm;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -144,7 +144,7 @@ pub struct SessionOptions {
 /// Where a token node's keys come from.
 #[derive(Debug, Clone)]
 pub enum KeySource {
-    Generate(Algorithm),
+    Generate(Alg),
     /// A JWK Set file with private keys; the first key signs.
     File(PathBuf),
 }
