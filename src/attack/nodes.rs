@@ -1,5 +1,6 @@
-//! The lab's own targets: a session node, a token node without a denylist and one with it, started
-//! as child processes of the authlab executable, and killed when dropped.
+//! The lab's own targets: two session nodes (one with a 2 s idle timeout), a token node without a
+//! denylist and one with it, started as child processes of the authlab executable, and killed
+//! when dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -18,6 +19,8 @@ use crate::token::keys::{Alg, KeySet};
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// Accounts in the lab nodes' user directory (the attacks use the first few).
 pub const OWN_USERS: u32 = 16;
+/// The idle timeout of the lab's short-lived session node (the idle-timeout attack waits it out).
+const SHORT_SESSION_TTL: &str = "2s";
 /// The most of a node's stderr kept to explain a failed start.
 const MAX_STDERR: usize = 16 * 1024;
 
@@ -30,9 +33,10 @@ impl Drop for KeyDir {
     }
 }
 
-/// The three nodes the lab attacks when it is given none: a session node (memory store,
-/// `--secure-cookie`), and two RS256 token nodes sharing one key file, the second with
-/// `--revocation denylist`. All use salted SHA-256 passwords, so logins cost nothing.
+/// The four nodes the lab attacks when it is given none: a session node (memory store,
+/// `--secure-cookie`), the same with a 2 s idle timeout (`--ttl 2s`), and two RS256 token nodes
+/// sharing one key file, the second with `--revocation denylist`. All use salted SHA-256
+/// passwords, so logins cost nothing.
 pub struct OwnNodes {
     children: Vec<Child>,
     targets: Targets,
@@ -61,21 +65,24 @@ impl OwnNodes {
             [&["--strategy", "session", "--store", "memory", "--secure-cookie"][..], &common].concat();
         let token: Vec<&str> = [&["--strategy", "token", "--keys", key_path.as_str()][..], &common].concat();
         let denylist: Vec<&str> = [&token[..], &["--revocation", "denylist"]].concat();
-        let (session, token, denylist) = tokio::join!(
+        let short_ttl: Vec<&str> = [&session[..], &["--ttl", SHORT_SESSION_TTL]].concat();
+        let (session, token, denylist, short_ttl) = tokio::join!(
             start_node(exe, "session", &session),
             start_node(exe, "token", &token),
             start_node(exe, "token-denylist", &denylist),
+            start_node(exe, "session-short-ttl", &short_ttl),
         );
         // Whatever started is killed on drop if another one failed.
-        let (session, token, denylist) = (session?, token?, denylist?);
+        let (session, token, denylist, short_ttl) = (session?, token?, denylist?, short_ttl?);
         let targets = Targets {
             session: Some(session.1),
             token: Some(token.1),
             token_denylist: Some(denylist.1),
+            session_short_ttl: Some(short_ttl.1),
             token_keys: Some(Arc::new(keys)),
             seed,
         };
-        Ok(Self { children: vec![session.0, token.0, denylist.0], targets, _keys: key_dir })
+        Ok(Self { children: vec![session.0, token.0, denylist.0, short_ttl.0], targets, _keys: key_dir })
     }
 
     /// The nodes' URLs and keys, to attack them.
