@@ -226,7 +226,7 @@ async fn no_route_of_any_strategy_shows_parser_internals() {
         k.check(&format!("token /refresh with {what}"), c.post(token.at("/refresh")).json(&body)).await;
     }
     assert!(k.problems.is_empty(), "{} of {} answers:\n{}", k.problems.len(), k.checked, k.problems.join("\n"));
-    assert!(k.checked > 150, "{} answers checked", k.checked);
+    assert!(k.checked >= 200, "{} answers checked", k.checked);
 
     // The classes were counted, by reason.
     let token_metrics = metrics_text(&c, &token).await;
