@@ -241,7 +241,10 @@ impl ResourceState {
             return Err(Refusal::Token(AuthError::NotAccepted));
         };
         let token = read_access_token(Some(authorization)).map_err(Refusal::Token)?;
-        let keys = self.keys_with(jwks, &token.kid).await.ok_or(Refusal::Token(AuthError::UnknownKey))?;
+        let keys = self.keys_with(jwks, &token.kid).await.ok_or_else(|| {
+            tracing::debug!(reason = "unknown_key", "token refused: kid {:?} is not in the issuer's JWKS", token.kid);
+            Refusal::Token(AuthError::UnknownKey)
+        })?;
         let key = keys.get(&token.kid).ok_or(Refusal::Token(AuthError::UnknownKey))?;
         let claims =
             verify_access_token(&token, &key.decoding, key.algorithm, &key.validation).map_err(Refusal::Token)?;

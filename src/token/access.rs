@@ -441,11 +441,12 @@ pub fn read_access_token(authorization: Option<&[u8]>) -> Result<UnverifiedToken
         .as_ref()
         .is_some_and(|t| t.0.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE) || t.0.eq_ignore_ascii_case("application/at+jwt"));
     if !typ_ok {
-        return Err(AuthError::WrongType);
+        let typ = header.typ.as_ref().map(|t| t.0.as_ref());
+        return Err(refused(AuthError::WrongType, format_args!("typ {typ:?}")));
     }
     let extensions_supported = header.extensions_supported();
     // Only `kid` is read from the header, and only to choose among the verifier's own keys.
-    let kid = header.kid.ok_or(AuthError::UnknownKey)?.0.into_owned();
+    let kid = header.kid.ok_or_else(|| refused(AuthError::UnknownKey, "no kid"))?.0.into_owned();
     let signing_input = &token[..token.len() - signature.len() - 1];
     Ok(UnverifiedToken { token, kid, alg, signing_input, claims, signature, extensions_supported })
 }
@@ -743,13 +744,22 @@ impl TokenAuthority {
     pub fn auth_check(&self, authorization: Option<&[u8]>) -> Result<AccessClaims, AuthError> {
         let token = read_access_token(authorization)?;
         let keys = self.keys();
-        let index = keys.set.keys().iter().position(|k| k.kid == token.kid).ok_or(AuthError::UnknownKey)?;
+        let index = keys
+            .set
+            .keys()
+            .iter()
+            .position(|k| k.kid == token.kid)
+            .ok_or_else(|| refused(AuthError::UnknownKey, format_args!("kid {:?}", token.kid)))?;
         let (key, validation, check) = (&keys.set.keys()[index], &keys.validations[index], &keys.checks[index]);
         let claims = verify_with(&token, check, &key.decoding, key.algorithm, validation)?;
-        if self.denylist.as_ref().is_some_and(|d| d.is_denied(&claims.jti))
-            || self.revoked_subjects.is_revoked(&claims.sub, claims.iat)
-        {
-            return Err(AuthError::Revoked);
+        if self.denylist.as_ref().is_some_and(|d| d.is_denied(&claims.jti)) {
+            return Err(refused(AuthError::Revoked, format_args!("jti {} is on the denylist", claims.jti)));
+        }
+        if self.revoked_subjects.is_revoked(&claims.sub, claims.iat) {
+            return Err(refused(
+                AuthError::Revoked,
+                format_args!("{}'s tokens issued by then are revoked", claims.sub),
+            ));
         }
         Ok(claims)
     }
