@@ -12,7 +12,7 @@ use std::hint::black_box;
 
 use authlab::session_store::{MemoryStore, RedisSessionStore};
 use authlab::token::access::{ACCESS_TOKEN_TYPE, AccessClaims, TokenAuthority, TokenPolicy, parse_bearer, validation};
-use authlab::token::keys::{KeySet, SUPPORTED, algorithm_name};
+use authlab::token::keys::{Alg, KeySet, SUPPORTED, algorithm_name};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -43,7 +43,7 @@ fn decode_check(authority: &TokenAuthority, validation: &Validation, authorizati
     let kid = header.kid?;
     let keys = authority.keys();
     let key = keys.set().keys().iter().find(|k| k.kid == kid)?;
-    if header.alg != key.algorithm {
+    if header.alg != key.algorithm.primitive() {
         return None;
     }
     let claims = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, validation).ok()?.claims;
@@ -53,12 +53,9 @@ fn decode_check(authority: &TokenAuthority, validation: &Validation, authorizati
 }
 
 /// The public key of `key` as aws-lc-rs takes it, and the verification algorithm for `alg`.
-fn raw_public_key(
-    alg: Algorithm,
-    key: &DecodingKey,
-) -> (&'static dyn aws_lc_rs::signature::VerificationAlgorithm, Vec<u8>) {
+fn raw_public_key(alg: Alg, key: &DecodingKey) -> (&'static dyn aws_lc_rs::signature::VerificationAlgorithm, Vec<u8>) {
     use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
-    match (alg, key.kind()) {
+    match (alg.primitive(), key.kind()) {
         (Algorithm::RS256, DecodingKeyKind::RsaModulusExponent { n, e }) => {
             let parsed = RsaPublicKeyComponents { n, e }
                 .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
@@ -84,17 +81,20 @@ fn token_checks(c: &mut Criterion) {
         let policy = authority.policy();
         // Built once per key, as the node always did.
         let validation = validation(alg, &policy.issuer, &policy.audience, policy.leeway);
-        assert!(decode_check(&authority, &validation, header.as_bytes()).is_some());
-        group.bench_function(format!("{name} as jsonwebtoken::decode does it (the check before issue 7)"), |b| {
-            b.iter(|| decode_check(&authority, &validation, black_box(header.as_bytes())))
-        });
+        // jsonwebtoken cannot read an `Ed25519` header (RFC 9864), so it has no "before" to show.
+        if alg != Alg::Ed25519 {
+            assert!(decode_check(&authority, &validation, header.as_bytes()).is_some());
+            group.bench_function(format!("{name} as jsonwebtoken::decode does it (the check before issue 7)"), |b| {
+                b.iter(|| decode_check(&authority, &validation, black_box(header.as_bytes())))
+            });
+        }
 
         // The raw primitive next to it: the signature check alone, over the same signing input.
         let (signing_input, signature) = token.rsplit_once('.').expect("a JWT has dots");
         let signature = URL_SAFE_NO_PAD.decode(signature).expect("a base64url signature");
         let keys = authority.keys();
         let key = &keys.set().current().decoding;
-        if alg == Algorithm::HS256 {
+        if alg == Alg::HS256 {
             let DecodingKeyKind::SecretOrDer(secret) = key.kind() else { panic!("an HMAC key is a secret") };
             let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
             aws_lc_rs::hmac::verify(&key, signing_input.as_bytes(), &signature).expect("the token's own MAC");

@@ -289,7 +289,8 @@ struct NodeArgs {
     secure_cookie: bool,
 
     // Token strategy.
-    /// Signing algorithm: HS256, RS256, ES256 or EdDSA (ignored with --keys: each key has its own).
+    /// Signing algorithm: HS256, RS256, ES256, EdDSA or Ed25519 (RFC 9864) (ignored with --keys:
+    /// each key has its own).
     #[arg(long, default_value = "HS256", help_heading = "Token strategy")]
     algorithm: String,
     /// JWK Set file with the private signing keys; the first key signs [default: generate one].

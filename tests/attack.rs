@@ -102,6 +102,17 @@ fn every_attack_is_refused_by_the_labs_own_nodes() {
         "session-reuse-after-logout",
         "cookie-flags",
         "csrf-cross-site",
+        // Issue 11.
+        "crit-unknown",
+        "duplicate-claims",
+        "duplicate-header",
+        "non-canonical-signature",
+        "non-canonical-signature-denylist",
+        "hmac-empty-key",
+        "hmac-public-key-jwk",
+        "future-iat",
+        "session-id-in-url",
+        "session-idle-timeout",
     ];
     for name in issue {
         by_name(&results, name);
@@ -126,13 +137,52 @@ fn every_attack_is_refused_by_the_labs_own_nodes() {
     // CSRF: the forged cross-site POST is refused by the node's Origin check.
     assert_eq!(by_name(&results, "csrf-cross-site")["status"], 403);
     assert!(by_name(&results, "cookie-flags")["got"].as_str().is_some_and(|g| g.contains("SameSite=Strict")));
+    // Issue 11: each new attack really ran (a step that sent it) and was refused with 401.
+    for name in [
+        "crit-unknown",
+        "duplicate-claims",
+        "duplicate-header",
+        "non-canonical-signature",
+        "non-canonical-signature-denylist",
+        "hmac-empty-key",
+        "hmac-public-key-jwk",
+        "future-iat",
+        "session-id-in-url",
+        "session-idle-timeout",
+    ] {
+        let r = by_name(&results, name);
+        assert_eq!(r["status"], 401, "{name}: {r:#}");
+        let steps: Vec<&str> = r["steps"].as_array().expect("steps").iter().filter_map(Value::as_str).collect();
+        assert!(steps.iter().filter(|s| s.contains("-> 401")).count() >= 1, "{name}: {steps:?}");
+    }
+    // The re-encoded signature: the token as issued worked, the same bytes re-encoded did not; and
+    // a logged-out token stays refused however its signature is encoded.
+    let steps = |name: &str| -> Vec<String> {
+        by_name(&results, name)["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect()
+    };
+    let re_encoded = steps("non-canonical-signature");
+    assert!(re_encoded.iter().any(|s| s.contains("the token as issued") && s.contains("-> 200")), "{re_encoded:?}");
+    let denied = steps("non-canonical-signature-denylist");
+    assert!(denied.iter().any(|s| s.contains("signature re-encoded") && s.contains("-> 401")), "{denied:?}");
+    // The session id in the query opened nothing, though the same id in the cookie did.
+    let in_url = steps("session-id-in-url");
+    assert!(in_url.iter().any(|s| s.contains("?sid=") && s.contains("-> 401")), "{in_url:?}");
+    // The idle session died on the server.
+    let idle = by_name(&results, "session-idle-timeout");
+    assert!(idle["note"].as_str().is_some_and(|n| n.contains("idle timeout 2 s")), "{idle:#}");
 }
 
 #[test]
 fn a_weak_token_node_lets_attacks_through_and_the_exit_status_is_1() {
     // A real but weakly configured pair: a token node whose clock leeway is 1000 hours (so expiry
     // and nbf mean nothing), and a session node without --secure-cookie.
-    let keys = KeySet::generate(jsonwebtoken::Algorithm::HS256).expect("an HMAC key");
+    let keys = KeySet::generate(authlab::token::keys::Alg::HS256).expect("an HMAC key");
     let file = TempFile::with_contents("weak-keys.json", &keys.to_private_jwks_json());
     let fast = ["--password-hash", "sha256", "--users", "8"];
     let token =
@@ -153,7 +203,9 @@ fn a_weak_token_node_lets_attacks_through_and_the_exit_status_is_1() {
         assert_eq!(by_name(&results, name)["passed"], true, "{name}");
     }
     // Attacks these targets cannot show are skipped with a reason, not passed.
-    for name in ["replay-after-logout-denylist", "key-confusion"] {
+    for name in
+        ["replay-after-logout-denylist", "non-canonical-signature-denylist", "key-confusion", "hmac-public-key-jwk"]
+    {
         let r = by_name(&results, name);
         assert_eq!(r["passed"], Value::Null, "{r:#}");
         assert!(r["note"].as_str().is_some_and(|n| n.starts_with("skipped")), "{r:#}");
@@ -180,4 +232,7 @@ fn text_report_in_korean_and_usage_errors() {
     let ran = attack(&["--list"]);
     assert_eq!(ran.code, Some(0));
     assert!(ran.stdout.lines().count() >= 15, "{}", ran.stdout);
+    for name in ["crit-unknown", "non-canonical-signature-denylist", "session-id-in-url", "session-idle-timeout"] {
+        assert!(ran.stdout.contains(name), "{name} not listed:\n{}", ran.stdout);
+    }
 }

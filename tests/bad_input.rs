@@ -42,7 +42,7 @@ fn session_config() -> NodeConfig {
 
 fn token_config() -> NodeConfig {
     config(NodeStrategy::Token(TokenOptions {
-        keys: KeySource::Generate(jsonwebtoken::Algorithm::HS256),
+        keys: KeySource::Generate(authlab::token::keys::Alg::HS256),
         policy: TokenPolicy::default(),
         refresh_ttl: Duration::from_secs(60),
         denylist: true,

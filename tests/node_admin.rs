@@ -211,8 +211,8 @@ async fn without_a_denylist_a_revoked_users_access_token_works_until_it_expires(
 async fn reload_keys_rotates_a_token_node_keys_without_a_restart() {
     let c = client();
     let (a, b) = (
-        KeySet::generate(jsonwebtoken::Algorithm::HS256).unwrap(),
-        KeySet::generate(jsonwebtoken::Algorithm::ES256).unwrap(),
+        KeySet::generate(authlab::token::keys::Alg::HS256).unwrap(),
+        KeySet::generate(authlab::token::keys::Alg::ES256).unwrap(),
     );
     let (kid_a, kid_b) = (a.current_kid().to_owned(), b.current_kid().to_owned());
     let file = TempFile::with_contents("keys.json", &key_file_text(&[&a]));

@@ -2,7 +2,7 @@
 //! refresh rotation with reuse detection, revocation, claim padding and key files.
 mod common;
 
-use authlab::token::keys::KeySet;
+use authlab::token::keys::{Alg, KeySet, SUPPORTED, SigningKey};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::*;
@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-const ALGS: [Algorithm; 4] = [Algorithm::HS256, Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
+const ALGS: [Alg; 5] = SUPPORTED;
 const USERS: usize = 20;
 
 fn creds() -> &'static [(String, String)] {
@@ -73,7 +73,30 @@ fn sign_raw(header: &Value, claims: &Value, key: &EncodingKey, alg: Algorithm) -
     format!("{msg}.{sig}")
 }
 
-fn generate(alg: Algorithm) -> KeySet {
+/// Sign `header.claims` exactly as given with one of the lab's keys (Ed25519 included).
+fn sign_with(key: &SigningKey, header: &Value, claims: &Value) -> String {
+    sign_text(key, &header.to_string(), &claims.to_string())
+}
+
+/// Sign JSON text exactly as written (a member may appear twice).
+fn sign_text(key: &SigningKey, header: &str, claims: &str) -> String {
+    let msg = format!("{}.{}", b64(header.as_bytes()), b64(claims.as_bytes()));
+    let sig = key.sign(msg.as_bytes()).unwrap_or_else(|e| panic!("signing a test token with {}: {e}", key.algorithm));
+    format!("{msg}.{sig}")
+}
+
+/// The same bytes with an unused low bit of the last base64url character set.
+fn non_canonical(part: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let (rest, last) = part.split_at(part.len() - 1);
+    let value = ALPHABET.iter().position(|&c| c == last.as_bytes()[0]).expect("a base64url character");
+    format!("{rest}{}", ALPHABET[value ^ 1] as char)
+}
+
+/// What a 401 must never show: the parser's or a library's internals.
+const LEAKS: [&str; 8] = ["Error(", "Json(", "Base64(", "InvalidLastSymbol", "::", "Some(", "Kind", "line 1 column"];
+
+fn generate(alg: Alg) -> KeySet {
     KeySet::generate(alg).unwrap_or_else(|e| panic!("KeySet::generate({alg:?}): {e:?}"))
 }
 
@@ -87,16 +110,15 @@ fn signing_key(ks: &KeySet) -> (&EncodingKey, String) {
 struct Lab {
     node: Node,
     ks: KeySet,
-    alg: Algorithm,
     _keys: TempFile,
 }
 
 impl Lab {
-    fn start(alg: Algorithm, extra: &[&str]) -> Lab {
+    fn start(alg: Alg, extra: &[&str]) -> Lab {
         let ks = generate(alg);
         let file = TempFile::with_contents("keys.json", &ks.to_private_jwks_json());
         let node = token_node(alg, Some(file.path_str()), extra);
-        Lab { node, ks, alg, _keys: file }
+        Lab { node, ks, _keys: file }
     }
 
     fn kid(&self) -> String {
@@ -109,17 +131,17 @@ impl Lab {
 
     /// Sign with the node's own key and the node's algorithm.
     fn sign(&self, header: &Value, claims: &Value) -> String {
-        sign_raw(header, claims, self.key(), self.alg)
+        sign_with(self.ks.current(), header, claims)
     }
 }
 
-fn token_node(alg: Algorithm, keys: Option<&str>, extra: &[&str]) -> Node {
+fn token_node(alg: Alg, keys: Option<&str>, extra: &[&str]) -> Node {
     let users = USERS.to_string();
     let mut args = vec![
         "--strategy",
         "token",
         "--algorithm",
-        alg_name(alg),
+        alg.name(),
         "--seed",
         "42",
         "--users",
@@ -176,6 +198,21 @@ async fn check_bearer_401(resp: reqwest::Response) -> Option<String> {
     match &www {
         Some(w) if w.starts_with("Bearer") => {}
         other => return Some(format!("401 without a `WWW-Authenticate: Bearer ...` header (got {other:?})")),
+    }
+    let challenge = www.unwrap_or_default();
+    if let Some(leak) = LEAKS.iter().find(|l| body.contains(*l) || challenge.contains(*l)) {
+        return Some(format!("the 401 shows internals ({leak:?}): {challenge:?} {body:?}"));
+    }
+    // A token that came gets a fixed description of why it was refused (RFC 6750 section 3).
+    if challenge.contains("error=") {
+        let described = challenge.contains("error_description=\"")
+            && serde_json::from_str::<Value>(&body)
+                .is_ok_and(|v| v["message"].as_str().is_some_and(|m| challenge.contains(&format!("\"{m}\""))));
+        if !described {
+            return Some(format!(
+                "the challenge and the body do not give the same description: {challenge:?} {body:?}"
+            ));
+        }
     }
     if !ct.starts_with("application/json") {
         return Some(format!("401 body content-type is {ct:?}"));
@@ -273,7 +310,7 @@ impl Drop for Bait {
 async fn sign_and_verify_with_every_algorithm() {
     let c = client();
     for alg in ALGS {
-        let name = alg_name(alg);
+        let name = alg.name();
         let node = token_node(alg, None, &[]);
         let (u, _) = &creds()[4];
         let pair = login_pair(&c, &node, 4).await;
@@ -325,7 +362,7 @@ async fn sign_and_verify_with_every_algorithm() {
 
         // JWKS: the public key by kid for asymmetric algorithms (and it verifies the token); 404 for HS256.
         let r = c.get(node.at("/.well-known/jwks.json")).send().await.expect("GET jwks");
-        if alg == Algorithm::HS256 {
+        if alg == Alg::HS256 {
             expect_error(r, 404, "jwks on an HS256 node").await;
         } else {
             assert_eq!(r.status().as_u16(), 200, "{name}: jwks status");
@@ -340,10 +377,18 @@ async fn sign_and_verify_with_every_algorithm() {
             for private in ["d", "p", "q", "dp", "dq", "qi", "k", "oth"] {
                 assert!(jwk.get(private).is_none(), "{name}: JWKS publishes private parameter {private}: {jwk}");
             }
-            let parsed: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone()).expect("JWK parses");
-            let dk = jsonwebtoken::DecodingKey::from_jwk(&parsed).expect("decoding key from the JWK");
             let (msg, sig) = pair.access.rsplit_once('.').expect("token has a signature");
-            let ok = jsonwebtoken::crypto::verify(sig, msg.as_bytes(), &dk, alg).expect("local verify");
+            let ok = if alg == Alg::Ed25519 {
+                // jsonwebtoken reads no "alg":"Ed25519" JWK (RFC 9864): check with aws-lc-rs.
+                let x = unb64(jwk["x"].as_str().expect("an OKP key has x"));
+                aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, x)
+                    .verify(msg.as_bytes(), &unb64(sig))
+                    .is_ok()
+            } else {
+                let parsed: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone()).expect("JWK parses");
+                let dk = jsonwebtoken::DecodingKey::from_jwk(&parsed).expect("decoding key from the JWK");
+                jsonwebtoken::crypto::verify(sig, msg.as_bytes(), &dk, alg.primitive()).expect("local verify")
+            };
             assert!(ok, "{name}: the token does not verify with the published JWK");
         }
     }
@@ -353,7 +398,7 @@ async fn sign_and_verify_with_every_algorithm() {
 async fn tokens_follow_the_keys_file() {
     let c = client();
     for alg in ALGS {
-        let name = alg_name(alg);
+        let name = alg.name();
         let lab = Lab::start(alg, &[]);
         let pair = login_pair(&c, &lab.node, 0).await;
         let (h, cl, _) = parts(&pair.access);
@@ -361,7 +406,7 @@ async fn tokens_follow_the_keys_file() {
         // A token we sign with the file's key is accepted (so the attack tests below are meaningful).
         let ours = lab.sign(&h, &cl);
         assert_eq!(bearer_status(&c, &lab.node, &ours).await, 200, "{name}: token signed with the key file's key");
-        if alg != Algorithm::HS256 {
+        if alg != Alg::HS256 {
             let r = c.get(lab.node.at("/.well-known/jwks.json")).send().await.expect("jwks");
             let served: Value = r.json().await.expect("jwks JSON");
             let expected = lab.ks.public_jwks();
@@ -383,8 +428,8 @@ async fn tokens_follow_the_keys_file() {
 // ---------------------------------------------------------------------------------------------
 
 /// Everything here must get a bearer 401 from a node with `--leeway 1s`.
-async fn attack_catalogue(alg: Algorithm) {
-    let name = alg_name(alg);
+async fn attack_catalogue(alg: Alg) {
+    let name = alg.name();
     let c = client();
     let lab = Lab::start(alg, &["--leeway", "1s"]);
     let node = &lab.node;
@@ -513,10 +558,20 @@ async fn attack_catalogue(alg: Algorithm) {
 
     // Other algorithms with the node's own key material (one algorithm per key).
     let swaps: &[Algorithm] = match alg {
-        Algorithm::HS256 => &[Algorithm::HS384, Algorithm::HS512],
-        Algorithm::RS256 => &[Algorithm::RS384, Algorithm::RS512, Algorithm::PS256],
+        Alg::HS256 => &[Algorithm::HS384, Algorithm::HS512],
+        Alg::RS256 => &[Algorithm::RS384, Algorithm::RS512, Algorithm::PS256],
         _ => &[],
     };
+    // The two names of EdDSA over Ed25519 (RFC 9864): each key takes only its own.
+    match alg {
+        Alg::EdDSA => {
+            add("alg Ed25519 on an EdDSA key", bearer(&lab.sign(&hdr(&|v| v["alg"] = json!("Ed25519")), &cl)))
+        }
+        Alg::Ed25519 => {
+            add("alg EdDSA on an Ed25519 key", bearer(&lab.sign(&hdr(&|v| v["alg"] = json!("EdDSA")), &cl)))
+        }
+        _ => {}
+    }
     for &other in swaps {
         let oh = hdr(&|v| v["alg"] = json!(alg_name(other)));
         add(&format!("alg swapped to {}", alg_name(other)), bearer(&sign_raw(&oh, &cl, lab.key(), other)));
@@ -524,10 +579,10 @@ async fn attack_catalogue(alg: Algorithm) {
 
     // Foreign keys of the same algorithm.
     let attacker = generate(alg);
-    let (akey, akid) = signing_key(&attacker);
-    add("foreign key, node's kid", bearer(&sign_raw(&h, &cl, akey, alg)));
+    let (akey, akid) = (attacker.current(), attacker.current_kid().to_owned());
+    add("foreign key, node's kid", bearer(&sign_with(akey, &h, &cl)));
     let ah = hdr(&|v| v["kid"] = json!(akid));
-    add("foreign key, its own kid", bearer(&sign_raw(&ah, &cl, akey, alg)));
+    add("foreign key, its own kid", bearer(&sign_with(akey, &ah, &cl)));
 
     // Header-supplied keys: embedded jwk, jku and x5u pointing at a server that serves the attacker's keys.
     let attacker_jwk = {
@@ -545,45 +600,120 @@ async fn attack_catalogue(alg: Algorithm) {
         v["kid"] = json!(akid);
         v["jwk"] = attacker_jwk.clone();
     });
-    add("embedded jwk with the attacker's kid", bearer(&sign_raw(&jwk_h, &cl, akey, alg)));
+    add("embedded jwk with the attacker's kid", bearer(&sign_with(akey, &jwk_h, &cl)));
     let jwk_h2 = hdr(&|v| v["jwk"] = attacker_jwk.clone());
-    add("embedded jwk with the node's kid", bearer(&sign_raw(&jwk_h2, &cl, akey, alg)));
+    add("embedded jwk with the node's kid", bearer(&sign_with(akey, &jwk_h2, &cl)));
     let bait = Bait::serve(json!({"keys": [attacker_jwk.clone()]}).to_string());
     let jku_h = hdr(&|v| {
         v["kid"] = json!(akid);
         v["jku"] = json!(bait.url);
     });
-    add("jku to the attacker's JWKS", bearer(&sign_raw(&jku_h, &cl, akey, alg)));
+    add("jku to the attacker's JWKS", bearer(&sign_with(akey, &jku_h, &cl)));
     let x5u_h = hdr(&|v| {
         v["kid"] = json!(akid);
         v["x5u"] = json!(bait.url);
     });
-    add("x5u to the attacker's URL", bearer(&sign_raw(&x5u_h, &cl, akey, alg)));
+    add("x5u to the attacker's URL", bearer(&sign_with(akey, &x5u_h, &cl)));
+
+    // Issue 11: a critical extension nobody knows, members named twice, a signature re-encoded
+    // with other trailing bits, HMAC keys offered by the header, a token from the future.
+    let crit = hdr(&|v| {
+        v["crit"] = json!(["urn:authlab:unknown"]);
+        v["urn:authlab:unknown"] = json!(true);
+    });
+    add("crit names an unknown extension", bearer(&lab.sign(&crit, &cl)));
+    let key = lab.ks.current();
+    let twice = |object: &Value, member: &str, value: Value| {
+        let text = object.to_string();
+        format!("{},{}:{value}}}", &text[..text.len() - 1], json!(member))
+    };
+    add("sub twice", bearer(&sign_text(key, &h.to_string(), &twice(&cl, "sub", json!(creds()[3].0)))));
+    add("exp twice, expired first", bearer(&sign_text(key, &h.to_string(), &twice(&expired, "exp", json!(t + 600)))));
+    add("alg twice, none last", bearer(&sign_text(key, &twice(&h, "alg", json!("none")), &cl.to_string())));
+    add("kid twice", bearer(&sign_text(key, &twice(&h, "kid", json!("../../dev/null")), &cl.to_string())));
+    add("signature re-encoded non-canonically", bearer(&format!("{msg}.{}", non_canonical(&sig))));
+    for (what, header) in [
+        (
+            "empty oct jwk, node's kid",
+            hdr(&|v| {
+                v["alg"] = json!("HS256");
+                v["jwk"] = json!({"kty": "oct", "k": ""});
+            }),
+        ),
+        (
+            "empty kid",
+            hdr(&|v| {
+                v["alg"] = json!("HS256");
+                v["kid"] = json!("");
+            }),
+        ),
+        ("node's kid", hdr(&|v| v["alg"] = json!("HS256"))),
+    ] {
+        // jsonwebtoken will not make an empty HMAC key; the attack lab's forge will.
+        let token = authlab::attack::forge::hmac_sha256(&header, &cl, b"").expect("HMAC with an empty secret");
+        add(&format!("HS256 with an empty secret, {what}"), bearer(&token));
+    }
+    let from_the_future = with(&|v| {
+        v["iat"] = json!(t + 365 * 24 * 3600);
+        v["exp"] = json!(t + 365 * 24 * 3600 + 600);
+    });
+    add("iat a year from now", bearer(&lab.sign(&h, &from_the_future)));
+    for (what, value) in [
+        ("exp a string", json!((t + 600).to_string())),
+        ("exp true", json!(true)),
+        ("exp negative", json!(-1)),
+        ("exp beyond i64", json!(u64::MAX)),
+        ("exp 1e300", json!(1e300)),
+    ] {
+        add(what, bearer(&lab.sign(&h, &with(&|v| v["exp"] = value.clone()))));
+    }
 
     expect_all_refused(&c, node, name, cases).await;
     assert_eq!(bait.hits.load(Ordering::SeqCst), 0, "{name}: the node fetched a header-supplied URL (jku/x5u)");
+    // RFC 7519 section 2: a NumericDate may have a fraction; signed with the node's key, it is fine.
+    let fractional = with(&|v| {
+        v["exp"] = json!((t + 600) as f64 + 0.5);
+        v["iat"] = json!(t as f64 + 0.25);
+    });
+    let r = profile_with(&c, node, bearer(&lab.sign(&h, &fractional)).as_deref()).await;
+    assert_eq!(r.status().as_u16(), 200, "{name}: exp {}.5 refused: {:?}", t + 600, r.text().await);
+    // Every refusal was counted by its class.
+    let metrics = metrics_of(&c, node).await;
+    for reason in ["bad_signature", "malformed_token", "malformed_claims", "unsupported_extension", "issued_in_future"]
+    {
+        let line = metrics
+            .lines()
+            .find(|l| l.starts_with(&format!("authlab_auth_failures_total{{reason=\"{reason}\"}}")))
+            .unwrap_or_else(|| panic!("{name}: no {reason} counter in\n{metrics}"));
+        assert!(!line.ends_with(" 0"), "{name}: {line}");
+    }
     // Still fine afterwards.
     assert_eq!(bearer_status(&c, node, &pair.access).await, 200, "{name}: issued token after the attacks");
 }
 
 #[tokio::test]
 async fn attacks_are_refused_hs256() {
-    attack_catalogue(Algorithm::HS256).await;
+    attack_catalogue(Alg::HS256).await;
 }
 
 #[tokio::test]
 async fn attacks_are_refused_rs256() {
-    attack_catalogue(Algorithm::RS256).await;
+    attack_catalogue(Alg::RS256).await;
 }
 
 #[tokio::test]
 async fn attacks_are_refused_es256() {
-    attack_catalogue(Algorithm::ES256).await;
+    attack_catalogue(Alg::ES256).await;
 }
 
 #[tokio::test]
 async fn attacks_are_refused_eddsa() {
-    attack_catalogue(Algorithm::EdDSA).await;
+    attack_catalogue(Alg::EdDSA).await;
+}
+
+#[tokio::test]
+async fn attacks_are_refused_ed25519() {
+    attack_catalogue(Alg::Ed25519).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -693,8 +823,8 @@ fn public_key_secrets(jwk: &Value, jwks_text: &str) -> Vec<(String, Vec<u8>)> {
 #[tokio::test]
 async fn key_confusion_hmac_with_the_public_key_is_refused() {
     let c = client();
-    for alg in [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
-        let name = alg_name(alg);
+    for alg in [Alg::RS256, Alg::ES256, Alg::EdDSA, Alg::Ed25519] {
+        let name = alg.name();
         // The node makes its own keys: the attacker only knows what the JWKS publishes.
         let node = token_node(alg, None, &[]);
         let pair = login_pair(&c, &node, 1).await;
@@ -733,7 +863,7 @@ async fn key_confusion_hmac_with_the_public_key_is_refused() {
 #[tokio::test]
 async fn issued_token_expires_after_ttl_plus_leeway() {
     let c = client();
-    let node = token_node(Algorithm::HS256, None, &["--ttl", "1s", "--leeway", "0s"]);
+    let node = token_node(Alg::HS256, None, &["--ttl", "1s", "--leeway", "0s"]);
     let pair = login_pair(&c, &node, 5).await;
     assert_eq!(bearer_status(&c, &node, &pair.access).await, 200, "fresh token");
     tokio::time::sleep(Duration::from_millis(2600)).await;
@@ -747,7 +877,7 @@ async fn refresh(c: &reqwest::Client, node: &Node, token: &str) -> reqwest::Resp
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_family() {
     let c = client();
-    let node = token_node(Algorithm::HS256, None, &[]);
+    let node = token_node(Alg::HS256, None, &[]);
     let a = login_pair(&c, &node, 6).await;
 
     // The refresh token is not an access token, and the access token is not a refresh token.
@@ -792,7 +922,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
 #[tokio::test]
 async fn denylist_revocation_refuses_the_token_after_logout() {
     let c = client();
-    let node = token_node(Algorithm::HS256, None, &["--revocation", "denylist"]);
+    let node = token_node(Alg::HS256, None, &["--revocation", "denylist"]);
     let a = login_pair(&c, &node, 8).await;
     let b = login_pair(&c, &node, 8).await;
     assert_eq!(bearer_status(&c, &node, &a.access).await, 200);
@@ -817,7 +947,7 @@ async fn denylist_revocation_refuses_the_token_after_logout() {
 #[tokio::test]
 async fn without_revocation_the_token_survives_logout() {
     let c = client();
-    let node = token_node(Algorithm::HS256, None, &["--revocation", "none"]);
+    let node = token_node(Alg::HS256, None, &["--revocation", "none"]);
     let a = login_pair(&c, &node, 9).await;
     let r = c.post(node.at("/logout")).bearer_auth(&a.access).send().await.expect("logout");
     assert_eq!(r.status().as_u16(), 204, "logout");
@@ -830,7 +960,7 @@ async fn without_revocation_the_token_survives_logout() {
 #[tokio::test]
 async fn logout_without_a_valid_token_is_401() {
     let c = client();
-    let node = token_node(Algorithm::HS256, None, &[]);
+    let node = token_node(Alg::HS256, None, &[]);
     let r = c.post(node.at("/logout")).send().await.expect("logout without a token");
     assert_bearer_401(r, "logout without a token").await;
     let r = c.post(node.at("/logout")).bearer_auth("garbage").send().await.expect("logout with garbage");
@@ -840,8 +970,8 @@ async fn logout_without_a_valid_token_is_401() {
 #[tokio::test]
 async fn claims_bytes_pads_the_token() {
     let c = client();
-    let small = token_node(Algorithm::HS256, None, &["--claims-bytes", "0"]);
-    let big = token_node(Algorithm::HS256, None, &["--claims-bytes", "2000"]);
+    let small = token_node(Alg::HS256, None, &["--claims-bytes", "0"]);
+    let big = token_node(Alg::HS256, None, &["--claims-bytes", "2000"]);
     let s = login_pair(&c, &small, 0).await;
     let b = login_pair(&c, &big, 0).await;
     let diff = b.access.len() as i64 - s.access.len() as i64;
@@ -865,7 +995,7 @@ async fn claims_bytes_pads_the_token() {
 
 #[tokio::test]
 async fn short_hmac_key_in_the_keys_file_is_refused() {
-    let ks = generate(Algorithm::HS256);
+    let ks = generate(Alg::HS256);
     let good_json = ks.to_private_jwks_json();
     let mut v: Value = serde_json::from_str(&good_json).expect("private JWKS JSON");
     let k0 = v["keys"][0]["k"].as_str().expect("oct key has k").to_string();
@@ -873,7 +1003,7 @@ async fn short_hmac_key_in_the_keys_file_is_refused() {
 
     // Control: the generated file itself starts a node.
     let good = TempFile::with_contents("good-keys.json", &good_json);
-    let mut ok = token_node(Algorithm::HS256, Some(good.path_str()), &[]);
+    let mut ok = token_node(Alg::HS256, Some(good.path_str()), &[]);
     assert!(ok.terminate().is_some());
 
     // Same file with a 16-byte key: the node must refuse to start.
@@ -901,8 +1031,8 @@ async fn short_hmac_key_in_the_keys_file_is_refused() {
 #[tokio::test]
 async fn nodes_sharing_a_keys_file_accept_each_others_tokens() {
     let c = client();
-    for alg in [Algorithm::HS256, Algorithm::ES256] {
-        let name = alg_name(alg);
+    for alg in [Alg::HS256, Alg::ES256, Alg::Ed25519] {
+        let name = alg.name();
         let ks = generate(alg);
         let file = TempFile::with_contents("shared-keys.json", &ks.to_private_jwks_json());
         let a = token_node(alg, Some(file.path_str()), &[]);
@@ -923,7 +1053,7 @@ async fn nodes_sharing_a_keys_file_accept_each_others_tokens() {
 #[tokio::test]
 async fn keys_file_first_key_signs_all_keys_verify() {
     let c = client();
-    let alg = Algorithm::ES256;
+    let alg = Alg::ES256;
     let first = generate(alg);
     let second = generate(alg);
     let mut v1: Value = serde_json::from_str(&first.to_private_jwks_json()).expect("JWKS 1");
@@ -939,11 +1069,15 @@ async fn keys_file_first_key_signs_all_keys_verify() {
     // A token signed with the second key (as before a rotation) verifies.
     let (k2, kid2) = signing_key(&second);
     let h2 = json!({"alg": "ES256", "typ": "at+jwt", "kid": kid2});
-    assert_eq!(bearer_status(&c, &node, &sign_raw(&h2, &cl, k2, alg)).await, 200, "token signed with the second key");
+    assert_eq!(
+        bearer_status(&c, &node, &sign_raw(&h2, &cl, k2, Algorithm::ES256)).await,
+        200,
+        "token signed with the second key"
+    );
     // But the kid selects the key: the second key under the first kid is refused.
     let h1 = json!({"alg": "ES256", "typ": "at+jwt", "kid": first.current_kid()});
     assert_bearer_401(
-        profile_with(&c, &node, bearer(&sign_raw(&h1, &cl, k2, alg)).as_deref()).await,
+        profile_with(&c, &node, bearer(&sign_raw(&h1, &cl, k2, Algorithm::ES256)).as_deref()).await,
         "second key's signature under the first key's kid",
     )
     .await;
@@ -961,7 +1095,7 @@ async fn keys_file_first_key_signs_all_keys_verify() {
 #[tokio::test]
 async fn token_node_routes_and_metrics() {
     let c = client();
-    let node = token_node(Algorithm::HS256, None, &[]);
+    let node = token_node(Alg::HS256, None, &[]);
     let r = c.get(node.at("/healthz")).send().await.expect("healthz");
     assert_eq!(r.status().as_u16(), 200);
     expect_error(c.get(node.at("/nope")).send().await.expect("GET /nope"), 404, "unknown route").await;
@@ -1011,7 +1145,7 @@ async fn token_node_routes_and_metrics() {
 
 #[tokio::test]
 async fn token_node_exits_cleanly_on_sigterm() {
-    let mut node = token_node(Algorithm::HS256, None, &[]);
+    let mut node = token_node(Alg::HS256, None, &[]);
     let st = node.terminate().expect("token node did not stop within 5 s of SIGTERM");
     assert!(st.success(), "token node exit status {st:?}: {}", node.stderr_text());
 }

@@ -341,7 +341,7 @@ fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
                     "The signature every request's token is checked with: HS256 is cheapest.",
                 ),
                 alg,
-                &["HS256", "RS256", "ES256", "EdDSA"],
+                &["HS256", "RS256", "ES256", "EdDSA", "Ed25519"],
             );
             let revocation = match token.revocation {
                 crate::scenario::Revocation::None => "none",

@@ -26,12 +26,22 @@ pub(crate) enum Kind {
     ReplayAfterLogoutDenylist,
     RefreshReuse,
     CsrfBearer,
+    CritUnknown,
+    DuplicateClaims,
+    DuplicateHeader,
+    NonCanonicalSignature,
+    NonCanonicalSignatureDenylist,
+    HmacEmptyKey,
+    HmacPublicKeyJwk,
+    FutureIat,
     Fixation,
     ForgedSessionId,
     SessionReuseAfterLogout,
     CookieFlags,
     CookieSecure,
     CsrfCrossSite,
+    SessionIdInUrl,
+    SessionIdleTimeout,
 }
 
 /// One attack of the catalogue.
@@ -347,6 +357,118 @@ pub static CATALOGUE: &[Attack] = &[
         kind: Kind::CsrfBearer,
     },
     Attack {
+        name: "crit-unknown",
+        strategy: Strategy::Token,
+        title: b(
+            "a correctly signed token whose header marks an unknown extension as critical (crit)",
+            "알 수 없는 확장을 필수(crit)로 표시한 헤더를 가진, 올바르게 서명된 토큰",
+        ),
+        expected: REFUSED_401,
+        why: b(
+            "crit says \"refuse me unless you understand this\" (RFC 7515 4.1.11); a verifier that ignores it skips a check the issuer demanded.",
+            "crit는 \"이것을 이해하지 못하면 거부하라\"는 뜻입니다 (RFC 7515 4.1.11). 무시하는 검증기는 발급자가 요구한 검사를 건너뜁니다.",
+        ),
+        kind: Kind::CritUnknown,
+    },
+    Attack {
+        name: "duplicate-claims",
+        strategy: Strategy::Token,
+        title: b(
+            "a correctly signed token naming sub (and exp) twice: the victim first, another user last",
+            "sub(와 exp)를 두 번 넣고 올바르게 서명한 토큰: 처음은 피해자, 마지막은 다른 사용자",
+        ),
+        expected: REFUSED_401,
+        why: b(
+            "Parsers disagree on which copy wins: one component checks the first, another acts on the last. Refusing both closes the gap.",
+            "어느 사본을 쓰는지는 파서마다 다릅니다. 한 구성 요소는 처음 것을 검사하고 다른 구성 요소는 마지막 것을 씁니다. 둘 다 거부해야 틈이 없습니다.",
+        ),
+        kind: Kind::DuplicateClaims,
+    },
+    Attack {
+        name: "duplicate-header",
+        strategy: Strategy::Token,
+        title: b(
+            "a correctly signed token whose header names alg (or kid) twice",
+            "헤더에 alg(또는 kid)를 두 번 넣고 올바르게 서명한 토큰",
+        ),
+        expected: REFUSED_401,
+        why: b(
+            "A header read twice can choose two different algorithms or keys: one for the check, another for the decision (RFC 7515 5.2).",
+            "두 번 읽히는 헤더는 서로 다른 알고리즘이나 키를 고를 수 있습니다. 하나는 검사에, 다른 하나는 판단에 쓰입니다 (RFC 7515 5.2).",
+        ),
+        kind: Kind::DuplicateHeader,
+    },
+    Attack {
+        name: "non-canonical-signature",
+        strategy: Strategy::Token,
+        title: b(
+            "a real token whose signature is re-encoded: the same bytes, different unused trailing bits",
+            "서명을 다시 인코딩한 진짜 토큰: 바이트는 같고 쓰지 않는 끝 비트만 다름",
+        ),
+        expected: REFUSED_401,
+        why: b(
+            "If the text of a token can change while it stays valid, anything keyed on the text (a cache, a log, a revocation list) can be sidestepped.",
+            "토큰이 유효한 채로 글자가 바뀔 수 있다면, 글자를 키로 쓰는 모든 것(캐시, 로그, 취소 목록)을 비켜 갈 수 있습니다.",
+        ),
+        kind: Kind::NonCanonicalSignature,
+    },
+    Attack {
+        name: "non-canonical-signature-denylist",
+        strategy: Strategy::Token,
+        title: b(
+            "a logged-out token, its signature re-encoded non-canonically, on a node with --revocation denylist",
+            "로그아웃한 토큰의 서명을 비정규로 다시 인코딩, --revocation denylist 노드에서",
+        ),
+        expected: REFUSED_401,
+        why: b(
+            "Revocation must hold whatever the encoding: the denylist keys on the jti inside the signed claims, and a re-encoded signature is refused anyway.",
+            "취소는 인코딩과 무관하게 지켜져야 합니다. 거부 목록은 서명된 클레임 안의 jti를 키로 쓰고, 다시 인코딩한 서명은 어차피 거부됩니다.",
+        ),
+        kind: Kind::NonCanonicalSignatureDenylist,
+    },
+    Attack {
+        name: "hmac-empty-key",
+        strategy: Strategy::Token,
+        title: b(
+            "HS256 with an empty secret, offered as an empty oct key in the header (jwk), under an empty kid and under the node's kid",
+            "빈 비밀 값의 HS256: 헤더(jwk)의 빈 oct 키로, 빈 kid로, 노드의 kid로 제시",
+        ),
+        expected: REFUSED_401,
+        why: b(
+            "A verifier that takes an HMAC key from the token, or falls back to an empty one, accepts a signature anyone can make.",
+            "토큰에서 HMAC 키를 가져오거나 빈 키로 대신하는 검증기는 누구나 만들 수 있는 서명을 받아들입니다.",
+        ),
+        kind: Kind::HmacEmptyKey,
+    },
+    Attack {
+        name: "hmac-public-key-jwk",
+        strategy: Strategy::Token,
+        title: b(
+            "HS256 keyed with the node's public key, the key itself carried in the header (jwk), with and without the node's kid",
+            "노드의 공개 키로 만든 HS256, 그 키를 헤더(jwk)에 실어 노드의 kid와 함께, 또 kid 없이",
+        ),
+        expected: REFUSED_401,
+        why: b(
+            "The jwk header tells a naive verifier which key to use; pairing it with HS256 turns a public key into a shared secret.",
+            "jwk 헤더는 순진한 검증기에게 쓸 키를 알려 줍니다. HS256과 짝지으면 공개 키가 공유 비밀이 됩니다.",
+        ),
+        kind: Kind::HmacPublicKeyJwk,
+    },
+    Attack {
+        name: "future-iat",
+        strategy: Strategy::Token,
+        title: b(
+            "a correctly signed token issued (iat) a year from now",
+            "발급 시각(iat)이 1년 뒤인, 올바르게 서명된 토큰",
+        ),
+        expected: REFUSED_401,
+        why: b(
+            "A token from the future outlives its lifetime and escapes \"refuse everything issued before now\" revocations; a sound issuer never makes one.",
+            "미래에서 온 토큰은 수명을 넘겨 살아남고, \"지금까지 발급된 것은 모두 거부\" 식의 취소를 피합니다. 정상 발급자는 이런 토큰을 만들지 않습니다.",
+        ),
+        kind: Kind::FutureIat,
+    },
+    Attack {
         name: "fixation",
         strategy: Strategy::Session,
         title: b(
@@ -429,6 +551,34 @@ pub static CATALOGUE: &[Attack] = &[
             "브라우저는 쿠키를 스스로 붙입니다. SameSite가 브라우저에서 이를 막고, 서버의 Origin 검사가 오래된 브라우저에서도 막습니다.",
         ),
         kind: Kind::CsrfCrossSite,
+    },
+    Attack {
+        name: "session-id-in-url",
+        strategy: Strategy::Session,
+        title: b(
+            "a valid session id sent in the URL (/api/profile?sid=...) instead of the cookie",
+            "쿠키 대신 URL에 넣은 유효한 세션 ID (/api/profile?sid=...)",
+        ),
+        expected: REFUSED_401,
+        why: b(
+            "URLs end up in logs, browser history and Referer headers: a server that reads the id from them leaks sessions.",
+            "URL은 로그, 브라우저 기록, Referer 헤더에 남습니다. URL에서 ID를 읽는 서버는 세션을 흘립니다.",
+        ),
+        kind: Kind::SessionIdInUrl,
+    },
+    Attack {
+        name: "session-idle-timeout",
+        strategy: Strategy::Session,
+        title: b(
+            "a session cookie used again after the session's idle timeout (a node with --ttl 2s)",
+            "유휴 시간 제한이 지난 뒤 세션 쿠키를 다시 사용 (--ttl 2s 노드)",
+        ),
+        expected: REFUSED_401,
+        why: b(
+            "A forgotten session on a shared computer must die on its own; the server, not the cookie's Max-Age, has to enforce it.",
+            "공용 컴퓨터에 남은 세션은 스스로 끝나야 합니다. 쿠키의 Max-Age가 아니라 서버가 이를 지켜야 합니다.",
+        ),
+        kind: Kind::SessionIdleTimeout,
     },
 ];
 

@@ -61,6 +61,7 @@ pub async fn run(options: CommandOptions, out: &mut dyn Write) -> Result<Verdict
                 session: options.session.clone(),
                 token: options.token.clone(),
                 token_denylist: options.token_denylist.clone(),
+                session_short_ttl: None,
                 token_keys,
                 seed: options.seed,
             }

@@ -1,14 +1,15 @@
 //! Forging JWTs by hand: splitting a real token, re-encoding a changed header or claims, and
 //! signing with whatever key an attacker holds, including the tokens no JWT library will build
-//! (`alg: none`, `exp` as a string), plus the encodings of a public key an attacker tries as an
-//! HMAC secret.
+//! (`alg: none`, `exp` as a string, a member named twice, a signature encoded non-canonically),
+//! plus the encodings of a public key an attacker tries as an HMAC secret.
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
 use hmac::{Hmac, Mac};
-use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::Value;
 use sha2::Sha256;
+
+use crate::token::keys::SigningKey;
 
 /// Why a token could not be taken apart or put together.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,12 +73,37 @@ pub fn hmac_sha256(header: &Value, claims: &Value, secret: &[u8]) -> Result<Stri
     Ok(format!("{input}.{}", b64url(&mac.finalize().into_bytes())))
 }
 
-/// Signs `header.claims` with `key` and `alg`, leaving the header exactly as given.
-pub fn sign(header: &Value, claims: &Value, key: &EncodingKey, alg: Algorithm) -> Result<String, ForgeError> {
-    let input = signing_input(header, claims);
-    let signature =
-        jsonwebtoken::crypto::sign(input.as_bytes(), key, alg).map_err(|e| ForgeError::Sign(e.to_string()))?;
+/// Signs `header.claims` with `key` (and its algorithm), leaving the header exactly as given.
+pub fn sign(header: &Value, claims: &Value, key: &SigningKey) -> Result<String, ForgeError> {
+    sign_text(&header.to_string(), &claims.to_string(), key)
+}
+
+/// Signs a header and claims given as JSON text, exactly as written: what a JSON value cannot
+/// hold, such as a member named twice.
+pub fn sign_text(header: &str, claims: &str, key: &SigningKey) -> Result<String, ForgeError> {
+    let input = format!("{}.{}", b64url(header.as_bytes()), b64url(claims.as_bytes()));
+    let signature = key.sign(input.as_bytes()).map_err(|e| ForgeError::Sign(e.to_string()))?;
     Ok(format!("{input}.{signature}"))
+}
+
+/// JSON text of `object` with `member` added a second time, with `value`, after the first.
+pub fn with_member_twice(object: &Value, member: &str, value: &Value) -> String {
+    let text = object.to_string();
+    let extra = format!(",{}:{value}", Value::from(member));
+    format!("{}{extra}}}", text.strip_suffix('}').unwrap_or(&text))
+}
+
+/// The same bytes as the base64url `part`, encoded differently: the unused low bits of its last
+/// character set (RFC 4648 section 3.5 calls such an encoding non-canonical). `None` when the
+/// part has no unused bits (a length that is a multiple of 3 bytes).
+pub fn non_canonical(part: &str) -> Option<String> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    if part.len() % 4 == 0 {
+        return None;
+    }
+    let (rest, last) = part.split_at(part.len().checked_sub(1)?);
+    let value = ALPHABET.iter().position(|&c| last.as_bytes().first() == Some(&c))?;
+    Some(format!("{rest}{}", ALPHABET[value ^ 1] as char))
 }
 
 /// Changes the first character of a base64url signature (the last one may carry only padding bits).
@@ -171,8 +197,29 @@ pub fn public_key_secrets(jwk: &Value) -> Result<Vec<(&'static str, Vec<u8>)>, F
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::keys::KeySet;
+    use crate::token::keys::{Alg, KeySet};
     use serde_json::json;
+
+    #[test]
+    fn a_non_canonical_part_decodes_to_nothing_and_a_repeated_member_is_written_twice() {
+        let signature = b64url(&[0xab; 32]);
+        let changed = non_canonical(&signature).expect("32 bytes leave two unused bits");
+        assert_ne!(changed, signature);
+        assert_eq!(changed.len(), signature.len());
+        // A lenient decoder that ignores the unused bits reads the same bytes.
+        let lenient = base64::engine::GeneralPurpose::new(
+            &base64::alphabet::URL_SAFE,
+            base64::engine::GeneralPurposeConfig::new()
+                .with_encode_padding(false)
+                .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone)
+                .with_decode_allow_trailing_bits(true),
+        );
+        assert_eq!(lenient.decode(&changed).unwrap(), vec![0xab; 32]);
+        assert!(B64.decode(&changed).is_err(), "a strict decoder refuses it");
+        assert_eq!(non_canonical(&b64url(&[1, 2, 3])), None);
+        let twice = with_member_twice(&json!({"sub": "a"}), "sub", &json!("b"));
+        assert_eq!(twice, r#"{"sub":"a","sub":"b"}"#);
+    }
 
     #[test]
     fn split_and_rebuild_round_trip() {
@@ -188,15 +235,15 @@ mod tests {
 
     #[test]
     fn the_spki_pem_built_from_a_jwk_is_the_real_public_key() {
-        for alg in [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
+        for alg in [Alg::RS256, Alg::ES256, Alg::EdDSA, Alg::Ed25519] {
             let keys = KeySet::generate(alg).expect("a key");
             let jwk = keys.public_jwks()["keys"][0].clone();
             let secrets = public_key_secrets(&jwk).expect("secrets");
             let (name, pem) = &secrets[0];
             assert_eq!(*name, "SPKI PEM");
             let parsed = match alg {
-                Algorithm::RS256 => jsonwebtoken::DecodingKey::from_rsa_pem(pem).is_ok(),
-                Algorithm::ES256 => jsonwebtoken::DecodingKey::from_ec_pem(pem).is_ok(),
+                Alg::RS256 => jsonwebtoken::DecodingKey::from_rsa_pem(pem).is_ok(),
+                Alg::ES256 => jsonwebtoken::DecodingKey::from_ec_pem(pem).is_ok(),
                 _ => jsonwebtoken::DecodingKey::from_ed_pem(pem).is_ok(),
             };
             assert!(parsed, "{alg:?}: {}", String::from_utf8_lossy(pem));

@@ -1,24 +1,26 @@
-//! The lab's own targets: a session node, a token node without a denylist and one with it, started
-//! as child processes of the authlab executable, and killed when dropped.
+//! The lab's own targets: two session nodes (one with a 2 s idle timeout), a token node without a
+//! denylist and one with it, started as child processes of the authlab executable, and killed
+//! when dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use jsonwebtoken::Algorithm;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use super::AttackError;
 use super::runner::Targets;
 use crate::cluster::die_with_parent;
-use crate::token::keys::KeySet;
+use crate::token::keys::{Alg, KeySet};
 
 /// How long a node may take to print its base URL.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// Accounts in the lab nodes' user directory (the attacks use the first few).
 pub const OWN_USERS: u32 = 16;
+/// The idle timeout of the lab's short-lived session node (the idle-timeout attack waits it out).
+const SHORT_SESSION_TTL: &str = "2s";
 /// The most of a node's stderr kept to explain a failed start.
 const MAX_STDERR: usize = 16 * 1024;
 
@@ -31,9 +33,10 @@ impl Drop for KeyDir {
     }
 }
 
-/// The three nodes the lab attacks when it is given none: a session node (memory store,
-/// `--secure-cookie`), and two RS256 token nodes sharing one key file, the second with
-/// `--revocation denylist`. All use salted SHA-256 passwords, so logins cost nothing.
+/// The four nodes the lab attacks when it is given none: a session node (memory store,
+/// `--secure-cookie`), the same with a 2 s idle timeout (`--ttl 2s`), and two RS256 token nodes
+/// sharing one key file, the second with `--revocation denylist`. All use salted SHA-256
+/// passwords, so logins cost nothing.
 pub struct OwnNodes {
     children: Vec<Child>,
     targets: Targets,
@@ -43,7 +46,7 @@ pub struct OwnNodes {
 impl OwnNodes {
     /// Starts the three nodes from `exe` (the authlab executable) with the user directory of `seed`.
     pub async fn start(exe: &Path, seed: u64) -> Result<Self, AttackError> {
-        let keys = tokio::task::spawn_blocking(|| KeySet::generate(Algorithm::RS256))
+        let keys = tokio::task::spawn_blocking(|| KeySet::generate(Alg::RS256))
             .await
             .map_err(|e| AttackError::KeyFile(e.to_string()))?
             .map_err(|e| AttackError::KeyFile(e.to_string()))?;
@@ -62,21 +65,24 @@ impl OwnNodes {
             [&["--strategy", "session", "--store", "memory", "--secure-cookie"][..], &common].concat();
         let token: Vec<&str> = [&["--strategy", "token", "--keys", key_path.as_str()][..], &common].concat();
         let denylist: Vec<&str> = [&token[..], &["--revocation", "denylist"]].concat();
-        let (session, token, denylist) = tokio::join!(
+        let short_ttl: Vec<&str> = [&session[..], &["--ttl", SHORT_SESSION_TTL]].concat();
+        let (session, token, denylist, short_ttl) = tokio::join!(
             start_node(exe, "session", &session),
             start_node(exe, "token", &token),
             start_node(exe, "token-denylist", &denylist),
+            start_node(exe, "session-short-ttl", &short_ttl),
         );
         // Whatever started is killed on drop if another one failed.
-        let (session, token, denylist) = (session?, token?, denylist?);
+        let (session, token, denylist, short_ttl) = (session?, token?, denylist?, short_ttl?);
         let targets = Targets {
             session: Some(session.1),
             token: Some(token.1),
             token_denylist: Some(denylist.1),
+            session_short_ttl: Some(short_ttl.1),
             token_keys: Some(Arc::new(keys)),
             seed,
         };
-        Ok(Self { children: vec![session.0, token.0, denylist.0], targets, _keys: key_dir })
+        Ok(Self { children: vec![session.0, token.0, denylist.0, short_ttl.0], targets, _keys: key_dir })
     }
 
     /// The nodes' URLs and keys, to attack them.

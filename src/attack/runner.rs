@@ -3,7 +3,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::Algorithm;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -12,7 +11,7 @@ use super::forge::{self, Parts};
 use super::{AttackError, Note, Strategy};
 use crate::i18n::{Language, Text};
 use crate::token::access::unix_now;
-use crate::token::keys::{KeySet, parse_algorithm};
+use crate::token::keys::{Alg, KeySet, parse_algorithm};
 use crate::users::{password, username};
 
 /// The user whose credentials the attacks steal or replay.
@@ -25,6 +24,8 @@ const IMPERSONATED: u32 = 3;
 const EVIL_ORIGIN: &str = "https://evil.example";
 /// How much of a response body an exchange keeps.
 const MAX_BODY_CHARS: usize = 4096;
+/// The longest session idle timeout the lab waits out (`session-idle-timeout`).
+const MAX_IDLE_WAIT_SECS: u64 = 10;
 
 /// The nodes to attack, and what the lab knows about them.
 #[derive(Clone, Default)]
@@ -35,6 +36,9 @@ pub struct Targets {
     pub token: Option<String>,
     /// Base URL of a token node started with `--revocation denylist`.
     pub token_denylist: Option<String>,
+    /// Base URL of a session node with an idle timeout short enough to wait out (`--ttl 2s`);
+    /// without it the idle-timeout attack uses `session` if its timeout is short enough.
+    pub session_short_ttl: Option<String>,
     /// The token nodes' private keys (their `--keys` file): needed to sign tokens whose only
     /// defect is one claim or header field, so the node's check of that field is what is tested.
     pub token_keys: Option<Arc<KeySet>>,
@@ -45,7 +49,8 @@ pub struct Targets {
 impl Targets {
     /// Checks that every URL is an http(s) base URL, and drops a trailing `/`.
     pub fn normalized(mut self) -> Result<Self, AttackError> {
-        for url in [&mut self.session, &mut self.token, &mut self.token_denylist].into_iter().flatten() {
+        let urls = [&mut self.session, &mut self.token, &mut self.token_denylist, &mut self.session_short_ttl];
+        for url in urls.into_iter().flatten() {
             let trimmed = url.trim().trim_end_matches('/').to_owned();
             let rest = trimmed.strip_prefix("http://").or_else(|| trimmed.strip_prefix("https://"));
             if rest.is_none_or(|r| r.is_empty() || r.contains('/')) {
@@ -423,7 +428,7 @@ type AttackerKey = Arc<KeySet>;
 struct Lab<'a> {
     http: reqwest::Client,
     targets: &'a Targets,
-    attacker: Mutex<Option<(Algorithm, AttackerKey)>>,
+    attacker: Mutex<Option<(Alg, AttackerKey)>>,
 }
 
 /// Runs `attacks` one after another against `targets`, calling `each` as each one ends.
@@ -461,10 +466,12 @@ impl Lab<'_> {
         let mut probe = Probe { http: &self.http, exchanges: Vec::new() };
         let target = self.target_of(attack);
         let verdict = match &target {
-            None if attack.kind == Kind::ReplayAfterLogoutDenylist => Verdict::skipped(Note::new(
-                "skipped: no token node with --revocation denylist to attack (give --token-denylist URL)",
-                "건너뜀: 공격할 --revocation denylist 토큰 노드가 없습니다 (--token-denylist URL을 주세요)",
-            )),
+            None if matches!(attack.kind, Kind::ReplayAfterLogoutDenylist | Kind::NonCanonicalSignatureDenylist) => {
+                Verdict::skipped(Note::new(
+                    "skipped: no token node with --revocation denylist to attack (give --token-denylist URL)",
+                    "건너뜀: 공격할 --revocation denylist 토큰 노드가 없습니다 (--token-denylist URL을 주세요)",
+                ))
+            }
             None => Verdict::skipped(no_target(attack.strategy)),
             Some(base) => match self.attack(attack.kind, base, &mut probe).await {
                 Ok(verdict) | Err(verdict) => verdict,
@@ -483,7 +490,10 @@ impl Lab<'_> {
 
     fn target_of(&self, attack: &Attack) -> Option<String> {
         match attack.kind {
-            Kind::ReplayAfterLogoutDenylist => self.targets.token_denylist.clone(),
+            Kind::ReplayAfterLogoutDenylist | Kind::NonCanonicalSignatureDenylist => {
+                self.targets.token_denylist.clone()
+            }
+            Kind::SessionIdleTimeout => self.targets.session_short_ttl.clone().or_else(|| self.targets.session.clone()),
             // A forged logout matters most where logout really revokes.
             Kind::CsrfBearer => self.targets.token_denylist.clone().or_else(|| self.targets.token.clone()),
             _ => match attack.strategy {
@@ -516,8 +526,8 @@ impl Lab<'_> {
                 let issued = self.token_login(base, p).await?;
                 let alg = node_algorithm(&issued, p)?;
                 let attacker = self.attacker_key(alg).await?;
-                let key = &attacker.current().encoding;
-                let token = forge::sign(&issued.parts.header, &issued.parts.claims, key, alg).map_err(forge_failed)?;
+                let token = forge::sign(&issued.parts.header, &issued.parts.claims, attacker.current())
+                    .map_err(forge_failed)?;
                 let i = p.send(profile(base).bearer(&token)).await;
                 Ok(p.judge(&[i], refused_401))
             }
@@ -633,7 +643,210 @@ impl Lab<'_> {
                 Ok(verdict)
             }
             Kind::CsrfCrossSite => self.csrf_cross_site(base, p).await,
+            Kind::CritUnknown => {
+                self.signed_header(base, p, "crit", |h| {
+                    h["crit"] = json!(["urn:authlab:unknown"]);
+                    h["urn:authlab:unknown"] = json!(true);
+                })
+                .await
+            }
+            Kind::DuplicateClaims => self.duplicate_claims(base, p).await,
+            Kind::DuplicateHeader => self.duplicate_header(base, p).await,
+            Kind::NonCanonicalSignature => {
+                let issued = self.token_login(base, p).await?;
+                p.setup(profile(base).bearer(&issued.access).label("the token as issued", "발급된 그대로의 토큰"), 200)
+                    .await?;
+                let token = non_canonical_token(&issued.access).map_err(forge_failed)?;
+                let i = p.send(profile(base).bearer(&token).label("re-encoded signature", "다시 인코딩한 서명")).await;
+                Ok(p.judge(&[i], refused_401))
+            }
+            Kind::NonCanonicalSignatureDenylist => {
+                let issued = self.token_login(base, p).await?;
+                let token = non_canonical_token(&issued.access).map_err(forge_failed)?;
+                p.setup(profile(base).bearer(&issued.access), 200).await?;
+                p.setup(Request::new(Method::POST, format!("{base}/logout")).bearer(&issued.access), 204).await?;
+                let same = p.send(profile(base).bearer(&issued.access).label("after logout", "로그아웃 뒤")).await;
+                let re_encoded = p
+                    .send(
+                        profile(base)
+                            .bearer(&token)
+                            .label("after logout, signature re-encoded", "로그아웃 뒤, 서명을 다시 인코딩"),
+                    )
+                    .await;
+                Ok(p.judge(&[same, re_encoded], refused_401))
+            }
+            Kind::HmacEmptyKey => self.hmac_empty_key(base, p).await,
+            Kind::HmacPublicKeyJwk => self.hmac_public_key_jwk(base, p).await,
+            Kind::FutureIat => {
+                let now = unix_now() as i64;
+                let year = 365 * 24 * 3600;
+                self.signed_claim(base, p, "iat", |c| {
+                    c["iat"] = json!(now + year);
+                    c["nbf"] = json!(now);
+                    c["exp"] = json!(now + year + 600);
+                })
+                .await
+            }
+            Kind::SessionIdInUrl => {
+                let (_, cookie) = self.session_login(base, p, VICTIM, None).await?;
+                p.setup(profile(base).sid(&cookie.value).label("the cookie", "쿠키로"), 200).await?;
+                let url = Request::new(Method::GET, format!("{base}/api/profile?sid={}", cookie.value))
+                    .label("the same id in the query, no cookie", "같은 ID를 쿼리에, 쿠키 없이");
+                let i = p.send(url).await;
+                Ok(p.judge(&[i], refused_401))
+            }
+            Kind::SessionIdleTimeout => self.session_idle_timeout(base, p).await,
         }
+    }
+
+    /// The node's own key for a real token, to sign JSON text the lab wrote by hand.
+    async fn node_signed_text(
+        &self,
+        base: &str,
+        p: &mut Probe<'_>,
+        field: &str,
+    ) -> Step<(Issued, Arc<KeySet>, String)> {
+        let issued = self.token_login(base, p).await?;
+        let (keys, kid) = self.node_key(&issued, field)?;
+        Ok((issued, keys, kid))
+    }
+
+    async fn duplicate_claims(&self, base: &str, p: &mut Probe<'_>) -> Step<Verdict> {
+        let (issued, keys, kid) = self.node_signed_text(base, p, "sub").await?;
+        let key = keys.get(&kid).ok_or_else(|| Verdict::skipped(Note::new("no key", "키 없음")))?;
+        let header = issued.parts.header.to_string();
+        let now = unix_now() as i64;
+        let mut expired_first = issued.parts.claims.clone();
+        expired_first["exp"] = json!(now - 3600);
+        let claim_sets = [
+            (
+                format!("sub twice: {} then {}", username(VICTIM), username(IMPERSONATED)),
+                forge::with_member_twice(&issued.parts.claims, "sub", &json!(username(IMPERSONATED))),
+            ),
+            (
+                "exp twice: an hour ago, then in an hour".to_owned(),
+                forge::with_member_twice(&expired_first, "exp", &json!(now + 3600)),
+            ),
+        ];
+        let mut tries = Vec::new();
+        for (label, claims) in claim_sets {
+            let token = forge::sign_text(&header, &claims, key).map_err(forge_failed)?;
+            tries.push(p.send(profile(base).bearer(&token).tag(label)).await);
+        }
+        Ok(p.judge(&tries, refused_401))
+    }
+
+    async fn duplicate_header(&self, base: &str, p: &mut Probe<'_>) -> Step<Verdict> {
+        let (issued, keys, kid) = self.node_signed_text(base, p, "alg").await?;
+        let key = keys.get(&kid).ok_or_else(|| Verdict::skipped(Note::new("no key", "키 없음")))?;
+        let claims = issued.parts.claims.to_string();
+        let alg = issued.parts.header["alg"].as_str().unwrap_or_default().to_owned();
+        let headers = [
+            (
+                format!("alg twice: {alg} then none"),
+                forge::with_member_twice(&issued.parts.header, "alg", &json!("none")),
+            ),
+            (
+                "kid twice: the node's, then ../../dev/null".to_owned(),
+                forge::with_member_twice(&issued.parts.header, "kid", &json!("../../dev/null")),
+            ),
+        ];
+        let mut tries = Vec::new();
+        for (label, header) in headers {
+            let token = forge::sign_text(&header, &claims, key).map_err(forge_failed)?;
+            tries.push(p.send(profile(base).bearer(&token).tag(label)).await);
+        }
+        Ok(p.judge(&tries, refused_401))
+    }
+
+    async fn hmac_empty_key(&self, base: &str, p: &mut Probe<'_>) -> Step<Verdict> {
+        let issued = self.token_login(base, p).await?;
+        let kid = issued.parts.header["kid"].as_str().unwrap_or_default().to_owned();
+        let mut claims = issued.parts.claims.clone();
+        claims["sub"] = json!(username(IMPERSONATED));
+        let empty_oct = json!({"kty": "oct", "k": ""});
+        let headers = [
+            (
+                "jwk: empty oct key, the node's kid",
+                json!({"alg": "HS256", "typ": "at+jwt", "kid": kid, "jwk": empty_oct}),
+            ),
+            (
+                "jwk: empty oct key, its own kid",
+                json!({"alg": "HS256", "typ": "at+jwt", "kid": "empty", "jwk": {"kty": "oct", "k": "", "kid": "empty"}}),
+            ),
+            ("kid: \"\" (empty)", json!({"alg": "HS256", "typ": "at+jwt", "kid": ""})),
+            ("the node's kid, empty secret", json!({"alg": "HS256", "typ": "at+jwt", "kid": kid})),
+        ];
+        let mut tries = Vec::new();
+        for (label, header) in headers {
+            let token = forge::hmac_sha256(&header, &claims, b"").map_err(forge_failed)?;
+            tries.push(p.send(profile(base).bearer(&token).tag(label)).await);
+        }
+        Ok(p.judge(&tries, refused_401))
+    }
+
+    async fn hmac_public_key_jwk(&self, base: &str, p: &mut Probe<'_>) -> Step<Verdict> {
+        let issued = self.token_login(base, p).await?;
+        let kid = issued.parts.header["kid"].as_str().unwrap_or_default().to_owned();
+        let jwks = p.send(Request::new(Method::GET, format!("{base}/.well-known/jwks.json")).setup()).await;
+        if p.status(jwks) == 404 {
+            return Ok(Verdict::skipped(Note::new(
+                "skipped: the node publishes no public key (an HMAC node): there is no public key to misuse",
+                "건너뜀: 노드가 공개 키를 내놓지 않습니다 (HMAC 노드). 오용할 공개 키가 없습니다",
+            )));
+        }
+        let body: Value = serde_json::from_str(&p.exchanges[jwks].response_body).unwrap_or(Value::Null);
+        let jwk = body["keys"].as_array().and_then(|keys| keys.iter().find(|k| k["kid"] == kid.as_str())).cloned();
+        let Some(jwk) = jwk else { return Err(setup_failed(&p.exchanges[jwks], jwks)) };
+        let secrets = forge::public_key_secrets(&jwk).map_err(forge_failed)?;
+        let mut claims = issued.parts.claims.clone();
+        claims["sub"] = json!(username(IMPERSONATED));
+        let mut tries = Vec::new();
+        for (name, secret) in secrets {
+            for with_kid in [true, false] {
+                let mut header = json!({"alg": "HS256", "typ": "at+jwt", "jwk": jwk});
+                if with_kid {
+                    header["kid"] = json!(kid);
+                }
+                let token = forge::hmac_sha256(&header, &claims, &secret).map_err(forge_failed)?;
+                let label =
+                    format!("jwk: the node's key, secret = {name}{}", if with_kid { ", node's kid" } else { "" });
+                tries.push(p.send(profile(base).bearer(&token).tag(label)).await);
+            }
+        }
+        Ok(p.judge(&tries, refused_401))
+    }
+
+    async fn session_idle_timeout(&self, base: &str, p: &mut Probe<'_>) -> Step<Verdict> {
+        let (login, cookie) = self.session_login(base, p, VICTIM, None).await?;
+        let max_age = cookie.attribute("max-age").and_then(|v| v.parse::<u64>().ok());
+        let Some(idle) = max_age.filter(|&s| s <= MAX_IDLE_WAIT_SECS) else {
+            let said = max_age.map_or_else(|| "no Max-Age".to_owned(), |s| format!("Max-Age={s}"));
+            return Ok(Verdict {
+                decisive: Some(login),
+                ..Verdict::skipped(Note::new(
+                    format!(
+                        "skipped: the session cookie says {said}; the lab waits out at most {MAX_IDLE_WAIT_SECS} s \
+                         (start a session node with --ttl 2s)"
+                    ),
+                    format!(
+                        "건너뜀: 세션 쿠키가 {said}입니다. 실습은 최대 {MAX_IDLE_WAIT_SECS}초까지만 기다립니다 \
+                         (--ttl 2s로 세션 노드를 시작하세요)"
+                    ),
+                ))
+            });
+        };
+        p.setup(profile(base).sid(&cookie.value).label("while active", "활동 중"), 200).await?;
+        // Idle from now on: wait past the timeout, with a margin for a busy machine.
+        let waited = Duration::from_secs(idle) + Duration::from_millis(1500);
+        tokio::time::sleep(waited).await;
+        let after = format!("after {:.1} s idle", waited.as_secs_f64());
+        let ko = format!("{:.1}초 동안 쓰지 않은 뒤", waited.as_secs_f64());
+        let i = p.send(profile(base).sid(&cookie.value).label(after, ko)).await;
+        Ok(p.judge(&[i], refused_401).with_note(Note::new(
+            format!("idle timeout {idle} s (the node's --ttl); this lab's sessions have no absolute timeout"),
+            format!("유휴 시간 제한 {idle}초 (노드의 --ttl). 이 실습의 세션에는 절대 시간 제한이 없습니다"),
+        )))
     }
 
     /// Logs the victim in on a token node.
@@ -724,7 +937,7 @@ impl Lab<'_> {
         let (mut header, mut claims) = (issued.parts.header.clone(), issued.parts.claims.clone());
         change(&mut header, &mut claims);
         let key = keys.get(&kid).ok_or_else(|| Verdict::skipped(Note::new("no key", "키 없음")))?;
-        let token = forge::sign(&header, &claims, &key.encoding, key.algorithm).map_err(forge_failed)?;
+        let token = forge::sign(&header, &claims, key).map_err(forge_failed)?;
         let edited = header.get(field).or_else(|| claims.get(field));
         let label = format!("{field}: {}", edited.map(Value::to_string).unwrap_or_default());
         let i = p.send(profile(base).bearer(&token).tag(label)).await;
@@ -768,7 +981,7 @@ impl Lab<'_> {
         Ok(p.judge(&tries, refused_401))
     }
 
-    async fn attacker_key(&self, alg: Algorithm) -> Step<AttackerKey> {
+    async fn attacker_key(&self, alg: Alg) -> Step<AttackerKey> {
         if let Ok(guard) = self.attacker.lock() {
             if let Some((made_for, key)) = guard.as_ref() {
                 if *made_for == alg {
@@ -808,8 +1021,7 @@ impl Lab<'_> {
         let mut header = issued.parts.header.clone();
         header["kid"] = json!(attacker.current_kid());
         header["jku"] = json!(bait.url);
-        let token =
-            forge::sign(&header, &issued.parts.claims, &attacker.current().encoding, alg).map_err(forge_failed)?;
+        let token = forge::sign(&header, &issued.parts.claims, attacker.current()).map_err(forge_failed)?;
         let i = p.send(profile(base).bearer(&token).tag(format!("jku: {}", bait.url))).await;
         // A verifier that follows jku fetches it before it answers.
         let hits = bait.hits();
@@ -840,8 +1052,7 @@ impl Lab<'_> {
                 header["kid"] = json!(kid);
             }
             header["jwk"] = jwk.clone();
-            let token =
-                forge::sign(&header, &issued.parts.claims, &attacker.current().encoding, alg).map_err(forge_failed)?;
+            let token = forge::sign(&header, &issued.parts.claims, attacker.current()).map_err(forge_failed)?;
             tries.push(p.send(profile(base).bearer(&token).label(en, ko)).await);
         }
         Ok(p.judge(&tries, refused_401))
@@ -993,12 +1204,19 @@ fn profile(base: &str) -> Request {
 }
 
 /// The node's algorithm, read from the header of the token it issued.
-fn node_algorithm(issued: &Issued, p: &Probe<'_>) -> Step<Algorithm> {
+fn node_algorithm(issued: &Issued, p: &Probe<'_>) -> Step<Alg> {
     let name = issued.parts.header["alg"].as_str().unwrap_or_default();
     parse_algorithm(name).map_err(|_| {
         let i = p.exchanges.len().saturating_sub(1);
         setup_failed(&p.exchanges[i], i)
     })
+}
+
+/// `token` with its signature re-encoded non-canonically (same bytes, other trailing bits).
+fn non_canonical_token(token: &str) -> Result<String, &'static str> {
+    let (input, signature) = token.rsplit_once('.').ok_or("not a JWS")?;
+    let changed = forge::non_canonical(signature).ok_or("the signature has no unused bits to change")?;
+    Ok(format!("{input}.{changed}"))
 }
 
 fn forge_failed(error: impl std::fmt::Display) -> Verdict {

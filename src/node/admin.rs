@@ -67,8 +67,10 @@ pub(super) struct RevokeUser {
 
 /// Reads a revoke_user body; anything but `{"user": "..."}` is a 400.
 pub(super) fn parse_revoke_user(body: &[u8]) -> Result<RevokeUser, ApiError> {
-    let request: RevokeUser =
-        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("expected {{\"user\"}}: {e}")))?;
+    let request: RevokeUser = serde_json::from_slice(body).map_err(|e| {
+        tracing::debug!("admin body refused: {e}");
+        ApiError::BadRequest("expected a JSON body {\"user\": \"...\"}".into())
+    })?;
     if request.user.len() > MAX_CREDENTIAL_BYTES {
         return Err(ApiError::BadRequest(format!("a username is at most {MAX_CREDENTIAL_BYTES} bytes")));
     }

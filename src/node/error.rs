@@ -61,6 +61,29 @@ pub fn json_error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+impl ApiError {
+    /// What the caller is told: fixed words for each kind of failure. The details of a store or
+    /// internal failure (another library's error text) go to the node's log, never on the wire.
+    fn public_message(&self) -> String {
+        match self {
+            ApiError::Store(_) => "the session store is unavailable".into(),
+            ApiError::Internal(_) => "internal error".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// The `WWW-Authenticate` challenge of a refused bearer token (RFC 6750 section 3): a bare one
+/// when no credentials came, else the error code and the class's fixed description.
+pub fn bearer_challenge(auth: &AuthError) -> HeaderValue {
+    let challenge = match auth.bearer_error() {
+        None => "Bearer realm=\"authlab\"".to_owned(),
+        // The descriptions are fixed ASCII without quotes or backslashes (a test checks it).
+        Some(code) => format!("Bearer realm=\"authlab\", error=\"{code}\", error_description=\"{auth}\""),
+    };
+    HeaderValue::from_str(&challenge).unwrap_or(HeaderValue::from_static("Bearer realm=\"authlab\""))
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
@@ -75,20 +98,44 @@ impl IntoResponse for ApiError {
             ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        if status.is_server_error() {
-            tracing::error!("{self}");
+        match &self {
+            ApiError::Internal(_) => tracing::error!("{self}"),
+            ApiError::Store(_) => tracing::warn!("{self}"),
+            _ => {}
         }
-        let mut response = json_error(status, &self.to_string());
+        let mut response = json_error(status, &self.public_message());
         if let ApiError::Token(auth) = &self {
-            // RFC 6750: a bare challenge when no credentials came, an error code otherwise.
-            let challenge = match auth.bearer_error() {
-                None => "Bearer realm=\"authlab\"".to_owned(),
-                Some(code) => format!("Bearer realm=\"authlab\", error=\"{code}\""),
-            };
-            if let Ok(value) = HeaderValue::from_str(&challenge) {
-                response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
-            }
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, bearer_challenge(auth));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_token_refusal_has_a_plain_description_that_fits_a_challenge() {
+        for auth in AuthError::ALL {
+            let text = auth.to_string();
+            assert!(text.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\'), "{auth:?}: {text:?}");
+            // Nothing that reads like Debug output: no `Name(` and no `::`.
+            let debug_like = text.as_bytes().windows(2).any(|w| w[0].is_ascii_alphanumeric() && w[1] == b'(');
+            assert!(!text.contains("::") && !debug_like, "{auth:?}: {text:?}");
+            let challenge = bearer_challenge(&auth);
+            let challenge = challenge.to_str().unwrap();
+            if auth != AuthError::Missing {
+                assert!(challenge.contains(&format!("error_description=\"{text}\"")), "{challenge}");
+            }
+        }
+    }
+
+    #[test]
+    fn store_and_internal_details_stay_off_the_wire() {
+        let secret_detail = "Redis Error - kind: IO, details: fred::error::RedisError(...)";
+        for error in [ApiError::Store(secret_detail.into()), ApiError::Internal(secret_detail.into())] {
+            assert!(!error.public_message().contains("Redis"), "{}", error.public_message());
+        }
     }
 }

@@ -21,8 +21,11 @@ pub struct LoginRequest {
 
 /// Reads a login body; anything but `{"username": "...", "password": "..."}` is a 400.
 pub fn parse_login(body: &[u8]) -> Result<LoginRequest, ApiError> {
-    let request: LoginRequest = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("expected {{\"username\", \"password\"}}: {e}")))?;
+    // The parser's words (which name Rust types) go to the debug log, not to the caller.
+    let request: LoginRequest = serde_json::from_slice(body).map_err(|e| {
+        tracing::debug!("login body refused: {e}");
+        ApiError::BadRequest("expected a JSON body {\"username\": \"...\", \"password\": \"...\"}".into())
+    })?;
     if request.username.len() > MAX_CREDENTIAL_BYTES || request.password.len() > MAX_CREDENTIAL_BYTES {
         return Err(ApiError::BadRequest(format!("username and password are at most {MAX_CREDENTIAL_BYTES} bytes")));
     }

@@ -9,6 +9,12 @@ use std::time::Duration;
 use crate::heap;
 use crate::process_stats::ProcessStats;
 use crate::session_store::{StoreOp, StoreOps};
+use crate::token::access::AuthError;
+
+/// The `reason` labels of `authlab_auth_failures_total`: a bearer token's classes of refusal,
+/// then a session node's one (no live session for the cookie, or no cookie).
+const AUTH_FAILURE_REASONS: usize = AuthError::ALL.len() + 1;
+const NO_SESSION_REASON: &str = "no_session";
 
 /// The routes a node serves, as metric labels; the last stands for every unknown path.
 pub const ROUTES: [&str; 12] = [
@@ -109,6 +115,9 @@ pub struct NodeMetrics {
     pub store_ops: std::sync::Arc<StoreOps>,
     logins_ok: AtomicU64,
     logins_failed: AtomicU64,
+    /// Refused callers, one counter per reason (in the order of [`AuthError::ALL`], then
+    /// `no_session`).
+    auth_failures: [AtomicU64; AUTH_FAILURE_REASONS],
     process: ProcessStats,
 }
 
@@ -120,6 +129,7 @@ impl Default for NodeMetrics {
             store_ops: Default::default(),
             logins_ok: AtomicU64::new(0),
             logins_failed: AtomicU64::new(0),
+            auth_failures: std::array::from_fn(|_| AtomicU64::new(0)),
             process: ProcessStats::for_this_process(),
         }
     }
@@ -145,6 +155,28 @@ impl NodeMetrics {
         if ok { &self.logins_ok } else { &self.logins_failed }.fetch_add(1, Relaxed);
     }
 
+    /// Counts a caller refused for `why` (a bearer token's class of failure).
+    pub fn count_auth_failure(&self, why: AuthError) {
+        let i = AuthError::ALL.iter().position(|&class| class == why).unwrap_or(0);
+        self.auth_failures[i].fetch_add(1, Relaxed);
+    }
+
+    /// Counts a session node's caller with no live session.
+    pub fn count_no_session(&self) {
+        self.auth_failures[AUTH_FAILURE_REASONS - 1].fetch_add(1, Relaxed);
+    }
+
+    /// Callers refused with this `reason` label so far.
+    pub fn auth_failures(&self, reason: &str) -> u64 {
+        (0..AUTH_FAILURE_REASONS)
+            .find(|&i| Self::reason(i) == reason)
+            .map_or(0, |i| self.auth_failures[i].load(Relaxed))
+    }
+
+    fn reason(i: usize) -> &'static str {
+        AuthError::ALL.get(i).map_or(NO_SESSION_REASON, AuthError::reason)
+    }
+
     /// The whole exposition: the common metrics, then the strategy's gauges.
     pub fn render(&self, strategy_gauges: &[Gauge]) -> String {
         let mut out = String::with_capacity(4096);
@@ -161,6 +193,13 @@ impl NodeMetrics {
         out.push_str("# HELP authlab_logins_total Login attempts, by result.\n# TYPE authlab_logins_total counter\n");
         let _ = writeln!(out, "authlab_logins_total{{result=\"ok\"}} {}", self.logins_ok.load(Relaxed));
         let _ = writeln!(out, "authlab_logins_total{{result=\"failed\"}} {}", self.logins_failed.load(Relaxed));
+        out.push_str("# HELP authlab_auth_failures_total Callers refused by the auth check, by reason ");
+        out.push_str("(the 401's class; its detail is in the node's debug log).\n");
+        out.push_str("# TYPE authlab_auth_failures_total counter\n");
+        for (i, count) in self.auth_failures.iter().enumerate() {
+            let (reason, n) = (Self::reason(i), count.load(Relaxed));
+            let _ = writeln!(out, "authlab_auth_failures_total{{reason=\"{reason}\"}} {n}");
+        }
         out.push_str("# HELP authlab_store_ops_total Session store operations, by kind.\n");
         out.push_str("# TYPE authlab_store_ops_total counter\n");
         for op in StoreOp::ALL {
@@ -231,5 +270,20 @@ mod tests {
         assert!(text.contains("authlab_requests_total{route=\"/login\",status=\"200\"} 2\n"));
         assert!(text.contains("authlab_requests_total{route=\"unmatched\",status=\"404\"} 1\n"));
         assert_eq!(m.requests("/login", 200), 2);
+    }
+
+    #[test]
+    fn auth_failures_are_counted_by_reason() {
+        let m = NodeMetrics::default();
+        m.count_auth_failure(AuthError::Expired);
+        m.count_auth_failure(AuthError::Expired);
+        m.count_auth_failure(AuthError::BadSignature);
+        m.count_no_session();
+        let text = m.render(&[]);
+        assert!(text.contains("authlab_auth_failures_total{reason=\"expired\"} 2\n"), "{text}");
+        assert!(text.contains("authlab_auth_failures_total{reason=\"bad_signature\"} 1\n"));
+        assert!(text.contains("authlab_auth_failures_total{reason=\"no_session\"} 1\n"));
+        assert!(text.contains("authlab_auth_failures_total{reason=\"revoked\"} 0\n"));
+        assert_eq!(m.auth_failures("expired"), 2);
     }
 }

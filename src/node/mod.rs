@@ -23,13 +23,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::token::keys::Alg;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use jsonwebtoken::Algorithm;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -144,7 +144,7 @@ pub struct SessionOptions {
 /// Where a token node's keys come from.
 #[derive(Debug, Clone)]
 pub enum KeySource {
-    Generate(Algorithm),
+    Generate(Alg),
     /// A JWK Set file with private keys; the first key signs.
     File(PathBuf),
 }
@@ -398,33 +398,41 @@ pub async fn run(setup: impl Into<NodeSetup>) -> Result<(), NodeError> {
     let node = Node::build(setup).await?;
     let listener = TcpListener::bind(listen).await.map_err(|reason| NodeError::Bind { addr: listen, reason })?;
     let addr = listener.local_addr().map_err(|reason| NodeError::Bind { addr: listen, reason })?;
+    // Before the URL is printed: whoever reads it may send SIGTERM at once.
+    let shutdown = shutdown_signal();
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "http://{addr}").and_then(|_| stdout.flush()).map_err(NodeError::Serve)?;
     drop(stdout);
-    node.serve(listener, shutdown_signal()).await
+    node.serve(listener, shutdown).await
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Completes on Ctrl-C or SIGTERM. The SIGTERM handler is installed when this is called, not when
+/// the future is first polled, so a SIGTERM that comes in between stops the node cleanly instead
+/// of killing it. Call it inside a tokio runtime.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(unix)]
+        let terminate = async move {
+            match terminate {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
     }
 }
 

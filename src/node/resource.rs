@@ -113,9 +113,9 @@ impl IntoResponse for Refusal {
                 response
             }
             Refusal::IssuerUnavailable(why) => {
+                // The HTTP client's words stay in the log.
                 tracing::warn!("the issuer did not answer: {why}");
-                let body =
-                    json!({"error": "issuer_unavailable", "message": format!("the issuer did not answer: {why}")});
+                let body = json!({"error": "issuer_unavailable", "message": "the issuer did not answer"});
                 (StatusCode::BAD_GATEWAY, Json(body)).into_response()
             }
         }
@@ -237,11 +237,14 @@ impl ResourceState {
     /// issuer, audience, expiry, and the scope this service requires.
     async fn check_token(&self, authorization: &[u8]) -> Result<AccessClaims, Refusal> {
         let Some(jwks) = &self.jwks else {
-            let why = "this service accepts no bearer tokens (it was started without --jwks-url)";
-            return Err(Refusal::Token(AuthError::Invalid(why.into())));
+            tracing::debug!("a bearer token came, and this node was started without --jwks-url");
+            return Err(Refusal::Token(AuthError::NotAccepted));
         };
         let token = read_access_token(Some(authorization)).map_err(Refusal::Token)?;
-        let keys = self.keys_with(jwks, &token.kid).await.ok_or(Refusal::Token(AuthError::UnknownKey))?;
+        let keys = self.keys_with(jwks, &token.kid).await.ok_or_else(|| {
+            tracing::debug!(reason = "unknown_key", "token refused: kid {:?} is not in the issuer's JWKS", token.kid);
+            Refusal::Token(AuthError::UnknownKey)
+        })?;
         let key = keys.get(&token.kid).ok_or(Refusal::Token(AuthError::UnknownKey))?;
         let claims =
             verify_access_token(&token, &key.decoding, key.algorithm, &key.validation).map_err(Refusal::Token)?;
@@ -366,6 +369,11 @@ async fn orders(State(state): State<Arc<ResourceState>>, headers: HeaderMap) -> 
         (None, None) => Err(Refusal::Token(AuthError::Missing)),
     };
     state.shared.metrics.auth_check.observe(started.elapsed());
+    match &checked {
+        Err(Refusal::Token(why)) => state.shared.metrics.count_auth_failure(*why),
+        Err(Refusal::NoSession(_)) => state.shared.metrics.count_no_session(),
+        _ => {}
+    }
     let (user, checked_by) = checked?;
     Ok(Json(json!({
         "user": user,

@@ -87,7 +87,10 @@ async fn profile(State(state): State<Arc<SessionState>>, session: Session) -> Re
     let started = Instant::now();
     let user = session.get::<String>(USER_KEY).await;
     state.shared.metrics.auth_check.observe(started.elapsed());
-    let user = user?.ok_or(ApiError::NoSession)?;
+    let user = user?.ok_or_else(|| {
+        state.shared.metrics.count_no_session();
+        ApiError::NoSession
+    })?;
     Ok(Json(json!({"user": user, "strategy": "session", "node": state.shared.name})).into_response())
 }
 

@@ -84,6 +84,9 @@ impl TokenState {
         let started = Instant::now();
         let result = self.authority.auth_check(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()));
         self.shared.metrics.auth_check.observe(started.elapsed());
+        if let Err(why) = &result {
+            self.shared.metrics.count_auth_failure(*why);
+        }
         Ok(result?)
     }
 
@@ -165,8 +168,10 @@ struct RefreshRequest {
 }
 
 async fn refresh(State(state): State<Arc<TokenState>>, body: Bytes) -> Result<Response, ApiError> {
-    let request: RefreshRequest = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("expected {{\"refresh_token\"}}: {e}")))?;
+    let request: RefreshRequest = serde_json::from_slice(&body).map_err(|e| {
+        tracing::debug!("refresh body refused: {e}");
+        ApiError::BadRequest("expected a JSON body {\"refresh_token\": \"...\"}".into())
+    })?;
     let (subject, next) = state.refresh.rotate(&request.refresh_token, unix_now(), state.refresh_expiry())?;
     state.token_pair(&subject, Some(next))
 }

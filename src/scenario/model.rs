@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use jsonwebtoken::Algorithm;
+use crate::token::keys::Alg;
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::Language;
@@ -302,7 +302,7 @@ pub struct TokenSpec {
     /// default 1
     pub nodes: u32,
     /// default HS256
-    pub algorithm: Algorithm,
+    pub algorithm: Alg,
     /// Access-token lifetime (default 15m).
     pub ttl: Duration,
     /// Whether clients refresh expired access tokens (default true).

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::model::*;
-use crate::token::keys::{SUPPORTED, algorithm_name, parse_algorithm};
+use crate::token::keys::{Alg, SUPPORTED, algorithm_name, parse_algorithm};
 use crate::units::{parse_bytes, parse_duration};
 use crate::users::PasswordHashKind;
 
@@ -674,7 +674,7 @@ fn validate_session(session: S<RawSession>) -> Check<SessionSpec> {
 fn validate_token(token: S<RawToken>) -> Check<TokenSpec> {
     let t = token.into_inner();
     let algorithm = match &t.algorithm {
-        None => jsonwebtoken::Algorithm::HS256,
+        None => Alg::HS256,
         Some(a) => parse_algorithm(a.get_ref()).map_err(|_| {
             let names: Vec<&str> = SUPPORTED.iter().map(|a| algorithm_name(*a)).collect();
             at(a, format!("unknown algorithm {:?}; expected one of {}", a.get_ref(), names.join(", ")))
@@ -705,11 +705,11 @@ fn validate_resource(
     let span = resource.span();
     let r = resource.into_inner();
     let nodes = int_in("resource.nodes", r.nodes.as_ref(), 1u32, 1, i64::from(MAX_NODES))?;
-    if token.is_some_and(|t| t.algorithm == jsonwebtoken::Algorithm::HS256) {
+    if token.is_some_and(|t| t.algorithm == Alg::HS256) {
         return Err(Problem {
             span: Some(algorithm_span.unwrap_or(span)),
             message: "[resource] checks tokens against the token nodes' published keys (JWKS), and an HS256 secret \
-                      is never published: use algorithm RS256, ES256 or EdDSA"
+                      is never published: use algorithm RS256, ES256, EdDSA or Ed25519"
                 .into(),
         });
     }
@@ -918,7 +918,7 @@ max_memory = "64MiB"           # optional: evict beyond this
 
 [token]
 nodes = 3
-algorithm = "HS256"            # HS256 | RS256 | ES256 | EdDSA
+algorithm = "HS256"            # HS256 | RS256 | ES256 | EdDSA | Ed25519
 ttl = "15m"
 refresh = true
 revocation = "none"            # none | denylist
@@ -985,7 +985,7 @@ target = "session/1"
             s.token,
             Some(TokenSpec {
                 nodes: 3,
-                algorithm: jsonwebtoken::Algorithm::HS256,
+                algorithm: Alg::HS256,
                 ttl: Duration::from_secs(900),
                 refresh: true,
                 revocation: Revocation::None,
@@ -1032,7 +1032,7 @@ target = "session/1"
             s.token,
             Some(TokenSpec {
                 nodes: 1,
-                algorithm: jsonwebtoken::Algorithm::HS256,
+                algorithm: Alg::HS256,
                 ttl: Duration::from_secs(900),
                 refresh: true,
                 revocation: Revocation::None,
@@ -1120,7 +1120,7 @@ target = "session/1"
     #[test]
     fn bad_enums_and_numbers() {
         let e = err(&MINIMAL.replace("[token]\n", "[token]\nalgorithm = \"HS512\"\n"));
-        assert_eq!(e, "x.toml:6:13: unknown algorithm \"HS512\"; expected one of HS256, RS256, ES256, EdDSA");
+        assert_eq!(e, "x.toml:6:13: unknown algorithm \"HS512\"; expected one of HS256, RS256, ES256, EdDSA, Ed25519");
         let e = err(&MINIMAL.replace("[token]\n", "[token]\nnodes = 33\n"));
         assert_eq!(e, "x.toml:6:9: token.nodes must be between 1 and 32, not 33");
         let e = err(&MINIMAL.replace("[load]\n", "[load]\nlogout_ratio = 1.5\n"));
@@ -1134,7 +1134,9 @@ target = "session/1"
         assert!(e.starts_with("x.toml:6:13: redis_url \"http://x\" must start with redis://"), "{e}");
         // Algorithm names are case-insensitive, as on the command line.
         let s = parse_scenario(&MINIMAL.replace("[token]\n", "[token]\nalgorithm = \"eddsa\"\n"), "m").unwrap();
-        assert_eq!(s.token.map(|t| t.algorithm), Some(jsonwebtoken::Algorithm::EdDSA));
+        assert_eq!(s.token.map(|t| t.algorithm), Some(Alg::EdDSA));
+        let s = parse_scenario(&MINIMAL.replace("[token]\n", "[token]\nalgorithm = \"Ed25519\"\n"), "m").unwrap();
+        assert_eq!(s.token.map(|t| t.algorithm), Some(Alg::Ed25519), "RFC 9864");
     }
 
     #[test]

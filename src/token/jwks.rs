@@ -6,12 +6,12 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
 use std::time::Duration;
 
 use super::access::validation;
-use super::keys::{KeyError, algorithm_name, parse_algorithm};
+use super::keys::{Alg, KeyError, algorithm_name, parse_algorithm};
 
 /// The shortest RSA modulus a published key may have, in bits.
 const MIN_RSA_BITS: usize = 2048;
@@ -41,7 +41,7 @@ struct PublicJwkSet {
 /// A key that verifies tokens of one algorithm, with the claim checks that go with it.
 pub struct VerifyingKey {
     pub kid: String,
-    pub algorithm: Algorithm,
+    pub algorithm: Alg,
     pub decoding: DecodingKey,
     pub validation: Validation,
 }
@@ -53,7 +53,7 @@ pub struct VerifyingKeys {
 }
 
 impl VerifyingKeys {
-    /// Reads a public JWK Set. Every key needs a `kid` and an `alg` among RS256, ES256 and EdDSA
+    /// Reads a public JWK Set. Every key needs a `kid` and an `alg` among RS256, ES256, EdDSA and Ed25519
     /// that fits its `kty` and curve; keys meant for something other than signatures (`use` other
     /// than `sig`) are skipped. Tokens must come from `issuer`, for `audience`.
     pub fn from_jwks_json(json: &str, issuer: &str, audience: &str, leeway: Duration) -> Result<Self, KeyError> {
@@ -104,7 +104,7 @@ fn verifying_key(jwk: PublicJwk, issuer: &str, audience: &str, leeway: Duration)
         value.clone().ok_or_else(|| invalid(&format!("missing parameter {name:?}")))
     };
     let decoding = match (algorithm, jwk.kty.as_str()) {
-        (Algorithm::RS256, "RSA") => {
+        (Alg::RS256, "RSA") => {
             let n = text(&jwk.n, "n")?;
             let bits = B64.decode(&n).map_err(|_| invalid("parameter \"n\" is not base64url"))?.len() * 8;
             if bits < MIN_RSA_BITS {
@@ -112,14 +112,14 @@ fn verifying_key(jwk: PublicJwk, issuer: &str, audience: &str, leeway: Duration)
             }
             DecodingKey::from_rsa_components(&n, &text(&jwk.e, "e")?).map_err(|_| invalid("bad RSA public key"))?
         }
-        (Algorithm::ES256, "EC") if jwk.crv.as_deref() == Some("P-256") => {
+        (Alg::ES256, "EC") if jwk.crv.as_deref() == Some("P-256") => {
             DecodingKey::from_ec_components(&text(&jwk.x, "x")?, &text(&jwk.y, "y")?)
                 .map_err(|_| invalid("bad P-256 public key"))?
         }
-        (Algorithm::EdDSA, "OKP") if jwk.crv.as_deref() == Some("Ed25519") => {
+        (Alg::EdDSA | Alg::Ed25519, "OKP") if jwk.crv.as_deref() == Some("Ed25519") => {
             DecodingKey::from_ed_components(&text(&jwk.x, "x")?).map_err(|_| invalid("bad Ed25519 public key"))?
         }
-        (Algorithm::HS256, _) | (_, "oct") => {
+        (Alg::HS256, _) | (_, "oct") => {
             return Err(invalid("a published key set must not carry a symmetric (HMAC) key"));
         }
         (alg, kty) => {
@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn published_keys_verify_the_issuers_tokens_for_an_extra_audience() {
-        for alg in SUPPORTED.into_iter().filter(|a| *a != Algorithm::HS256) {
+        for alg in SUPPORTED.into_iter().filter(|a| *a != Alg::HS256) {
             let keys = KeySet::generate(alg).unwrap();
             let jwks = keys.public_jwks().to_string();
             let policy = TokenPolicy { extra_audiences: vec!["orders-api".into()], ..TokenPolicy::default() };
@@ -169,7 +169,7 @@ mod tests {
     fn symmetric_keys_and_keys_without_alg_are_refused() {
         let oct = r#"{"keys":[{"kty":"oct","kid":"h","alg":"HS256","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}]}"#;
         assert!(VerifyingKeys::from_jwks_json(oct, "i", "a", LEEWAY).is_err());
-        let keys = KeySet::generate(Algorithm::ES256).unwrap();
+        let keys = KeySet::generate(Alg::ES256).unwrap();
         let mut jwks = keys.public_jwks();
         jwks["keys"][0].as_object_mut().unwrap().remove("alg");
         assert!(VerifyingKeys::from_jwks_json(&jwks.to_string(), "i", "a", LEEWAY).is_err());

@@ -13,8 +13,74 @@ use serde_json::{Value, json};
 
 use super::der;
 
+/// A JWS algorithm a token node signs and verifies with (RFC 7518, RFC 8037, RFC 9864).
+///
+/// jsonwebtoken 12 has no `Ed25519` (its `Algorithm` is not ours to extend), so this type names
+/// the lab's algorithms and [`Alg::primitive`] gives the jsonwebtoken algorithm of the same
+/// signature scheme: `Ed25519` is EdDSA over the Ed25519 curve, the only curve this lab uses, so
+/// its signatures are those of `EdDSA` byte for byte; only the name in the header and the JWKS
+/// differs. An `Ed25519` key signs and verifies with aws-lc-rs directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Alg {
+    HS256,
+    RS256,
+    ES256,
+    /// The polymorphic EdDSA identifier (RFC 8037), deprecated by RFC 9864 but still accepted.
+    EdDSA,
+    /// The fully specified Ed25519 identifier (RFC 9864).
+    Ed25519,
+}
+
+impl Alg {
+    /// The algorithm's name, as `alg` in a JWS header and a JWK spell it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Alg::HS256 => "HS256",
+            Alg::RS256 => "RS256",
+            Alg::ES256 => "ES256",
+            Alg::EdDSA => "EdDSA",
+            Alg::Ed25519 => "Ed25519",
+        }
+    }
+
+    /// jsonwebtoken's algorithm for the same signature scheme (`Ed25519` is `EdDSA` on Ed25519).
+    pub const fn primitive(self) -> Algorithm {
+        match self {
+            Alg::HS256 => Algorithm::HS256,
+            Alg::RS256 => Algorithm::RS256,
+            Alg::ES256 => Algorithm::ES256,
+            Alg::EdDSA | Alg::Ed25519 => Algorithm::EdDSA,
+        }
+    }
+
+    /// The algorithm a JWS header's `alg` names: exactly, case and all (RFC 7515 section 4.1.1).
+    pub fn from_header(name: &str) -> Option<Alg> {
+        SUPPORTED.into_iter().find(|a| a.name() == name)
+    }
+}
+
+impl TryFrom<Algorithm> for Alg {
+    type Error = KeyError;
+
+    fn try_from(alg: Algorithm) -> Result<Self, KeyError> {
+        match alg {
+            Algorithm::HS256 => Ok(Alg::HS256),
+            Algorithm::RS256 => Ok(Alg::RS256),
+            Algorithm::ES256 => Ok(Alg::ES256),
+            Algorithm::EdDSA => Ok(Alg::EdDSA),
+            other => Err(KeyError::Unsupported(format!("{other:?}"))),
+        }
+    }
+}
+
+impl std::fmt::Display for Alg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The algorithms a token node can use.
-pub const SUPPORTED: [Algorithm; 4] = [Algorithm::HS256, Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
+pub const SUPPORTED: [Alg; 5] = [Alg::HS256, Alg::RS256, Alg::ES256, Alg::EdDSA, Alg::Ed25519];
 
 /// The shortest HMAC key a node accepts, in bytes.
 pub const MIN_HMAC_KEY_BYTES: usize = 32;
@@ -23,7 +89,7 @@ const MIN_RSA_BITS: usize = 2048;
 /// Why a key could not be made or read.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("unsupported algorithm {0}; expected one of HS256, RS256, ES256, EdDSA")]
+    #[error("unsupported algorithm {0}; expected one of HS256, RS256, ES256, EdDSA, Ed25519")]
     Unsupported(String),
     #[error("key {kid:?}: HMAC keys must be at least {MIN_HMAC_KEY_BYTES} bytes, this one has {len}")]
     WeakHmacKey { kid: String, len: usize },
@@ -39,10 +105,13 @@ pub enum KeyError {
     Json(#[from] serde_json::Error),
     #[error("the system random generator failed")]
     Random,
+    #[error("signing failed")]
+    Sign,
 }
 
 /// A JWK with private parameters, as a key file holds it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(expecting = "a JWK")]
 struct PrivateJwk {
     kty: String,
     #[serde(default)]
@@ -78,6 +147,7 @@ struct PrivateJwk {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(expecting = "a JWK Set")]
 struct PrivateJwkSet {
     keys: Vec<PrivateJwk>,
 }
@@ -85,9 +155,12 @@ struct PrivateJwkSet {
 /// One signing key with its one algorithm.
 pub struct SigningKey {
     pub kid: String,
-    pub algorithm: Algorithm,
+    pub algorithm: Alg,
+    /// The key as jsonwebtoken signs with it (for [`Alg::primitive`]).
     pub encoding: EncodingKey,
     pub decoding: DecodingKey,
+    /// An `Ed25519` key's pair, which signs with aws-lc-rs itself.
+    ed25519: Option<sig::Ed25519KeyPair>,
     jwk: PrivateJwk,
 }
 
@@ -102,18 +175,13 @@ fn random_bytes(len: usize) -> Result<Vec<u8>, KeyError> {
     Ok(bytes)
 }
 
-pub fn algorithm_name(alg: Algorithm) -> &'static str {
-    match alg {
-        Algorithm::HS256 => "HS256",
-        Algorithm::RS256 => "RS256",
-        Algorithm::ES256 => "ES256",
-        Algorithm::EdDSA => "EdDSA",
-        _ => "unsupported",
-    }
+pub fn algorithm_name(alg: Alg) -> &'static str {
+    alg.name()
 }
 
-/// Parses an algorithm name, accepting only those in [`SUPPORTED`].
-pub fn parse_algorithm(name: &str) -> Result<Algorithm, KeyError> {
+/// Parses an algorithm name (any case, as the command line and scenarios take it), accepting
+/// only those in [`SUPPORTED`].
+pub fn parse_algorithm(name: &str) -> Result<Alg, KeyError> {
     SUPPORTED
         .into_iter()
         .find(|a| algorithm_name(*a).eq_ignore_ascii_case(name))
@@ -125,7 +193,7 @@ fn b64(bytes: &[u8]) -> Option<String> {
 }
 
 /// Makes a fresh private JWK for `alg`, from the system's CSPRNG.
-fn generate_jwk(alg: Algorithm) -> Result<PrivateJwk, KeyError> {
+fn generate_jwk(alg: Alg) -> Result<PrivateJwk, KeyError> {
     let kid = format!("{}-{}", algorithm_name(alg).to_ascii_lowercase(), B64.encode(random_bytes(6)?));
     let invalid = |what: &str| KeyError::Invalid { kid: kid.clone(), what: what.to_owned() };
     let base = PrivateJwk {
@@ -135,8 +203,8 @@ fn generate_jwk(alg: Algorithm) -> Result<PrivateJwk, KeyError> {
         ..Default::default()
     };
     Ok(match alg {
-        Algorithm::HS256 => PrivateJwk { kty: "oct".into(), k: b64(&random_bytes(MIN_HMAC_KEY_BYTES)?), ..base },
-        Algorithm::RS256 => {
+        Alg::HS256 => PrivateJwk { kty: "oct".into(), k: b64(&random_bytes(MIN_HMAC_KEY_BYTES)?), ..base },
+        Alg::RS256 => {
             let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
                 .map_err(|_| invalid("RSA key generation failed"))?;
             let pkcs8 = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
@@ -157,7 +225,7 @@ fn generate_jwk(alg: Algorithm) -> Result<PrivateJwk, KeyError> {
                 ..base
             }
         }
-        Algorithm::ES256 => {
+        Alg::ES256 => {
             let pair = sig::EcdsaKeyPair::generate(&sig::ECDSA_P256_SHA256_FIXED_SIGNING)
                 .map_err(|_| invalid("P-256 key generation failed"))?;
             let d = AsBigEndian::<aws_lc_rs::encoding::EcPrivateKeyBin>::as_be_bytes(&pair.private_key())
@@ -172,7 +240,7 @@ fn generate_jwk(alg: Algorithm) -> Result<PrivateJwk, KeyError> {
                 ..base
             }
         }
-        Algorithm::EdDSA => {
+        Alg::EdDSA | Alg::Ed25519 => {
             let pair = sig::Ed25519KeyPair::generate().map_err(|_| invalid("Ed25519 key generation failed"))?;
             let seed = pair.seed().map_err(|_| invalid("Ed25519 key export failed"))?;
             let seed = AsBigEndian::<aws_lc_rs::encoding::Curve25519SeedBin>::as_be_bytes(&seed)
@@ -185,7 +253,6 @@ fn generate_jwk(alg: Algorithm) -> Result<PrivateJwk, KeyError> {
                 ..base
             }
         }
-        other => return Err(KeyError::Unsupported(format!("{other:?}"))),
     })
 }
 
@@ -206,8 +273,9 @@ impl SigningKey {
         };
         let algorithm = parse_algorithm(&jwk.alg)?;
         let fail = |_| invalid("the key does not fit its algorithm");
+        let mut ed25519 = None;
         let (encoding, decoding) = match (algorithm, jwk.kty.as_str()) {
-            (Algorithm::HS256, "oct") => {
+            (Alg::HS256, "oct") => {
                 let secret = param(&jwk.k, "k")?;
                 if secret.len() < MIN_HMAC_KEY_BYTES {
                     return Err(KeyError::WeakHmacKey { kid, len: secret.len() });
@@ -215,7 +283,7 @@ impl SigningKey {
                 let bad = |_| invalid("unusable HMAC secret");
                 (EncodingKey::from_secret(&secret).map_err(bad)?, DecodingKey::from_secret(&secret).map_err(bad)?)
             }
-            (Algorithm::RS256, "RSA") => {
+            (Alg::RS256, "RSA") => {
                 let n = param(&jwk.n, "n")?;
                 if n.len() * 8 < MIN_RSA_BITS {
                     return Err(KeyError::WeakRsaKey { kid });
@@ -238,7 +306,7 @@ impl SigningKey {
                     .map_err(|_| invalid("bad RSA public key"))?;
                 (EncodingKey::from_rsa_der(pkcs1), decoding)
             }
-            (Algorithm::ES256, "EC") => {
+            (Alg::ES256, "EC") => {
                 if jwk.crv.as_deref() != Some("P-256") {
                     return Err(invalid("ES256 needs crv P-256"));
                 }
@@ -257,22 +325,36 @@ impl SigningKey {
                     .map_err(|_| invalid("bad P-256 public key"))?;
                 (EncodingKey::from_ec_der(pkcs8.as_ref()), decoding)
             }
-            (Algorithm::EdDSA, "OKP") => {
+            (Alg::EdDSA | Alg::Ed25519, "OKP") => {
                 if jwk.crv.as_deref() != Some("Ed25519") {
-                    return Err(invalid("EdDSA needs crv Ed25519"));
+                    return Err(invalid(&format!("{} needs crv Ed25519", algorithm.name())));
                 }
                 let pair = sig::Ed25519KeyPair::from_seed_and_public_key(&param(&jwk.d, "d")?, &param(&jwk.x, "x")?)
                     .map_err(fail)?;
                 let pkcs8 = pair.to_pkcs8().map_err(|_| invalid("Ed25519 key export failed"))?;
                 let decoding = DecodingKey::from_ed_components(&text(&jwk.x, "x")?)
                     .map_err(|_| invalid("bad Ed25519 public key"))?;
-                (EncodingKey::from_ed_der(pkcs8.as_ref()), decoding)
+                let encoding = EncodingKey::from_ed_der(pkcs8.as_ref());
+                if algorithm == Alg::Ed25519 {
+                    ed25519 = Some(pair);
+                }
+                (encoding, decoding)
             }
             (alg, kty) => {
                 return Err(invalid(&format!("kty {kty:?} cannot be used with {}", algorithm_name(alg))));
             }
         };
-        Ok(Self { kid, algorithm, encoding, decoding, jwk })
+        Ok(Self { kid, algorithm, encoding, decoding, ed25519, jwk })
+    }
+
+    /// The base64url signature of `signing_input` (`header.claims`): `Ed25519` with aws-lc-rs,
+    /// every other algorithm with jsonwebtoken.
+    pub fn sign(&self, signing_input: &[u8]) -> Result<String, KeyError> {
+        match &self.ed25519 {
+            Some(pair) => Ok(B64.encode(pair.sign(signing_input).as_ref())),
+            None => jsonwebtoken::crypto::sign(signing_input, &self.encoding, self.algorithm.primitive())
+                .map_err(|_| KeyError::Sign),
+        }
     }
 
     /// The public half as a JWK, or `None` for a symmetric key (which must never be published).
@@ -294,7 +376,7 @@ impl SigningKey {
 
 impl KeySet {
     /// A set with one freshly generated key for `alg`.
-    pub fn generate(alg: Algorithm) -> Result<Self, KeyError> {
+    pub fn generate(alg: Alg) -> Result<Self, KeyError> {
         Self::from_jwks(vec![generate_jwk(alg)?])
     }
 
@@ -364,11 +446,12 @@ mod tests {
             assert_eq!(again.current().algorithm, alg);
             let published = set.public_jwks();
             let published = published["keys"].as_array().expect("keys array");
-            if alg == Algorithm::HS256 {
+            if alg == Alg::HS256 {
                 assert!(published.is_empty(), "an HMAC secret is never published");
             } else {
                 assert_eq!(published.len(), 1);
                 assert!(published[0].get("d").is_none(), "no private parameter is published");
+                assert_eq!(published[0]["alg"], alg.name(), "the JWKS names the key's own algorithm");
             }
         }
     }
@@ -381,7 +464,7 @@ mod tests {
 
     #[test]
     fn a_key_cannot_change_its_family() {
-        let set = KeySet::generate(Algorithm::HS256).unwrap();
+        let set = KeySet::generate(Alg::HS256).unwrap();
         let mut file: Value = serde_json::from_str(&set.to_private_jwks_json()).unwrap();
         file["keys"][0]["alg"] = json!("RS256");
         assert!(KeySet::from_jwks_json(&file.to_string()).is_err());
