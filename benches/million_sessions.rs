@@ -258,8 +258,8 @@ async fn run(logins: usize, profile_requests: usize) -> anyhow::Result<()> {
     println!("sessions held: {sessions:.0} (the node's authlab_sessions)");
     println!(
         "heap growth from {first} to {sessions:.0} sessions: {heap_per:.0} B/session, {:.0} B beyond the {PAYLOAD_BYTES} B payload (the store's own \
-         count: {store_per:.0} B/session, {:.0} B beyond; the rest is mostly the user directory's cached password \
-         hash of each user who logged in)",
+         count: {store_per:.0} B/session, {:.0} B beyond; the rest is the hash tables' free slots, which \
+         the store's count leaves out)",
         heap_per - PAYLOAD_BYTES as f64,
         store_per - PAYLOAD_BYTES as f64,
     );
