@@ -26,14 +26,24 @@ use serde_json::Value;
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/interop.py");
 const JOSERFC_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/interop_joserfc.py");
 
-/// Whether python3 with PyJWT and cryptography is here; a loud skip (or a panic in CI) if not.
-fn pyjwt_available() -> bool {
-    static AVAILABLE: OnceLock<Result<(), String>> = OnceLock::new();
-    let available = AVAILABLE.get_or_init(|| {
-        let probe = Command::new("python3")
-            .args(["-c", "import jwt, cryptography; print(jwt.__version__)"])
-            .stdin(Stdio::null())
-            .output();
+/// A Python library an interoperability test needs, and how to tell it is missing.
+struct PythonLibrary {
+    /// What to import (`jwt, cryptography`).
+    import: &'static str,
+    /// Its name in messages (`PyJWT and cryptography`).
+    name: &'static str,
+    /// The environment variable that turns a skip into a failure.
+    require: &'static str,
+    install: &'static str,
+    /// The tests that skip without it.
+    tests: &'static str,
+}
+
+/// Whether python3 with `library` is here; a loud skip (or a panic in CI) if not.
+fn available(library: &PythonLibrary, probed: &OnceLock<Result<(), String>>) -> bool {
+    let available = probed.get_or_init(|| {
+        let probe =
+            Command::new("python3").args(["-c", &format!("import {}", library.import)]).stdin(Stdio::null()).output();
         match probe {
             Ok(out) if out.status.success() => Ok(()),
             Ok(out) => Err(String::from_utf8_lossy(&out.stderr).trim().to_owned()),
@@ -43,15 +53,16 @@ fn pyjwt_available() -> bool {
     match available {
         Ok(()) => true,
         Err(why) => {
-            if std::env::var("AUTHLAB_REQUIRE_PYJWT").as_deref() == Ok("1") {
-                panic!("PyJWT is not usable and AUTHLAB_REQUIRE_PYJWT=1: {why}");
+            let PythonLibrary { name, require, install, tests, .. } = library;
+            if std::env::var(require).as_deref() == Ok("1") {
+                panic!("{name} is not usable and {require}=1: {why}");
             }
             let _ = writeln!(
                 std::io::stderr(),
                 "\n==================================================================\n\
-                 SKIPPED: python3 with PyJWT and cryptography is not available ({why});\n\
-                 the JWT interoperability tests did NOT run. Install with: pip install \"pyjwt[crypto]\"\n\
-                 or set AUTHLAB_REQUIRE_PYJWT=1 to make this a failure.\n\
+                 SKIPPED: python3 with {name} is not available ({why});\n\
+                 {tests} did NOT run. Install with: {install}\n\
+                 or set {require}=1 to make this a failure.\n\
                  =================================================================="
             );
             false
@@ -59,37 +70,28 @@ fn pyjwt_available() -> bool {
     }
 }
 
-/// Whether python3 with joserfc is here; a loud skip (or a panic in CI) if not.
+fn pyjwt_available() -> bool {
+    static PROBED: OnceLock<Result<(), String>> = OnceLock::new();
+    let pyjwt = PythonLibrary {
+        import: "jwt, cryptography",
+        name: "PyJWT and cryptography",
+        require: "AUTHLAB_REQUIRE_PYJWT",
+        install: "pip install \"pyjwt[crypto]\"",
+        tests: "the JWT interoperability tests",
+    };
+    available(&pyjwt, &PROBED)
+}
+
 fn joserfc_available() -> bool {
-    static AVAILABLE: OnceLock<Result<(), String>> = OnceLock::new();
-    let available = AVAILABLE.get_or_init(|| {
-        let probe = Command::new("python3")
-            .args(["-c", "import joserfc; print(joserfc.__version__)"])
-            .stdin(Stdio::null())
-            .output();
-        match probe {
-            Ok(out) if out.status.success() => Ok(()),
-            Ok(out) => Err(String::from_utf8_lossy(&out.stderr).trim().to_owned()),
-            Err(e) => Err(format!("python3: {e}")),
-        }
-    });
-    match available {
-        Ok(()) => true,
-        Err(why) => {
-            if std::env::var("AUTHLAB_REQUIRE_JOSERFC").as_deref() == Ok("1") {
-                panic!("joserfc is not usable and AUTHLAB_REQUIRE_JOSERFC=1: {why}");
-            }
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n==================================================================\n\
-                 SKIPPED: python3 with joserfc is not available ({why});\n\
-                 the Ed25519 (RFC 9864) interoperability tests did NOT run. Install with: pip install joserfc\n\
-                 or set AUTHLAB_REQUIRE_JOSERFC=1 to make this a failure.\n\
-                 =================================================================="
-            );
-            false
-        }
-    }
+    static PROBED: OnceLock<Result<(), String>> = OnceLock::new();
+    let joserfc = PythonLibrary {
+        import: "joserfc",
+        name: "joserfc",
+        require: "AUTHLAB_REQUIRE_JOSERFC",
+        install: "pip install joserfc",
+        tests: "the Ed25519 (RFC 9864) interoperability tests",
+    };
+    available(&joserfc, &PROBED)
 }
 
 /// Runs `scripts/interop.py ARGS`; (success, stdout, stderr).

@@ -188,10 +188,10 @@ pub fn render_table(summary: &RunSummary) -> String {
     // An open-model run also shows the books of its arrivals.
     let arrival_rows: [(&str, Cell); 5] = [
         ("arrivals scheduled", |s| s.arrivals.as_ref().map_or(NONE.to_owned(), |a| group(a.scheduled))),
-        ("  answered ok", |s| s.arrivals.as_ref().map_or(NONE.to_owned(), |a| group(a.ok))),
-        ("  failed", |s| s.arrivals.as_ref().map_or(NONE.to_owned(), |a| group(a.failed))),
+        ("  answered ok", |s| s.arrivals.as_ref().map_or(NONE.to_owned(), |a| group(a.sent.ok))),
+        ("  failed", |s| s.arrivals.as_ref().map_or(NONE.to_owned(), |a| group(a.sent.failed))),
         ("  dropped", |s| s.arrivals.as_ref().map_or(NONE.to_owned(), |a| group(a.dropped))),
-        ("  interrupted", |s| s.arrivals.as_ref().map_or(NONE.to_owned(), |a| group(a.interrupted))),
+        ("  interrupted", |s| s.arrivals.as_ref().map_or(NONE.to_owned(), |a| group(a.sent.interrupted))),
     ];
     let any = |has: fn(&StrategySummary) -> bool| {
         [&summary.strategies.session, &summary.strategies.token].into_iter().any(|s| s.as_ref().is_some_and(has))

@@ -57,16 +57,12 @@ pub struct RangeStats {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ArrivalBooks {
     pub scheduled: u64,
-    pub ok: u64,
-    /// Failed, by the class of the failure that ended the arrival (as in `requests`).
-    pub failed: u64,
-    pub unauthorized: u64,
-    pub server_error: u64,
-    pub connection: u64,
+    /// The arrivals that were sent: `ok`, `failed` by the class of the failure that ended them
+    /// (as in `requests`), and `interrupted` (unanswered when the run stopped and its drain ran out).
+    #[serde(flatten)]
+    pub sent: RequestCounts,
     /// Not sent: too many requests were in flight.
     pub dropped: u64,
-    /// Sent, and still unanswered when the run stopped and its drain ran out.
-    pub interrupted: u64,
     /// Sent more than 10 ms after their scheduled time (also counted by their outcome).
     pub late: u64,
 }
@@ -74,7 +70,7 @@ pub struct ArrivalBooks {
 impl ArrivalBooks {
     /// Arrivals counted by how they ended; equal to `scheduled` when the books balance.
     pub fn accounted(&self) -> u64 {
-        self.ok + self.failed + self.dropped + self.interrupted
+        self.sent.ok + self.sent.failed + self.sent.interrupted + self.dropped
     }
 }
 
@@ -189,14 +185,8 @@ impl RangeStats {
         }
         if st.arrivals > 0 || st.arrival_outcomes != RequestCounts::default() {
             let books = self.arrivals.get_or_insert_with(ArrivalBooks::default);
-            let outcomes = &st.arrival_outcomes;
             books.scheduled += st.arrivals;
-            books.ok += outcomes.ok;
-            books.failed += outcomes.failed;
-            books.unauthorized += outcomes.unauthorized;
-            books.server_error += outcomes.server_error;
-            books.connection += outcomes.connection;
-            books.interrupted += outcomes.interrupted;
+            books.sent.add(&st.arrival_outcomes);
             books.dropped += st.dropped;
             books.late += st.late;
         }
