@@ -151,15 +151,16 @@ pub struct RequestCounts {
 
 impl RequestCounts {
     pub fn total(&self) -> u64 {
-        self.ok + self.failed
+        self.ok.saturating_add(self.failed)
     }
 
+    /// Adds `other`, saturating: counts read from a damaged recording may be anything.
     pub fn add(&mut self, other: &RequestCounts) {
-        self.ok += other.ok;
-        self.failed += other.failed;
-        self.unauthorized += other.unauthorized;
-        self.server_error += other.server_error;
-        self.connection += other.connection;
+        self.ok = self.ok.saturating_add(other.ok);
+        self.failed = self.failed.saturating_add(other.failed);
+        self.unauthorized = self.unauthorized.saturating_add(other.unauthorized);
+        self.server_error = self.server_error.saturating_add(other.server_error);
+        self.connection = self.connection.saturating_add(other.connection);
     }
 }
 
