@@ -39,7 +39,7 @@ def hdr(values):
             body += varint(zigzag(-zeros) if zeros > 1 else 0)
         else:
             body += varint(zigzag(c))
-    head = struct.pack(">IIIIQQd", 0x1C849303, len(body), 0, 3, 1, 60_000_000, 1.0)
+    head = struct.pack(">IIIIQQd", 0x1C849313, len(body), 0, 3, 1, 60_000_000, 1.0)
     return base64.b64encode(head + bytes(body)).decode()
 
 

@@ -2,8 +2,10 @@
 //! `cargo test`; and the writer of the fuzz targets' seed corpora (an ignored test, see
 //! `fuzz/README.md`).
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use authlab::engine::tick::{
     EventRecord, EventSource, Latency, NodeTick, RequestCounts, StoreTick, StrategyTick, Tick,
@@ -48,6 +50,58 @@ fn strategy_tick(i: u64, strategy: StrategyName) -> StrategyTick {
         credential_bytes_per_request: if prefix == "session" { 26.0 } else { 410.0 },
         ..StrategyTick::default()
     }
+}
+
+/// The system allocator, refusing any single allocation over [`LARGEST_ALLOCATION`] (the test
+/// process then aborts with "memory allocation of N bytes failed") and remembering the largest
+/// request, so a test can tell that reading a damaged file did not ask for gigabytes.
+struct Bounded;
+
+const LARGEST_ALLOCATION: usize = 1 << 30;
+static LARGEST_REQUEST: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Bounded {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LARGEST_REQUEST.fetch_max(layout.size(), Ordering::Relaxed);
+        if layout.size() > LARGEST_ALLOCATION { std::ptr::null_mut() } else { unsafe { System.alloc(layout) } }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LARGEST_REQUEST.fetch_max(layout.size(), Ordering::Relaxed);
+        if layout.size() > LARGEST_ALLOCATION { std::ptr::null_mut() } else { unsafe { System.alloc_zeroed(layout) } }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LARGEST_REQUEST.fetch_max(new_size, Ordering::Relaxed);
+        if new_size > LARGEST_ALLOCATION {
+            std::ptr::null_mut()
+        } else {
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Bounded = Bounded;
+
+/// Found by the `recording` target (with `fuzz/dicts/recording.dict`): a recording one of whose
+/// latency histograms declares a 3.75 GiB payload in its HdrHistogram header. The decoder allocated
+/// and zeroed that much before finding the payload missing: replay and `authlab report` took
+/// gigabytes (libFuzzer: out-of-memory, 2.7 GB RSS) for an 11 KB file.
+#[test]
+fn a_histogram_that_declares_a_huge_payload_is_treated_as_damaged() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_inputs/recording-hdr-4gib-payload.jsonl");
+    let bytes = std::fs::read(&path).expect("the fuzz input");
+    let recording = Recording::read_from(bytes.as_slice()).expect("the recording reads (its last line is damaged)");
+    assert!(recording.truncated());
+    let token = recording.summary().strategies.token.expect("the token side ran");
+    assert!(token.latency_us.p50 > 0, "the undamaged ticks' latencies still count");
+    assert!(
+        LARGEST_REQUEST.load(Ordering::Relaxed) < 64 << 20,
+        "reading an 11 KB recording asked for {} bytes at once",
+        LARGEST_REQUEST.load(Ordering::Relaxed)
+    );
 }
 
 /// A recording whose tick counts are near `u64::MAX` (a damaged or hand-edited file: the reader
