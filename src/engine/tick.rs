@@ -97,10 +97,10 @@ impl From<&Latency> for LatencyRecord {
 }
 
 impl LatencyRecord {
-    /// The full histogram again (empty if the encoding is damaged).
+    /// The full histogram again (empty if the encoding is damaged, or not one the lab writes).
     pub fn decode(&self) -> Latency {
         let mut latency = Latency::new();
-        if self.count > 0 {
+        if self.count > 0 && is_lab_encoding(&self.hdr) {
             if let Ok(histogram) = Deserializer::new().deserialize::<u64, _>(&mut self.hdr.as_slice()) {
                 let _ = latency.0.add(&histogram);
             }
@@ -118,6 +118,24 @@ impl LatencyRecord {
             None => self.decode().quantile_us(quantile),
         }
     }
+}
+
+/// Whether `hdr` is what [`LatencyRecord`] writes: HdrHistogram V2, uncompressed, with the lab's
+/// bounds, and all of the payload its header declares. The decoder allocates the declared payload
+/// length before reading it, so a damaged length in a recording cost up to 4 GiB per tick.
+fn is_lab_encoding(hdr: &[u8]) -> bool {
+    const V2_COOKIE: u32 = 0x1c84_9313;
+    const HEADER_BYTES: usize = 40;
+    let u32_at = |at: usize| hdr.get(at..at + 4).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes);
+    let u64_at = |at: usize| hdr.get(at..at + 8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
+    let payload_fits = u32_at(4)
+        .and_then(|len| usize::try_from(len).ok())
+        .is_some_and(|len| len <= hdr.len().saturating_sub(HEADER_BYTES));
+    u32_at(0) == Some(V2_COOKIE)
+        && payload_fits
+        && u32_at(12) == Some(3)
+        && u64_at(16) == Some(1)
+        && u64_at(24) == Some(MAX_LATENCY_US)
 }
 
 mod hdr_base64 {
@@ -156,16 +174,17 @@ pub struct RequestCounts {
 impl RequestCounts {
     /// Requests that ended with an answer or a failure (not the interrupted ones).
     pub fn total(&self) -> u64 {
-        self.ok + self.failed
+        self.ok.saturating_add(self.failed)
     }
 
+    /// Adds `other`, saturating: counts read from a damaged recording may be anything.
     pub fn add(&mut self, other: &RequestCounts) {
-        self.ok += other.ok;
-        self.failed += other.failed;
-        self.unauthorized += other.unauthorized;
-        self.server_error += other.server_error;
-        self.connection += other.connection;
-        self.interrupted += other.interrupted;
+        self.ok = self.ok.saturating_add(other.ok);
+        self.failed = self.failed.saturating_add(other.failed);
+        self.unauthorized = self.unauthorized.saturating_add(other.unauthorized);
+        self.server_error = self.server_error.saturating_add(other.server_error);
+        self.connection = self.connection.saturating_add(other.connection);
+        self.interrupted = self.interrupted.saturating_add(other.interrupted);
     }
 }
 

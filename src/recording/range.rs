@@ -70,7 +70,7 @@ pub struct ArrivalBooks {
 impl ArrivalBooks {
     /// Arrivals counted by how they ended; equal to `scheduled` when the books balance.
     pub fn accounted(&self) -> u64 {
-        self.sent.ok + self.sent.failed + self.sent.interrupted + self.dropped
+        self.sent.total().saturating_add(self.sent.interrupted).saturating_add(self.dropped)
     }
 }
 
@@ -150,10 +150,11 @@ impl RangeStats {
         self.covered_s += tick.interval_s.max(0.0);
         self.requests.add(&st.requests);
         self.latency_us.merge(&st.latency_us.decode());
-        self.server_requests += st.server_requests;
-        self.logins += st.logins;
-        self.forced_relogins += st.forced_relogins;
-        self.refreshes += st.refreshes;
+        // Sums saturate: a recording's counts may be anything (a damaged or hand-edited file).
+        self.server_requests = self.server_requests.saturating_add(st.server_requests);
+        self.logins = self.logins.saturating_add(st.logins);
+        self.forced_relogins = self.forced_relogins.saturating_add(st.forced_relogins);
+        self.refreshes = self.refreshes.saturating_add(st.refreshes);
         self.sessions_held_peak = self.sessions_held_peak.max(st.sessions_held);
         self.users_logged_in_peak = self.users_logged_in_peak.max(st.users_logged_in);
 
@@ -179,28 +180,30 @@ impl RangeStats {
             if self.store_kind.is_none() {
                 self.store_kind = Some(store.kind.clone());
             }
-            self.store_ops += store.ops;
+            self.store_ops = self.store_ops.saturating_add(store.ops);
             self.store_keys_peak = max_option(self.store_keys_peak, store.keys);
             self.store_used_memory_peak = max_option(self.store_used_memory_peak, store.used_memory);
         }
         if st.arrivals > 0 || st.arrival_outcomes != RequestCounts::default() {
             let books = self.arrivals.get_or_insert_with(ArrivalBooks::default);
-            books.scheduled += st.arrivals;
+            books.scheduled = books.scheduled.saturating_add(st.arrivals);
             books.sent.add(&st.arrival_outcomes);
-            books.dropped += st.dropped;
-            books.late += st.late;
+            books.dropped = books.dropped.saturating_add(st.dropped);
+            books.late = books.late.saturating_add(st.late);
         }
         if let Some(resource) = &st.resource {
             let sum = self.resource.get_or_insert_with(ResourceTick::default);
-            sum.requests += resource.requests;
-            sum.issuer_calls += resource.issuer_calls;
+            sum.requests = sum.requests.saturating_add(resource.requests);
+            sum.issuer_calls = sum.issuer_calls.saturating_add(resource.issuer_calls);
         }
     }
 }
 
 /// Heap and RSS summed over the nodes that are up (a dead node holds no memory).
 fn up_sums(nodes: &[NodeTick]) -> (u64, u64) {
-    nodes.iter().filter(|node| node.up).fold((0, 0), |(heap, rss), node| (heap + node.heap_bytes, rss + node.rss_bytes))
+    nodes.iter().filter(|node| node.up).fold((0u64, 0u64), |(heap, rss), node| {
+        (heap.saturating_add(node.heap_bytes), rss.saturating_add(node.rss_bytes))
+    })
 }
 
 fn max_option(a: Option<u64>, b: Option<u64>) -> Option<u64> {
