@@ -62,7 +62,7 @@ fn nodes() -> &'static Nodes {
         let token = NodeSetup {
             admin_token: Some(AdminToken::new(ADMIN_TOKEN)),
             ..NodeSetup::from(config(Strategy::Token(TokenOptions {
-                keys: KeySource::Generate(jsonwebtoken::Algorithm::HS256),
+                keys: KeySource::Generate(authlab::token::keys::Alg::HS256),
                 policy: TokenPolicy::default(),
                 refresh_ttl: Duration::from_secs(3600),
                 denylist: true,
