@@ -96,27 +96,31 @@ pub struct Pending {
     stats: Arc<StrategyStats>,
     worker: usize,
     kind: PendingKind,
+    finished: bool,
 }
 
 impl Pending {
     /// Finishes a request: its outcome, its latency and the credential bytes it carried.
-    pub fn request(self, outcome: Outcome, latency: Duration, credential_bytes: usize) {
+    pub fn request(mut self, outcome: Outcome, latency: Duration, credential_bytes: usize) {
         debug_assert_eq!(self.kind, PendingKind::Request);
         self.stats.request(self.worker, outcome, latency, credential_bytes);
-        std::mem::forget(self);
+        self.finished = true;
     }
 
     /// Finishes an arrival with the outcome of the request that answered it (or of the failure
     /// that stopped it before: no node up, a refused login).
-    pub fn arrival(self, outcome: Outcome) {
+    pub fn arrival(mut self, outcome: Outcome) {
         debug_assert_eq!(self.kind, PendingKind::Arrival);
         self.stats.with(self.worker, |s| count(&mut s.arrival_outcomes, outcome));
-        std::mem::forget(self);
+        self.finished = true;
     }
 }
 
 impl Drop for Pending {
     fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
         let kind = self.kind;
         self.stats.with(self.worker, |s| match kind {
             PendingKind::Request => s.requests.interrupted += 1,
@@ -148,12 +152,12 @@ impl StrategyStats {
 
     /// Opens a request of worker `worker`, to be finished with [`Pending::request`].
     pub fn begin_request(self: &Arc<Self>, worker: usize) -> Pending {
-        Pending { stats: self.clone(), worker, kind: PendingKind::Request }
+        Pending { stats: self.clone(), worker, kind: PendingKind::Request, finished: false }
     }
 
     /// Opens an open-model arrival that was sent, to be finished with [`Pending::arrival`].
     pub fn begin_arrival(self: &Arc<Self>, worker: usize) -> Pending {
-        Pending { stats: self.clone(), worker, kind: PendingKind::Arrival }
+        Pending { stats: self.clone(), worker, kind: PendingKind::Arrival, finished: false }
     }
 
     /// Records one request: its outcome, its latency and the credential bytes it carried.
@@ -215,5 +219,6 @@ mod tests {
         assert_eq!((t.requests.total(), t.requests.server_error, t.requests.interrupted), (1, 1, 1));
         assert_eq!(t.latency.count(), 1, "an interrupted request has no latency to record");
         assert_eq!((t.arrival_outcomes.ok, t.arrival_outcomes.interrupted), (1, 1));
+        assert_eq!(Arc::strong_count(&stats), 1, "a finished or dropped request holds no reference");
     }
 }
