@@ -6,6 +6,7 @@
 //! is dropped unfinished, because the run stopped and its task was cut, counts as `interrupted`, so
 //! each is counted exactly once.
 
+use std::ops::Deref;
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -91,15 +92,17 @@ enum PendingKind {
 
 /// A request or an arrival on its way. Finish it with its outcome; dropped unfinished (its task
 /// was cut when the run stopped), it counts as interrupted. Either way it is counted once.
+/// A request borrows its stats (`Pending<&StrategyStats>`): no shared reference count touched per
+/// request. An arrival, opened before its task is spawned, holds an `Arc`.
 #[must_use = "a request dropped unfinished counts as interrupted"]
-pub struct Pending {
-    stats: Arc<StrategyStats>,
+pub struct Pending<S: Deref<Target = StrategyStats>> {
+    stats: S,
     worker: usize,
     kind: PendingKind,
     finished: bool,
 }
 
-impl Pending {
+impl<S: Deref<Target = StrategyStats>> Pending<S> {
     /// Finishes a request: its outcome, its latency and the credential bytes it carried.
     pub fn request(mut self, outcome: Outcome, latency: Duration, credential_bytes: usize) {
         debug_assert_eq!(self.kind, PendingKind::Request);
@@ -116,7 +119,7 @@ impl Pending {
     }
 }
 
-impl Drop for Pending {
+impl<S: Deref<Target = StrategyStats>> Drop for Pending<S> {
     fn drop(&mut self) {
         if self.finished {
             return;
@@ -151,12 +154,12 @@ impl StrategyStats {
     }
 
     /// Opens a request of worker `worker`, to be finished with [`Pending::request`].
-    pub fn begin_request(self: &Arc<Self>, worker: usize) -> Pending {
-        Pending { stats: self.clone(), worker, kind: PendingKind::Request, finished: false }
+    pub fn begin_request(&self, worker: usize) -> Pending<&Self> {
+        Pending { stats: self, worker, kind: PendingKind::Request, finished: false }
     }
 
     /// Opens an open-model arrival that was sent, to be finished with [`Pending::arrival`].
-    pub fn begin_arrival(self: &Arc<Self>, worker: usize) -> Pending {
+    pub fn begin_arrival(self: &Arc<Self>, worker: usize) -> Pending<Arc<Self>> {
         Pending { stats: self.clone(), worker, kind: PendingKind::Arrival, finished: false }
     }
 

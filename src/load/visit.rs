@@ -74,7 +74,7 @@ pub struct Client {
 
 impl Client {
     /// Opens a request, counted once: finished by [`record`], or interrupted if its task is cut.
-    fn begin(&self) -> Pending {
+    fn begin(&self) -> Pending<&StrategyStats> {
         self.stats.begin_request(self.worker)
     }
 
@@ -190,7 +190,7 @@ impl Client {
 }
 
 /// Finishes a request: its outcome, its latency since `started` and the credential bytes it carried.
-fn record(pending: Pending, outcome: Outcome, started: Instant, credential: Option<&Credential>) {
+fn record(pending: Pending<&StrategyStats>, outcome: Outcome, started: Instant, credential: Option<&Credential>) {
     pending.request(outcome, started.elapsed(), credential.map_or(0, Credential::wire_bytes));
 }
 
