@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use authlab::app::{AuthlabApp, Prefs, install_fonts};
-use authlab::engine::tick::{Latency, NodeTick, RequestCounts, StoreTick, StrategyTick, Tick};
+use authlab::measure::{Latency, NodeTick, RequestCounts, StoreTick, StrategyTick, Tick};
 use authlab::recording::{Header, MachineInfo, Recording, RecordingWriter, ScenarioInfo};
 use authlab::scenario::StrategyName;
 use egui_kittest::Harness;

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::engine::summary::{RunSummary, render_table};
-use crate::engine::tick::{Command, EventRecord, RunMessage, Tick};
+use crate::engine::{Command, RunMessage};
 use crate::engine::{RunSetup, start_run};
+use crate::measure::{EventRecord, Tick};
+use crate::measure::{RunSummary, render_table};
 use crate::recording::{Header, RecordingWriter, ScenarioInfo};
 use crate::scenario::builtin::read_scenario_text;
 use crate::scenario::{Mode, parse_scenario};

@@ -1,13 +1,26 @@
 //! authlab: server-side session authentication and token (JWT) authentication, side by side under load.
 //!
-//! The library holds everything; the `authlab` binary is a thin command-line shell over it.
-//! - [`node`]: one auth server (axum), strategy `session` or `token`, run as its own OS process.
-//! - [`session_store`]: where a session node keeps its sessions (metered memory store, or Redis).
-//! - [`token`]: JWT keys, issuing and checking access tokens, refresh families and the denylist.
+//! The library holds everything; the `authlab` binary is a thin command-line shell over it. The
+//! modules, from the leaves up (`docs/architecture.md` draws how a tick flows through them):
+//! - [`units`]: durations and byte sizes as humans write them.
+//! - [`i18n`]: every user-visible string, in English and Korean.
 //! - [`users`]: the deterministic user directory and password verification.
 //! - [`heap`], [`process_stats`]: how a node measures its own memory and CPU.
-//! - [`units`]: durations and byte sizes as humans write them.
+//! - [`token`]: JWT keys, issuing and checking access tokens, refresh families and the denylist.
+//! - [`session_store`]: where a session node keeps its sessions (metered memory store, or Redis).
+//! - [`scenario`]: the TOML scenarios, parsed and validated into the model a run follows.
+//! - [`measure`]: the measurement vocabulary every consumer shares: ticks, latency, request
+//!   counts, range aggregation, the run summary and its number formatting.
+//! - [`node`]: one auth server (axum), strategy `session`, `token` or `resource`, run as its own
+//!   OS process.
+//! - [`cluster`]: the supervisor that starts, kills, adds and restarts node processes.
+//! - [`load`]: the load driver: virtual users, the client-side balancer, per-worker statistics.
+//! - [`engine`]: a run: scenario → cluster → load → ticks, with events applied on the way.
 //! - [`recording`]: runs written to and read back from JSON Lines recordings.
+//! - [`report`]: charts (PNG, SVG), CSV and summary.md of a recording.
+//! - [`attack`]: the attack lab: attacks on both strategies fired at real nodes, and their report.
+//! - [`headless`]: `authlab run`: a run on the terminal, with progress, recording and summary.
+//! - [`app`]: the desktop app (egui): library, live view, replay, inspector, attack lab.
 
 pub mod app;
 pub mod attack;
@@ -17,6 +30,7 @@ pub mod headless;
 pub mod heap;
 pub mod i18n;
 pub mod load;
+pub mod measure;
 pub mod node;
 pub mod process_stats;
 pub mod recording;

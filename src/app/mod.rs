@@ -17,9 +17,10 @@ use egui::{RichText, Ui};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use crate::engine::tick::{Command, RunMessage, Tick};
+use crate::engine::{Command, RunMessage};
 use crate::engine::{RunSetup, start_run};
 use crate::i18n::{Language, Text};
+use crate::measure::Tick;
 use crate::recording::Recording;
 use crate::scenario::{Action, Scenario, StrategyName, Target, parse_scenario};
 use library::Library;
@@ -174,7 +175,7 @@ impl AuthlabApp {
     }
 
     /// Ticks and events of the live run so far.
-    pub fn live_progress(&self) -> Option<(usize, &[crate::engine::tick::EventRecord])> {
+    pub fn live_progress(&self) -> Option<(usize, &[crate::measure::EventRecord])> {
         self.live.as_ref().map(|run| (run.data.ticks, run.data.events.as_slice()))
     }
 

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::engine::tick::{EventRecord, Tick};
+use crate::measure::{EventRecord, Tick};
 use crate::scenario::{Chart, StrategyName};
 
 /// Points a series keeps: eight hours at 4 ticks/s. Older points make way for new ones.

@@ -1,11 +1,12 @@
 //! The run engine: scenario → cluster → load → ticks.
 //!
 //! It knows nothing of any user interface: the command line, the recorder and the app all consume
-//! the same stream of [`tick::RunMessage`]s and send the same [`tick::Command`]s.
+//! the same stream of [`RunMessage`]s and send the same [`Command`]s. What it measures is in
+//! [`crate::measure`].
 
+pub mod control;
 pub mod run;
 pub mod scrape;
-pub mod summary;
-pub mod tick;
 
+pub use control::{Command, RunMessage};
 pub use run::{RunHandle, RunSetup, start_run};

@@ -11,12 +11,11 @@ use futures_util::FutureExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::control::{Command, RunMessage};
 use super::scrape::{NodeReading, scrape};
-use super::tick::{
-    Command, EventRecord, EventSource, NodeTick, ResourceTick, RunMessage, StoreTick, StrategyTick, Tick,
-};
 use crate::cluster::{ClusterError, Supervisor, SupervisorConfig};
 use crate::load::{LoadDriver, LoadOptions};
+use crate::measure::{EventRecord, EventSource, NodeTick, ResourceTick, StoreTick, StrategyTick, Tick};
 use crate::scenario::{Action, EventSpec, Mode, Scenario, StoreKind, StrategyName, Target};
 use crate::session_store::RedisSessionStore;
 

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::engine::tick::{Latency, RequestCounts};
+use crate::measure::{Latency, RequestCounts};
 
 /// Shards per strategy; each virtual user always records into the same one.
 const SHARDS: usize = 16;

@@ -13,7 +13,7 @@
 //!   `machine` (`os`, `arch`, `cpus`, `memory_bytes`, `cpu_brand`, `hostname`). See [`Header`].
 //! - **One line per tick** (`"type":"tick"`): the fields of [`Tick`] (`t`, `interval_s`,
 //!   `strategies`). Latency histograms are base64-encoded HdrHistogram V2 blobs (see
-//!   [`crate::engine::tick::Latency`]), so any percentile over any range can be recomputed.
+//!   [`crate::measure::Latency`]), so any percentile over any range can be recomputed.
 //! - **One line per event** (`"type":"event"`): the fields of [`EventRecord`].
 //!
 //! Ticks and events appear in the order the run emitted them. Every line is handed to the OS as
@@ -26,11 +26,10 @@
 //! skipped, so later versions may add kinds of lines without breaking older readers; incompatible
 //! changes bump `version`.
 //!
-//! [`RangeStats`] re-aggregates any time range of a recording (exact percentiles, by merging the
+//! [`crate::measure::RangeStats`] re-aggregates any time range of a recording (exact percentiles, by merging the
 //! histograms), which is what the replay view and the reports use.
 
 mod header;
-mod range;
 mod reader;
 mod writer;
 
@@ -39,10 +38,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::tick::{EventRecord, Tick};
+use crate::measure::{EventRecord, Tick};
 
 pub use header::{Header, MachineInfo, ScenarioInfo};
-pub use range::{ArrivalBooks, MemorySpan, NodePeak, RangeStats};
 pub use reader::Recording;
 pub use writer::RecordingWriter;
 

@@ -6,11 +6,13 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::engine::summary::RunSummary;
-use crate::engine::tick::{EventRecord, Tick};
+use crate::measure::RunSummary;
+use crate::measure::{EventRecord, Tick};
 use crate::scenario::StrategyName;
 
-use super::{FORMAT_NAME, Header, Line, RangeStats, RecordingError, SUPPORTED_VERSIONS};
+use crate::measure::RangeStats;
+
+use super::{FORMAT_NAME, Header, Line, RecordingError, SUPPORTED_VERSIONS};
 
 /// A recording, read whole.
 #[derive(Debug, Clone, PartialEq)]

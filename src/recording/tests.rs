@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::Cursor;
 
 use super::*;
-use crate::engine::tick::{EventSource, Latency, NodeTick, RequestCounts, StrategyTick};
+use crate::measure::{EventSource, Latency, NodeTick, RequestCounts, StrategyTick};
 use crate::scenario::{Action, StrategyName};
 
 fn header() -> Header {

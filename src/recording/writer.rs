@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::engine::tick::{EventRecord, Tick};
+use crate::measure::{EventRecord, Tick};
 
 use super::{Header, LineRef, RecordingError};
 

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::engine::tick::{StrategyTick, Tick};
+use crate::measure::{StrategyTick, Tick};
 
 /// The header line's columns, in order. Node figures are summed over the nodes that are up; store
 /// fields are empty when the strategy has no store or the store does not report them.
@@ -127,7 +127,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::engine::tick::{NodeTick, StoreTick};
+    use crate::measure::{NodeTick, StoreTick};
     use crate::scenario::StrategyName;
 
     #[test]

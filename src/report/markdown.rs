@@ -3,9 +3,10 @@
 
 use std::fmt::Write;
 
-use crate::engine::summary::{RunSummary, StrategySummary, group, mib, ms, rate};
-use crate::engine::tick::{EventRecord, Tick};
 use crate::i18n::{Language, Text};
+use crate::measure::format::{group, mib, ms, rate};
+use crate::measure::{EventRecord, Tick};
+use crate::measure::{RunSummary, StrategySummary};
 use crate::recording::Header;
 use crate::scenario::StrategyName;
 

@@ -36,8 +36,8 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
 
-use crate::engine::tick::{EventRecord, Tick};
 use crate::i18n::Language;
+use crate::measure::{EventRecord, Tick};
 use crate::recording::{Header, Recording};
 pub use crate::scenario::Chart;
 

@@ -3,8 +3,8 @@
 
 use plotters::style::RGBColor;
 
-use crate::engine::tick::{EventRecord, StrategyTick, Tick};
 use crate::i18n::{Language, Text};
+use crate::measure::{EventRecord, StrategyTick, Tick};
 use crate::scenario::{Action, StrategyName};
 
 use super::{Chart, ChartInput};
@@ -332,7 +332,7 @@ fn series(chart: Chart, ticks: &[Tick], strategy: StrategyName, language: Langua
             })],
         ),
         Chart::IssuerCalls => {
-            let resource = |count: fn(&crate::engine::tick::ResourceTick) -> u64| {
+            let resource = |count: fn(&crate::measure::ResourceTick) -> u64| {
                 move |tick: &Tick, st: &StrategyTick| st.resource.as_ref().map_or(f64::NAN, |r| per_s(count(r), tick))
             };
             let mut lines = vec![
@@ -447,7 +447,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::engine::tick::{EventSource, NodeTick, StoreTick};
+    use crate::measure::{EventSource, NodeTick, StoreTick};
 
     fn node(id: &str, up: bool, heap: u64) -> NodeTick {
         NodeTick { id: id.to_owned(), up, heap_bytes: heap, ..NodeTick::default() }

@@ -6,8 +6,8 @@ use plotters::prelude::{BLACK, BitMapBackend, IntoDrawingArea, WHITE};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::*;
-use crate::engine::tick::{EventSource, Latency, NodeTick, RequestCounts, ResourceTick, StoreTick, StrategyTick};
 use crate::i18n::Text;
+use crate::measure::{EventSource, Latency, NodeTick, RequestCounts, ResourceTick, StoreTick, StrategyTick};
 use crate::scenario::{Action, StrategyName};
 
 fn run(simulated: bool) -> (Vec<Tick>, Vec<EventRecord>) {

@@ -6,8 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::tick::{EventRecord, LatencySummary, RequestCounts, Tick};
-use crate::recording::{ArrivalBooks, MemorySpan, RangeStats};
+use super::format::{group, mib, ms, rate};
+use super::range::{ArrivalBooks, MemorySpan, RangeStats};
+use super::tick::{EventRecord, LatencySummary, RequestCounts, Tick};
 use crate::scenario::{Action, StrategyName};
 
 /// A run's totals.
@@ -239,40 +240,6 @@ pub fn render_table(summary: &RunSummary) -> String {
     out
 }
 
-/// `1234567` → `1,234,567`.
-pub(crate) fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-/// A rate: grouped whole numbers from 1000 up, one decimal below.
-pub(crate) fn rate(per_s: f64) -> String {
-    if per_s >= 1000.0 && per_s < u64::MAX as f64 { group(per_s.round() as u64) } else { format!("{per_s:.1}") }
-}
-
-/// Microseconds as milliseconds, with the precision that matters at that size.
-pub(crate) fn ms(us: u64) -> String {
-    let ms = us as f64 / 1000.0;
-    if ms < 1.0 {
-        format!("{ms:.3}")
-    } else if ms < 100.0 {
-        format!("{ms:.2}")
-    } else {
-        format!("{ms:.1}")
-    }
-}
-
-pub(crate) fn mib(bytes: u64) -> String {
-    format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
@@ -280,7 +247,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::engine::tick::{EventSource, Latency, NodeTick, StoreTick, StrategyTick};
+    use crate::measure::{EventSource, Latency, NodeTick, StoreTick, StrategyTick};
 
     fn node(id: &str, heap: u64, rss: u64) -> NodeTick {
         NodeTick { id: id.to_owned(), up: true, heap_bytes: heap, rss_bytes: rss, ..NodeTick::default() }

@@ -1,15 +1,13 @@
 //! The resource service (`authlab node --strategy resource`): a second service that issues nothing.
 //! Tokens are checked against the issuer's JWKS (audience, scope, rotated keys, a flood of made-up
 //! kids); session cookies are checked by asking the session node on every request.
-mod common;
-
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use authlab::token::keys::KeySet;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::*;
 use serde_json::{Value, json};
 
 const ADMIN: &str = "admin-secret-for-resource-tests";

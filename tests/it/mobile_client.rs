@@ -1,12 +1,10 @@
 //! A client without a cookie jar, as a mobile app would be (`[load] client`): whole runs of the
 //! built-in `mobile-client` scenario, shortened, asserting what its numbers must show.
 
-mod common;
-
-use authlab::recording::RangeStats;
+use crate::support::Finished;
+use authlab::measure::RangeStats;
 use authlab::scenario::StrategyName::{self, Session, Token};
 use authlab::scenario::builtin;
-use common::Finished;
 
 /// The built-in scenario, shortened to a few seconds, with its client replaced by `client`.
 fn mobile_client_run(client: &str) -> Finished {
@@ -19,7 +17,7 @@ fn mobile_client_run(client: &str) -> Finished {
         assert!(text.contains(from), "the test expects {from:?} in scenarios/mobile-client.toml");
         text = text.replacen(from, &to, 1);
     }
-    common::run_scenario(&text)
+    crate::support::run_scenario(&text)
 }
 
 fn whole(run: &Finished, strategy: StrategyName) -> RangeStats {

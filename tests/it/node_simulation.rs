@@ -1,11 +1,9 @@
 //! The simulated machine (`--workers`, `--service-time`, `--store-rtt`): off by default, and when
 //! on, auth requests wait in line for a worker. Only lower bounds on time: machines are noisy.
-mod common;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 
 fn creds() -> (String, String) {
     users_csv(42, 1).remove(0)

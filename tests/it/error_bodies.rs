@@ -3,13 +3,11 @@
 //! output reaches a body or a header; a refused bearer token gets `WWW-Authenticate: Bearer
 //! error="invalid_token", error_description="..."` whose description is the body's message, and
 //! its class is counted in `/metrics` (`authlab_auth_failures_total{reason=...}`).
-mod common;
-
+use crate::support::*;
 use authlab::attack::forge::sign_text;
 use authlab::token::keys::{Alg, KeySet};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::*;
 use serde_json::{Value, json};
 
 /// What must never appear in an answer.

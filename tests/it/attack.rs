@@ -1,14 +1,12 @@
 //! `authlab attack`: against the lab's own nodes every attack is refused (and the replay without a
 //! denylist gets through, as the lesson expects); against a weakly configured node attacks get
 //! through and the exit status says so; usage errors exit 2.
-mod common;
-
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::support::*;
 use authlab::token::keys::KeySet;
-use common::*;
 use serde_json::Value;
 
 /// How long one `authlab attack` may take (it takes well under a second on a quiet machine).

@@ -1,8 +1,6 @@
 //! `authlab users --seed S --count N`: the deterministic user directory as CSV, and the fact that
 //! a node with the same seed accepts exactly those credentials.
-mod common;
-
-use common::*;
+use crate::support::*;
 use std::io::Read;
 use std::process::{Command, Stdio};
 

@@ -1,11 +1,9 @@
 //! The HTTP contract of a token node (`--strategy token`): every algorithm, the attack catalogue,
 //! refresh rotation with reuse detection, revocation, claim padding and key files.
-mod common;
-
+use crate::support::*;
 use authlab::token::keys::{Alg, KeySet, SUPPORTED, SigningKey};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{Value, json};
 use std::io::{Read, Write};

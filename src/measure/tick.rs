@@ -1,5 +1,5 @@
-//! What a run emits (one [`Tick`] per sampling interval, and [`EventRecord`]s), and the
-//! [`Command`]s it takes while running. These are also the lines of a recording.
+//! What a run measures: one [`Tick`] per sampling interval, and [`EventRecord`]s. These are also
+//! the lines of a recording.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::{Action, StrategyName, Target};
+use crate::scenario::{Action, StrategyName};
 
 /// Highest latency the histograms record, in microseconds (a minute).
 pub const MAX_LATENCY_US: u64 = 60_000_000;
@@ -330,35 +330,6 @@ pub struct EventRecord {
     /// What happened, in words (or why it failed).
     pub detail: String,
     pub ok: bool,
-}
-
-/// A command to a running engine (from the app's buttons or the scenario's schedule).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    Event {
-        action: Action,
-        target: Target,
-        value: Option<f64>,
-        user: Option<String>,
-        routing: Option<crate::scenario::Routing>,
-    },
-    /// End the run now (as if its duration had passed).
-    Stop,
-}
-
-/// What the engine sends to its consumers, in order.
-#[derive(Debug, Clone)]
-pub enum RunMessage {
-    /// The cluster is up and the load is starting; the base URL of every node, by strategy.
-    Started {
-        nodes: BTreeMap<StrategyName, Vec<String>>,
-    },
-    Tick(Tick),
-    Event(EventRecord),
-    /// The run is over (normally, by Stop, or by an error, given here).
-    Finished {
-        error: Option<String>,
-    },
 }
 
 #[cfg(test)]

@@ -1,14 +1,12 @@
 //! The admin API of a node (`--admin-token`), as the lab's supervisor uses it: revoking a user on
 //! session nodes (memory and Redis) and token nodes, and rotating a token cluster's keys.
-mod common;
-
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use crate::support::*;
 use authlab::token::keys::KeySet;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::*;
 use serde_json::{Value, json};
 
 const ADMIN: &str = "admin-secret-for-tests";

@@ -7,8 +7,6 @@
 //! same site) and `http://localhost:C` (on the allowlist too, but another site). Each page posts
 //! what its fetches got to `/result/<page>` on the test's own server, then moves on to the next.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,11 +14,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::{Node, client, metric, metrics_text, users_csv};
 use axum::Router;
 use axum::extract::{Path as UrlPath, State};
 use axum::response::Html;
 use axum::routing::{get, post};
-use common::{Node, client, metric, metrics_text, users_csv};
 use serde_json::Value;
 
 /// How long the browser may take to visit all three pages.

@@ -4,11 +4,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use authlab::app::{AuthlabApp, Prefs, install_fonts};
-use authlab::engine::tick::{EventRecord, EventSource, Latency, NodeTick, RequestCounts, StrategyTick, Tick};
-use authlab::recording::{Header, MachineInfo, Recording, RecordingWriter, ScenarioInfo};
+use authlab::measure::{Latency, NodeTick, RequestCounts, StrategyTick, Tick};
+use authlab::recording::{Header, Recording, RecordingWriter, ScenarioInfo};
 use authlab::scenario::{Action, StrategyName};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+
+use crate::support::ticks;
 
 fn app() -> AuthlabApp {
     AuthlabApp::new(Prefs::default(), PathBuf::from(env!("CARGO_BIN_EXE_authlab"))).expect("the app starts")
@@ -25,14 +27,7 @@ fn harness(app: AuthlabApp) -> Harness<'static, AuthlabApp> {
 fn recording(path: &Path) -> Recording {
     let header = Header::with_machine(
         ScenarioInfo { name: "Replayed run".into(), source: String::new(), origin: "test".into() },
-        MachineInfo {
-            os: "test".into(),
-            arch: "x86_64".into(),
-            cpus: 2,
-            memory_bytes: 1 << 30,
-            cpu_brand: "test".into(),
-            hostname: "test".into(),
-        },
+        ticks::machine("test"),
     );
     let mut writer = RecordingWriter::create(path, &header).expect("a recording file");
     for i in 1..=40u64 {
@@ -64,15 +59,7 @@ fn recording(path: &Path) -> Recording {
         }
         writer.write_tick(&tick).expect("a tick");
         if i == 20 {
-            let event = EventRecord {
-                t: 5.0,
-                action: Action::KillNode,
-                target: "session/1".into(),
-                source: EventSource::Scheduled,
-                detail: "session/1 killed (SIGKILL)".into(),
-                ok: true,
-            };
-            writer.write_event(&event).expect("an event");
+            writer.write_event(&ticks::kill_event(5.0, "session/1", "session/1 killed (SIGKILL)")).expect("an event");
         }
     }
     writer.finish().expect("finished");

@@ -1,12 +1,10 @@
 //! The scenario library: each built-in scenario, shortened to a few seconds, shows the effect its
 //! narrative tells a trainer to point at. A scenario whose effect is not in its numbers fails here.
 
-mod common;
-
+use crate::support::{Finished, PrivateRedis};
 use authlab::recording::Recording;
 use authlab::scenario::StrategyName::{self, Session, Token};
 use authlab::scenario::{Action, builtin};
-use common::{Finished, PrivateRedis};
 
 /// One scenario run at a time: each drives hundreds of requests per second, and their timing is
 /// what they assert, so they must not share the two cores with each other.
@@ -14,7 +12,7 @@ static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn run_scenario(text: &str) -> Finished {
     let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    common::run_scenario(text)
+    crate::support::run_scenario(text)
 }
 
 /// A built-in scenario's text with `edits` applied; each edit must apply, so a change to the
@@ -35,14 +33,14 @@ fn with_private_redis(text: &str) -> Option<(String, PrivateRedis)> {
     Some((text.replace("redis://127.0.0.1:6379/", &url), redis))
 }
 
-fn range(recording: &Recording, strategy: StrategyName, from: f64, to: f64) -> authlab::recording::RangeStats {
+fn range(recording: &Recording, strategy: StrategyName, from: f64, to: f64) -> authlab::measure::RangeStats {
     recording.aggregate(strategy, from, to).unwrap_or_else(|| panic!("{strategy:?} ran between {from} and {to} s"))
 }
 
 /// A strategy's heap (summed over its nodes) at each tick, as `(seconds, bytes)`, for failure messages.
 fn heap_by_tick(recording: &Recording, strategy: StrategyName) -> Vec<(f64, u64)> {
     let ticks = recording.ticks();
-    let heap = |s: &authlab::engine::tick::StrategyTick| s.nodes.iter().map(|n| n.heap_bytes).sum();
+    let heap = |s: &authlab::measure::StrategyTick| s.nodes.iter().map(|n| n.heap_bytes).sum();
     ticks.iter().filter_map(|t| Some(((t.t * 100.0).round() / 100.0, heap(t.strategies.get(&strategy)?)))).collect()
 }
 
@@ -61,7 +59,7 @@ fn heap_growth(recording: &Recording, strategy: StrategyName, from: f64, to: f64
 /// Node CPU time per request the nodes served, over the whole run, in µs.
 fn cpu_us_per_request(recording: &Recording, strategy: StrategyName) -> f64 {
     let ticks = recording.ticks();
-    let cpu = |tick: &authlab::engine::tick::Tick| -> f64 {
+    let cpu = |tick: &authlab::measure::Tick| -> f64 {
         tick.strategies.get(&strategy).map_or(0.0, |s| s.nodes.iter().map(|n| n.cpu_seconds).sum())
     };
     let (Some(first), Some(last)) = (ticks.first(), ticks.last()) else { panic!("no ticks") };

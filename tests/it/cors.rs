@@ -1,9 +1,7 @@
 //! CORS at the HTTP level: the real preflight answers and response headers of session and token
 //! nodes, as a browser would read them (requests sent with `Origin` headers and `OPTIONS`).
 
-mod common;
-
-use common::{Node, client, users_csv};
+use crate::support::{Node, client, users_csv};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, Response};
 
@@ -138,7 +136,7 @@ async fn a_session_node_allows_credentials_to_its_allowlist_only() {
     let h = login.headers();
     assert_eq!(header(h, "access-control-allow-origin"), Some(APP));
     assert_eq!(header(h, "access-control-allow-credentials"), Some("true"));
-    let cookie = common::sid_cookie(&login);
+    let cookie = crate::support::sid_cookie(&login);
     assert_eq!(cookie.attr("samesite"), Some("Strict"), "the cookie stays same-site only");
 
     let from_evil = login_from(&node, EVIL).await;

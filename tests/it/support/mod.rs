@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: node processes, the user CSV, a private Redis,
-//! a tiny RESP client, Prometheus text parsing and a few HTTP helpers.
-#![allow(dead_code)]
+//! a tiny RESP client, Prometheus text parsing and a few HTTP helpers; synthetic ticks in [`ticks`].
+
+pub mod ticks;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -76,8 +77,6 @@ pub struct Node {
     child: Option<Child>,
     url: String,
     stderr: Arc<Mutex<String>>,
-    stdout_rest: Arc<Mutex<String>>,
-    args: Vec<String>,
 }
 
 impl Node {
@@ -103,8 +102,6 @@ impl Node {
 
         // Read the first line on a thread, then keep draining stdout so the node never blocks.
         let (tx, rx) = mpsc::channel::<Option<String>>();
-        let stdout_rest = Arc::new(Mutex::new(String::new()));
-        let rest = stdout_rest.clone();
         thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
             let mut first = String::new();
@@ -117,19 +114,7 @@ impl Node {
                     return;
                 }
             }
-            let mut line = String::new();
-            loop {
-                line.clear();
-                match reader.read_line(&mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        let mut g = rest.lock().expect("stdout buffer lock");
-                        if g.len() < 1 << 20 {
-                            g.push_str(&line);
-                        }
-                    }
-                }
-            }
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
         });
 
         let first = rx.recv_timeout(START_TIMEOUT);
@@ -142,7 +127,7 @@ impl Node {
         };
         match first {
             Ok(Some(url)) if url.starts_with("http://") => {
-                Ok(Node { child: Some(child), url: url.trim_end_matches('/').to_string(), stderr, stdout_rest, args })
+                Ok(Node { child: Some(child), url: url.trim_end_matches('/').to_string(), stderr })
             }
             Ok(Some(other)) => Err(fail(&mut child, format!("first stdout line is not a base URL: {other:?}"))),
             Ok(None) => Err(fail(&mut child, "stdout closed before the base URL was printed".into())),
@@ -159,17 +144,8 @@ impl Node {
         format!("{}{}", self.url, path)
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().expect("node already stopped").id()
-    }
-
     pub fn stderr_text(&self) -> String {
         self.stderr.lock().map(|g| g.clone()).unwrap_or_default()
-    }
-
-    /// Has the process exited already (without us stopping it)?
-    pub fn try_status(&mut self) -> Option<ExitStatus> {
-        self.child.as_mut().and_then(|c| c.try_wait().expect("try_wait on node"))
     }
 
     /// SIGTERM, then wait up to `STOP_TIMEOUT`. Returns the exit status, or None if the node had
@@ -188,10 +164,6 @@ impl Node {
                 None
             }
         }
-    }
-
-    pub fn args(&self) -> &[String] {
-        &self.args
     }
 }
 

@@ -1,16 +1,15 @@
 //! Recordings on disk: written by `RecordingWriter`, read back by `Recording::open`, including a run
 //! killed in the middle of a line, and the run summary computed from a recording.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use authlab::engine::summary::{RunSummary, render_table};
-use authlab::engine::tick::{
-    EventRecord, EventSource, Latency, NodeTick, RequestCounts, StoreTick, StrategyTick, Tick,
-};
+use authlab::measure::{EventRecord, Latency, RequestCounts, Tick};
+use authlab::measure::{RunSummary, render_table};
 use authlab::recording::{Header, Recording, RecordingError, RecordingWriter, ScenarioInfo};
-use authlab::scenario::{Action, StrategyName};
+use authlab::scenario::StrategyName;
+
+use crate::support::ticks::{kill_event, tick};
 
 /// A fresh path in the temp directory, removed when dropped.
 struct TempPath(PathBuf);
@@ -29,77 +28,6 @@ impl Drop for TempPath {
     }
 }
 
-/// A deterministic pseudo-random latency stream with a long tail, like a real run.
-fn latencies(seed: u64, n: usize) -> Latency {
-    let mut latency = Latency::new();
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    for _ in 0..n {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let u = (x >> 11) as f64 / (1u64 << 53) as f64;
-        // Mostly 200–800 µs, sometimes tens of milliseconds.
-        let us = if u < 0.99 { 200.0 + 600.0 * u } else { 5_000.0 + 5_000_000.0 * (u - 0.99) };
-        latency.record_us(us as u64);
-    }
-    latency
-}
-
-fn strategy_tick(strategy: StrategyName, i: u64) -> StrategyTick {
-    let nodes = (1..=3)
-        .map(|n| NodeTick {
-            id: format!("{}/{n}", strategy.as_str()),
-            up: !(n == 2 && i >= 10),
-            heap_bytes: 1_000_000 + i * 10_000 * n,
-            rss_bytes: 20_000_000 + i * 12_000 * n,
-            cpu_seconds: 0.01 * i as f64,
-            requests_total: 400 * i,
-            sessions: 100 * i,
-        })
-        .collect();
-    let ok = 1000 + 10 * i;
-    let requests = RequestCounts { ok, failed: 7, unauthorized: 4, server_error: 2, connection: 1, interrupted: 0 };
-    StrategyTick {
-        requests,
-        latency_us: (&latencies(i * 2 + strategy as u64, 1007 + 10 * i as usize)).into(),
-        throughput_rps: requests.total() as f64 / 0.25,
-        logins: 20,
-        forced_relogins: i % 4,
-        refreshes: 1,
-        users_logged_in: 100 + i,
-        sessions_held: if strategy == StrategyName::Session { 300 * i } else { 0 },
-        server_requests: requests.total(),
-        nodes,
-        store: (strategy == StrategyName::Session).then(|| StoreTick {
-            kind: "redis".into(),
-            ops: 2000,
-            used_memory: Some(1_500_000 + 1000 * i),
-            keys: Some(300 * i),
-        }),
-        credential_bytes_per_request: if strategy == StrategyName::Session { 57.0 } else { 312.5 },
-        denylist_entries: 0,
-        simulated: i % 2 == 0,
-        ..StrategyTick::default()
-    }
-}
-
-fn tick(i: u64) -> Tick {
-    Tick {
-        t: 0.25 * (i + 1) as f64,
-        interval_s: 0.25,
-        strategies: StrategyName::BOTH.into_iter().map(|s| (s, strategy_tick(s, i))).collect::<BTreeMap<_, _>>(),
-    }
-}
-
-fn event(t: f64) -> EventRecord {
-    EventRecord {
-        t,
-        action: Action::KillNode,
-        target: "session/2".into(),
-        source: EventSource::Scheduled,
-        detail: "node session/2 killed".into(),
-        ok: true,
-    }
-}
-
 fn header() -> Header {
     Header::new(ScenarioInfo {
         name: "Sticky node dies".into(),
@@ -112,7 +40,7 @@ fn header() -> Header {
 fn write(path: &TempPath) -> (Header, Vec<Tick>, Vec<EventRecord>) {
     let header = header();
     let ticks: Vec<Tick> = (0..20).map(tick).collect();
-    let events = vec![event(2.6)];
+    let events = vec![kill_event(2.6, "session/2", "node session/2 killed")];
     let mut writer = RecordingWriter::create(&path.0, &header).unwrap();
     for (i, t) in ticks.iter().enumerate() {
         writer.write_tick(t).unwrap();

@@ -1,14 +1,12 @@
 //! `authlab run` end to end: real node clusters, the load driver, events, recordings and the
 //! summary JSON, asserting what a user of the lab must see. Each run lasts a few seconds.
 
-mod common;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::{BIN, Finished, PrivateRedis, TempFile, run_scenario as run, wait_timeout};
 use authlab::recording::Recording;
 use authlab::scenario::StrategyName;
-use common::{BIN, Finished, PrivateRedis, TempFile, run_scenario as run, wait_timeout};
 
 const FAST_USERS: &str = "[users]\ncount = 5000\npassword_hash = \"sha256\"\n";
 
@@ -246,7 +244,7 @@ fn a_recording_reads_back_and_a_cut_off_one_still_reads() {
 
 #[test]
 fn a_scenario_that_needs_an_unreachable_redis_fails_at_once() {
-    let port = common::free_port();
+    let port = crate::support::free_port();
     let file = TempFile::with_contents(
         "scenario.toml",
         &format!(

@@ -1,7 +1,5 @@
 //! The HTTP contract of a session node with the memory store (`--strategy session --store memory`).
-mod common;
-
-use common::*;
+use crate::support::*;
 use std::sync::OnceLock;
 use std::time::Duration;
 

@@ -13,14 +13,12 @@
 //! the node's tokens with the key it imports from the node's JWKS, and the node accepts joserfc's
 //! tokens (with a fractional `exp`, RFC 7519 NumericDate) and refuses one signed with another key.
 //! Without joserfc those tests skip loudly; with `AUTHLAB_REQUIRE_JOSERFC=1` (CI) they fail.
-mod common;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use crate::support::*;
 use authlab::token::keys::{Alg, KeySet, algorithm_name};
-use common::*;
 use serde_json::Value;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/interop.py");

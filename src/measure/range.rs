@@ -1,6 +1,6 @@
 //! Re-aggregates one strategy over a run of ticks: sums, exact percentiles, peaks.
 
-use crate::engine::tick::{Latency, LatencySummary, NodeTick, RequestCounts, ResourceTick, StrategyTick, Tick};
+use super::tick::{Latency, LatencySummary, NodeTick, RequestCounts, ResourceTick, StrategyTick, Tick};
 use crate::scenario::StrategyName;
 
 /// One strategy over a range of ticks.

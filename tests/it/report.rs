@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use authlab::engine::tick::{
-    EventRecord, EventSource, Latency, NodeTick, RequestCounts, StoreTick, StrategyTick, Tick,
-};
+use authlab::measure::{RequestCounts, StrategyTick, Tick};
 use authlab::recording::{Header, RecordingWriter, ScenarioInfo};
 use authlab::report::CSV_COLUMNS;
-use authlab::scenario::{Action, StrategyName};
+use authlab::scenario::StrategyName;
+
+use crate::support::ticks;
 
 const TICKS: u64 = 40;
 
@@ -35,64 +35,39 @@ impl Drop for TempDir {
     }
 }
 
-fn latencies(seed: u64, n: usize) -> Latency {
-    let mut latency = Latency::new();
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    for _ in 0..n {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let u = (x >> 11) as f64 / (1u64 << 53) as f64;
-        let us = if u < 0.99 { 200.0 + 600.0 * u } else { 5_000.0 + 5_000_000.0 * (u - 0.99) };
-        latency.record_us(us as u64);
-    }
-    latency
-}
-
+/// The shared synthetic tick, retold for a report: the session nodes' heap climbs and their
+/// node 2 dies at 5 s (tick 20), after which its users are refused; the token side stays flat.
 fn strategy_tick(strategy: StrategyName, i: u64) -> StrategyTick {
     let session = strategy == StrategyName::Session;
-    let nodes = (1..=3)
-        .map(|n| NodeTick {
-            id: format!("{}/{n}", strategy.as_str()),
-            up: !(session && n == 2 && i >= 20),
-            heap_bytes: 3_000_000 + if session { i * 150_000 * n } else { 1_000 * n },
-            rss_bytes: 20_000_000 + i * 12_000 * n,
-            cpu_seconds: 0.01 * i as f64,
-            requests_total: 400 * i,
-            sessions: if session { 100 * i } else { 0 },
-        })
-        .collect();
-    let ok = 1000 + 10 * i;
-    let unauthorized = if session && i >= 20 { 60 } else { 1 };
-    let requests =
-        RequestCounts { ok, failed: unauthorized + 2, unauthorized, server_error: 1, connection: 1, interrupted: 0 };
-    StrategyTick {
-        requests,
-        latency_us: (&latencies(i * 2 + strategy as u64, 1007 + 10 * i as usize)).into(),
-        throughput_rps: requests.total() as f64 / 0.25,
-        logins: 20,
-        forced_relogins: i % 4,
-        refreshes: 1,
-        users_logged_in: 100 + 10 * i,
-        sessions_held: if session { 95 + 10 * i } else { 0 },
-        server_requests: requests.total(),
-        nodes,
-        store: session.then(|| StoreTick {
-            kind: "redis".into(),
-            ops: 2000,
-            used_memory: Some(1_500_000 + 40_000 * i),
-            keys: Some(100 * i),
-        }),
-        credential_bytes_per_request: if session { 57.0 } else { 312.5 },
-        simulated: true,
-        ..StrategyTick::default()
+    let mut tick = ticks::strategy_tick(strategy, i);
+    for (n, node) in (1..).zip(&mut tick.nodes) {
+        node.up = !(session && n == 2 && i >= 20);
+        node.heap_bytes = 3_000_000 + if session { i * 150_000 * n } else { 1_000 * n };
+        node.sessions = if session { 100 * i } else { 0 };
     }
+    let unauthorized = if session && i >= 20 { 60 } else { 1 };
+    tick.requests = RequestCounts {
+        ok: 1000 + 10 * i,
+        failed: unauthorized + 2,
+        unauthorized,
+        server_error: 1,
+        connection: 1,
+        interrupted: 0,
+    };
+    tick.throughput_rps = tick.requests.total() as f64 / 0.25;
+    tick.server_requests = tick.requests.total();
+    tick.users_logged_in = 100 + 10 * i;
+    tick.sessions_held = if session { 95 + 10 * i } else { 0 };
+    if let Some(store) = &mut tick.store {
+        store.used_memory = Some(1_500_000 + 40_000 * i);
+        store.keys = Some(100 * i);
+    }
+    tick.simulated = true;
+    tick
 }
 
 fn tick(i: u64) -> Tick {
-    Tick {
-        t: 0.25 * (i + 1) as f64,
-        interval_s: 0.25,
-        strategies: StrategyName::BOTH.into_iter().map(|s| (s, strategy_tick(s, i))).collect::<BTreeMap<_, _>>(),
-    }
+    ticks::tick_of(i, strategy_tick)
 }
 
 /// A recording of `TICKS` ticks with a node kill at 5 s. Its scenario text is only a name, so its
@@ -115,16 +90,7 @@ fn write_recording_of(dir: &Path, scenario: ScenarioInfo) -> PathBuf {
     for i in 0..TICKS {
         writer.write_tick(&tick(i)).unwrap();
         if i == 19 {
-            writer
-                .write_event(&EventRecord {
-                    t: 5.0,
-                    action: Action::KillNode,
-                    target: "session/2".into(),
-                    source: EventSource::Scheduled,
-                    detail: "node session/2 killed".into(),
-                    ok: true,
-                })
-                .unwrap();
+            writer.write_event(&ticks::kill_event(5.0, "session/2", "node session/2 killed")).unwrap();
         }
     }
     writer.finish().unwrap();

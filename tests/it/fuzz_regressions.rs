@@ -3,77 +3,57 @@
 //! `fuzz/README.md`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::collections::BTreeMap;
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use authlab::engine::tick::{
-    EventRecord, EventSource, Latency, NodeTick, RequestCounts, StoreTick, StrategyTick, Tick,
-};
-use authlab::recording::{Header, MachineInfo, Recording, RecordingWriter, ScenarioInfo};
-use authlab::scenario::{Action, StrategyName};
+use authlab::recording::{Header, Recording, RecordingWriter, ScenarioInfo};
+use authlab::scenario::StrategyName;
 use authlab::token::access::{TokenAuthority, TokenPolicy};
 use authlab::token::keys::{KeySet, SUPPORTED};
+
+use crate::support::ticks;
 
 fn seeds_dir(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz").join("seeds").join(target)
 }
 
-fn strategy_tick(i: u64, strategy: StrategyName) -> StrategyTick {
-    let mut latency = Latency::new();
-    for k in 0..40 {
-        latency.record_us(150 + i * 41 + k * k * 17);
-    }
-    let prefix = match strategy {
-        StrategyName::Session => "session",
-        StrategyName::Token => "token",
-    };
-    let ok = 90 + i;
-    StrategyTick {
-        requests: RequestCounts { ok, failed: i % 3, unauthorized: i % 3, ..RequestCounts::default() },
-        latency_us: (&latency).into(),
-        throughput_rps: (ok + i % 3) as f64 / 0.25,
-        logins: i % 2,
-        users_logged_in: 20,
-        sessions_held: if prefix == "session" { 20 } else { 0 },
-        server_requests: ok,
-        nodes: vec![NodeTick {
-            id: format!("{prefix}/1"),
-            up: true,
-            heap_bytes: 4_000_000 + i * 1000,
-            rss_bytes: 20_000_000,
-            cpu_seconds: 0.01 * i as f64,
-            requests_total: ok * (i + 1),
-            sessions: 20,
-        }],
-        store: (prefix == "session").then(|| StoreTick { kind: "memory".into(), ops: ok, ..StoreTick::default() }),
-        credential_bytes_per_request: if prefix == "session" { 26.0 } else { 410.0 },
-        ..StrategyTick::default()
-    }
-}
-
 /// The system allocator, refusing any single allocation over [`LARGEST_ALLOCATION`] (the test
-/// process then aborts with "memory allocation of N bytes failed") and remembering the largest
-/// request, so a test can tell that reading a damaged file did not ask for gigabytes.
+/// process then aborts with "memory allocation of N bytes failed") and remembering, per thread, the
+/// largest request, so a test can tell that reading a damaged file did not ask for gigabytes. Per
+/// thread, because every integration test runs in this one process: another test's allocations on
+/// another thread must not count.
 struct Bounded;
 
 const LARGEST_ALLOCATION: usize = 1 << 30;
-static LARGEST_REQUEST: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static LARGEST_REQUEST: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note_request(size: usize) {
+    // `try_with`: the thread's slot may already be gone while the thread exits.
+    let _ = LARGEST_REQUEST.try_with(|largest| largest.set(largest.get().max(size)));
+}
+
+/// The largest allocation this thread has asked for since the last call, which resets it.
+fn largest_request_on_this_thread() -> usize {
+    LARGEST_REQUEST.with(|largest| largest.replace(0))
+}
 
 unsafe impl GlobalAlloc for Bounded {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LARGEST_REQUEST.fetch_max(layout.size(), Ordering::Relaxed);
+        note_request(layout.size());
         if layout.size() > LARGEST_ALLOCATION { std::ptr::null_mut() } else { unsafe { System.alloc(layout) } }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        LARGEST_REQUEST.fetch_max(layout.size(), Ordering::Relaxed);
+        note_request(layout.size());
         if layout.size() > LARGEST_ALLOCATION { std::ptr::null_mut() } else { unsafe { System.alloc_zeroed(layout) } }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LARGEST_REQUEST.fetch_max(new_size, Ordering::Relaxed);
+        note_request(new_size);
         if new_size > LARGEST_ALLOCATION {
             std::ptr::null_mut()
         } else {
@@ -93,15 +73,13 @@ static ALLOCATOR: Bounded = Bounded;
 fn a_histogram_that_declares_a_huge_payload_is_treated_as_damaged() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_inputs/recording-hdr-4gib-payload.jsonl");
     let bytes = std::fs::read(&path).expect("the fuzz input");
+    largest_request_on_this_thread();
     let recording = Recording::read_from(bytes.as_slice()).expect("the recording reads (its last line is damaged)");
     assert!(recording.truncated());
     let token = recording.summary().strategies.token.expect("the token side ran");
     assert!(token.latency_us.p50 > 0, "the undamaged ticks' latencies still count");
-    assert!(
-        LARGEST_REQUEST.load(Ordering::Relaxed) < 64 << 20,
-        "reading an 11 KB recording asked for {} bytes at once",
-        LARGEST_REQUEST.load(Ordering::Relaxed)
-    );
+    let largest = largest_request_on_this_thread();
+    assert!(largest < 64 << 20, "reading an 11 KB recording asked for {largest} bytes at once");
 }
 
 /// A recording whose tick counts are near `u64::MAX` (a damaged or hand-edited file: the reader
@@ -152,33 +130,14 @@ fn write_fuzz_seeds() {
     let source = authlab::scenario::builtin::BUILT_IN[0].1;
     let header = Header::with_machine(
         ScenarioInfo { name: "seed".into(), source: source.into(), origin: "seed.toml".into() },
-        MachineInfo {
-            os: "Linux".into(),
-            arch: "x86_64".into(),
-            cpus: 2,
-            memory_bytes: 1 << 33,
-            cpu_brand: "Seed CPU".into(),
-            hostname: "seed".into(),
-        },
+        ticks::machine("seed"),
     );
     let path = recording_dir.join("run.jsonl");
     let mut writer = RecordingWriter::create(&path, &header).expect("a recording file");
     for i in 0..6 {
-        let strategies = BTreeMap::from([
-            (StrategyName::Session, strategy_tick(i, StrategyName::Session)),
-            (StrategyName::Token, strategy_tick(i, StrategyName::Token)),
-        ]);
-        writer.write_tick(&Tick { t: 0.25 * (i + 1) as f64, interval_s: 0.25, strategies }).expect("a tick");
+        writer.write_tick(&ticks::tick(i)).expect("a tick");
         if i == 2 {
-            let event = EventRecord {
-                t: 0.7,
-                action: Action::KillNode,
-                target: "session/1".into(),
-                source: EventSource::Scheduled,
-                detail: "node session/1 killed".into(),
-                ok: true,
-            };
-            writer.write_event(&event).expect("an event");
+            writer.write_event(&ticks::kill_event(0.7, "session/1", "node session/1 killed")).expect("an event");
         }
     }
     writer.finish().expect("the recording is written");

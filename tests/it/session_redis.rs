@@ -1,7 +1,5 @@
 //! Session nodes on a shared Redis store (a private redis-server started by the test).
-mod common;
-
-use common::*;
+use crate::support::*;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};

@@ -1,0 +1,36 @@
+//! How a running engine is steered and what it reports: the [`Command`]s it takes and the
+//! [`RunMessage`]s it sends, in order, to every consumer (the command line, the recorder, the app).
+
+use std::collections::BTreeMap;
+
+use crate::measure::{EventRecord, Tick};
+use crate::scenario::{Action, StrategyName, Target};
+
+/// A command to a running engine (from the app's buttons or the scenario's schedule).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Event {
+        action: Action,
+        target: Target,
+        value: Option<f64>,
+        user: Option<String>,
+        routing: Option<crate::scenario::Routing>,
+    },
+    /// End the run now (as if its duration had passed).
+    Stop,
+}
+
+/// What the engine sends to its consumers, in order.
+#[derive(Debug, Clone)]
+pub enum RunMessage {
+    /// The cluster is up and the load is starting; the base URL of every node, by strategy.
+    Started {
+        nodes: BTreeMap<StrategyName, Vec<String>>,
+    },
+    Tick(Tick),
+    Event(EventRecord),
+    /// The run is over (normally, by Stop, or by an error, given here).
+    Finished {
+        error: Option<String>,
+    },
+}

@@ -1,0 +1,18 @@
+//! The measurement vocabulary every consumer shares: what a tick holds (latency, request counts,
+//! node and store samples), how a range of ticks is re-aggregated, a run's summary, and how its
+//! numbers are printed.
+//!
+//! It is a leaf: the engine, the load driver, recordings, reports and the app all depend on it, and
+//! it depends on none of them (only on the scenario's names).
+
+pub(crate) mod format;
+pub mod range;
+pub mod summary;
+pub mod tick;
+
+pub use range::{ArrivalBooks, MemorySpan, NodePeak, RangeStats};
+pub use summary::{EventSummary, RunSummary, StrategySummary, render_table};
+pub use tick::{
+    EventRecord, EventSource, Latency, LatencyRecord, LatencySummary, MAX_LATENCY_US, NodeTick, RequestCounts,
+    ResourceTick, StoreTick, StrategyTick, Tick,
+};

@@ -1,0 +1,30 @@
+//! The integration tests, as one binary: each module tests one facet of the lab (a node strategy,
+//! a whole run, the app, a report...) and shares the helpers in [`support`]. One binary links the
+//! crate once: twenty used to, each with its own copy of the crate and its debug info.
+
+mod support;
+
+mod app;
+mod app_start;
+mod architecture;
+mod attack;
+mod attack_lab_app;
+mod bad_input;
+mod browser_cors;
+mod cors;
+mod error_bodies;
+mod fuzz_regressions;
+mod interop;
+mod mobile_client;
+mod node_admin;
+mod node_simulation;
+mod recording;
+mod report;
+mod resource_node;
+mod run_engine;
+mod scenario_check;
+mod scenarios;
+mod session_node;
+mod session_redis;
+mod token_node;
+mod users_cli;
