@@ -21,7 +21,7 @@ use crate::engine::tick::{Command, RunMessage, Tick};
 use crate::engine::{RunSetup, start_run};
 use crate::i18n::{Language, Text};
 use crate::recording::Recording;
-use crate::scenario::{Action, Scenario, StrategyName, Target, parse_scenario};
+use crate::scenario::{EventAction, NodeRef, Revokee, Scenario, Scope, StrategyName, parse_scenario};
 use library::Library;
 use series::RunData;
 use timeline::{SPEEDS, Timeline, TimelineCommand};
@@ -354,14 +354,12 @@ impl AuthlabApp {
     }
 
     /// Sends a live action to the running engine.
-    pub fn send(&mut self, action: Action, target: Target, value: Option<f64>, user: Option<String>) {
+    pub fn send(&mut self, action: EventAction) {
         let Some(run) = &mut self.live else { return };
-        if action == Action::AddNode {
-            if let Target::Strategy(s) = target {
-                run.node_counts[s as usize] += 1;
-            }
+        if let EventAction::AddNode(s) = &action {
+            run.node_counts[*s as usize] += 1;
         }
-        if run.commands.send(Command::Event { action, target, value, user, routing: None }).is_err() {
+        if run.commands.send(Command::Event(action)).is_err() {
             self.notice("the run has ended", true);
         }
     }
@@ -594,7 +592,7 @@ impl AuthlabApp {
             ui.label(format!("{:.1} s", run.data.end_s));
         });
         let mut stop = false;
-        let mut action: Option<(Action, Target, Option<f64>, Option<String>)> = None;
+        let mut action: Option<EventAction> = None;
         let counts = run.node_counts;
         ui.horizontal_wrapped(|ui| {
             if ui.add_enabled(running, egui::Button::new(lang.tr(Text::Stop))).clicked() {
@@ -610,35 +608,36 @@ impl AuthlabApp {
                 ui.menu_button(format!("{} ({})", lang.tr(Text::KillNode), strategy.as_str()), |ui| {
                     for n in 1..=nodes {
                         if ui.button(format!("{}/{n}", strategy.as_str())).clicked() {
-                            action = Some((Action::KillNode, Target::Node(strategy, n), None, None));
+                            action = Some(EventAction::KillNode(NodeRef { strategy, number: n }));
                         }
                     }
                 });
                 ui.menu_button(format!("{} ({})", lang.tr(Text::RestartNode), strategy.as_str()), |ui| {
                     for n in 1..=nodes {
                         if ui.button(format!("{}/{n}", strategy.as_str())).clicked() {
-                            action = Some((Action::RestartNode, Target::Node(strategy, n), None, None));
+                            action = Some(EventAction::RestartNode(NodeRef { strategy, number: n }));
                         }
                     }
                 });
                 if ui.button(format!("{} ({})", lang.tr(Text::AddNode), strategy.as_str())).clicked() {
-                    action = Some((Action::AddNode, Target::Strategy(strategy), None, None));
+                    action = Some(EventAction::AddNode(strategy));
                 }
             }
             if counts[StrategyName::Token as usize] > 0 && ui.button(lang.tr(Text::RotateKey)).clicked() {
-                action = Some((Action::RotateKey, Target::Strategy(StrategyName::Token), None, None));
+                action = Some(EventAction::RotateKey(Scope::Strategy(StrategyName::Token)));
             }
             let revoke = ui.button(lang.tr(Text::RevokeUser));
             ui.add(egui::TextEdit::singleline(&mut self.revoke_user).hint_text("user0000042").desired_width(90.0))
                 .labelled_by(revoke.id);
             if revoke.clicked() {
-                let user = Some(self.revoke_user.trim().to_owned()).filter(|u| !u.is_empty());
-                action = Some((Action::RevokeUser, Target::All, None, user));
+                let user = self.revoke_user.trim();
+                let who = if user.is_empty() { Revokee::Recent(1) } else { Revokee::User(user.to_owned()) };
+                action = Some(EventAction::RevokeUser(Scope::All, who));
             }
             let set_load = ui.button(lang.tr(Text::SetLoad));
             ui.add(egui::DragValue::new(&mut self.load_value).range(0.0..=10_000.0)).labelled_by(set_load.id);
             if set_load.clicked() {
-                action = Some((Action::SetLoad, Target::All, Some(self.load_value), None));
+                action = Some(EventAction::SetLoad(Scope::All, self.load_value));
             }
         });
         ui.horizontal(|ui| self.export_button(ui));
@@ -647,8 +646,8 @@ impl AuthlabApp {
                 let _ = run.commands.send(Command::Stop);
             }
         }
-        if let Some((a, t, v, u)) = action {
-            self.send(a, t, v, u);
+        if let Some(action) = action {
+            self.send(action);
         }
         let Some(run) = &self.live else { return };
         let height = chart_height(ui, run.data.charts().len());

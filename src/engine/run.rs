@@ -17,7 +17,7 @@ use super::tick::{
 };
 use crate::cluster::{ClusterError, Supervisor, SupervisorConfig};
 use crate::load::{LoadDriver, LoadOptions};
-use crate::scenario::{Action, EventSpec, Mode, Scenario, StoreKind, StrategyName, Target};
+use crate::scenario::{Action, EventAction, Mode, Revokee, Scenario, Scope, StoreKind, StrategyName};
 use crate::session_store::RedisSessionStore;
 
 /// Clock leeway of token nodes: old keys verify this much longer than the longest token.
@@ -212,7 +212,8 @@ impl Engine {
         let scenario = self.setup.scenario.clone();
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + scenario.tick, scenario.tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut pending: Vec<_> = scenario.events.iter().filter(|e| applies_to(&e.target, phase)).cloned().collect();
+        let mut pending: Vec<_> =
+            scenario.events.iter().filter(|e| applies_to(e.action.scope(), phase)).cloned().collect();
         pending.reverse();
         loop {
             tokio::select! {
@@ -224,10 +225,7 @@ impl Engine {
                     let _ = self.messages.send(RunMessage::Tick(tick));
                 }
                 command = self.commands.recv() => match command {
-                    Some(Command::Event { action, target, value, user, routing }) => {
-                        let event = EventSpec { at: phase.started.elapsed(), action, target, value, user, routing };
-                        self.apply(phase, event, EventSource::Live).await;
-                    }
+                    Some(Command::Event(action)) => self.apply(phase, action, EventSource::Live).await,
                     Some(Command::Stop) | None => {
                         self.stop_requested = true;
                         return Ok(());
@@ -237,7 +235,7 @@ impl Engine {
             let elapsed = phase.started.elapsed();
             while pending.last().is_some_and(|e| e.at <= elapsed) {
                 if let Some(event) = pending.pop() {
-                    self.apply(phase, event, EventSource::Scheduled).await;
+                    self.apply(phase, event.action, EventSource::Scheduled).await;
                 }
             }
             if phase.retire_keys_at.is_some_and(|at| Instant::now() >= at) {
@@ -268,43 +266,32 @@ impl Engine {
     }
 
     /// Applies one event to the live cluster and records what happened (or why it could not).
-    async fn apply(&mut self, phase: &mut Phase, event: EventSpec, source: EventSource) {
-        let EventSpec { action, target, value, user, routing, .. } = event;
-        let target = &target;
-        let strategies: Vec<StrategyName> = match target {
-            Target::All => phase.running.keys().copied().collect(),
-            Target::Strategy(s) | Target::Node(s, _) => vec![*s],
+    async fn apply(&mut self, phase: &mut Phase, action: EventAction, source: EventSource) {
+        let strategies: Vec<StrategyName> = match action.scope() {
+            Scope::All => phase.running.keys().copied().collect(),
+            Scope::Strategy(s) => vec![s],
         };
-        let label = match target {
-            Target::All => "all".to_string(),
-            Target::Strategy(s) => s.as_str().to_string(),
-            Target::Node(s, n) => format!("{}/{n}", s.as_str()),
-        };
+        let (kind, label) = (action.kind(), action.target_label());
         if let Some(missing) = strategies.iter().find(|s| !phase.running.contains_key(s)) {
             let why = Err(ClusterError::NoSuchStrategy(missing.as_str()).to_string());
-            self.record(phase, action, label, source, why);
+            self.record(phase, kind, label, source, why);
             return;
         }
-        let result: Result<String, String> = match (action, target) {
-            (Action::KillNode, Target::Node(s, n)) => {
-                phase.supervisor.kill_node(*s, *n).await.map_err(|e| e.to_string())
+        let result: Result<String, String> = match action {
+            EventAction::KillNode(node) => {
+                phase.supervisor.kill_node(node.strategy, node.number).await.map_err(|e| e.to_string())
             }
-            (Action::RestartNode, Target::Node(s, n)) => {
-                phase.supervisor.restart_node(*s, *n).await.map_err(|e| e.to_string())
+            EventAction::RestartNode(node) => {
+                phase.supervisor.restart_node(node.strategy, node.number).await.map_err(|e| e.to_string())
             }
-            (Action::AddNode, Target::Strategy(s)) => phase.supervisor.add_node(*s).await.map_err(|e| e.to_string()),
-            (Action::KillNode | Action::RestartNode, _) => Err("needs a node target such as session/2".into()),
-            (Action::AddNode, _) => Err("needs a strategy target: session or token".into()),
-            (Action::SetLoad, _) => match value {
-                Some(v) => {
-                    for s in &strategies {
-                        phase.running[s].driver.set_load(v);
-                    }
-                    Ok(format!("load set to {v}"))
+            EventAction::AddNode(s) => phase.supervisor.add_node(s).await.map_err(|e| e.to_string()),
+            EventAction::SetLoad(_, v) => {
+                for s in &strategies {
+                    phase.running[s].driver.set_load(v);
                 }
-                None => Err("set_load needs a value".into()),
-            },
-            (Action::RotateKey, _) => {
+                Ok(format!("load set to {v}"))
+            }
+            EventAction::RotateKey(_) => {
                 if !strategies.contains(&StrategyName::Token) {
                     Err("only token nodes have keys to rotate".into())
                 } else {
@@ -316,24 +303,19 @@ impl Engine {
                     result
                 }
             }
-            (Action::RetireKeys, _) => Err("old keys retire by themselves, a TTL after a rotation".into()),
-            (Action::SetRouting, _) => match routing {
-                Some(routing) => {
-                    for s in &strategies {
-                        phase.running[s].driver.set_routing(routing);
-                    }
-                    Ok(format!("routing set to {}", routing.name()))
+            EventAction::SetRouting(_, routing) => {
+                for s in &strategies {
+                    phase.running[s].driver.set_routing(routing);
                 }
-                None => Err("set_routing needs a routing".into()),
-            },
-            (Action::RevokeUser, _) => {
-                let count = value.map_or(1, |v| v.max(1.0) as usize);
+                Ok(format!("routing set to {}", routing.name()))
+            }
+            EventAction::RevokeUser(_, who) => {
                 let mut details = Vec::new();
                 let mut failure = None;
                 for s in &strategies {
-                    let names = match &user {
-                        Some(name) => vec![name.clone()],
-                        None => phase.running[s].driver.recent_users(count),
+                    let names = match &who {
+                        Revokee::User(name) => vec![name.clone()],
+                        Revokee::Recent(count) => phase.running[s].driver.recent_users((*count).max(1)),
                     };
                     if names.is_empty() {
                         details.push(format!("{}: nobody is logged in", s.as_str()));
@@ -358,7 +340,7 @@ impl Engine {
                 }
             }
         };
-        self.record(phase, action, label, source, result);
+        self.record(phase, kind, label, source, result);
     }
 
     /// Samples everything: what the drivers measured since the last tick, and each node's metrics.
@@ -464,9 +446,9 @@ impl Engine {
 }
 
 /// Whether a scheduled event concerns a strategy of this phase.
-fn applies_to(target: &Target, phase: &Phase) -> bool {
-    match target {
-        Target::All => true,
-        Target::Strategy(s) | Target::Node(s, _) => phase.running.contains_key(s),
+fn applies_to(scope: Scope, phase: &Phase) -> bool {
+    match scope {
+        Scope::All => true,
+        Scope::Strategy(s) => phase.running.contains_key(&s),
     }
 }

@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::{Action, StrategyName, Target};
+use crate::scenario::{Action, EventAction, StrategyName};
 
 /// Highest latency the histograms record, in microseconds (a minute).
 pub const MAX_LATENCY_US: u64 = 60_000_000;
@@ -335,13 +335,8 @@ pub struct EventRecord {
 /// A command to a running engine (from the app's buttons or the scenario's schedule).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    Event {
-        action: Action,
-        target: Target,
-        value: Option<f64>,
-        user: Option<String>,
-        routing: Option<crate::scenario::Routing>,
-    },
+    /// Apply this event now.
+    Event(EventAction),
     /// End the run now (as if its duration had passed).
     Stop,
 }

@@ -1,5 +1,6 @@
 //! The typed, validated scenario, with every default filled in.
 
+use std::fmt;
 use std::time::Duration;
 
 use crate::token::keys::Alg;
@@ -342,17 +343,6 @@ impl Action {
     }
 }
 
-/// Which part of the lab an event acts on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Target {
-    /// `session` or `token`: a whole strategy (add_node, rotate_key, revoke_user, set_load).
-    Strategy(StrategyName),
-    /// `session/2`: one node, numbered from 1.
-    Node(StrategyName, u32),
-    /// Both strategies (no target given).
-    All,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StrategyName {
@@ -375,13 +365,102 @@ impl StrategyName {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventSpec {
     pub at: Duration,
-    pub action: Action,
-    pub target: Target,
-    /// set_load: the new target (virtual users, or requests/s in the open model); revoke_user:
-    /// how many users to revoke (default 1).
-    pub value: Option<f64>,
-    /// revoke_user: which user (default: one that is logged in at that moment).
-    pub user: Option<String>,
-    /// set_routing: the new routing policy.
-    pub routing: Option<Routing>,
+    pub action: EventAction,
+}
+
+/// What an event does, with what it needs to do it: a parsed scenario, or the app's buttons, can
+/// only build events the engine can apply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventAction {
+    /// `kill_node`: stop one node's process, as a crash would.
+    KillNode(NodeRef),
+    /// `restart_node`: kill one node, then start it again at the same address.
+    RestartNode(NodeRef),
+    /// `add_node`: start one more node of a strategy.
+    AddNode(StrategyName),
+    /// `revoke_user`: revoke users' sessions or tokens.
+    RevokeUser(Scope, Revokee),
+    /// `rotate_key`: sign with a new key from now on (the token strategy; a scenario cannot
+    /// schedule it for `session`).
+    RotateKey(Scope),
+    /// `set_load`: the new load target (virtual users, or requests/s in the open model).
+    SetLoad(Scope, f64),
+    /// `set_routing`: the new routing policy of the load balancer.
+    SetRouting(Scope, Routing),
+}
+
+impl EventAction {
+    /// Its kind, as recordings name it.
+    pub fn kind(&self) -> Action {
+        match self {
+            EventAction::KillNode(_) => Action::KillNode,
+            EventAction::RestartNode(_) => Action::RestartNode,
+            EventAction::AddNode(_) => Action::AddNode,
+            EventAction::RevokeUser(..) => Action::RevokeUser,
+            EventAction::RotateKey(_) => Action::RotateKey,
+            EventAction::SetLoad(..) => Action::SetLoad,
+            EventAction::SetRouting(..) => Action::SetRouting,
+        }
+    }
+
+    /// The strategies it acts on.
+    pub fn scope(&self) -> Scope {
+        match self {
+            EventAction::KillNode(node) | EventAction::RestartNode(node) => Scope::Strategy(node.strategy),
+            EventAction::AddNode(strategy) => Scope::Strategy(*strategy),
+            EventAction::RevokeUser(scope, _)
+            | EventAction::RotateKey(scope)
+            | EventAction::SetLoad(scope, _)
+            | EventAction::SetRouting(scope, _) => *scope,
+        }
+    }
+
+    /// Its target as recordings write it: `session/2`, `token`, `all`.
+    pub fn target_label(&self) -> String {
+        match self {
+            EventAction::KillNode(node) | EventAction::RestartNode(node) => node.to_string(),
+            _ => self.scope().to_string(),
+        }
+    }
+}
+
+/// One node of a strategy, numbered from 1: `session/2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeRef {
+    pub strategy: StrategyName,
+    /// From 1.
+    pub number: u32,
+}
+
+impl fmt::Display for NodeRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.strategy.as_str(), self.number)
+    }
+}
+
+/// Which strategies an event acts on. `Display`: `all`, `session`, `token`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Both strategies (no target given), or the one running in this phase.
+    All,
+    /// `session` or `token`.
+    Strategy(StrategyName),
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::All => f.write_str("all"),
+            Scope::Strategy(s) => f.write_str(s.as_str()),
+        }
+    }
+}
+
+/// Whom a `revoke_user` event revokes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revokee {
+    /// One named user (`user = "user0000042"`).
+    User(String),
+    /// This many of the users logged in at that moment (`value`, default 1).
+    Recent(usize),
 }

@@ -125,11 +125,7 @@ fn spec_example_parses_with_its_values() {
         s.events,
         vec![EventSpec {
             at: Duration::from_secs(30),
-            action: Action::KillNode,
-            target: Target::Node(StrategyName::Session, 1),
-            value: None,
-            user: None,
-            routing: None,
+            action: EventAction::KillNode(NodeRef { strategy: StrategyName::Session, number: 1 }),
         }]
     );
 }
@@ -274,7 +270,7 @@ fn events_are_checked_against_the_strategies() {
     // After an add_node, node 4 exists.
     let added = format!("{kill4}\n[[events]]\nat = \"10s\"\naction = \"add_node\"\ntarget = \"session\"\n");
     let s = parse_scenario(&added, "x.toml").unwrap();
-    assert_eq!(s.events.iter().map(|e| e.action).collect::<Vec<_>>(), vec![Action::AddNode, Action::KillNode]);
+    assert_eq!(s.events.iter().map(|e| e.action.kind()).collect::<Vec<_>>(), vec![Action::AddNode, Action::KillNode]);
 
     let rotate = SPEC_EXAMPLE.replace("\"kill_node\"", "\"rotate_key\"").replace("\"session/1\"", "\"session\"");
     assert!(err(&rotate).contains("rotate_key applies to the token strategy only"), "{}", err(&rotate));
@@ -287,7 +283,7 @@ fn events_are_checked_against_the_strategies() {
     let set_load = SPEC_EXAMPLE.replace("\"kill_node\"", "\"set_load\"").replace("\"session/1\"", "\"token\"");
     assert!(err(&set_load).contains("set_load needs a `value`"));
     let s = parse_scenario(&format!("{set_load}value = 10\n"), "x").unwrap();
-    assert_eq!(s.events[0].value, Some(10.0));
+    assert_eq!(s.events[0].action, EventAction::SetLoad(Scope::Strategy(StrategyName::Token), 10.0));
     let bad_target = SPEC_EXAMPLE.replace("\"session/1\"", "\"sesion/1\"");
     assert!(err(&bad_target).contains("unknown target \"sesion/1\""));
     let zero = SPEC_EXAMPLE.replace("\"session/1\"", "\"session/0\"");
@@ -375,11 +371,14 @@ fn set_routing_and_revoking_several_users() {
     let base = MINIMAL.replace("[token]\n", "[session]\n");
     let switch = format!("{base}[[events]]\nat = \"5s\"\naction = \"set_routing\"\nrouting = \"sticky\"\n");
     let s = parse_scenario(&switch, "x").unwrap();
-    assert_eq!((s.events[0].action, s.events[0].routing), (Action::SetRouting, Some(Routing::Sticky)));
+    assert_eq!(s.events[0].action, EventAction::SetRouting(Scope::All, Routing::Sticky));
     assert!(err(&switch.replace("sticky", "stiky")).contains("unknown routing \"stiky\""));
     assert!(err(&switch.replace("routing = \"sticky\"\n", "")).contains("set_routing needs a `routing`"));
     let revoke = format!("{base}[[events]]\nat = \"5s\"\naction = \"revoke_user\"\nvalue = 50\n");
-    assert_eq!(parse_scenario(&revoke, "x").unwrap().events[0].value, Some(50.0));
+    assert_eq!(
+        parse_scenario(&revoke, "x").unwrap().events[0].action,
+        EventAction::RevokeUser(Scope::All, Revokee::Recent(50))
+    );
     assert!(err(&revoke.replace("50", "0.5")).contains("how many users"));
     assert!(err(&format!("{revoke}user = \"user0000001\"\n")).contains("not both"));
     let misplaced = format!("{base}[[events]]\nat = \"5s\"\naction = \"set_load\"\nvalue = 5\nrouting = \"sticky\"\n");
