@@ -33,13 +33,18 @@ pub enum PasswordHashKind {
     Sha256,
 }
 
+/// A password hash name that is none of [`PasswordHashKind`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown password hash {0:?}; expected argon2id or sha256")]
+pub struct UnknownPasswordHash(pub String);
+
 impl FromStr for PasswordHashKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownPasswordHash;
+    fn from_str(s: &str) -> Result<Self, UnknownPasswordHash> {
         match s.to_ascii_lowercase().as_str() {
             "argon2id" | "argon2" => Ok(Self::Argon2id),
             "sha256" => Ok(Self::Sha256),
-            _ => Err(format!("unknown password hash {s:?}; expected argon2id or sha256")),
+            _ => Err(UnknownPasswordHash(s.to_owned())),
         }
     }
 }

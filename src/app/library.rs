@@ -6,18 +6,18 @@ use std::path::Path;
 use egui::{RichText, Ui};
 
 use crate::i18n::{Language, Text};
-use crate::scenario::{Scenario, builtin::BUILT_IN, parse_scenario};
+use crate::scenario::{Scenario, ScenarioError, builtin::BUILT_IN, parse_scenario};
 
 /// One scenario in the library, with its text as edited and the result of checking it.
 pub struct Entry {
     pub origin: String,
     pub text: String,
-    pub parsed: Result<Scenario, String>,
+    pub parsed: Result<Scenario, ScenarioError>,
 }
 
 impl Entry {
     fn new(origin: String, text: String) -> Self {
-        let parsed = parse_scenario(&text, &origin).map_err(|e| e.to_string());
+        let parsed = parse_scenario(&text, &origin);
         Self { origin, text, parsed }
     }
 }
@@ -69,7 +69,7 @@ impl Library {
                 ui.add_space(8.0);
                 let scenario = scenario.clone();
                 if knobs(ui, &scenario, &mut entry.text) {
-                    entry.parsed = parse_scenario(&entry.text, &entry.origin).map_err(|e| e.to_string());
+                    entry.parsed = parse_scenario(&entry.text, &entry.origin);
                 }
             }
             ui.add_space(8.0);
@@ -85,7 +85,7 @@ impl Library {
                 }
                 match &entry.parsed {
                     Ok(_) => ui.label(RichText::new(lang.tr(Text::Valid)).color(egui::Color32::from_rgb(60, 170, 90))),
-                    Err(e) => ui.label(RichText::new(e).color(egui::Color32::from_rgb(220, 60, 60))),
+                    Err(e) => ui.label(RichText::new(e.to_string()).color(egui::Color32::from_rgb(220, 60, 60))),
                 };
             });
             let heading = ui.label(RichText::new(lang.tr(Text::Editor)).strong());
@@ -98,7 +98,7 @@ impl Library {
                 )
                 .labelled_by(heading.id);
             if edited.changed() {
-                entry.parsed = parse_scenario(&entry.text, &entry.origin).map_err(|e| e.to_string());
+                entry.parsed = parse_scenario(&entry.text, &entry.origin);
             }
         });
         outcome

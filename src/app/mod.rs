@@ -20,7 +20,8 @@ use tokio::sync::mpsc;
 use crate::engine::tick::{Command, RunMessage, Tick};
 use crate::engine::{RunSetup, start_run};
 use crate::i18n::{Language, Text};
-use crate::recording::Recording;
+use crate::recording::{Recording, RecordingError};
+use crate::report::ReportError;
 use crate::scenario::{EventAction, NodeRef, Revokee, Scenario, Scope, StrategyName, parse_scenario};
 use library::Library;
 use series::RunData;
@@ -91,12 +92,12 @@ impl Replay {
 
 /// Results of work done off the UI thread.
 enum Background {
-    Opened(PathBuf, Result<String, String>),
-    Replayed(PathBuf, Result<Recording, String>),
-    Overlaid(PathBuf, Result<Recording, String>),
-    Saved(PathBuf, Result<(), String>),
-    Exported(PathBuf, Result<Vec<PathBuf>, String>),
-    Inspected(Result<inspector::Inspection, String>),
+    Opened(PathBuf, Result<String, std::io::Error>),
+    Replayed(PathBuf, Result<Recording, RecordingError>),
+    Overlaid(PathBuf, Result<Recording, RecordingError>),
+    Saved(PathBuf, Result<(), std::io::Error>),
+    Exported(PathBuf, Result<Vec<PathBuf>, ReportError>),
+    Inspected(Result<inspector::Inspection, inspector::InspectError>),
 }
 
 /// The whole app.
@@ -230,7 +231,7 @@ impl AuthlabApp {
             use crate::report::{ChartInput, ExportFormat, export_charts};
             let input = ChartInput { ticks: &ticks, events: &events, title: &title, charts: &charts };
             let formats = [ExportFormat::Png, ExportFormat::Svg, ExportFormat::Csv];
-            let result = export_charts(&input, language, &dir, &formats).map_err(|e| e.to_string());
+            let result = export_charts(&input, language, &dir, &formats);
             let _ = tx.send(Background::Exported(dir, result));
             ctx.request_repaint();
         });
@@ -285,7 +286,7 @@ impl AuthlabApp {
         let tx = self.background_tx.clone();
         let ctx = ctx.clone();
         self.runtime.spawn_blocking(move || {
-            let result = Recording::open(&path).map_err(|e| e.to_string());
+            let result = Recording::open(&path);
             let _ = tx.send(Background::Replayed(path, result));
             ctx.request_repaint();
         });
@@ -397,9 +398,10 @@ impl AuthlabApp {
                     self.loading = false;
                     self.notice(format!("{}: {e}", path.display()), true);
                 }
-                Background::Opened(path, Err(e))
-                | Background::Overlaid(path, Err(e))
-                | Background::Saved(path, Err(e)) => self.notice(format!("{}: {e}", path.display()), true),
+                Background::Opened(path, Err(e)) | Background::Saved(path, Err(e)) => {
+                    self.notice(format!("{}: {e}", path.display()), true)
+                }
+                Background::Overlaid(path, Err(e)) => self.notice(format!("{}: {e}", path.display()), true),
             }
         }
         let mut finished_error = None;
@@ -453,7 +455,7 @@ impl AuthlabApp {
         let tx = self.background_tx.clone();
         let ctx = ctx.clone();
         self.runtime.spawn_blocking(move || {
-            let result = std::fs::read_to_string(&path).map_err(|e| e.to_string());
+            let result = std::fs::read_to_string(&path);
             let _ = tx.send(Background::Opened(path, result));
             ctx.request_repaint();
         });
@@ -469,15 +471,9 @@ impl AuthlabApp {
             };
             let path = file.path().to_path_buf();
             let result = match then(path.clone()) {
-                PickNext::Scenario => {
-                    Background::Opened(path.clone(), std::fs::read_to_string(&path).map_err(|e| e.to_string()))
-                }
-                PickNext::Replay => {
-                    Background::Replayed(path.clone(), Recording::open(&path).map_err(|e| e.to_string()))
-                }
-                PickNext::Overlay => {
-                    Background::Overlaid(path.clone(), Recording::open(&path).map_err(|e| e.to_string()))
-                }
+                PickNext::Scenario => Background::Opened(path.clone(), std::fs::read_to_string(&path)),
+                PickNext::Replay => Background::Replayed(path.clone(), Recording::open(&path)),
+                PickNext::Overlay => Background::Overlaid(path.clone(), Recording::open(&path)),
             };
             let _ = tx.send(result);
             ctx.request_repaint();
@@ -492,7 +488,7 @@ impl AuthlabApp {
                 return;
             };
             let path = file.path().to_path_buf();
-            let result = std::fs::write(&path, text).map_err(|e| e.to_string());
+            let result = std::fs::write(&path, text);
             let _ = tx.send(Background::Saved(path, result));
             ctx.request_repaint();
         });
@@ -669,7 +665,7 @@ impl AuthlabApp {
             let http = reqwest::Client::builder().no_proxy().timeout(std::time::Duration::from_secs(10)).build();
             let result = match http {
                 Ok(http) => inspector::inspect(http, token_nodes, session_nodes, user, password).await,
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(inspector::InspectError::Client(e)),
             };
             let _ = tx.send(Background::Inspected(result));
             ctx.request_repaint();

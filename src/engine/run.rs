@@ -23,6 +23,32 @@ use crate::session_store::RedisSessionStore;
 /// Clock leeway of token nodes: old keys verify this much longer than the longest token.
 const KEY_RETIREMENT_SLACK: Duration = Duration::from_secs(5);
 
+/// Why a run ended before its time (`RunMessage::Finished` carries the message).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RunError {
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(reqwest::Error),
+    /// The cluster of a phase did not start.
+    #[error("{0}")]
+    Start(ClusterError),
+    /// The nodes or the store keys of a phase could not be cleaned up.
+    #[error("cleaning up the run: {0}")]
+    Cleanup(ClusterError),
+    #[error("the run engine panicked: {0}")]
+    Panicked(String),
+}
+
+/// Why an event could not be applied; its message is the failed event's detail in the recording.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum EventError {
+    /// The supervisor could not do it (no such node, the node did not answer, ...).
+    #[error("{0}")]
+    Cluster(#[from] ClusterError),
+    /// rotate_key in a phase without token nodes.
+    #[error("only token nodes have keys to rotate")]
+    NoKeysToRotate,
+}
+
 /// How to run a scenario.
 #[derive(Debug, Clone)]
 pub struct RunSetup {
@@ -59,7 +85,7 @@ pub fn start_run(setup: RunSetup) -> RunHandle {
         let outcome = AssertUnwindSafe(engine.run()).catch_unwind().await;
         let error = match outcome {
             Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e),
+            Ok(Err(e)) => Some(e.to_string()),
             Err(panic) => {
                 // The supervisor's drop has killed the nodes; the Redis keys need deleting here.
                 if let Some(url) = redis_url {
@@ -72,7 +98,7 @@ pub fn start_run(setup: RunSetup) -> RunHandle {
                     .map(|s| s.to_string())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
-                Some(format!("the run engine panicked: {what}"))
+                Some(RunError::Panicked(what).to_string())
             }
         };
         let _ = message_tx.send(RunMessage::Finished { error });
@@ -109,7 +135,7 @@ struct Phase {
 }
 
 impl Engine {
-    async fn run(mut self) -> Result<(), String> {
+    async fn run(mut self) -> Result<(), RunError> {
         let scenario = self.setup.scenario.clone();
         let phases: Vec<Vec<StrategyName>> = {
             let present: Vec<StrategyName> = StrategyName::BOTH
@@ -130,7 +156,7 @@ impl Engine {
             .pool_max_idle_per_host(4096)
             .timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(RunError::HttpClient)?;
         let mut offset = 0.0;
         let mut announced = false;
         for strategies in phases {
@@ -149,7 +175,7 @@ impl Engine {
                     strategies.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("-")
                 ),
             };
-            let supervisor = Supervisor::start(&phase_scenario, config).await.map_err(|e| e.to_string())?;
+            let supervisor = Supervisor::start(&phase_scenario, config).await.map_err(RunError::Start)?;
             if !announced {
                 let nodes = supervisor
                     .strategies()
@@ -197,7 +223,7 @@ impl Engine {
             let _ = self.messages.send(RunMessage::Tick(final_tick));
             let cleanup = phase.supervisor.shutdown().await;
             result?;
-            cleanup.map_err(|e| format!("cleaning up the run: {e}"))?;
+            cleanup.map_err(RunError::Cleanup)?;
             offset += phase.started.elapsed().as_secs_f64();
             if self.stop_requested {
                 break;
@@ -208,7 +234,7 @@ impl Engine {
 
     /// Ticks, scheduled events and live commands until the phase's duration has passed or a
     /// Stop arrives.
-    async fn drive(&mut self, phase: &mut Phase, http: &reqwest::Client) -> Result<(), String> {
+    async fn drive(&mut self, phase: &mut Phase, http: &reqwest::Client) -> Result<(), RunError> {
         let scenario = self.setup.scenario.clone();
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + scenario.tick, scenario.tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -240,7 +266,7 @@ impl Engine {
             }
             if phase.retire_keys_at.is_some_and(|at| Instant::now() >= at) {
                 phase.retire_keys_at = None;
-                let result = phase.supervisor.retire_old_keys().await.map_err(|e| e.to_string());
+                let result = phase.supervisor.retire_old_keys().await.map_err(EventError::from);
                 self.record(phase, Action::RetireKeys, "token".into(), EventSource::Scheduled, result);
             }
             if elapsed >= scenario.duration {
@@ -255,11 +281,11 @@ impl Engine {
         action: Action,
         target: String,
         source: EventSource,
-        result: Result<String, String>,
+        result: Result<String, EventError>,
     ) {
         let (ok, detail) = match result {
             Ok(detail) => (true, detail),
-            Err(detail) => (false, detail),
+            Err(error) => (false, error.to_string()),
         };
         let t = phase.offset + phase.started.elapsed().as_secs_f64();
         let _ = self.messages.send(RunMessage::Event(EventRecord { t, action, target, source, detail, ok }));
@@ -273,18 +299,18 @@ impl Engine {
         };
         let (kind, label) = (action.kind(), action.target_label());
         if let Some(missing) = strategies.iter().find(|s| !phase.running.contains_key(s)) {
-            let why = Err(ClusterError::NoSuchStrategy(missing.as_str()).to_string());
+            let why = Err(ClusterError::NoSuchStrategy(missing.as_str()).into());
             self.record(phase, kind, label, source, why);
             return;
         }
-        let result: Result<String, String> = match action {
+        let result: Result<String, EventError> = match action {
             EventAction::KillNode(node) => {
-                phase.supervisor.kill_node(node.strategy, node.number).await.map_err(|e| e.to_string())
+                phase.supervisor.kill_node(node.strategy, node.number).await.map_err(Into::into)
             }
             EventAction::RestartNode(node) => {
-                phase.supervisor.restart_node(node.strategy, node.number).await.map_err(|e| e.to_string())
+                phase.supervisor.restart_node(node.strategy, node.number).await.map_err(Into::into)
             }
-            EventAction::AddNode(s) => phase.supervisor.add_node(s).await.map_err(|e| e.to_string()),
+            EventAction::AddNode(s) => phase.supervisor.add_node(s).await.map_err(Into::into),
             EventAction::SetLoad(_, v) => {
                 for s in &strategies {
                     phase.running[s].driver.set_load(v);
@@ -293,10 +319,10 @@ impl Engine {
             }
             EventAction::RotateKey(_) => {
                 if !strategies.contains(&StrategyName::Token) {
-                    Err("only token nodes have keys to rotate".into())
+                    Err(EventError::NoKeysToRotate)
                 } else {
                     let ttl = self.setup.scenario.token.as_ref().map_or(Duration::ZERO, |t| t.ttl);
-                    let result = phase.supervisor.rotate_key().await.map_err(|e| e.to_string());
+                    let result = phase.supervisor.rotate_key().await.map_err(EventError::from);
                     if result.is_ok() {
                         phase.retire_keys_at = Some(Instant::now() + ttl + KEY_RETIREMENT_SLACK);
                     }
@@ -325,7 +351,7 @@ impl Engine {
                     for name in &names {
                         match phase.supervisor.revoke_user(*s, name).await {
                             Ok(detail) => revoked.push(detail),
-                            Err(e) => failure = Some(e.to_string()),
+                            Err(e) => failure = Some(EventError::from(e)),
                         }
                     }
                     let detail = match revoked.as_slice() {
