@@ -5,6 +5,7 @@
 
 pub mod builtin;
 pub mod model;
+mod names;
 pub mod parse;
 
 pub use model::*;

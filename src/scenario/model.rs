@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::token::keys::Alg;
 use serde::{Deserialize, Serialize};
 
+use super::names::named;
 use crate::i18n::Language;
 use crate::users::PasswordHashKind;
 
@@ -102,28 +103,6 @@ pub enum Chart {
 impl Chart {
     /// The charts shown when a scenario names none.
     pub const STANDARD: [Chart; 5] = [Chart::Throughput, Chart::Latency, Chart::Memory, Chart::Users, Chart::Errors];
-
-    /// Every chart, with its name in scenario files.
-    pub const ALL: [(&'static str, Chart); 12] = [
-        ("throughput", Chart::Throughput),
-        ("latency", Chart::Latency),
-        ("memory", Chart::Memory),
-        ("users", Chart::Users),
-        ("errors", Chart::Errors),
-        ("cpu_per_request", Chart::CpuPerRequest),
-        ("auth_check", Chart::AuthCheck),
-        ("bytes_per_request", Chart::BytesPerRequest),
-        ("store_ops", Chart::StoreOps),
-        ("denylist", Chart::Denylist),
-        ("nodes", Chart::Nodes),
-        ("issuer_calls", Chart::IssuerCalls),
-    ];
-
-    /// The chart's name in scenario files (`throughput`, `cpu_per_request`, ...), which is also
-    /// its file name in reports.
-    pub fn name(self) -> &'static str {
-        Chart::ALL.iter().find(|(_, chart)| *chart == self).map_or("chart", |(name, _)| name)
-    }
 }
 
 /// Whether both strategies run at once or one after the other.
@@ -233,18 +212,6 @@ pub enum Routing {
     LeastOutstanding,
 }
 
-impl Routing {
-    /// The name scenario files use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Routing::RoundRobin => "round_robin",
-            Routing::Random => "random",
-            Routing::Sticky => "sticky",
-            Routing::LeastOutstanding => "least_outstanding",
-        }
-    }
-}
-
 /// A simulated machine per node (SPEC "Simulating separate machines").
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MachineSpec {
@@ -328,21 +295,6 @@ pub enum Action {
     RetireKeys,
 }
 
-impl Action {
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::KillNode => "kill_node",
-            Action::AddNode => "add_node",
-            Action::RestartNode => "restart_node",
-            Action::RevokeUser => "revoke_user",
-            Action::RotateKey => "rotate_key",
-            Action::SetLoad => "set_load",
-            Action::SetRouting => "set_routing",
-            Action::RetireKeys => "retire_keys",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StrategyName {
@@ -353,11 +305,9 @@ pub enum StrategyName {
 impl StrategyName {
     pub const BOTH: [StrategyName; 2] = [StrategyName::Session, StrategyName::Token];
 
+    /// Its name (the same as [`StrategyName::name`]).
     pub fn as_str(self) -> &'static str {
-        match self {
-            StrategyName::Session => "session",
-            StrategyName::Token => "token",
-        }
+        self.name()
     }
 }
 
@@ -464,3 +414,42 @@ pub enum Revokee {
     /// This many of the users logged in at that moment (`value`, default 1).
     Recent(usize),
 }
+
+// The names of each enum, in scenario files and everywhere else. A chart's name is also its file
+// name in reports.
+named!(Chart {
+    Throughput => "throughput",
+    Latency => "latency",
+    Memory => "memory",
+    Users => "users",
+    Errors => "errors",
+    CpuPerRequest => "cpu_per_request",
+    AuthCheck => "auth_check",
+    BytesPerRequest => "bytes_per_request",
+    StoreOps => "store_ops",
+    Denylist => "denylist",
+    Nodes => "nodes",
+    IssuerCalls => "issuer_calls",
+});
+named!(Mode { Concurrent => "concurrent", Sequential => "sequential" });
+named!(LoadModel { Closed => "closed", Open => "open" });
+named!(ClientKind { Browser => "browser", Mobile => "mobile", MobileNaive => "mobile_naive" });
+named!(Routing {
+    RoundRobin => "round_robin",
+    Random => "random",
+    Sticky => "sticky",
+    LeastOutstanding => "least_outstanding",
+});
+named!(StoreKind { Memory => "memory", Redis => "redis" });
+named!(Revocation { None => "none", Denylist => "denylist" });
+named!(Action {
+    KillNode => "kill_node",
+    AddNode => "add_node",
+    RestartNode => "restart_node",
+    RevokeUser => "revoke_user",
+    RotateKey => "rotate_key",
+    SetLoad => "set_load",
+    SetRouting => "set_routing",
+    RetireKeys => "retire_keys",
+});
+named!(StrategyName { Session => "session", Token => "token" });

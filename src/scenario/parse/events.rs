@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::MAX_NODES;
 use super::raw::{RawEvent, S};
-use super::validate::{self, ACTIONS, Check, ROUTINGS, at, non_negative_f64, one_of};
+use super::validate::{self, Check, at, non_negative_f64, one_of, scheduled_actions};
 use crate::scenario::model::*;
 
 /// The most users one revoke_user event revokes (each is one admin call per node).
@@ -22,11 +22,7 @@ enum TargetText {
 fn parse_target(value: &S<String>) -> Check<TargetText> {
     let text = value.get_ref().as_str();
     let bad = || at(value, format!("unknown target {text:?}; expected session, token, session/N or token/N"));
-    let strategy = |name: &str| match name {
-        "session" => Some(StrategyName::Session),
-        "token" => Some(StrategyName::Token),
-        _ => None,
-    };
+    let strategy = StrategyName::from_name;
     match text.split_once('/') {
         None => strategy(text).map(TargetText::Strategy).ok_or_else(bad),
         Some((name, number)) => {
@@ -127,7 +123,7 @@ fn payload(action: Action, r: &S<RawEvent>) -> Check<Pending> {
             let Some(routing) = &e.routing else {
                 return Err(at(r, "set_routing needs a `routing`, such as \"sticky\""));
             };
-            Ok(Pending::Scoped(Scoped::SetRouting(one_of("routing", routing, ROUTINGS)?)))
+            Ok(Pending::Scoped(Scoped::SetRouting(one_of("routing", routing, Routing::NAMES)?)))
         }
         // Not among the actions a scenario names: the lab retires keys by itself.
         Action::RetireKeys => Err(at(r, format!("{name} is done by the lab itself and cannot be scheduled"))),
@@ -164,7 +160,7 @@ pub(super) fn validate_events(
                 ),
             ));
         }
-        let action = one_of("action", action_value, ACTIONS)?;
+        let action = one_of("action", action_value, &scheduled_actions())?;
         let target = e.target.as_ref().map_or(Ok(TargetText::All), parse_target)?;
         let pending = payload(action, r)?;
         parsed.push(Parsed { at: event_at, action, target, pending, raw: r });

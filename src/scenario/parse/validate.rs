@@ -31,11 +31,11 @@ pub(super) fn nowhere(message: impl Into<String>) -> Problem {
     Problem { span: None, message: message.into() }
 }
 
-/// Looks a spanned string up among `accepted` (name, value) pairs.
-pub(super) fn one_of<T: Copy>(what: &str, value: &S<String>, accepted: &[(&str, T)]) -> Check<T> {
+/// Looks a spanned string up among `accepted` (value, name) pairs, such as an enum's `NAMES`.
+pub(super) fn one_of<T: Copy>(what: &str, value: &S<String>, accepted: &[(T, &str)]) -> Check<T> {
     let text = value.get_ref().as_str();
-    accepted.iter().find(|(name, _)| *name == text).map(|(_, v)| *v).ok_or_else(|| {
-        let names: Vec<&str> = accepted.iter().map(|(n, _)| *n).collect();
+    accepted.iter().find(|(_, name)| *name == text).map(|(v, _)| *v).ok_or_else(|| {
+        let names: Vec<&str> = accepted.iter().map(|(_, n)| *n).collect();
         at(value, format!("unknown {what} {text:?}; expected one of {}", names.join(", ")))
     })
 }
@@ -101,29 +101,10 @@ fn bytes(key: &str, value: &S<SizeText>) -> Check<u64> {
     }
 }
 
-const MODES: &[(&str, Mode)] = &[("concurrent", Mode::Concurrent), ("sequential", Mode::Sequential)];
-const PASSWORD_HASHES: &[(&str, PasswordHashKind)] =
-    &[("argon2id", PasswordHashKind::Argon2id), ("sha256", PasswordHashKind::Sha256)];
-const LOAD_MODELS: &[(&str, LoadModel)] = &[("closed", LoadModel::Closed), ("open", LoadModel::Open)];
-const CLIENTS: &[(&str, ClientKind)] =
-    &[("browser", ClientKind::Browser), ("mobile", ClientKind::Mobile), ("mobile_naive", ClientKind::MobileNaive)];
-pub(super) const ROUTINGS: &[(&str, Routing)] = &[
-    ("round_robin", Routing::RoundRobin),
-    ("random", Routing::Random),
-    ("sticky", Routing::Sticky),
-    ("least_outstanding", Routing::LeastOutstanding),
-];
-const STORES: &[(&str, StoreKind)] = &[("memory", StoreKind::Memory), ("redis", StoreKind::Redis)];
-const REVOCATIONS: &[(&str, Revocation)] = &[("none", Revocation::None), ("denylist", Revocation::Denylist)];
-pub(super) const ACTIONS: &[(&str, Action)] = &[
-    ("kill_node", Action::KillNode),
-    ("add_node", Action::AddNode),
-    ("restart_node", Action::RestartNode),
-    ("revoke_user", Action::RevokeUser),
-    ("rotate_key", Action::RotateKey),
-    ("set_load", Action::SetLoad),
-    ("set_routing", Action::SetRouting),
-];
+/// The actions a scenario can schedule: all but retire_keys, which the lab does by itself.
+pub(super) fn scheduled_actions() -> Vec<(Action, &'static str)> {
+    Action::NAMES.iter().copied().filter(|(action, _)| *action != Action::RetireKeys).collect()
+}
 
 impl RawScenario {
     pub(super) fn validate(self) -> Check<Scenario> {
@@ -140,7 +121,7 @@ impl RawScenario {
             return Err(at(duration_value, "duration must be more than 0"));
         }
         let seed = int_in("seed", self.seed.as_ref(), 42u64, 0, i64::MAX)?;
-        let mode = self.mode.as_ref().map_or(Ok(Mode::default()), |m| one_of("mode", m, MODES))?;
+        let mode = self.mode.as_ref().map_or(Ok(Mode::default()), |m| one_of("mode", m, Mode::NAMES))?;
         let tick = opt_duration("tick", self.tick.as_ref(), Duration::from_millis(250))?;
         if let Some(t) = &self.tick
             && !(MIN_TICK..=MAX_TICK).contains(&tick)
@@ -206,14 +187,14 @@ fn validate_users(users: Option<RawUsers>) -> Check<UsersSpec> {
         password_hash: u
             .password_hash
             .as_ref()
-            .map_or(Ok(PasswordHashKind::default()), |p| one_of("password_hash", p, PASSWORD_HASHES))?,
+            .map_or(Ok(PasswordHashKind::default()), |p| one_of("password_hash", p, PasswordHashKind::NAMES))?,
     })
 }
 
 fn validate_load(load: S<RawLoad>) -> Check<LoadSpec> {
     let span = load.span();
     let load = load.into_inner();
-    let model = load.model.as_ref().map_or(Ok(LoadModel::default()), |m| one_of("load model", m, LOAD_MODELS))?;
+    let model = load.model.as_ref().map_or(Ok(LoadModel::default()), |m| one_of("load model", m, LoadModel::NAMES))?;
     let Some(raw_stages) = load.stages else {
         return Err(Problem {
             span: Some(span),
@@ -258,7 +239,7 @@ fn validate_load(load: S<RawLoad>) -> Check<LoadSpec> {
             x
         }
     };
-    let client = load.client.as_ref().map_or(Ok(ClientKind::default()), |c| one_of("client", c, CLIENTS))?;
+    let client = load.client.as_ref().map_or(Ok(ClientKind::default()), |c| one_of("client", c, ClientKind::NAMES))?;
     Ok(LoadSpec { model, stages, think_time, requests_per_login, logout_ratio, client })
 }
 
@@ -272,7 +253,7 @@ fn validate_cluster(cluster: Option<RawCluster>) -> Check<ClusterSpec> {
             health_check: Duration::from_secs(1),
         });
     };
-    let routing = c.routing.as_ref().map_or(Ok(Routing::default()), |r| one_of("routing", r, ROUTINGS))?;
+    let routing = c.routing.as_ref().map_or(Ok(Routing::default()), |r| one_of("routing", r, Routing::NAMES))?;
     let machine = c.machine.as_ref().map(|m| validate_machine("machine", m)).transpose()?;
     let store_machine = c.store_machine.as_ref().map(|m| validate_machine("store_machine", m)).transpose()?;
     let store_rtt = c.store_rtt.as_ref().map(|v| duration("store_rtt", v)).transpose()?;
@@ -303,7 +284,7 @@ fn validate_charts(charts: Option<S<Vec<S<String>>>>) -> Check<Vec<Chart>> {
     }
     let mut out = Vec::new();
     for name in list.get_ref() {
-        let chart = one_of("chart", name, &Chart::ALL)?;
+        let chart = one_of("chart", name, Chart::NAMES)?;
         if out.contains(&chart) {
             return Err(at(name, format!("chart {:?} is listed twice", name.get_ref())));
         }
@@ -314,7 +295,7 @@ fn validate_charts(charts: Option<S<Vec<S<String>>>>) -> Check<Vec<Chart>> {
 
 fn validate_session(session: S<RawSession>) -> Check<SessionSpec> {
     let s = session.into_inner();
-    let store = s.store.as_ref().map_or(Ok(StoreKind::default()), |v| one_of("store", v, STORES))?;
+    let store = s.store.as_ref().map_or(Ok(StoreKind::default()), |v| one_of("store", v, StoreKind::NAMES))?;
     let redis_url = match s.redis_url {
         None => "redis://127.0.0.1:6379/".to_owned(),
         Some(u) => {
@@ -359,7 +340,7 @@ fn validate_token(token: S<RawToken>) -> Check<TokenSpec> {
         revocation: t
             .revocation
             .as_ref()
-            .map_or(Ok(Revocation::default()), |r| one_of("revocation", r, REVOCATIONS))?,
+            .map_or(Ok(Revocation::default()), |r| one_of("revocation", r, Revocation::NAMES))?,
         claims_bytes: int_in("claims_bytes", t.claims_bytes.as_ref(), 0usize, 0, i64::MAX)?,
     })
 }
