@@ -5,9 +5,9 @@
 //! `scenarios/x.toml:12:11: unknown routing "stiky"; expected one of round_robin, random, sticky,
 //! least_outstanding`.
 //!
-//! The work is done in three files, as ripgrep's `flags/{lowargs,hiargs}` do: [`raw`] is what serde
-//! reads, [`validate`] (with [`events`]) turns it into the model, and [`friendly`] holds the tables
-//! that make toml's and serde's messages say which table and key they are about.
+//! The work is done in three files, as ripgrep's `flags/{lowargs,hiargs}` do: `raw.rs` is what serde
+//! reads, `validate.rs` (with `events.rs`) turns it into the model, and `friendly.rs` holds the
+//! tables that make toml's and serde's messages say which table and key they are about.
 
 use std::path::Path;
 
