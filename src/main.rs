@@ -224,10 +224,19 @@ enum RevocationArg {
     Denylist,
 }
 
-fn parse_user_count(text: &str) -> Result<u32, String> {
-    let n: u32 = text.parse().map_err(|_| format!("{text:?} is not a number of users"))?;
+/// A `--users` value that is not a user count.
+#[derive(Debug, thiserror::Error)]
+enum UserCountError {
+    #[error("{0:?} is not a number of users")]
+    NotANumber(String),
+    #[error("the user count must be between 1 and {MAX_USERS}")]
+    OutOfRange,
+}
+
+fn parse_user_count(text: &str) -> Result<u32, UserCountError> {
+    let n: u32 = text.parse().map_err(|_| UserCountError::NotANumber(text.to_owned()))?;
     if n == 0 || n > MAX_USERS {
-        return Err(format!("the user count must be between 1 and {MAX_USERS}"));
+        return Err(UserCountError::OutOfRange);
     }
     Ok(n)
 }

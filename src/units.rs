@@ -2,19 +2,27 @@
 
 use std::time::Duration;
 
+/// A duration or a size that could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UnitError {
+    #[error("invalid duration {text:?} ({error}); expected e.g. 250ms, 30s, 5m")]
+    Duration { text: String, error: humantime::DurationError },
+    #[error("invalid size {text:?}; expected e.g. 1000, 512KiB, 64MiB, 1GB")]
+    Size { text: String },
+}
+
 /// Parses a duration such as `250ms`, `30s`, `5m`, `1h 30m` or `500us`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim())
-        .map_err(|e| format!("invalid duration {text:?} ({e}); expected e.g. 250ms, 30s, 5m"))
+pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
+    humantime::parse_duration(text.trim()).map_err(|error| UnitError::Duration { text: text.to_owned(), error })
 }
 
 /// Parses a byte size: a plain number of bytes, or a number with a unit among
 /// B, KB, MB, GB (powers of 1000) and KiB, MiB, GiB (powers of 1024).
-pub fn parse_bytes(text: &str) -> Result<u64, String> {
+pub fn parse_bytes(text: &str) -> Result<u64, UnitError> {
     let t = text.trim();
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
-    let bad = || format!("invalid size {text:?}; expected e.g. 1000, 512KiB, 64MiB, 1GB");
+    let bad = || UnitError::Size { text: text.to_owned() };
     let value: f64 = number.parse().map_err(|_| bad())?;
     let scale: u64 = match unit.trim() {
         "" | "B" => 1,

@@ -33,23 +33,41 @@ pub enum PasswordHashKind {
     Sha256,
 }
 
-impl FromStr for PasswordHashKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "argon2id" | "argon2" => Ok(Self::Argon2id),
-            "sha256" => Ok(Self::Sha256),
-            _ => Err(format!("unknown password hash {s:?}; expected argon2id or sha256")),
+/// A password hash name that is none of [`PasswordHashKind`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown password hash {0:?}; expected argon2id or sha256")]
+pub struct UnknownPasswordHash(pub String);
+
+impl PasswordHashKind {
+    /// Every kind with its name (scenario files, `--password-hash`).
+    pub const NAMES: &'static [(PasswordHashKind, &'static str)] =
+        &[(PasswordHashKind::Argon2id, "argon2id"), (PasswordHashKind::Sha256, "sha256")];
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Argon2id => "argon2id",
+            Self::Sha256 => "sha256",
         }
+    }
+}
+
+impl FromStr for PasswordHashKind {
+    type Err = UnknownPasswordHash;
+    fn from_str(s: &str) -> Result<Self, UnknownPasswordHash> {
+        let lower = s.to_ascii_lowercase();
+        let name = if lower == "argon2" { "argon2id" } else { lower.as_str() };
+        Self::NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(kind, _)| *kind)
+            .ok_or_else(|| UnknownPasswordHash(s.to_owned()))
     }
 }
 
 impl fmt::Display for PasswordHashKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Argon2id => "argon2id",
-            Self::Sha256 => "sha256",
-        })
+        f.write_str(self.name())
     }
 }
 
@@ -188,6 +206,20 @@ fn constant_time_eq_str(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn password_hash_names_read_back() {
+        for &(kind, name) in PasswordHashKind::NAMES {
+            assert_eq!(kind.name(), name);
+            assert_eq!(kind.to_string(), name);
+            assert_eq!(name.to_uppercase().parse::<PasswordHashKind>(), Ok(kind));
+        }
+        assert_eq!("argon2".parse::<PasswordHashKind>(), Ok(PasswordHashKind::Argon2id));
+        assert_eq!(
+            "md5".parse::<PasswordHashKind>().map_err(|e| e.to_string()),
+            Err("unknown password hash \"md5\"; expected argon2id or sha256".to_owned())
+        );
+    }
 
     #[test]
     fn the_printed_passwords_log_in_and_others_do_not() {

@@ -8,7 +8,7 @@ use egui::{Color32, RichText, Ui};
 use tokio::sync::mpsc;
 
 use crate::attack::runner::Exchange;
-use crate::attack::{AttackResult, CATALOGUE, Outcome, OwnNodes, report, run_attacks, select};
+use crate::attack::{AttackError, AttackResult, CATALOGUE, Outcome, OwnNodes, report, run_attacks, select};
 use crate::i18n::{Language, Text};
 
 /// The user-directory seed of the lab's nodes.
@@ -19,7 +19,7 @@ const MAX_SHOWN: usize = 1500;
 /// What the attack task tells the panel.
 enum Message {
     Result(Box<AttackResult>),
-    Finished(Result<(), String>),
+    Finished(Result<(), AttackError>),
 }
 
 /// A run in progress.
@@ -87,7 +87,7 @@ impl AttackLab {
         let ctx = ctx.clone();
         runtime.spawn(async move {
             let finished = match OwnNodes::start(&exe, SEED).await {
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(e),
                 Ok(nodes) => {
                     let ran = run_attacks(&attacks, nodes.targets(), |result| {
                         let _ = tx.send(Message::Result(Box::new(result.clone())));
@@ -95,7 +95,7 @@ impl AttackLab {
                     })
                     .await;
                     nodes.stop().await;
-                    ran.map(|_| ()).map_err(|e| e.to_string())
+                    ran.map(|_| ())
                 }
             };
             let _ = tx.send(Message::Finished(finished));
@@ -124,7 +124,7 @@ impl AttackLab {
         if let Some((outcome, elapsed)) = finished {
             self.running = None;
             self.elapsed = elapsed;
-            self.error = outcome.err();
+            self.error = outcome.err().map(|e| e.to_string());
         }
     }
 

@@ -20,20 +20,48 @@ pub struct Inspection {
     pub cookie_bytes: Option<usize>,
 }
 
-fn pretty(part: &str) -> Result<String, String> {
-    let bytes = B64.decode(part).map_err(|e| format!("not base64url: {e}"))?;
-    let json: Value = serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))?;
-    serde_json::to_string_pretty(&json).map_err(|e| e.to_string())
+/// Why a token could not be inspected.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    #[error("a JWT has three parts separated by dots")]
+    NotThreeParts,
+    /// The header or the payload.
+    #[error("not base64url: {0}")]
+    NotBase64(base64::DecodeError),
+    #[error("not JSON: {0}")]
+    NotJson(serde_json::Error),
+    #[error("{0}")]
+    Pretty(serde_json::Error),
+    #[error("signature is not base64url: {0}")]
+    Signature(base64::DecodeError),
+    /// The inspector's HTTP client could not be built.
+    #[error("{0}")]
+    Client(reqwest::Error),
+    /// The run has no token node.
+    #[error("no token node")]
+    NoTokenNode,
+    /// No token node answered the login, or its answer was not JSON.
+    #[error("{0}")]
+    Login(reqwest::Error),
+    /// A token node's login answer carried no access token.
+    #[error("{node} answered {answer}")]
+    NoToken { node: String, answer: Value },
+}
+
+fn pretty(part: &str) -> Result<String, InspectError> {
+    let bytes = B64.decode(part).map_err(InspectError::NotBase64)?;
+    let json: Value = serde_json::from_slice(&bytes).map_err(InspectError::NotJson)?;
+    serde_json::to_string_pretty(&json).map_err(InspectError::Pretty)
 }
 
 /// Splits and decodes a compact JWS; the signature is shown, never trusted.
-pub fn decode(token: &str) -> Result<(String, String, String, usize), String> {
+pub fn decode(token: &str) -> Result<(String, String, String, usize), InspectError> {
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err("a JWT has three parts separated by dots".into());
+        return Err(InspectError::NotThreeParts);
     };
-    let signature_bytes = B64.decode(signature).map_err(|e| format!("signature is not base64url: {e}"))?.len();
+    let signature_bytes = B64.decode(signature).map_err(InspectError::Signature)?.len();
     Ok((pretty(header)?, pretty(payload)?, signature.to_owned(), signature_bytes))
 }
 
@@ -44,19 +72,21 @@ pub async fn inspect(
     session_nodes: Vec<String>,
     user: String,
     password: String,
-) -> Result<Inspection, String> {
+) -> Result<Inspection, InspectError> {
     let body = serde_json::json!({"username": user, "password": password});
-    let mut last_error = String::from("no token node");
+    let mut last_error = InspectError::NoTokenNode;
     for node in token_nodes {
         let answer = match http.post(format!("{node}/login")).json(&body).send().await {
             Ok(answer) => answer,
             Err(e) => {
-                last_error = e.to_string();
+                last_error = InspectError::Login(e);
                 continue;
             }
         };
-        let json: Value = answer.json().await.map_err(|e| e.to_string())?;
-        let token = json["access_token"].as_str().ok_or_else(|| format!("{node} answered {json}"))?.to_owned();
+        let json: Value = answer.json().await.map_err(InspectError::Login)?;
+        let Some(token) = json["access_token"].as_str().map(str::to_owned) else {
+            return Err(InspectError::NoToken { node, answer: json });
+        };
         let (header, payload, signature, signature_bytes) = decode(&token)?;
         let mut cookie_bytes = None;
         for session_node in &session_nodes {

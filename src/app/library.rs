@@ -6,18 +6,21 @@ use std::path::Path;
 use egui::{RichText, Ui};
 
 use crate::i18n::{Language, Text};
-use crate::scenario::{Scenario, builtin::BUILT_IN, parse_scenario};
+use crate::scenario::{
+    LoadModel, Revocation, Routing, Scenario, ScenarioError, StoreKind, builtin::BUILT_IN, parse_scenario,
+};
+use crate::users::PasswordHashKind;
 
 /// One scenario in the library, with its text as edited and the result of checking it.
 pub struct Entry {
     pub origin: String,
     pub text: String,
-    pub parsed: Result<Scenario, String>,
+    pub parsed: Result<Scenario, ScenarioError>,
 }
 
 impl Entry {
     fn new(origin: String, text: String) -> Self {
-        let parsed = parse_scenario(&text, &origin).map_err(|e| e.to_string());
+        let parsed = parse_scenario(&text, &origin);
         Self { origin, text, parsed }
     }
 }
@@ -69,7 +72,7 @@ impl Library {
                 ui.add_space(8.0);
                 let scenario = scenario.clone();
                 if knobs(ui, &scenario, &mut entry.text) {
-                    entry.parsed = parse_scenario(&entry.text, &entry.origin).map_err(|e| e.to_string());
+                    entry.parsed = parse_scenario(&entry.text, &entry.origin);
                 }
             }
             ui.add_space(8.0);
@@ -85,7 +88,7 @@ impl Library {
                 }
                 match &entry.parsed {
                     Ok(_) => ui.label(RichText::new(lang.tr(Text::Valid)).color(egui::Color32::from_rgb(60, 170, 90))),
-                    Err(e) => ui.label(RichText::new(e).color(egui::Color32::from_rgb(220, 60, 60))),
+                    Err(e) => ui.label(RichText::new(e.to_string()).color(egui::Color32::from_rgb(220, 60, 60))),
                 };
             });
             let heading = ui.label(RichText::new(lang.tr(Text::Editor)).strong());
@@ -98,7 +101,7 @@ impl Library {
                 )
                 .labelled_by(heading.id);
             if edited.changed() {
-                entry.parsed = parse_scenario(&entry.text, &entry.origin).map_err(|e| e.to_string());
+                entry.parsed = parse_scenario(&entry.text, &entry.origin);
             }
         });
         outcome
@@ -142,15 +145,21 @@ fn label(ui: &mut Ui, knob: &Knob) {
     ui.label(name).on_hover_text(knob.tip);
 }
 
-fn choice(ui: &mut Ui, text: &mut String, knob: &Knob, current: &str, options: &[&str]) -> bool {
+fn choice(
+    ui: &mut Ui,
+    text: &mut String,
+    knob: &Knob,
+    current: &str,
+    options: impl IntoIterator<Item = &'static str>,
+) -> bool {
     label(ui, knob);
     let mut changed = false;
     egui::ComboBox::from_id_salt(knob.key)
         .selected_text(current)
         .show_ui(ui, |ui| {
             for option in options {
-                if ui.selectable_label(*option == current, *option).clicked() && *option != current {
-                    set(text, knob, toml_edit::value(*option));
+                if ui.selectable_label(option == current, option).clicked() && option != current {
+                    set(text, knob, toml_edit::value(option));
                     changed = true;
                 }
             }
@@ -223,19 +232,15 @@ fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
                 "password_hash",
                 "argon2id costs tens of milliseconds per login, as in production; sha256 makes logins nearly free.",
             ),
-            &s.users.password_hash.to_string(),
-            &["argon2id", "sha256"],
+            s.users.password_hash.name(),
+            PasswordHashKind::NAMES.iter().map(|(_, name)| *name),
         );
-        let model = match s.load.model {
-            crate::scenario::LoadModel::Closed => "closed",
-            crate::scenario::LoadModel::Open => "open",
-        };
         changed |= choice(
             ui,
             text,
             &knob(Some("load"), "model", "closed: virtual users with think time; open: an arrival rate (requests/s)."),
-            model,
-            &["closed", "open"],
+            s.load.model.name(),
+            LoadModel::names(),
         );
         info(
             ui,
@@ -268,12 +273,6 @@ fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
             0.0..=1.0,
             false,
         );
-        let routing = match s.cluster.routing {
-            crate::scenario::Routing::RoundRobin => "round_robin",
-            crate::scenario::Routing::Random => "random",
-            crate::scenario::Routing::Sticky => "sticky",
-            crate::scenario::Routing::LeastOutstanding => "least_outstanding",
-        };
         changed |= choice(
             ui,
             text,
@@ -282,8 +281,8 @@ fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
                 "routing",
                 "How the load balancer picks a node: per-node sessions need sticky routing.",
             ),
-            routing,
-            &["round_robin", "random", "sticky", "least_outstanding"],
+            s.cluster.routing.name(),
+            Routing::names(),
         );
         if let Some(m) = s.cluster.machine {
             info(
@@ -302,16 +301,12 @@ fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
                 1.0..=32.0,
                 true,
             );
-            let store = match session.store {
-                crate::scenario::StoreKind::Memory => "memory",
-                crate::scenario::StoreKind::Redis => "redis",
-            };
             changed |= choice(
                 ui,
                 text,
                 &knob(Some("session"), "store", "memory: each node keeps its own sessions; redis: one shared store."),
-                store,
-                &["memory", "redis"],
+                session.store.name(),
+                StoreKind::names(),
             );
             changed |= number(
                 ui,
@@ -341,12 +336,8 @@ fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
                     "The signature every request's token is checked with: HS256 is cheapest.",
                 ),
                 alg,
-                &["HS256", "RS256", "ES256", "EdDSA", "Ed25519"],
+                ["HS256", "RS256", "ES256", "EdDSA", "Ed25519"],
             );
-            let revocation = match token.revocation {
-                crate::scenario::Revocation::None => "none",
-                crate::scenario::Revocation::Denylist => "denylist",
-            };
             changed |= choice(
                 ui,
                 text,
@@ -355,8 +346,8 @@ fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
                     "revocation",
                     "none: a logged-out token works until it expires; denylist: server state again.",
                 ),
-                revocation,
-                &["none", "denylist"],
+                token.revocation.name(),
+                Revocation::names(),
             );
             changed |= number(
                 ui,

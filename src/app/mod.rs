@@ -21,8 +21,9 @@ use crate::engine::{Command, RunMessage};
 use crate::engine::{RunSetup, start_run};
 use crate::i18n::{Language, Text};
 use crate::measure::Tick;
-use crate::recording::Recording;
-use crate::scenario::{Action, Scenario, StrategyName, Target, parse_scenario};
+use crate::recording::{Recording, RecordingError};
+use crate::report::ReportError;
+use crate::scenario::{EventAction, NodeRef, Revokee, Scenario, Scope, StrategyName, parse_scenario};
 use library::Library;
 use series::RunData;
 use timeline::{SPEEDS, Timeline, TimelineCommand};
@@ -92,12 +93,12 @@ impl Replay {
 
 /// Results of work done off the UI thread.
 enum Background {
-    Opened(PathBuf, Result<String, String>),
-    Replayed(PathBuf, Result<Recording, String>),
-    Overlaid(PathBuf, Result<Recording, String>),
-    Saved(PathBuf, Result<(), String>),
-    Exported(PathBuf, Result<Vec<PathBuf>, String>),
-    Inspected(Result<inspector::Inspection, String>),
+    Opened(PathBuf, Result<String, std::io::Error>),
+    Replayed(PathBuf, Result<Recording, RecordingError>),
+    Overlaid(PathBuf, Result<Recording, RecordingError>),
+    Saved(PathBuf, Result<(), std::io::Error>),
+    Exported(PathBuf, Result<Vec<PathBuf>, ReportError>),
+    Inspected(Result<inspector::Inspection, inspector::InspectError>),
 }
 
 /// The whole app.
@@ -231,7 +232,7 @@ impl AuthlabApp {
             use crate::report::{ChartInput, ExportFormat, export_charts};
             let input = ChartInput { ticks: &ticks, events: &events, title: &title, charts: &charts };
             let formats = [ExportFormat::Png, ExportFormat::Svg, ExportFormat::Csv];
-            let result = export_charts(&input, language, &dir, &formats).map_err(|e| e.to_string());
+            let result = export_charts(&input, language, &dir, &formats);
             let _ = tx.send(Background::Exported(dir, result));
             ctx.request_repaint();
         });
@@ -286,7 +287,7 @@ impl AuthlabApp {
         let tx = self.background_tx.clone();
         let ctx = ctx.clone();
         self.runtime.spawn_blocking(move || {
-            let result = Recording::open(&path).map_err(|e| e.to_string());
+            let result = Recording::open(&path);
             let _ = tx.send(Background::Replayed(path, result));
             ctx.request_repaint();
         });
@@ -355,14 +356,12 @@ impl AuthlabApp {
     }
 
     /// Sends a live action to the running engine.
-    pub fn send(&mut self, action: Action, target: Target, value: Option<f64>, user: Option<String>) {
+    pub fn send(&mut self, action: EventAction) {
         let Some(run) = &mut self.live else { return };
-        if action == Action::AddNode {
-            if let Target::Strategy(s) = target {
-                run.node_counts[s as usize] += 1;
-            }
+        if let EventAction::AddNode(s) = &action {
+            run.node_counts[*s as usize] += 1;
         }
-        if run.commands.send(Command::Event { action, target, value, user, routing: None }).is_err() {
+        if run.commands.send(Command::Event(action)).is_err() {
             self.notice("the run has ended", true);
         }
     }
@@ -400,9 +399,10 @@ impl AuthlabApp {
                     self.loading = false;
                     self.notice(format!("{}: {e}", path.display()), true);
                 }
-                Background::Opened(path, Err(e))
-                | Background::Overlaid(path, Err(e))
-                | Background::Saved(path, Err(e)) => self.notice(format!("{}: {e}", path.display()), true),
+                Background::Opened(path, Err(e)) | Background::Saved(path, Err(e)) => {
+                    self.notice(format!("{}: {e}", path.display()), true)
+                }
+                Background::Overlaid(path, Err(e)) => self.notice(format!("{}: {e}", path.display()), true),
             }
         }
         let mut finished_error = None;
@@ -456,7 +456,7 @@ impl AuthlabApp {
         let tx = self.background_tx.clone();
         let ctx = ctx.clone();
         self.runtime.spawn_blocking(move || {
-            let result = std::fs::read_to_string(&path).map_err(|e| e.to_string());
+            let result = std::fs::read_to_string(&path);
             let _ = tx.send(Background::Opened(path, result));
             ctx.request_repaint();
         });
@@ -472,15 +472,9 @@ impl AuthlabApp {
             };
             let path = file.path().to_path_buf();
             let result = match then(path.clone()) {
-                PickNext::Scenario => {
-                    Background::Opened(path.clone(), std::fs::read_to_string(&path).map_err(|e| e.to_string()))
-                }
-                PickNext::Replay => {
-                    Background::Replayed(path.clone(), Recording::open(&path).map_err(|e| e.to_string()))
-                }
-                PickNext::Overlay => {
-                    Background::Overlaid(path.clone(), Recording::open(&path).map_err(|e| e.to_string()))
-                }
+                PickNext::Scenario => Background::Opened(path.clone(), std::fs::read_to_string(&path)),
+                PickNext::Replay => Background::Replayed(path.clone(), Recording::open(&path)),
+                PickNext::Overlay => Background::Overlaid(path.clone(), Recording::open(&path)),
             };
             let _ = tx.send(result);
             ctx.request_repaint();
@@ -495,7 +489,7 @@ impl AuthlabApp {
                 return;
             };
             let path = file.path().to_path_buf();
-            let result = std::fs::write(&path, text).map_err(|e| e.to_string());
+            let result = std::fs::write(&path, text);
             let _ = tx.send(Background::Saved(path, result));
             ctx.request_repaint();
         });
@@ -595,7 +589,7 @@ impl AuthlabApp {
             ui.label(format!("{:.1} s", run.data.end_s));
         });
         let mut stop = false;
-        let mut action: Option<(Action, Target, Option<f64>, Option<String>)> = None;
+        let mut action: Option<EventAction> = None;
         let counts = run.node_counts;
         ui.horizontal_wrapped(|ui| {
             if ui.add_enabled(running, egui::Button::new(lang.tr(Text::Stop))).clicked() {
@@ -611,35 +605,36 @@ impl AuthlabApp {
                 ui.menu_button(format!("{} ({})", lang.tr(Text::KillNode), strategy.as_str()), |ui| {
                     for n in 1..=nodes {
                         if ui.button(format!("{}/{n}", strategy.as_str())).clicked() {
-                            action = Some((Action::KillNode, Target::Node(strategy, n), None, None));
+                            action = Some(EventAction::KillNode(NodeRef { strategy, number: n }));
                         }
                     }
                 });
                 ui.menu_button(format!("{} ({})", lang.tr(Text::RestartNode), strategy.as_str()), |ui| {
                     for n in 1..=nodes {
                         if ui.button(format!("{}/{n}", strategy.as_str())).clicked() {
-                            action = Some((Action::RestartNode, Target::Node(strategy, n), None, None));
+                            action = Some(EventAction::RestartNode(NodeRef { strategy, number: n }));
                         }
                     }
                 });
                 if ui.button(format!("{} ({})", lang.tr(Text::AddNode), strategy.as_str())).clicked() {
-                    action = Some((Action::AddNode, Target::Strategy(strategy), None, None));
+                    action = Some(EventAction::AddNode(strategy));
                 }
             }
             if counts[StrategyName::Token as usize] > 0 && ui.button(lang.tr(Text::RotateKey)).clicked() {
-                action = Some((Action::RotateKey, Target::Strategy(StrategyName::Token), None, None));
+                action = Some(EventAction::RotateKey(Scope::Strategy(StrategyName::Token)));
             }
             let revoke = ui.button(lang.tr(Text::RevokeUser));
             ui.add(egui::TextEdit::singleline(&mut self.revoke_user).hint_text("user0000042").desired_width(90.0))
                 .labelled_by(revoke.id);
             if revoke.clicked() {
-                let user = Some(self.revoke_user.trim().to_owned()).filter(|u| !u.is_empty());
-                action = Some((Action::RevokeUser, Target::All, None, user));
+                let user = self.revoke_user.trim();
+                let who = if user.is_empty() { Revokee::Recent(1) } else { Revokee::User(user.to_owned()) };
+                action = Some(EventAction::RevokeUser(Scope::All, who));
             }
             let set_load = ui.button(lang.tr(Text::SetLoad));
             ui.add(egui::DragValue::new(&mut self.load_value).range(0.0..=10_000.0)).labelled_by(set_load.id);
             if set_load.clicked() {
-                action = Some((Action::SetLoad, Target::All, Some(self.load_value), None));
+                action = Some(EventAction::SetLoad(Scope::All, self.load_value));
             }
         });
         ui.horizontal(|ui| self.export_button(ui));
@@ -648,8 +643,8 @@ impl AuthlabApp {
                 let _ = run.commands.send(Command::Stop);
             }
         }
-        if let Some((a, t, v, u)) = action {
-            self.send(a, t, v, u);
+        if let Some(action) = action {
+            self.send(action);
         }
         let Some(run) = &self.live else { return };
         let height = chart_height(ui, run.data.charts().len());
@@ -671,7 +666,7 @@ impl AuthlabApp {
             let http = reqwest::Client::builder().no_proxy().timeout(std::time::Duration::from_secs(10)).build();
             let result = match http {
                 Ok(http) => inspector::inspect(http, token_nodes, session_nodes, user, password).await,
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(inspector::InspectError::Client(e)),
             };
             let _ = tx.send(Background::Inspected(result));
             ctx.request_repaint();

@@ -13,6 +13,7 @@ use tokio::process::{Child, Command};
 use super::AttackError;
 use super::runner::Targets;
 use crate::cluster::die_with_parent;
+use crate::scenario::Revocation;
 use crate::token::keys::{Alg, KeySet};
 
 /// How long a node may take to print its base URL.
@@ -64,7 +65,7 @@ impl OwnNodes {
         let session: Vec<&str> =
             [&["--strategy", "session", "--store", "memory", "--secure-cookie"][..], &common].concat();
         let token: Vec<&str> = [&["--strategy", "token", "--keys", key_path.as_str()][..], &common].concat();
-        let denylist: Vec<&str> = [&token[..], &["--revocation", "denylist"]].concat();
+        let denylist: Vec<&str> = [&token[..], &["--revocation", Revocation::Denylist.name()]].concat();
         let short_ttl: Vec<&str> = [&session[..], &["--ttl", SHORT_SESSION_TTL]].concat();
         let (session, token, denylist, short_ttl) = tokio::join!(
             start_node(exe, "session", &session),

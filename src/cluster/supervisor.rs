@@ -169,7 +169,7 @@ impl Supervisor {
             }
             match session.store {
                 StoreKind::Memory => {
-                    args.extend(["--store".into(), "memory".into()]);
+                    args.extend(["--store".into(), StoreKind::Memory.name().into()]);
                     if let Some(max) = session.max_memory {
                         args.extend(["--max-memory".into(), max.to_string()]);
                     }
@@ -227,11 +227,7 @@ impl Supervisor {
                 // state per login.
                 args.extend(["--refresh-ttl".into(), "0s".into()]);
             }
-            let revocation = match token.revocation {
-                crate::scenario::Revocation::None => "none",
-                crate::scenario::Revocation::Denylist => "denylist",
-            };
-            args.extend(["--revocation".into(), revocation.into()]);
+            args.extend(["--revocation".into(), token.revocation.name().into()]);
             if scenario.resource.is_some() {
                 // Tokens are for the resource service too, with the scope it requires.
                 args.extend(["--extra-audience".into(), ResourceSpec::AUDIENCE.into()]);

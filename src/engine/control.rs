@@ -4,18 +4,13 @@
 use std::collections::BTreeMap;
 
 use crate::measure::{EventRecord, Tick};
-use crate::scenario::{Action, StrategyName, Target};
+use crate::scenario::{EventAction, StrategyName};
 
 /// A command to a running engine (from the app's buttons or the scenario's schedule).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    Event {
-        action: Action,
-        target: Target,
-        value: Option<f64>,
-        user: Option<String>,
-        routing: Option<crate::scenario::Routing>,
-    },
+    /// Apply this event now.
+    Event(EventAction),
     /// End the run now (as if its duration had passed).
     Stop,
 }

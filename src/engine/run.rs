@@ -16,11 +16,37 @@ use super::scrape::{NodeReading, scrape};
 use crate::cluster::{ClusterError, Supervisor, SupervisorConfig};
 use crate::load::{LoadDriver, LoadOptions};
 use crate::measure::{EventRecord, EventSource, NodeTick, ResourceTick, StoreTick, StrategyTick, Tick};
-use crate::scenario::{Action, EventSpec, Mode, Scenario, StoreKind, StrategyName, Target};
+use crate::scenario::{Action, EventAction, Mode, Revokee, Scenario, Scope, StoreKind, StrategyName};
 use crate::session_store::RedisSessionStore;
 
 /// Clock leeway of token nodes: old keys verify this much longer than the longest token.
 const KEY_RETIREMENT_SLACK: Duration = Duration::from_secs(5);
+
+/// Why a run ended before its time (`RunMessage::Finished` carries the message).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RunError {
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(reqwest::Error),
+    /// The cluster of a phase did not start.
+    #[error("{0}")]
+    Start(ClusterError),
+    /// The nodes or the store keys of a phase could not be cleaned up.
+    #[error("cleaning up the run: {0}")]
+    Cleanup(ClusterError),
+    #[error("the run engine panicked: {0}")]
+    Panicked(String),
+}
+
+/// Why an event could not be applied; its message is the failed event's detail in the recording.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum EventError {
+    /// The supervisor could not do it (no such node, the node did not answer, ...).
+    #[error("{0}")]
+    Cluster(#[from] ClusterError),
+    /// rotate_key in a phase without token nodes.
+    #[error("only token nodes have keys to rotate")]
+    NoKeysToRotate,
+}
 
 /// How to run a scenario.
 #[derive(Debug, Clone)]
@@ -58,7 +84,7 @@ pub fn start_run(setup: RunSetup) -> RunHandle {
         let outcome = AssertUnwindSafe(engine.run()).catch_unwind().await;
         let error = match outcome {
             Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e),
+            Ok(Err(e)) => Some(e.to_string()),
             Err(panic) => {
                 // The supervisor's drop has killed the nodes; the Redis keys need deleting here.
                 if let Some(url) = redis_url {
@@ -71,7 +97,7 @@ pub fn start_run(setup: RunSetup) -> RunHandle {
                     .map(|s| s.to_string())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
-                Some(format!("the run engine panicked: {what}"))
+                Some(RunError::Panicked(what).to_string())
             }
         };
         let _ = message_tx.send(RunMessage::Finished { error });
@@ -108,7 +134,7 @@ struct Phase {
 }
 
 impl Engine {
-    async fn run(mut self) -> Result<(), String> {
+    async fn run(mut self) -> Result<(), RunError> {
         let scenario = self.setup.scenario.clone();
         let phases: Vec<Vec<StrategyName>> = {
             let present: Vec<StrategyName> = StrategyName::BOTH
@@ -129,7 +155,7 @@ impl Engine {
             .pool_max_idle_per_host(4096)
             .timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(RunError::HttpClient)?;
         let mut offset = 0.0;
         let mut announced = false;
         for strategies in phases {
@@ -148,7 +174,7 @@ impl Engine {
                     strategies.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("-")
                 ),
             };
-            let supervisor = Supervisor::start(&phase_scenario, config).await.map_err(|e| e.to_string())?;
+            let supervisor = Supervisor::start(&phase_scenario, config).await.map_err(RunError::Start)?;
             if !announced {
                 let nodes = supervisor
                     .strategies()
@@ -196,7 +222,7 @@ impl Engine {
             let _ = self.messages.send(RunMessage::Tick(final_tick));
             let cleanup = phase.supervisor.shutdown().await;
             result?;
-            cleanup.map_err(|e| format!("cleaning up the run: {e}"))?;
+            cleanup.map_err(RunError::Cleanup)?;
             offset += phase.started.elapsed().as_secs_f64();
             if self.stop_requested {
                 break;
@@ -207,11 +233,12 @@ impl Engine {
 
     /// Ticks, scheduled events and live commands until the phase's duration has passed or a
     /// Stop arrives.
-    async fn drive(&mut self, phase: &mut Phase, http: &reqwest::Client) -> Result<(), String> {
+    async fn drive(&mut self, phase: &mut Phase, http: &reqwest::Client) -> Result<(), RunError> {
         let scenario = self.setup.scenario.clone();
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + scenario.tick, scenario.tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut pending: Vec<_> = scenario.events.iter().filter(|e| applies_to(&e.target, phase)).cloned().collect();
+        let mut pending: Vec<_> =
+            scenario.events.iter().filter(|e| applies_to(e.action.scope(), phase)).cloned().collect();
         pending.reverse();
         loop {
             tokio::select! {
@@ -223,10 +250,7 @@ impl Engine {
                     let _ = self.messages.send(RunMessage::Tick(tick));
                 }
                 command = self.commands.recv() => match command {
-                    Some(Command::Event { action, target, value, user, routing }) => {
-                        let event = EventSpec { at: phase.started.elapsed(), action, target, value, user, routing };
-                        self.apply(phase, event, EventSource::Live).await;
-                    }
+                    Some(Command::Event(action)) => self.apply(phase, action, EventSource::Live).await,
                     Some(Command::Stop) | None => {
                         self.stop_requested = true;
                         return Ok(());
@@ -236,12 +260,12 @@ impl Engine {
             let elapsed = phase.started.elapsed();
             while pending.last().is_some_and(|e| e.at <= elapsed) {
                 if let Some(event) = pending.pop() {
-                    self.apply(phase, event, EventSource::Scheduled).await;
+                    self.apply(phase, event.action, EventSource::Scheduled).await;
                 }
             }
             if phase.retire_keys_at.is_some_and(|at| Instant::now() >= at) {
                 phase.retire_keys_at = None;
-                let result = phase.supervisor.retire_old_keys().await.map_err(|e| e.to_string());
+                let result = phase.supervisor.retire_old_keys().await.map_err(EventError::from);
                 self.record(phase, Action::RetireKeys, "token".into(), EventSource::Scheduled, result);
             }
             if elapsed >= scenario.duration {
@@ -256,83 +280,67 @@ impl Engine {
         action: Action,
         target: String,
         source: EventSource,
-        result: Result<String, String>,
+        result: Result<String, EventError>,
     ) {
         let (ok, detail) = match result {
             Ok(detail) => (true, detail),
-            Err(detail) => (false, detail),
+            Err(error) => (false, error.to_string()),
         };
         let t = phase.offset + phase.started.elapsed().as_secs_f64();
         let _ = self.messages.send(RunMessage::Event(EventRecord { t, action, target, source, detail, ok }));
     }
 
     /// Applies one event to the live cluster and records what happened (or why it could not).
-    async fn apply(&mut self, phase: &mut Phase, event: EventSpec, source: EventSource) {
-        let EventSpec { action, target, value, user, routing, .. } = event;
-        let target = &target;
-        let strategies: Vec<StrategyName> = match target {
-            Target::All => phase.running.keys().copied().collect(),
-            Target::Strategy(s) | Target::Node(s, _) => vec![*s],
+    async fn apply(&mut self, phase: &mut Phase, action: EventAction, source: EventSource) {
+        let strategies: Vec<StrategyName> = match action.scope() {
+            Scope::All => phase.running.keys().copied().collect(),
+            Scope::Strategy(s) => vec![s],
         };
-        let label = match target {
-            Target::All => "all".to_string(),
-            Target::Strategy(s) => s.as_str().to_string(),
-            Target::Node(s, n) => format!("{}/{n}", s.as_str()),
-        };
+        let (kind, label) = (action.kind(), action.target_label());
         if let Some(missing) = strategies.iter().find(|s| !phase.running.contains_key(s)) {
-            let why = Err(ClusterError::NoSuchStrategy(missing.as_str()).to_string());
-            self.record(phase, action, label, source, why);
+            let why = Err(ClusterError::NoSuchStrategy(missing.as_str()).into());
+            self.record(phase, kind, label, source, why);
             return;
         }
-        let result: Result<String, String> = match (action, target) {
-            (Action::KillNode, Target::Node(s, n)) => {
-                phase.supervisor.kill_node(*s, *n).await.map_err(|e| e.to_string())
+        let result: Result<String, EventError> = match action {
+            EventAction::KillNode(node) => {
+                phase.supervisor.kill_node(node.strategy, node.number).await.map_err(Into::into)
             }
-            (Action::RestartNode, Target::Node(s, n)) => {
-                phase.supervisor.restart_node(*s, *n).await.map_err(|e| e.to_string())
+            EventAction::RestartNode(node) => {
+                phase.supervisor.restart_node(node.strategy, node.number).await.map_err(Into::into)
             }
-            (Action::AddNode, Target::Strategy(s)) => phase.supervisor.add_node(*s).await.map_err(|e| e.to_string()),
-            (Action::KillNode | Action::RestartNode, _) => Err("needs a node target such as session/2".into()),
-            (Action::AddNode, _) => Err("needs a strategy target: session or token".into()),
-            (Action::SetLoad, _) => match value {
-                Some(v) => {
-                    for s in &strategies {
-                        phase.running[s].driver.set_load(v);
-                    }
-                    Ok(format!("load set to {v}"))
+            EventAction::AddNode(s) => phase.supervisor.add_node(s).await.map_err(Into::into),
+            EventAction::SetLoad(_, v) => {
+                for s in &strategies {
+                    phase.running[s].driver.set_load(v);
                 }
-                None => Err("set_load needs a value".into()),
-            },
-            (Action::RotateKey, _) => {
+                Ok(format!("load set to {v}"))
+            }
+            EventAction::RotateKey(_) => {
                 if !strategies.contains(&StrategyName::Token) {
-                    Err("only token nodes have keys to rotate".into())
+                    Err(EventError::NoKeysToRotate)
                 } else {
                     let ttl = self.setup.scenario.token.as_ref().map_or(Duration::ZERO, |t| t.ttl);
-                    let result = phase.supervisor.rotate_key().await.map_err(|e| e.to_string());
+                    let result = phase.supervisor.rotate_key().await.map_err(EventError::from);
                     if result.is_ok() {
                         phase.retire_keys_at = Some(Instant::now() + ttl + KEY_RETIREMENT_SLACK);
                     }
                     result
                 }
             }
-            (Action::RetireKeys, _) => Err("old keys retire by themselves, a TTL after a rotation".into()),
-            (Action::SetRouting, _) => match routing {
-                Some(routing) => {
-                    for s in &strategies {
-                        phase.running[s].driver.set_routing(routing);
-                    }
-                    Ok(format!("routing set to {}", routing.name()))
+            EventAction::SetRouting(_, routing) => {
+                for s in &strategies {
+                    phase.running[s].driver.set_routing(routing);
                 }
-                None => Err("set_routing needs a routing".into()),
-            },
-            (Action::RevokeUser, _) => {
-                let count = value.map_or(1, |v| v.max(1.0) as usize);
+                Ok(format!("routing set to {}", routing.name()))
+            }
+            EventAction::RevokeUser(_, who) => {
                 let mut details = Vec::new();
                 let mut failure = None;
                 for s in &strategies {
-                    let names = match &user {
-                        Some(name) => vec![name.clone()],
-                        None => phase.running[s].driver.recent_users(count),
+                    let names = match &who {
+                        Revokee::User(name) => vec![name.clone()],
+                        Revokee::Recent(count) => phase.running[s].driver.recent_users((*count).max(1)),
                     };
                     if names.is_empty() {
                         details.push(format!("{}: nobody is logged in", s.as_str()));
@@ -342,7 +350,7 @@ impl Engine {
                     for name in &names {
                         match phase.supervisor.revoke_user(*s, name).await {
                             Ok(detail) => revoked.push(detail),
-                            Err(e) => failure = Some(e.to_string()),
+                            Err(e) => failure = Some(EventError::from(e)),
                         }
                     }
                     let detail = match revoked.as_slice() {
@@ -357,7 +365,7 @@ impl Engine {
                 }
             }
         };
-        self.record(phase, action, label, source, result);
+        self.record(phase, kind, label, source, result);
     }
 
     /// Samples everything: what the drivers measured since the last tick, and each node's metrics.
@@ -463,9 +471,9 @@ impl Engine {
 }
 
 /// Whether a scheduled event concerns a strategy of this phase.
-fn applies_to(target: &Target, phase: &Phase) -> bool {
-    match target {
-        Target::All => true,
-        Target::Strategy(s) | Target::Node(s, _) => phase.running.contains_key(s),
+fn applies_to(scope: Scope, phase: &Phase) -> bool {
+    match scope {
+        Scope::All => true,
+        Scope::Strategy(s) => phase.running.contains_key(&s),
     }
 }

@@ -21,6 +21,19 @@ use super::error::ApiError;
 use super::metrics::Gauge;
 use crate::token::access::{AccessClaims, AuthError, read_access_token, verify_access_token};
 use crate::token::jwks::VerifyingKeys;
+use crate::token::keys::KeyError;
+
+/// Why one fetch of the issuer's JWK Set failed.
+#[derive(Debug, thiserror::Error)]
+enum JwksFetchError {
+    #[error("{0}")]
+    Request(reqwest::Error),
+    /// The issuer answered with this status.
+    #[error("{0}")]
+    Status(reqwest::StatusCode),
+    #[error("{0}")]
+    Keys(#[from] KeyError),
+}
 
 /// How long a call to the issuer (JWKS fetch or introspection) may take.
 const ISSUER_TIMEOUT: Duration = Duration::from_secs(2);
@@ -182,17 +195,17 @@ impl ResourceState {
     }
 
     /// One GET of the JWK Set; on success it replaces the cached keys whole.
-    async fn fetch_jwks(&self, jwks: &JwksCache) -> Result<(), String> {
+    async fn fetch_jwks(&self, jwks: &JwksCache) -> Result<(), JwksFetchError> {
         jwks.fetches.fetch_add(1, Relaxed);
         let result = async {
-            let response = self.http.get(&jwks.url).send().await.map_err(|e| e.to_string())?;
+            let response = self.http.get(&jwks.url).send().await.map_err(JwksFetchError::Request)?;
             let status = response.status();
             if !status.is_success() {
-                return Err(format!("{status}"));
+                return Err(JwksFetchError::Status(status));
             }
-            let text = response.text().await.map_err(|e| e.to_string())?;
+            let text = response.text().await.map_err(JwksFetchError::Request)?;
             let o = &self.options;
-            VerifyingKeys::from_jwks_json(&text, &o.issuer, &o.audience, o.leeway).map_err(|e| e.to_string())
+            Ok(VerifyingKeys::from_jwks_json(&text, &o.issuer, &o.audience, o.leeway)?)
         }
         .await;
         match result {

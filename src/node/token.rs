@@ -199,6 +199,15 @@ async fn revoke_user(State(state): State<Arc<TokenState>>, body: Bytes) -> Resul
     Ok(Json(json!({"revoked": revoked, "access_tokens_refused": access_tokens_refused})).into_response())
 }
 
+/// Why a key file could not be reloaded.
+#[derive(Debug, thiserror::Error)]
+enum KeyReloadError {
+    #[error("cannot read it: {0}")]
+    Read(std::io::Error),
+    #[error("{0}")]
+    Keys(#[from] crate::token::keys::KeyError),
+}
+
 /// `POST /admin/reload_keys`: reads the key file again; its first key signs from now on and all of
 /// its keys verify. A file that cannot be read or used leaves the node's keys as they were.
 async fn reload_keys(State(state): State<Arc<TokenState>>) -> Result<Response, ApiError> {
@@ -207,9 +216,9 @@ async fn reload_keys(State(state): State<Arc<TokenState>>) -> Result<Response, A
     };
     // Reading the file and checking RSA keys block for milliseconds: keep them off the async workers.
     let reading = path.clone();
-    let keys = tokio::task::spawn_blocking(move || -> Result<KeySet, String> {
-        let text = std::fs::read_to_string(&reading).map_err(|e| format!("cannot read it: {e}"))?;
-        KeySet::from_jwks_json(&text).map_err(|e| e.to_string())
+    let keys = tokio::task::spawn_blocking(move || -> Result<KeySet, KeyReloadError> {
+        let text = std::fs::read_to_string(&reading).map_err(KeyReloadError::Read)?;
+        Ok(KeySet::from_jwks_json(&text)?)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("key reload failed: {e}")))?

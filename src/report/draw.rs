@@ -37,10 +37,15 @@ const LEGEND_ROW: i32 = 26;
 /// Marker label rows at the top of the plot.
 const MARKER_ROWS: usize = 3;
 
-type DrawResult = Result<(), String>;
+/// What plotters said when a chart could not be drawn (its error types are generic over the backend).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DrawError(String);
 
-fn err(error: impl std::fmt::Display) -> String {
-    error.to_string()
+type DrawResult = Result<(), DrawError>;
+
+fn err(error: impl std::fmt::Display) -> DrawError {
+    DrawError(error.to_string())
 }
 
 /// Draws `spec` on `root` (the whole image) and presents it.
@@ -220,7 +225,7 @@ fn legend_layout<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &Panel,
     width: u32,
-) -> Result<(Vec<(i32, i32)>, usize), String> {
+) -> Result<(Vec<(i32, i32)>, usize), DrawError> {
     let start = (MARGIN + Y_LABEL_AREA) as i32;
     let end = width as i32 - MARGIN as i32;
     let style = text(LEGEND_SIZE, INK);

@@ -42,7 +42,7 @@ use crate::recording::{Header, Recording};
 pub use crate::scenario::Chart;
 
 pub use csv::{CSV_COLUMNS, write_csv_to};
-pub use draw::CHART_SIZE;
+pub use draw::{CHART_SIZE, DrawError};
 pub use font::{FAMILY as FONT_FAMILY, NANUM_GOTHIC};
 
 use series::ChartSpec;
@@ -62,7 +62,7 @@ pub enum ReportError {
     #[error("cannot write {path}: {error}")]
     Write { path: PathBuf, error: io::Error },
     #[error("cannot draw {path}: {message}")]
-    Draw { path: PathBuf, message: String },
+    Draw { path: PathBuf, message: DrawError },
     #[error("the bundled chart font (NanumGothic) could not be loaded")]
     Font,
 }

@@ -1,10 +1,13 @@
 //! Scenarios: the human-written TOML files that say what a run does.
 //!
-//! [`model`] is the validated, typed scenario the engine runs. Parsing and validation (with
-//! `file:line:col` errors) live in [`parse`].
+//! [`model`] is the validated, typed scenario the engine runs, its events included
+//! ([`EventAction`]: each action with what it needs). Parsing and validation (with `file:line:col`
+//! errors) live in [`parse`]. Each scenario enum's names come from one table (`NAMES`, `name()`,
+//! `from_name()`), declared at the end of `model.rs`.
 
 pub mod builtin;
 pub mod model;
+mod names;
 pub mod parse;
 
 pub use model::*;

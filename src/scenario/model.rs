@@ -1,10 +1,12 @@
 //! The typed, validated scenario, with every default filled in.
 
+use std::fmt;
 use std::time::Duration;
 
 use crate::token::keys::Alg;
 use serde::{Deserialize, Serialize};
 
+use super::names::named;
 use crate::i18n::Language;
 use crate::users::PasswordHashKind;
 
@@ -101,28 +103,6 @@ pub enum Chart {
 impl Chart {
     /// The charts shown when a scenario names none.
     pub const STANDARD: [Chart; 5] = [Chart::Throughput, Chart::Latency, Chart::Memory, Chart::Users, Chart::Errors];
-
-    /// Every chart, with its name in scenario files.
-    pub const ALL: [(&'static str, Chart); 12] = [
-        ("throughput", Chart::Throughput),
-        ("latency", Chart::Latency),
-        ("memory", Chart::Memory),
-        ("users", Chart::Users),
-        ("errors", Chart::Errors),
-        ("cpu_per_request", Chart::CpuPerRequest),
-        ("auth_check", Chart::AuthCheck),
-        ("bytes_per_request", Chart::BytesPerRequest),
-        ("store_ops", Chart::StoreOps),
-        ("denylist", Chart::Denylist),
-        ("nodes", Chart::Nodes),
-        ("issuer_calls", Chart::IssuerCalls),
-    ];
-
-    /// The chart's name in scenario files (`throughput`, `cpu_per_request`, ...), which is also
-    /// its file name in reports.
-    pub fn name(self) -> &'static str {
-        Chart::ALL.iter().find(|(_, chart)| *chart == self).map_or("chart", |(name, _)| name)
-    }
 }
 
 /// Whether both strategies run at once or one after the other.
@@ -232,18 +212,6 @@ pub enum Routing {
     LeastOutstanding,
 }
 
-impl Routing {
-    /// The name scenario files use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Routing::RoundRobin => "round_robin",
-            Routing::Random => "random",
-            Routing::Sticky => "sticky",
-            Routing::LeastOutstanding => "least_outstanding",
-        }
-    }
-}
-
 /// A simulated machine per node (SPEC "Simulating separate machines").
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MachineSpec {
@@ -327,32 +295,6 @@ pub enum Action {
     RetireKeys,
 }
 
-impl Action {
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::KillNode => "kill_node",
-            Action::AddNode => "add_node",
-            Action::RestartNode => "restart_node",
-            Action::RevokeUser => "revoke_user",
-            Action::RotateKey => "rotate_key",
-            Action::SetLoad => "set_load",
-            Action::SetRouting => "set_routing",
-            Action::RetireKeys => "retire_keys",
-        }
-    }
-}
-
-/// Which part of the lab an event acts on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Target {
-    /// `session` or `token`: a whole strategy (add_node, rotate_key, revoke_user, set_load).
-    Strategy(StrategyName),
-    /// `session/2`: one node, numbered from 1.
-    Node(StrategyName, u32),
-    /// Both strategies (no target given).
-    All,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StrategyName {
@@ -363,11 +305,9 @@ pub enum StrategyName {
 impl StrategyName {
     pub const BOTH: [StrategyName; 2] = [StrategyName::Session, StrategyName::Token];
 
+    /// Its name (the same as [`StrategyName::name`]).
     pub fn as_str(self) -> &'static str {
-        match self {
-            StrategyName::Session => "session",
-            StrategyName::Token => "token",
-        }
+        self.name()
     }
 }
 
@@ -375,13 +315,141 @@ impl StrategyName {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventSpec {
     pub at: Duration,
-    pub action: Action,
-    pub target: Target,
-    /// set_load: the new target (virtual users, or requests/s in the open model); revoke_user:
-    /// how many users to revoke (default 1).
-    pub value: Option<f64>,
-    /// revoke_user: which user (default: one that is logged in at that moment).
-    pub user: Option<String>,
-    /// set_routing: the new routing policy.
-    pub routing: Option<Routing>,
+    pub action: EventAction,
 }
+
+/// What an event does, with what it needs to do it: a parsed scenario, or the app's buttons, can
+/// only build events the engine can apply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventAction {
+    /// `kill_node`: stop one node's process, as a crash would.
+    KillNode(NodeRef),
+    /// `restart_node`: kill one node, then start it again at the same address.
+    RestartNode(NodeRef),
+    /// `add_node`: start one more node of a strategy.
+    AddNode(StrategyName),
+    /// `revoke_user`: revoke users' sessions or tokens.
+    RevokeUser(Scope, Revokee),
+    /// `rotate_key`: sign with a new key from now on (the token strategy; a scenario cannot
+    /// schedule it for `session`).
+    RotateKey(Scope),
+    /// `set_load`: the new load target (virtual users, or requests/s in the open model).
+    SetLoad(Scope, f64),
+    /// `set_routing`: the new routing policy of the load balancer.
+    SetRouting(Scope, Routing),
+}
+
+impl EventAction {
+    /// Its kind, as recordings name it.
+    pub fn kind(&self) -> Action {
+        match self {
+            EventAction::KillNode(_) => Action::KillNode,
+            EventAction::RestartNode(_) => Action::RestartNode,
+            EventAction::AddNode(_) => Action::AddNode,
+            EventAction::RevokeUser(..) => Action::RevokeUser,
+            EventAction::RotateKey(_) => Action::RotateKey,
+            EventAction::SetLoad(..) => Action::SetLoad,
+            EventAction::SetRouting(..) => Action::SetRouting,
+        }
+    }
+
+    /// The strategies it acts on.
+    pub fn scope(&self) -> Scope {
+        match self {
+            EventAction::KillNode(node) | EventAction::RestartNode(node) => Scope::Strategy(node.strategy),
+            EventAction::AddNode(strategy) => Scope::Strategy(*strategy),
+            EventAction::RevokeUser(scope, _)
+            | EventAction::RotateKey(scope)
+            | EventAction::SetLoad(scope, _)
+            | EventAction::SetRouting(scope, _) => *scope,
+        }
+    }
+
+    /// Its target as recordings write it: `session/2`, `token`, `all`.
+    pub fn target_label(&self) -> String {
+        match self {
+            EventAction::KillNode(node) | EventAction::RestartNode(node) => node.to_string(),
+            _ => self.scope().to_string(),
+        }
+    }
+}
+
+/// One node of a strategy, numbered from 1: `session/2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeRef {
+    pub strategy: StrategyName,
+    /// From 1.
+    pub number: u32,
+}
+
+impl fmt::Display for NodeRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.strategy.as_str(), self.number)
+    }
+}
+
+/// Which strategies an event acts on. `Display`: `all`, `session`, `token`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Both strategies (no target given), or the one running in this phase.
+    All,
+    /// `session` or `token`.
+    Strategy(StrategyName),
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::All => f.write_str("all"),
+            Scope::Strategy(s) => f.write_str(s.as_str()),
+        }
+    }
+}
+
+/// Whom a `revoke_user` event revokes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revokee {
+    /// One named user (`user = "user0000042"`).
+    User(String),
+    /// This many of the users logged in at that moment (`value`, default 1).
+    Recent(usize),
+}
+
+// The names of each enum, in scenario files and everywhere else. A chart's name is also its file
+// name in reports.
+named!(Chart {
+    Throughput => "throughput",
+    Latency => "latency",
+    Memory => "memory",
+    Users => "users",
+    Errors => "errors",
+    CpuPerRequest => "cpu_per_request",
+    AuthCheck => "auth_check",
+    BytesPerRequest => "bytes_per_request",
+    StoreOps => "store_ops",
+    Denylist => "denylist",
+    Nodes => "nodes",
+    IssuerCalls => "issuer_calls",
+});
+named!(Mode { Concurrent => "concurrent", Sequential => "sequential" });
+named!(LoadModel { Closed => "closed", Open => "open" });
+named!(ClientKind { Browser => "browser", Mobile => "mobile", MobileNaive => "mobile_naive" });
+named!(Routing {
+    RoundRobin => "round_robin",
+    Random => "random",
+    Sticky => "sticky",
+    LeastOutstanding => "least_outstanding",
+});
+named!(StoreKind { Memory => "memory", Redis => "redis" });
+named!(Revocation { None => "none", Denylist => "denylist" });
+named!(Action {
+    KillNode => "kill_node",
+    AddNode => "add_node",
+    RestartNode => "restart_node",
+    RevokeUser => "revoke_user",
+    RotateKey => "rotate_key",
+    SetLoad => "set_load",
+    SetRouting => "set_routing",
+    RetireKeys => "retire_keys",
+});
+named!(StrategyName { Session => "session", Token => "token" });
