@@ -2,6 +2,7 @@
 //!
 //! The library holds everything; the `authlab` binary is a thin command-line shell over it. The
 //! modules, from the leaves up (`docs/architecture.md` draws how a tick flows through them):
+//! - [`names`]: the one table of names an enum's values are spelt by in files and messages.
 //! - [`units`]: durations and byte sizes as humans write them.
 //! - [`i18n`]: every user-visible string, in English and Korean.
 //! - [`users`]: the deterministic user directory and password verification.
@@ -31,6 +32,7 @@ pub mod heap;
 pub mod i18n;
 pub mod load;
 pub mod measure;
+mod names;
 pub mod node;
 pub mod process_stats;
 pub mod recording;

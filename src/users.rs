@@ -23,6 +23,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
+use crate::names::named;
+
 /// How stored passwords are hashed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PasswordHashKind {
@@ -38,30 +40,14 @@ pub enum PasswordHashKind {
 #[error("unknown password hash {0:?}; expected argon2id or sha256")]
 pub struct UnknownPasswordHash(pub String);
 
-impl PasswordHashKind {
-    /// Every kind with its name (scenario files, `--password-hash`).
-    pub const NAMES: &'static [(PasswordHashKind, &'static str)] =
-        &[(PasswordHashKind::Argon2id, "argon2id"), (PasswordHashKind::Sha256, "sha256")];
-
-    /// Its name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Argon2id => "argon2id",
-            Self::Sha256 => "sha256",
-        }
-    }
-}
+named!(PasswordHashKind { Argon2id => "argon2id", Sha256 => "sha256" });
 
 impl FromStr for PasswordHashKind {
     type Err = UnknownPasswordHash;
     fn from_str(s: &str) -> Result<Self, UnknownPasswordHash> {
         let lower = s.to_ascii_lowercase();
         let name = if lower == "argon2" { "argon2id" } else { lower.as_str() };
-        Self::NAMES
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(kind, _)| *kind)
-            .ok_or_else(|| UnknownPasswordHash(s.to_owned()))
+        Self::from_name(name).ok_or_else(|| UnknownPasswordHash(s.to_owned()))
     }
 }
 

@@ -3,13 +3,15 @@
 //! numbers are printed.
 //!
 //! It is a leaf: the engine, the load driver, recordings, reports and the app all depend on it, and
-//! it depends on none of them (only on the scenario's names).
+//! it depends on none of them.
 
 pub(crate) mod format;
+pub mod names;
 pub mod range;
 pub mod summary;
 pub mod tick;
 
+pub use names::{Action, StrategyName};
 pub use range::{ArrivalBooks, MemorySpan, NodePeak, RangeStats};
 pub use summary::{EventSummary, RunSummary, StrategySummary, render_table};
 pub use tick::{

@@ -1,7 +1,7 @@
 //! Re-aggregates one strategy over a run of ticks: sums, exact percentiles, peaks.
 
+use super::names::StrategyName;
 use super::tick::{Latency, LatencySummary, NodeTick, RequestCounts, ResourceTick, StrategyTick, Tick};
-use crate::scenario::StrategyName;
 
 /// One strategy over a range of ticks.
 #[derive(Debug, Clone, PartialEq)]

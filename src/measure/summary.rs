@@ -7,9 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::format::{group, mib, ms, rate};
+use super::names::{Action, StrategyName};
 use super::range::{ArrivalBooks, MemorySpan, RangeStats};
 use super::tick::{EventRecord, LatencySummary, RequestCounts, Tick};
-use crate::scenario::{Action, StrategyName};
 
 /// A run's totals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

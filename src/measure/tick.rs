@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::{Action, StrategyName};
+use super::names::{Action, StrategyName};
 
 /// Highest latency the histograms record, in microseconds (a minute).
 pub const MAX_LATENCY_US: u64 = 60_000_000;

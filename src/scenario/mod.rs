@@ -7,7 +7,8 @@
 
 pub mod builtin;
 pub mod model;
-mod names;
+#[cfg(test)]
+mod name_tests;
 pub mod parse;
 
 pub use model::*;

@@ -6,8 +6,9 @@ use std::time::Duration;
 use crate::token::keys::Alg;
 use serde::{Deserialize, Serialize};
 
-use super::names::named;
 use crate::i18n::Language;
+pub use crate::measure::{Action, StrategyName};
+use crate::names::named;
 use crate::users::PasswordHashKind;
 
 /// A whole scenario, as the engine runs it.
@@ -280,37 +281,6 @@ pub struct TokenSpec {
     pub claims_bytes: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    KillNode,
-    AddNode,
-    RestartNode,
-    RevokeUser,
-    RotateKey,
-    SetLoad,
-    SetRouting,
-    /// The run retiring the keys a rotation replaced, once their last tokens expired. The lab
-    /// does this by itself: it is recorded, never scheduled.
-    RetireKeys,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StrategyName {
-    Session,
-    Token,
-}
-
-impl StrategyName {
-    pub const BOTH: [StrategyName; 2] = [StrategyName::Session, StrategyName::Token];
-
-    /// Its name (the same as [`StrategyName::name`]).
-    pub fn as_str(self) -> &'static str {
-        self.name()
-    }
-}
-
 /// A scheduled event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventSpec {
@@ -442,14 +412,3 @@ named!(Routing {
 });
 named!(StoreKind { Memory => "memory", Redis => "redis" });
 named!(Revocation { None => "none", Denylist => "denylist" });
-named!(Action {
-    KillNode => "kill_node",
-    AddNode => "add_node",
-    RestartNode => "restart_node",
-    RevokeUser => "revoke_user",
-    RotateKey => "rotate_key",
-    SetLoad => "set_load",
-    SetRouting => "set_routing",
-    RetireKeys => "retire_keys",
-});
-named!(StrategyName { Session => "session", Token => "token" });
