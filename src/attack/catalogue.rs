@@ -1,48 +1,9 @@
 //! The attacks: each one's name, strategy, what it tries, the answer a sound node gives, and why
-//! it matters, in English and Korean.
+//! it matters, in English and Korean, with the play that carries it out (one table: adding an
+//! attack is one entry here plus its function in [`playbook`](super::playbook)).
 
+use super::playbook::{Aim, Play, claims, forgery, play, revocation, session};
 use super::{AttackError, Bilingual, Strategy};
-
-/// What an attack does; the runner carries it out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    AlgNone,
-    KeyConfusion,
-    TamperedSignature,
-    TamperedPayload,
-    ForeignKey,
-    Expired,
-    FutureNbf,
-    ExpAsString,
-    WrongAud,
-    WrongIss,
-    WrongTyp,
-    KidPathTraversal,
-    KidSqlInjection,
-    HeaderJku,
-    HeaderJwk,
-    OversizedToken,
-    ReplayAfterLogout,
-    ReplayAfterLogoutDenylist,
-    RefreshReuse,
-    CsrfBearer,
-    CritUnknown,
-    DuplicateClaims,
-    DuplicateHeader,
-    NonCanonicalSignature,
-    NonCanonicalSignatureDenylist,
-    HmacEmptyKey,
-    HmacPublicKeyJwk,
-    FutureIat,
-    Fixation,
-    ForgedSessionId,
-    SessionReuseAfterLogout,
-    CookieFlags,
-    CookieSecure,
-    CsrfCrossSite,
-    SessionIdInUrl,
-    SessionIdleTimeout,
-}
 
 /// One attack of the catalogue.
 #[derive(Debug)]
@@ -56,7 +17,8 @@ pub struct Attack {
     pub expected: Bilingual,
     /// Why it matters, in one line.
     pub why: Bilingual,
-    pub(crate) kind: Kind,
+    /// How the lab carries it out: the node it needs and its function.
+    pub(crate) play: Play,
 }
 
 const fn b(en: &'static str, ko: &'static str) -> Bilingual {
@@ -79,7 +41,7 @@ pub static CATALOGUE: &[Attack] = &[
             "A verifier that lets the token's header choose the algorithm accepts unsigned tokens: anyone becomes anyone.",
             "토큰 헤더가 알고리즘을 고르게 두는 검증기는 서명 없는 토큰을 받아들여, 누구나 누구든 될 수 있습니다.",
         ),
-        kind: Kind::AlgNone,
+        play: play!(forgery::alg_none),
     },
     Attack {
         name: "key-confusion",
@@ -93,7 +55,7 @@ pub static CATALOGUE: &[Attack] = &[
             "The public key is public: if a verifier checks HS256 with it, anyone can sign tokens. One algorithm per key stops it.",
             "공개 키는 누구나 압니다. 검증기가 그 키로 HS256을 검사하면 누구나 토큰에 서명할 수 있습니다. 키마다 알고리즘을 하나로 묶으면 막힙니다.",
         ),
-        kind: Kind::KeyConfusion,
+        play: play!(forgery::key_confusion),
     },
     Attack {
         name: "tampered-signature",
@@ -104,7 +66,7 @@ pub static CATALOGUE: &[Attack] = &[
             "The signature is the only thing that makes a token trustworthy; a single changed byte must void it.",
             "토큰을 믿을 근거는 서명뿐입니다. 한 바이트만 바뀌어도 무효가 되어야 합니다.",
         ),
-        kind: Kind::TamperedSignature,
+        play: play!(forgery::tampered_signature),
     },
     Attack {
         name: "tampered-payload",
@@ -118,7 +80,7 @@ pub static CATALOGUE: &[Attack] = &[
             "Claims are only base64, readable and editable by anyone; the signature covers them, so any edit must be refused.",
             "클레임은 base64일 뿐이라 누구나 읽고 고칠 수 있습니다. 서명이 클레임을 덮으므로 고친 토큰은 거부되어야 합니다.",
         ),
-        kind: Kind::TamperedPayload,
+        play: play!(forgery::tampered_payload),
     },
     Attack {
         name: "foreign-key",
@@ -132,7 +94,7 @@ pub static CATALOGUE: &[Attack] = &[
             "A well-formed signature proves nothing unless it is made with one of the node's own keys.",
             "형식이 맞는 서명이라도 노드 자신의 키로 만든 것이 아니면 아무것도 증명하지 못합니다.",
         ),
-        kind: Kind::ForeignKey,
+        play: play!(forgery::foreign_key),
     },
     Attack {
         name: "expired",
@@ -146,7 +108,7 @@ pub static CATALOGUE: &[Attack] = &[
             "Expiry is what limits a stolen token's life; without a denylist it is the only limit there is.",
             "만료는 도난당한 토큰의 수명을 제한합니다. 거부 목록이 없으면 유일한 제한입니다.",
         ),
-        kind: Kind::Expired,
+        play: play!(claims::expired),
     },
     Attack {
         name: "future-nbf",
@@ -160,7 +122,7 @@ pub static CATALOGUE: &[Attack] = &[
             "A token minted for later (or by a host with a skewed clock) must not work early; the leeway must stay small.",
             "나중을 위해 (또는 시계가 어긋난 호스트가) 만든 토큰은 미리 쓰이면 안 됩니다. 허용 오차는 작아야 합니다.",
         ),
-        kind: Kind::FutureNbf,
+        play: play!(claims::future_nbf),
     },
     Attack {
         name: "exp-as-string",
@@ -174,7 +136,7 @@ pub static CATALOGUE: &[Attack] = &[
             "A validator that skips a claim it cannot read as a number lets such a token live forever.",
             "숫자로 읽을 수 없는 클레임을 건너뛰는 검증기에서는 이런 토큰이 영원히 유효합니다.",
         ),
-        kind: Kind::ExpAsString,
+        play: play!(claims::exp_as_string),
     },
     Attack {
         name: "wrong-aud",
@@ -188,7 +150,7 @@ pub static CATALOGUE: &[Attack] = &[
             "One issuer signs tokens for many services; without the audience check a token for one is good for all.",
             "한 발급자가 여러 서비스의 토큰에 서명합니다. 대상(aud) 검사가 없으면 한 서비스용 토큰이 모든 서비스에서 통합니다.",
         ),
-        kind: Kind::WrongAud,
+        play: play!(claims::wrong_aud),
     },
     Attack {
         name: "wrong-iss",
@@ -202,7 +164,7 @@ pub static CATALOGUE: &[Attack] = &[
             "Checking the issuer keeps tokens of one trust domain (or a test environment) out of another.",
             "발급자(iss)를 검사해야 한 신뢰 영역(또는 테스트 환경)의 토큰이 다른 곳에서 쓰이지 않습니다.",
         ),
-        kind: Kind::WrongIss,
+        play: play!(claims::wrong_iss),
     },
     Attack {
         name: "wrong-typ",
@@ -216,7 +178,7 @@ pub static CATALOGUE: &[Attack] = &[
             "Other JWTs signed with the same key (ID tokens, links) must not pass as access tokens (RFC 9068).",
             "같은 키로 서명된 다른 JWT(ID 토큰, 링크 등)가 액세스 토큰으로 통과하면 안 됩니다 (RFC 9068).",
         ),
-        kind: Kind::WrongTyp,
+        play: play!(claims::wrong_typ),
     },
     Attack {
         name: "kid-path-traversal",
@@ -230,7 +192,7 @@ pub static CATALOGUE: &[Attack] = &[
             "A server that loads its key from a file named by kid can be pointed at a file whose contents the attacker knows.",
             "kid가 가리키는 파일에서 키를 읽는 서버는 공격자가 내용을 아는 파일로 유도될 수 있습니다.",
         ),
-        kind: Kind::KidPathTraversal,
+        play: play!(forgery::kid_path_traversal),
     },
     Attack {
         name: "kid-sql-injection",
@@ -244,7 +206,7 @@ pub static CATALOGUE: &[Attack] = &[
             "A server that looks its key up in a database by kid can be made to use a key the attacker chose.",
             "kid로 데이터베이스에서 키를 찾는 서버는 공격자가 고른 키를 쓰게 될 수 있습니다.",
         ),
-        kind: Kind::KidSqlInjection,
+        play: play!(forgery::kid_sql_injection),
     },
     Attack {
         name: "header-jku",
@@ -261,7 +223,7 @@ pub static CATALOGUE: &[Attack] = &[
             "A verifier that fetches keys from a URL in the token lets the attacker supply the key that checks the attacker's signature.",
             "토큰 안의 URL에서 키를 가져오는 검증기는 공격자가 자기 서명을 검사할 키를 직접 주게 합니다.",
         ),
-        kind: Kind::HeaderJku,
+        play: play!(forgery::header_jku),
     },
     Attack {
         name: "header-jwk",
@@ -275,7 +237,7 @@ pub static CATALOGUE: &[Attack] = &[
             "A key that travels inside the token proves only that someone had that key; trust must come from the server's own keys.",
             "토큰 안에 실려 온 키는 누군가 그 키를 가졌다는 것만 증명합니다. 신뢰는 서버 자신의 키에서 나와야 합니다.",
         ),
-        kind: Kind::HeaderJwk,
+        play: play!(forgery::header_jwk),
     },
     Attack {
         name: "oversized-token",
@@ -289,7 +251,7 @@ pub static CATALOGUE: &[Attack] = &[
             "Decoding and verifying cost CPU and memory per byte: a size limit keeps a cheap request from becoming expensive work.",
             "디코딩과 검증은 바이트마다 CPU와 메모리를 씁니다. 크기 제한이 있어야 값싼 요청이 비싼 작업이 되지 않습니다.",
         ),
-        kind: Kind::OversizedToken,
+        play: play!(claims::oversized_token),
     },
     Attack {
         name: "replay-after-logout",
@@ -306,7 +268,7 @@ pub static CATALOGUE: &[Attack] = &[
             "A stateless token cannot be recalled: logout only forgets it on the client, and a stolen copy works until exp.",
             "상태 없는 토큰은 회수할 수 없습니다. 로그아웃은 클라이언트에서 잊을 뿐이고, 훔친 사본은 exp까지 통합니다.",
         ),
-        kind: Kind::ReplayAfterLogout,
+        play: play!(revocation::replay_after_logout),
     },
     Attack {
         name: "replay-after-logout-denylist",
@@ -320,7 +282,7 @@ pub static CATALOGUE: &[Attack] = &[
             "Revocation needs server state again: the denylist holds the token's jti until it expires.",
             "취소에는 다시 서버 상태가 필요합니다. 거부 목록은 토큰이 만료될 때까지 그 jti를 보관합니다.",
         ),
-        kind: Kind::ReplayAfterLogoutDenylist,
+        play: play!(revocation::replay_after_logout_denylist, Aim::TokenDenylist),
     },
     Attack {
         name: "refresh-reuse",
@@ -337,7 +299,7 @@ pub static CATALOGUE: &[Attack] = &[
             "A reused refresh token means two parties hold it; revoking the whole family cuts off the thief as well as the victim.",
             "리프레시 토큰이 재사용됐다면 두 사람이 가진 것입니다. 계열 전체를 취소하면 피해자와 함께 도둑도 끊깁니다.",
         ),
-        kind: Kind::RefreshReuse,
+        play: play!(revocation::refresh_reuse),
     },
     Attack {
         name: "csrf-bearer",
@@ -354,7 +316,7 @@ pub static CATALOGUE: &[Attack] = &[
             "Browsers never attach a bearer token on their own, so CSRF does not reach token APIs; script injection (XSS) does.",
             "브라우저는 베어러 토큰을 스스로 붙이지 않으므로 CSRF는 토큰 API에 닿지 않습니다. 대신 스크립트 주입(XSS)이 위험합니다.",
         ),
-        kind: Kind::CsrfBearer,
+        play: play!(revocation::csrf_bearer, Aim::TokenDenylistFirst),
     },
     Attack {
         name: "crit-unknown",
@@ -368,7 +330,7 @@ pub static CATALOGUE: &[Attack] = &[
             "crit says \"refuse me unless you understand this\" (RFC 7515 4.1.11); a verifier that ignores it skips a check the issuer demanded.",
             "crit는 \"이것을 이해하지 못하면 거부하라\"는 뜻입니다 (RFC 7515 4.1.11). 무시하는 검증기는 발급자가 요구한 검사를 건너뜁니다.",
         ),
-        kind: Kind::CritUnknown,
+        play: play!(claims::crit_unknown),
     },
     Attack {
         name: "duplicate-claims",
@@ -382,7 +344,7 @@ pub static CATALOGUE: &[Attack] = &[
             "Parsers disagree on which copy wins: one component checks the first, another acts on the last. Refusing both closes the gap.",
             "어느 사본을 쓰는지는 파서마다 다릅니다. 한 구성 요소는 처음 것을 검사하고 다른 구성 요소는 마지막 것을 씁니다. 둘 다 거부해야 틈이 없습니다.",
         ),
-        kind: Kind::DuplicateClaims,
+        play: play!(claims::duplicate_claims),
     },
     Attack {
         name: "duplicate-header",
@@ -396,7 +358,7 @@ pub static CATALOGUE: &[Attack] = &[
             "A header read twice can choose two different algorithms or keys: one for the check, another for the decision (RFC 7515 5.2).",
             "두 번 읽히는 헤더는 서로 다른 알고리즘이나 키를 고를 수 있습니다. 하나는 검사에, 다른 하나는 판단에 쓰입니다 (RFC 7515 5.2).",
         ),
-        kind: Kind::DuplicateHeader,
+        play: play!(claims::duplicate_header),
     },
     Attack {
         name: "non-canonical-signature",
@@ -410,7 +372,7 @@ pub static CATALOGUE: &[Attack] = &[
             "If the text of a token can change while it stays valid, anything keyed on the text (a cache, a log, a revocation list) can be sidestepped.",
             "토큰이 유효한 채로 글자가 바뀔 수 있다면, 글자를 키로 쓰는 모든 것(캐시, 로그, 취소 목록)을 비켜 갈 수 있습니다.",
         ),
-        kind: Kind::NonCanonicalSignature,
+        play: play!(forgery::non_canonical_signature),
     },
     Attack {
         name: "non-canonical-signature-denylist",
@@ -424,7 +386,7 @@ pub static CATALOGUE: &[Attack] = &[
             "Revocation must hold whatever the encoding: the denylist keys on the jti inside the signed claims, and a re-encoded signature is refused anyway.",
             "취소는 인코딩과 무관하게 지켜져야 합니다. 거부 목록은 서명된 클레임 안의 jti를 키로 쓰고, 다시 인코딩한 서명은 어차피 거부됩니다.",
         ),
-        kind: Kind::NonCanonicalSignatureDenylist,
+        play: play!(revocation::non_canonical_signature_denylist, Aim::TokenDenylist),
     },
     Attack {
         name: "hmac-empty-key",
@@ -438,7 +400,7 @@ pub static CATALOGUE: &[Attack] = &[
             "A verifier that takes an HMAC key from the token, or falls back to an empty one, accepts a signature anyone can make.",
             "토큰에서 HMAC 키를 가져오거나 빈 키로 대신하는 검증기는 누구나 만들 수 있는 서명을 받아들입니다.",
         ),
-        kind: Kind::HmacEmptyKey,
+        play: play!(forgery::hmac_empty_key),
     },
     Attack {
         name: "hmac-public-key-jwk",
@@ -452,7 +414,7 @@ pub static CATALOGUE: &[Attack] = &[
             "The jwk header tells a naive verifier which key to use; pairing it with HS256 turns a public key into a shared secret.",
             "jwk 헤더는 순진한 검증기에게 쓸 키를 알려 줍니다. HS256과 짝지으면 공개 키가 공유 비밀이 됩니다.",
         ),
-        kind: Kind::HmacPublicKeyJwk,
+        play: play!(forgery::hmac_public_key_jwk),
     },
     Attack {
         name: "future-iat",
@@ -466,7 +428,7 @@ pub static CATALOGUE: &[Attack] = &[
             "A token from the future outlives its lifetime and escapes \"refuse everything issued before now\" revocations; a sound issuer never makes one.",
             "미래에서 온 토큰은 수명을 넘겨 살아남고, \"지금까지 발급된 것은 모두 거부\" 식의 취소를 피합니다. 정상 발급자는 이런 토큰을 만들지 않습니다.",
         ),
-        kind: Kind::FutureIat,
+        play: play!(claims::future_iat),
     },
     Attack {
         name: "fixation",
@@ -483,7 +445,7 @@ pub static CATALOGUE: &[Attack] = &[
             "If the server kept the planted id, the attacker would be logged in as the victim the moment the victim logs in.",
             "서버가 심어 둔 ID를 유지한다면, 피해자가 로그인하는 순간 공격자도 피해자로 로그인됩니다.",
         ),
-        kind: Kind::Fixation,
+        play: play!(session::fixation),
     },
     Attack {
         name: "forged-session-id",
@@ -497,7 +459,7 @@ pub static CATALOGUE: &[Attack] = &[
             "A session id is a bearer secret: only ids the server issued, from a CSPRNG with 128+ bits, may open a session.",
             "세션 ID는 가진 사람이 주인인 비밀입니다. 서버가 CSPRNG로 128비트 이상을 써서 발급한 ID만 세션을 열 수 있어야 합니다.",
         ),
-        kind: Kind::ForgedSessionId,
+        play: play!(session::forged_session_id),
     },
     Attack {
         name: "session-reuse-after-logout",
@@ -508,7 +470,7 @@ pub static CATALOGUE: &[Attack] = &[
             "Server-side sessions can really end: logout deletes the session on the server, so a copied cookie dies with it.",
             "서버 측 세션은 정말로 끝낼 수 있습니다. 로그아웃이 서버에서 세션을 지우므로 복사한 쿠키도 함께 무효가 됩니다.",
         ),
-        kind: Kind::SessionReuseAfterLogout,
+        play: play!(session::session_reuse_after_logout),
     },
     Attack {
         name: "cookie-flags",
@@ -522,7 +484,7 @@ pub static CATALOGUE: &[Attack] = &[
             "HttpOnly keeps the id away from scripts (XSS); SameSite=Strict keeps browsers from sending it cross-site (CSRF).",
             "HttpOnly는 스크립트(XSS)로부터 ID를 지키고, SameSite=Strict는 브라우저가 교차 사이트로 쿠키를 보내지 않게 합니다 (CSRF).",
         ),
-        kind: Kind::CookieFlags,
+        play: play!(session::cookie_flags),
     },
     Attack {
         name: "cookie-secure",
@@ -533,7 +495,7 @@ pub static CATALOGUE: &[Attack] = &[
             "Without Secure a browser also sends the cookie over plain HTTP, where anyone on the path can copy it.",
             "Secure가 없으면 브라우저가 평문 HTTP로도 쿠키를 보내, 경로 위의 누구든 복사할 수 있습니다.",
         ),
-        kind: Kind::CookieSecure,
+        play: play!(session::cookie_secure),
     },
     Attack {
         name: "csrf-cross-site",
@@ -550,7 +512,7 @@ pub static CATALOGUE: &[Attack] = &[
             "Browsers attach cookies by themselves: SameSite stops that in the browser, and an Origin check on the server stops it for older browsers.",
             "브라우저는 쿠키를 스스로 붙입니다. SameSite가 브라우저에서 이를 막고, 서버의 Origin 검사가 오래된 브라우저에서도 막습니다.",
         ),
-        kind: Kind::CsrfCrossSite,
+        play: play!(session::csrf_cross_site),
     },
     Attack {
         name: "session-id-in-url",
@@ -564,7 +526,7 @@ pub static CATALOGUE: &[Attack] = &[
             "URLs end up in logs, browser history and Referer headers: a server that reads the id from them leaks sessions.",
             "URL은 로그, 브라우저 기록, Referer 헤더에 남습니다. URL에서 ID를 읽는 서버는 세션을 흘립니다.",
         ),
-        kind: Kind::SessionIdInUrl,
+        play: play!(session::session_id_in_url),
     },
     Attack {
         name: "session-idle-timeout",
@@ -578,7 +540,7 @@ pub static CATALOGUE: &[Attack] = &[
             "A forgotten session on a shared computer must die on its own; the server, not the cookie's Max-Age, has to enforce it.",
             "공용 컴퓨터에 남은 세션은 스스로 끝나야 합니다. 쿠키의 Max-Age가 아니라 서버가 이를 지켜야 합니다.",
         ),
-        kind: Kind::SessionIdleTimeout,
+        play: play!(session::session_idle_timeout, Aim::ShortTtlSessionFirst),
     },
 ];
 

@@ -3,15 +3,23 @@
 //!
 //! - [`catalogue`]: the attacks, with their texts in English and Korean.
 //! - [`forge`]: hand-built JWTs (the ones a JWT library refuses to build) and public-key encodings.
-//! - [`runner`]: runs attacks against node URLs and judges the answers.
+//! - [`runner`]: runs attacks against node URLs: picks each one's node, plays it, collects results.
+//! - `playbook`: one small function per attack, by family (forgery, claims, revocation, session).
+//! - `probe`: the requests attacks send, the probe that records them, and the verdicts.
+//! - `exchange`: one request and its answer, and their one-line views.
+//! - `bait`: the loopback server that catches a node following a token's `jku`.
 //! - [`nodes`]: the lab's own nodes (one session, two token), started as child processes.
 //! - [`report`]: the text and JSON renderings of `authlab attack`.
 //! - [`command`]: `authlab attack` itself: targets, run, report.
 
+mod bait;
 pub mod catalogue;
 pub mod command;
+mod exchange;
 pub mod forge;
 pub mod nodes;
+mod playbook;
+mod probe;
 pub mod report;
 pub mod runner;
 
