@@ -2,6 +2,9 @@
 //! a whole run, the app, a report...) and shares the helpers in [`support`]. One binary links the
 //! crate once: twenty used to, each with its own copy of the crate and its debug info.
 
+// A test helper's `unwrap` is an assertion: the library's `[lints]` forbid it outside tests only.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 mod app;
