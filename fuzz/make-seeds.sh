@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cp scenarios/*.toml fuzz/seeds/scenario/
-nice -n 15 cargo test --test fuzz_regressions -- --ignored --exact write_fuzz_seeds
+nice -n 15 cargo test --test it -- --ignored --exact fuzz_regressions::write_fuzz_seeds

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """authlab's access tokens, read and written by an independent JWT implementation (PyJWT).
 
-tests/interop.rs runs this script against real authlab token nodes:
+tests/it/interop.rs runs this script against real authlab token nodes:
 
   verify  checks a token an authlab node issued, with a key PyJWT builds itself: from the node's
           published JWK Set through PyJWT's own PyJWKClient (RS256, ES256, EdDSA), or from the

@@ -2,7 +2,7 @@
 """authlab's Ed25519 access tokens (RFC 9864), read and written by an independent JOSE library: joserfc.
 
 jsonwebtoken, which authlab builds on, has no "Ed25519" algorithm; authlab signs and verifies it
-with aws-lc-rs. tests/interop.rs runs this script against real authlab token nodes to show that
+with aws-lc-rs. tests/it/interop.rs runs this script against real authlab token nodes to show that
 another implementation agrees:
 
   verify  checks a token an authlab node issued, with the key joserfc imports from the node's
