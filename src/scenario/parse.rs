@@ -16,14 +16,12 @@ use toml::Spanned;
 use super::model::*;
 use crate::token::keys::{Alg, SUPPORTED, algorithm_name, parse_algorithm};
 use crate::units::{parse_bytes, parse_duration};
-use crate::users::PasswordHashKind;
+use crate::users::{MAX_USERS, PasswordHashKind};
 
 /// The most nodes a strategy can have.
 pub const MAX_NODES: u32 = 32;
 /// The most users one revoke_user event revokes (each is one admin call per node).
 const MAX_REVOKED_AT_ONCE: f64 = 1000.0;
-/// The most accounts a user directory can have (usernames have seven digits).
-pub const MAX_USERS: u32 = 10_000_000;
 const MIN_TICK: Duration = Duration::from_millis(10);
 const MAX_TICK: Duration = Duration::from_secs(10);
 
