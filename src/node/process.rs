@@ -69,12 +69,7 @@ impl NodeChild {
         self.stderr.as_ref().and_then(|s| s.lock().ok().map(|t| t.clone())).unwrap_or_default()
     }
 
-    /// The process, to kill or wait for it (it is killed when dropped).
-    pub fn into_child(self) -> Child {
-        self.child
-    }
-
-    /// The process and its base URL.
+    /// The process (killed when dropped) and its base URL.
     pub fn into_parts(self) -> (Child, String) {
         (self.child, self.url)
     }
