@@ -21,11 +21,13 @@
 //! - [`report`]: charts (PNG, SVG), CSV and summary.md of a recording.
 //! - [`attack`]: the attack lab: attacks on both strategies fired at real nodes, and their report.
 //! - [`headless`]: `authlab run`: a run on the terminal, with progress, recording and summary.
+//! - [`commands`]: the small terminal subcommands' work (`check`, `scenarios`, `report`, `clean`).
 //! - [`app`]: the desktop app (egui): library, live view, replay, inspector, attack lab.
 
 pub mod app;
 pub mod attack;
 pub mod cluster;
+pub mod commands;
 pub mod engine;
 pub mod headless;
 pub mod heap;

@@ -25,6 +25,27 @@ use sha2::{Digest, Sha256};
 
 use crate::names::named;
 
+/// The most accounts a directory can have (usernames have seven digits).
+pub const MAX_USERS: u32 = 10_000_000;
+
+/// A user count (`--users`, `--count`) that cannot be a directory's size.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserCountError {
+    #[error("{0:?} is not a number of users")]
+    NotANumber(String),
+    #[error("the user count must be between 1 and {MAX_USERS}")]
+    OutOfRange,
+}
+
+/// Parses a user count, from 1 to [`MAX_USERS`].
+pub fn parse_user_count(text: &str) -> Result<u32, UserCountError> {
+    let n: u32 = text.parse().map_err(|_| UserCountError::NotANumber(text.to_owned()))?;
+    if n == 0 || n > MAX_USERS {
+        return Err(UserCountError::OutOfRange);
+    }
+    Ok(n)
+}
+
 /// How stored passwords are hashed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PasswordHashKind {

@@ -3,27 +3,22 @@
 //! when dropped.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 use super::AttackError;
 use super::runner::Targets;
-use crate::cluster::die_with_parent;
-use crate::scenario::Revocation;
+use crate::node::process::write_private;
+use crate::node::{NodeOptions, NodeStderr, NodeStrategy, RevocationMode, spawn_node};
 use crate::token::keys::{Alg, KeySet};
+use crate::users::PasswordHashKind;
 
-/// How long a node may take to print its base URL.
-const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// Accounts in the lab nodes' user directory (the attacks use the first few).
 pub const OWN_USERS: u32 = 16;
 /// The idle timeout of the lab's short-lived session node (the idle-timeout attack waits it out).
-const SHORT_SESSION_TTL: &str = "2s";
-/// The most of a node's stderr kept to explain a failed start.
-const MAX_STDERR: usize = 16 * 1024;
+const SHORT_SESSION_TTL: Duration = Duration::from_secs(2);
 
 /// The directory holding the token nodes' key file; removed when dropped.
 struct KeyDir(PathBuf);
@@ -58,20 +53,27 @@ impl OwnNodes {
         let key_file = key_dir.0.join("keys.json");
         write_private(&key_file, &keys.to_private_jwks_json())
             .map_err(|e| AttackError::KeyFile(format!("{}: {e}", key_file.display())))?;
-        let key_path = key_file.display().to_string();
-        let seed_arg = seed.to_string();
-        let users = OWN_USERS.to_string();
-        let common = ["--seed", seed_arg.as_str(), "--users", users.as_str(), "--password-hash", "sha256"];
-        let session: Vec<&str> =
-            [&["--strategy", "session", "--store", "memory", "--secure-cookie"][..], &common].concat();
-        let token: Vec<&str> = [&["--strategy", "token", "--keys", key_path.as_str()][..], &common].concat();
-        let denylist: Vec<&str> = [&token[..], &["--revocation", Revocation::Denylist.name()]].concat();
-        let short_ttl: Vec<&str> = [&session[..], &["--ttl", SHORT_SESSION_TTL]].concat();
+        let common = |strategy| {
+            let mut options = NodeOptions::new(strategy);
+            options.seed = seed;
+            options.users = OWN_USERS;
+            options.password_hash = PasswordHashKind::Sha256;
+            options
+        };
+        let mut session = common(NodeStrategy::Session);
+        session.store = "memory".into();
+        session.secure_cookie = true;
+        let mut token = common(NodeStrategy::Token);
+        token.keys = Some(key_file);
+        let mut denylist = token.clone();
+        denylist.revocation = RevocationMode::Denylist;
+        let mut short_ttl = session.clone();
+        short_ttl.ttl = Some(SHORT_SESSION_TTL);
         let (session, token, denylist, short_ttl) = tokio::join!(
-            start_node(exe, "session", &session),
-            start_node(exe, "token", &token),
-            start_node(exe, "token-denylist", &denylist),
-            start_node(exe, "session-short-ttl", &short_ttl),
+            start_node(exe, "session", session),
+            start_node(exe, "token", token),
+            start_node(exe, "token-denylist", denylist),
+            start_node(exe, "session-short-ttl", short_ttl),
         );
         // Whatever started is killed on drop if another one failed.
         let (session, token, denylist, short_ttl) = (session?, token?, denylist?, short_ttl?);
@@ -100,55 +102,11 @@ impl OwnNodes {
     }
 }
 
-/// Writes a file only its owner can read (it holds private keys).
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
-}
-
-/// Starts `exe node <args>` and waits for its base URL.
-async fn start_node(exe: &Path, which: &'static str, args: &[&str]) -> Result<(Child, String), AttackError> {
-    let fail = |reason: String| AttackError::NodeStart { which, reason };
-    let mut command = Command::new(exe);
-    command
-        .arg("node")
-        .args(args)
-        .args(["--node-name", &format!("attack-{which}")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    die_with_parent(&mut command);
-    let mut child = command.spawn().map_err(|e| fail(format!("{}: {e}", exe.display())))?;
-    let stderr = Arc::new(Mutex::new(String::new()));
-    if let Some(mut pipe) = child.stderr.take() {
-        let kept = stderr.clone();
-        tokio::spawn(async move {
-            let mut chunk = [0u8; 4096];
-            while let Ok(n @ 1..) = pipe.read(&mut chunk).await {
-                if let Ok(mut text) = kept.lock() {
-                    if text.len() < MAX_STDERR {
-                        text.push_str(&String::from_utf8_lossy(&chunk[..n]));
-                    }
-                }
-            }
-        });
-    }
-    let stdout = child.stdout.take().ok_or_else(|| fail("no stdout pipe".into()))?;
-    let mut first_line = String::new();
-    let read = tokio::time::timeout(START_TIMEOUT, BufReader::new(stdout).read_line(&mut first_line)).await;
-    let url = first_line.trim().trim_end_matches('/').to_owned();
-    if matches!(read, Ok(Ok(n)) if n > 0) && url.starts_with("http://") {
-        return Ok((child, url));
-    }
-    let _ = child.start_kill();
-    let status = child.wait().await.map(|s| s.to_string()).unwrap_or_default();
-    // Give the stderr reader a moment to collect the last words.
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let said = stderr.lock().map(|t| t.trim().to_owned()).unwrap_or_default();
-    Err(fail(format!("it printed no base URL within {START_TIMEOUT:?} ({status}); stderr: {said}")))
+/// Starts `exe node` with `options`, named `attack-WHICH`, and waits for its base URL.
+async fn start_node(exe: &Path, which: &'static str, mut options: NodeOptions) -> Result<(Child, String), AttackError> {
+    options.node_name = format!("attack-{which}");
+    let node = spawn_node(exe, &options.to_args(), NodeStderr::Capture)
+        .await
+        .map_err(|e| AttackError::NodeStart { which, reason: e.to_string() })?;
+    Ok(node.into_parts())
 }

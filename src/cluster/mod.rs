@@ -11,4 +11,4 @@ mod supervisor;
 
 pub use endpoints::{Endpoint, Endpoints};
 pub use store_gate::{StoreGate, StoreGateError};
-pub use supervisor::{ClusterError, NodeProcess, Supervisor, SupervisorConfig, die_with_parent};
+pub use supervisor::{ClusterError, NodeProcess, Supervisor, SupervisorConfig};

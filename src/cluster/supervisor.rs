@@ -2,23 +2,19 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 use super::StoreGate;
 use super::endpoints::{Endpoint, Endpoints};
 use super::leftovers::{self, AliveMark};
+use crate::node::{NodeOptions, NodeStderr, NodeStrategy, RevocationMode, spawn_node};
 use crate::scenario::{ResourceSpec, Scenario, StoreKind, StrategyName};
 use crate::session_store::{RedisSessionStore, RedisStoreError};
 use crate::token::keys::{KeyError, KeySet, algorithm_name};
-
-/// How long a node may take to print its address.
-const START_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why the cluster could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -71,8 +67,9 @@ impl Drop for RunDir {
 /// The nodes of one strategy.
 #[derive(Debug)]
 struct StrategyCluster {
-    /// Arguments every node of this strategy gets (after `node`).
-    args: Vec<String>,
+    /// The options every node of this strategy starts with (each gets its own `--node-name`);
+    /// `None` for resource services, which are never added or restarted.
+    options: Option<NodeOptions>,
     endpoints: Arc<Endpoints>,
     /// Slot `i` holds node `i + 1`, or `None` once it was killed.
     processes: Vec<Option<NodeProcess>>,
@@ -97,10 +94,6 @@ pub struct Supervisor {
     key_file: Option<PathBuf>,
     keys: Vec<Value>,
     client: reqwest::Client,
-}
-
-fn duration_arg(d: Duration) -> String {
-    humantime::format_duration(d).to_string().replace(' ', "")
 }
 
 fn random_hex() -> String {
@@ -138,41 +131,36 @@ impl Supervisor {
 
         // What resource nodes present to the session nodes' introspection endpoint.
         let introspect_token = random_hex() + &random_hex();
-        let mut machine_args = Vec::new();
-        if let Some(machine) = scenario.cluster.machine {
-            machine_args.extend([
-                "--workers".to_string(),
-                machine.workers.to_string(),
-                "--service-time".into(),
-                duration_arg(machine.service_time),
-            ]);
-        }
-        let mut common = vec![
-            "--seed".to_string(),
-            scenario.seed.to_string(),
-            "--users".into(),
-            scenario.users.count.to_string(),
-            "--password-hash".into(),
-            scenario.users.password_hash.to_string(),
-            "--admin-token".into(),
-            supervisor.admin_token.clone(),
-        ];
-        common.extend(machine_args.iter().cloned());
+        // The simulated machine every node runs as, resource nodes too.
+        let machine = scenario.cluster.machine;
+        let on_machine = |mut options: NodeOptions| {
+            if let Some(machine) = machine {
+                options.workers = Some(machine.workers);
+                options.service_time = Some(machine.service_time);
+            }
+            options
+        };
+        let admin_token = supervisor.admin_token.clone();
+        let common = |strategy| {
+            let mut options = on_machine(NodeOptions::new(strategy));
+            options.seed = scenario.seed;
+            options.users = scenario.users.count;
+            options.password_hash = scenario.users.password_hash;
+            options.admin_token = Some(admin_token.clone());
+            options
+        };
 
         if let Some(session) = &scenario.session {
-            let mut args = vec!["--strategy".to_string(), "session".into()];
-            args.extend(common.iter().cloned());
-            args.extend(["--ttl".into(), duration_arg(session.ttl)]);
-            args.extend(["--payload-bytes".into(), session.payload_bytes.to_string()]);
+            let mut options = common(NodeStrategy::Session);
+            options.ttl = Some(session.ttl);
+            options.payload_bytes = session.payload_bytes;
             if scenario.resource.is_some() {
-                args.extend(["--introspect-token".into(), introspect_token.clone()]);
+                options.introspect_token = Some(introspect_token.clone());
             }
             match session.store {
                 StoreKind::Memory => {
-                    args.extend(["--store".into(), StoreKind::Memory.name().into()]);
-                    if let Some(max) = session.max_memory {
-                        args.extend(["--max-memory".into(), max.to_string()]);
-                    }
+                    options.store = "memory".into();
+                    options.max_memory = session.max_memory;
                 }
                 StoreKind::Redis => {
                     let redis = RedisSessionStore::connect(&session.redis_url, &supervisor.key_prefix)
@@ -191,7 +179,7 @@ impl Supervisor {
                         );
                     }
                     supervisor.redis = Some(redis);
-                    let store_url = match scenario.cluster.store_machine {
+                    options.store = match scenario.cluster.store_machine {
                         Some(machine) => {
                             let gate = StoreGate::start(&session.redis_url, machine).await?;
                             let url = gate.url.clone();
@@ -200,14 +188,11 @@ impl Supervisor {
                         }
                         None => session.redis_url.clone(),
                     };
-                    args.extend(["--store".into(), store_url]);
-                    args.extend(["--key-prefix".into(), supervisor.key_prefix.clone()]);
-                    if let Some(rtt) = scenario.cluster.store_rtt {
-                        args.extend(["--store-rtt".into(), duration_arg(rtt)]);
-                    }
+                    options.key_prefix = Some(supervisor.key_prefix.clone());
+                    options.store_rtt = scenario.cluster.store_rtt;
                 }
             }
-            supervisor.add_cluster(StrategyName::Session, args, session.nodes);
+            supervisor.add_cluster(StrategyName::Session, options, session.nodes);
         }
         if let Some(token) = &scenario.token {
             let keys = KeySet::generate(token.algorithm)?;
@@ -217,23 +202,25 @@ impl Supervisor {
             let key_file = supervisor.dir.0.join("keys.json");
             supervisor.key_file = Some(key_file.clone());
             supervisor.write_key_file()?;
-            let mut args = vec!["--strategy".to_string(), "token".into()];
-            args.extend(common.iter().cloned());
-            args.extend(["--keys".into(), key_file.display().to_string()]);
-            args.extend(["--ttl".into(), duration_arg(token.ttl)]);
-            args.extend(["--claims-bytes".into(), token.claims_bytes.to_string()]);
+            let mut options = common(NodeStrategy::Token);
+            options.keys = Some(key_file);
+            options.ttl = Some(token.ttl);
+            options.claims_bytes = token.claims_bytes;
             if !token.refresh {
                 // Clients that never refresh need no refresh tokens, and the nodes then keep no
                 // state per login.
-                args.extend(["--refresh-ttl".into(), "0s".into()]);
+                options.refresh_ttl = Duration::ZERO;
             }
-            args.extend(["--revocation".into(), token.revocation.name().into()]);
+            options.revocation = match token.revocation {
+                crate::scenario::Revocation::None => RevocationMode::None,
+                crate::scenario::Revocation::Denylist => RevocationMode::Denylist,
+            };
             if scenario.resource.is_some() {
                 // Tokens are for the resource service too, with the scope it requires.
-                args.extend(["--extra-audience".into(), ResourceSpec::AUDIENCE.into()]);
-                args.extend(["--scope".into(), format!("profile:read {}", ResourceSpec::SCOPE)]);
+                options.extra_audiences.push(ResourceSpec::AUDIENCE.into());
+                options.scope = format!("profile:read {}", ResourceSpec::SCOPE);
             }
-            supervisor.add_cluster(StrategyName::Token, args, token.nodes);
+            supervisor.add_cluster(StrategyName::Token, options, token.nodes);
         }
 
         // Every node of every strategy starts at once.
@@ -253,7 +240,8 @@ impl Supervisor {
             supervisor.install(strategy, slot, process);
         }
         if let Some(resource) = scenario.resource {
-            supervisor.start_resources(resource, &machine_args, &introspect_token).await?;
+            let options = on_machine(NodeOptions::new(NodeStrategy::Resource));
+            supervisor.start_resources(resource, options, &introspect_token).await?;
         }
         Ok(supervisor)
     }
@@ -263,31 +251,24 @@ impl Supervisor {
     async fn start_resources(
         &mut self,
         resource: ResourceSpec,
-        machine_args: &[String],
+        mut options: NodeOptions,
         introspect_token: &str,
     ) -> Result<(), ClusterError> {
         let mut starting = Vec::new();
         for (&strategy, cluster) in &self.clusters {
             let Some(issuer) = cluster.processes.first().and_then(Option::as_ref) else { continue };
-            let mut args = vec!["--strategy".to_string(), "resource".into()];
-            args.extend(machine_args.iter().cloned());
-            args.extend(["--audience".into(), ResourceSpec::AUDIENCE.into()]);
-            args.extend(["--required-scope".into(), ResourceSpec::SCOPE.into()]);
-            match strategy {
-                StrategyName::Session => args.extend([
-                    "--introspect-url".into(),
-                    format!("{}/introspect", issuer.url),
-                    "--introspect-token".into(),
-                    introspect_token.to_owned(),
-                ]),
-                StrategyName::Token => {
-                    args.extend(["--jwks-url".into(), format!("{}/.well-known/jwks.json", issuer.url)])
+            options.audience = Some(ResourceSpec::AUDIENCE.into());
+            options.required_scope = ResourceSpec::SCOPE.into();
+            (options.introspect_url, options.introspect_token, options.jwks_url) = match strategy {
+                StrategyName::Session => {
+                    (Some(format!("{}/introspect", issuer.url)), Some(introspect_token.to_owned()), None)
                 }
-            }
+                StrategyName::Token => (None, None, Some(format!("{}/.well-known/jwks.json", issuer.url))),
+            };
             for slot in 0..resource.nodes as usize {
                 let id = format!("{}-resource/{}", strategy.as_str(), slot + 1);
                 let log = self.dir.0.join(format!("{}-resource-{}.log", strategy.as_str(), slot + 1));
-                starting.push((strategy, slot, self.launch(id, args.clone(), log)));
+                starting.push((strategy, slot, self.launch(id, options.clone(), log)));
             }
         }
         let started =
@@ -295,7 +276,7 @@ impl Supervisor {
         for (strategy, slot, result) in started {
             let process = result?;
             let cluster = self.resources.entry(strategy).or_insert_with(|| StrategyCluster {
-                args: Vec::new(),
+                options: None,
                 endpoints: Arc::default(),
                 processes: Vec::new(),
             });
@@ -310,15 +291,17 @@ impl Supervisor {
         self.resources.get(&strategy).map(|c| c.endpoints.clone())
     }
 
-    fn add_cluster(&mut self, strategy: StrategyName, args: Vec<String>, nodes: u32) {
+    fn add_cluster(&mut self, strategy: StrategyName, options: NodeOptions, nodes: u32) {
         let processes = (0..nodes).map(|_| None).collect();
-        self.clusters.insert(strategy, StrategyCluster { args, endpoints: Arc::default(), processes });
+        self.clusters
+            .insert(strategy, StrategyCluster { options: Some(options), endpoints: Arc::default(), processes });
     }
 
     fn write_key_file(&self) -> Result<(), ClusterError> {
         let Some(path) = &self.key_file else { return Ok(()) };
         let text = serde_json::to_string_pretty(&json!({"keys": self.keys})).unwrap_or_default();
-        write_private(path, &text).map_err(|reason| ClusterError::RunDir { path: path.clone(), reason })
+        crate::node::process::write_private(path, &text)
+            .map_err(|reason| ClusterError::RunDir { path: path.clone(), reason })
     }
 
     fn node_id(strategy: StrategyName, slot: usize) -> String {
@@ -332,50 +315,44 @@ impl Supervisor {
         slot: usize,
     ) -> impl std::future::Future<Output = Result<NodeProcess, ClusterError>> + use<> {
         let id = Self::node_id(strategy, slot);
-        let args = self.clusters.get(&strategy).map(|c| c.args.clone()).unwrap_or_default();
+        let options = self.clusters.get(&strategy).and_then(|c| c.options.clone());
         let log = self.dir.0.join(format!("{}-{}.log", strategy.as_str(), slot + 1));
-        self.launch(id, args, log)
-    }
-
-    /// Starts `authlab node ARGS --node-name ID`, logging to `log`, and waits until it is ready.
-    fn launch(
-        &self,
-        id: String,
-        args: Vec<String>,
-        log: PathBuf,
-    ) -> impl std::future::Future<Output = Result<NodeProcess, ClusterError>> + use<> {
         let exe = self.config.exe.clone();
         let client = self.client.clone();
         async move {
-            let fail = |reason: String| ClusterError::Spawn { id: id.clone(), reason };
-            let log = std::fs::File::create(&log).map_err(|e| fail(format!("log file: {e}")))?;
-            let mut command = Command::new(&exe);
-            command
-                .arg("node")
-                .args(&args)
-                .args(["--node-name", &id])
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::from(log))
-                .kill_on_drop(true);
-            die_with_parent(&mut command);
-            let mut child = command.spawn().map_err(|e| fail(format!("{}: {e}", exe.display())))?;
-            let stdout = child.stdout.take().ok_or_else(|| fail("no stdout".into()))?;
-            let mut first_line = String::new();
-            let read = tokio::time::timeout(START_TIMEOUT, BufReader::new(stdout).read_line(&mut first_line)).await;
-            let url = first_line.trim().to_owned();
-            if !matches!(read, Ok(Ok(n)) if n > 0) || !url.starts_with("http://") {
-                let _ = child.start_kill();
-                let status = child.wait().await.map(|s| s.to_string()).unwrap_or_default();
-                return Err(fail(format!("it did not print its address ({status}); see its log")));
-            }
-            let healthy = client.get(format!("{url}/healthz")).send().await.is_ok_and(|r| r.status().is_success());
-            if !healthy {
-                let _ = child.start_kill();
-                return Err(fail(format!("{url}/healthz did not answer 200")));
-            }
-            Ok(NodeProcess { id, url, child })
+            let options = options.ok_or(ClusterError::NoSuchStrategy(strategy.as_str()))?;
+            Self::launch_with(exe, client, id, options, log).await
         }
+    }
+
+    /// Starts `authlab node` with `options` and `--node-name ID`, logging to `log`, and waits
+    /// until it is ready.
+    fn launch(
+        &self,
+        id: String,
+        options: NodeOptions,
+        log: PathBuf,
+    ) -> impl std::future::Future<Output = Result<NodeProcess, ClusterError>> + use<> {
+        Self::launch_with(self.config.exe.clone(), self.client.clone(), id, options, log)
+    }
+
+    async fn launch_with(
+        exe: PathBuf,
+        client: reqwest::Client,
+        id: String,
+        mut options: NodeOptions,
+        log: PathBuf,
+    ) -> Result<NodeProcess, ClusterError> {
+        let fail = |reason: String| ClusterError::Spawn { id: id.clone(), reason };
+        options.node_name = id.clone();
+        let node = spawn_node(&exe, &options.to_args(), NodeStderr::Log(log)).await.map_err(|e| fail(e.to_string()))?;
+        let (mut child, url) = node.into_parts();
+        let healthy = client.get(format!("{url}/healthz")).send().await.is_ok_and(|r| r.status().is_success());
+        if !healthy {
+            let _ = child.start_kill();
+            return Err(fail(format!("{url}/healthz did not answer 200")));
+        }
+        Ok(NodeProcess { id, url, child })
     }
 
     fn install(&mut self, strategy: StrategyName, slot: usize, process: NodeProcess) {
@@ -584,33 +561,4 @@ impl Supervisor {
     pub fn run_dir(&self) -> &Path {
         &self.dir.0
     }
-}
-
-/// Writes a file only this user can read (it holds private keys).
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let tmp = path.with_extension("tmp");
-    let mut file = options.open(&tmp)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    // Renamed into place, so a node reloading keys never reads a half-written file.
-    std::fs::rename(tmp, path)
-}
-
-/// On Linux, a node dies with the process that started it, even if that one is SIGKILLed.
-pub fn die_with_parent(command: &mut Command) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
-    unsafe {
-        command.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = command;
 }

@@ -2,7 +2,8 @@
 //!
 //! [`Node::build`] makes the server from a [`NodeConfig`] (or a [`NodeSetup`], which adds a
 //! simulated machine and the admin API); [`run`] binds it, prints its base URL as the first line on
-//! stdout, and serves until SIGTERM or Ctrl-C.
+//! stdout, and serves until SIGTERM or Ctrl-C. [`NodeOptions`] is its command line (parsed, and
+//! written back for a child process), and [`spawn_node`] starts one as a child process.
 
 mod admin;
 mod cors;
@@ -11,6 +12,8 @@ mod error;
 mod introspect;
 pub mod login;
 pub mod metrics;
+pub mod options;
+pub mod process;
 mod resource;
 mod session;
 pub mod simulation;
@@ -40,6 +43,8 @@ pub use error::{ApiError, json_error};
 pub use introspect::form_token;
 use login::PasswordChecker;
 use metrics::NodeMetrics;
+pub use options::{NodeOptions, NodeOptionsError, NodeStrategy, RevocationMode};
+pub use process::{NodeChild, NodeStderr, SpawnError, spawn_node};
 pub use resource::{ResourceError, ResourceOptions};
 pub use simulation::{SimulatedWorkers, Simulation};
 
@@ -89,6 +94,16 @@ impl From<NodeConfig> for NodeSetup {
             admin_token: None,
             cors: CorsOrigins::default(),
             introspect_token: None,
+        }
+    }
+}
+
+impl NodeSetup {
+    /// The prefix of the node's Redis keys, if it keeps its sessions in Redis.
+    pub fn redis_key_prefix(&self) -> Option<&str> {
+        match &self.config.strategy {
+            Strategy::Session(SessionOptions { store: StoreChoice::Redis { .. }, key_prefix, .. }) => Some(key_prefix),
+            _ => None,
         }
     }
 }
@@ -401,7 +416,7 @@ pub async fn run(setup: impl Into<NodeSetup>) -> Result<(), NodeError> {
     // Before the URL is printed: whoever reads it may send SIGTERM at once.
     let shutdown = shutdown_signal();
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "http://{addr}").and_then(|_| stdout.flush()).map_err(NodeError::Serve)?;
+    writeln!(stdout, "{}", process::url_line(addr)).and_then(|_| stdout.flush()).map_err(NodeError::Serve)?;
     drop(stdout);
     node.serve(listener, shutdown).await
 }

@@ -25,8 +25,7 @@ mod validate;
 
 /// The most nodes a strategy can have.
 pub const MAX_NODES: u32 = 32;
-/// The most accounts a user directory can have (usernames have seven digits).
-pub const MAX_USERS: u32 = 10_000_000;
+pub use crate::users::MAX_USERS;
 
 /// Why a scenario could not be read. `Display` is `origin:line:col: message` when the position is
 /// known, `origin: message` when it is not.

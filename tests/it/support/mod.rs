@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_authlab");
 
-/// How long a node may take to print its base URL.
-pub const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a node may take to print its base URL: the library's, as the supervisor waits.
+pub use authlab::node::process::START_TIMEOUT;
 /// How long a node may take to exit after SIGTERM before it is killed.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -81,6 +81,9 @@ pub struct Node {
 
 impl Node {
     /// `authlab node <args>`; waits for the first stdout line (the base URL).
+    ///
+    /// A blocking copy of the library's `spawn_node` (tests call it inside and outside tokio
+    /// runtimes, and keep the child to SIGTERM it), with the same timeout and URL-line contract.
     pub fn start(args: &[&str]) -> Node {
         Self::try_start(args).unwrap_or_else(|e| panic!("{e}"))
     }
@@ -107,7 +110,7 @@ impl Node {
             let mut first = String::new();
             match reader.read_line(&mut first) {
                 Ok(n) if n > 0 => {
-                    let _ = tx.send(Some(first.trim().to_string()));
+                    let _ = tx.send(Some(first));
                 }
                 _ => {
                     let _ = tx.send(None);
@@ -126,10 +129,10 @@ impl Node {
             format!("authlab node {:?}: {what}; exit status: {:?}\n--- stderr ---\n{err}\n--------------", args, status)
         };
         match first {
-            Ok(Some(url)) if url.starts_with("http://") => {
-                Ok(Node { child: Some(child), url: url.trim_end_matches('/').to_string(), stderr })
-            }
-            Ok(Some(other)) => Err(fail(&mut child, format!("first stdout line is not a base URL: {other:?}"))),
+            Ok(Some(line)) => match authlab::node::process::base_url(&line) {
+                Some(url) => Ok(Node { child: Some(child), url: url.to_string(), stderr }),
+                None => Err(fail(&mut child, format!("first stdout line is not a base URL: {:?}", line.trim()))),
+            },
             Ok(None) => Err(fail(&mut child, "stdout closed before the base URL was printed".into())),
             Err(_) => Err(fail(&mut child, format!("no base URL on stdout within {START_TIMEOUT:?}"))),
         }

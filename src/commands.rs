@@ -1,0 +1,117 @@
+//! The work of the small terminal subcommands (`check`, `scenarios`, `report`, `clean`,
+//! `attack --list`): what each reads, does and prints, so that the `authlab` binary only parses
+//! arguments and dispatches.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::i18n::Language;
+use crate::report::ReportError;
+use crate::session_store::RedisStoreError;
+
+/// Why a subcommand failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{invalid} of {total} scenario files are invalid")]
+    InvalidScenarios { invalid: usize, total: usize },
+    /// The recording's own message, which already names the file and the cause (so it is printed once).
+    #[error("{0}")]
+    Recording(String),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error("cleaning {url}")]
+    Clean { url: String, source: RedisStoreError },
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// `authlab check FILE...`: one line per file, `FILE: ok (...)` on `out` or the error on `err`.
+pub fn check_scenarios(files: &[PathBuf], out: &mut impl Write, err: &mut impl Write) -> Result<(), CommandError> {
+    let mut invalid = 0;
+    for file in files {
+        match crate::scenario::load_scenario(file) {
+            Ok(s) => {
+                let strategy = |name: &str, nodes: Option<u32>| match nodes {
+                    Some(1) => format!("{name}: 1 node"),
+                    Some(n) => format!("{name}: {n} nodes"),
+                    None => format!("{name}: off"),
+                };
+                writeln!(
+                    out,
+                    "{}: ok ({}, {}, {} / {})",
+                    file.display(),
+                    s.name,
+                    humantime::format_duration(s.duration),
+                    strategy("session", s.session.as_ref().map(|x| x.nodes)),
+                    strategy("token", s.token.as_ref().map(|x| x.nodes)),
+                )?;
+            }
+            Err(e) => {
+                writeln!(err, "{e}")?;
+                invalid += 1;
+            }
+        }
+    }
+    if invalid > 0 {
+        return Err(CommandError::InvalidScenarios { invalid, total: files.len() });
+    }
+    Ok(())
+}
+
+/// `authlab scenarios`: one line per built-in scenario, `NAME  SUMMARY` (in Korean, `NAME  name_ko`).
+pub fn list_scenarios(language: Language, out: &mut impl Write) -> io::Result<()> {
+    use crate::scenario::builtin::{BUILT_IN, summary};
+    let width = BUILT_IN.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    for (name, source) in BUILT_IN {
+        let line = match crate::scenario::parse_scenario(source, name) {
+            Ok(scenario) if language == Language::Korean => scenario.title(language).to_owned(),
+            _ => summary(source).to_owned(),
+        };
+        writeln!(out, "{name:width$}  {line}")?;
+    }
+    writeln!(out, "\nRun one with `authlab run NAME`, or open it in the app's library (`authlab --start NAME`).")
+}
+
+/// `authlab attack --list`: one line per attack, `STRATEGY NAME TITLE`.
+pub fn list_attacks(language: Language, out: &mut impl Write) -> io::Result<()> {
+    for a in crate::attack::CATALOGUE {
+        writeln!(out, "{:<8}{:<30}{}", a.strategy.as_str(), a.name, a.title.get(language))?;
+    }
+    Ok(())
+}
+
+/// `authlab report FILE --out DIR`: writes the report, and prints each file written on `out`, one
+/// per line; a recording whose last line was cut off is said so on `err`.
+pub fn write_report(
+    file: &Path,
+    out_dir: &Path,
+    language: Language,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> Result<(), CommandError> {
+    let recording = crate::recording::Recording::open(file).map_err(|e| CommandError::Recording(e.to_string()))?;
+    if recording.truncated() {
+        writeln!(err, "authlab report: {}: the last line was incomplete and is left out", file.display())?;
+    }
+    let files = crate::report::write_report(&recording, out_dir, language)?;
+    for path in files.paths() {
+        writeln!(out, "{}", path.display())?;
+    }
+    Ok(())
+}
+
+/// `authlab clean`: sweeps each Redis server of what dead runs left there; one line per server.
+pub async fn clean(redis_urls: &[String], out: &mut impl Write) -> Result<(), CommandError> {
+    for url in redis_urls {
+        let swept = crate::cluster::leftovers::clean(url)
+            .await
+            .map_err(|source| CommandError::Clean { url: url.clone(), source })?;
+        match swept.runs.len() {
+            0 => writeln!(out, "{url}: nothing left by dead runs")?,
+            runs => {
+                writeln!(out, "{url}: deleted {} keys of {runs} dead runs ({})", swept.keys, swept.runs.join(", "))?
+            }
+        }
+    }
+    Ok(())
+}
