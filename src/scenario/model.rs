@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::token::keys::Alg;
 use serde::{Deserialize, Serialize};
 
+pub use crate::chart::Chart;
 use crate::i18n::Language;
 use crate::users::PasswordHashKind;
 
@@ -66,63 +67,6 @@ impl ResourceSpec {
     pub const AUDIENCE: &'static str = "orders-api";
     /// The scope it requires; token nodes grant it.
     pub const SCOPE: &'static str = "orders:read";
-}
-
-/// One chart of the live and replay views: what it plots over time, per strategy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Chart {
-    /// Successful requests per second.
-    Throughput,
-    /// Latency p50, p99, p99.9.
-    Latency,
-    /// Heap per node (stacked), and the shared store's memory.
-    Memory,
-    /// Users logged in against sessions held.
-    Users,
-    /// Failed requests per second, by class.
-    Errors,
-    /// Node CPU time per request served, in µs.
-    CpuPerRequest,
-    /// Mean time of the nodes' auth checks, in µs.
-    AuthCheck,
-    /// Credential bytes each request carries (cookie or bearer header).
-    BytesPerRequest,
-    /// Shared-store operations per second.
-    StoreOps,
-    /// Entries on the token denylist.
-    Denylist,
-    /// Nodes up.
-    Nodes,
-    /// `[resource]`: the resource service's requests/s, and its calls to the issuer/s.
-    IssuerCalls,
-}
-
-impl Chart {
-    /// The charts shown when a scenario names none.
-    pub const STANDARD: [Chart; 5] = [Chart::Throughput, Chart::Latency, Chart::Memory, Chart::Users, Chart::Errors];
-
-    /// Every chart, with its name in scenario files.
-    pub const ALL: [(&'static str, Chart); 12] = [
-        ("throughput", Chart::Throughput),
-        ("latency", Chart::Latency),
-        ("memory", Chart::Memory),
-        ("users", Chart::Users),
-        ("errors", Chart::Errors),
-        ("cpu_per_request", Chart::CpuPerRequest),
-        ("auth_check", Chart::AuthCheck),
-        ("bytes_per_request", Chart::BytesPerRequest),
-        ("store_ops", Chart::StoreOps),
-        ("denylist", Chart::Denylist),
-        ("nodes", Chart::Nodes),
-        ("issuer_calls", Chart::IssuerCalls),
-    ];
-
-    /// The chart's name in scenario files (`throughput`, `cpu_per_request`, ...), which is also
-    /// its file name in reports.
-    pub fn name(self) -> &'static str {
-        Chart::ALL.iter().find(|(_, chart)| *chart == self).map_or("chart", |(name, _)| name)
-    }
 }
 
 /// Whether both strategies run at once or one after the other.
