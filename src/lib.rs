@@ -12,6 +12,8 @@
 //! - [`scenario`]: the TOML scenarios, parsed and validated into the model a run follows.
 //! - [`measure`]: the measurement vocabulary every consumer shares: ticks, latency, request
 //!   counts, range aggregation, the run summary and its number formatting.
+//! - [`chart`]: the chart catalogue: each chart's titles, axis and lines (colour, how a tick is
+//!   read), drawn by the app (egui_plot) and the reports (plotters).
 //! - [`node`]: one auth server (axum), strategy `session`, `token` or `resource`, run as its own
 //!   OS process.
 //! - [`cluster`]: the supervisor that starts, kills, adds and restarts node processes.
@@ -26,6 +28,7 @@
 
 pub mod app;
 pub mod attack;
+pub mod chart;
 pub mod cluster;
 pub mod commands;
 pub mod engine;

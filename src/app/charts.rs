@@ -5,26 +5,17 @@ use egui::{Color32, Ui};
 use egui_plot::{GridInput, GridMark, Legend, Line, Plot, PlotPoint, Text as PlotText, VLine};
 
 use super::series::{RunData, Series, StrategySeries};
+use crate::chart::{self, Chart, Rgb};
 use crate::i18n::{Language, Text};
-use crate::scenario::{Chart, StrategyName};
+use crate::scenario::StrategyName;
 
-const BLUE: Color32 = Color32::from_rgb(66, 133, 244);
-const ORANGE: Color32 = Color32::from_rgb(244, 140, 40);
-const RED: Color32 = Color32::from_rgb(220, 60, 60);
-const GREEN: Color32 = Color32::from_rgb(60, 170, 90);
-const GREY: Color32 = Color32::from_rgb(150, 150, 150);
+/// A catalogue colour, for egui.
+fn color(rgb: Rgb) -> Color32 {
+    Color32::from_rgb(rgb.0, rgb.1, rgb.2)
+}
+
 /// Room for the y labels of every chart (seven digits and the unit label), in points.
 const Y_AXIS_WIDTH: f32 = 56.0;
-const PALETTE: [Color32; 8] = [
-    BLUE,
-    ORANGE,
-    GREEN,
-    RED,
-    Color32::from_rgb(150, 100, 200),
-    Color32::from_rgb(40, 170, 180),
-    Color32::from_rgb(200, 170, 40),
-    Color32::from_rgb(200, 90, 150),
-];
 
 /// What part of the run the charts show.
 #[derive(Debug, Clone, Copy)]
@@ -65,14 +56,15 @@ pub fn strategy_column(
     ui.horizontal(|ui| {
         ui.heading(title);
         if series.simulated {
-            ui.label(egui::RichText::new(format!("({})", lang.tr(Text::Simulated))).color(ORANGE))
+            ui.label(egui::RichText::new(format!("({})", lang.tr(Text::Simulated))).color(color(chart::ORANGE)))
                 .on_hover_text("Each node is a simulated machine (workers, service time, store delay): these are not this laptop's raw speed.");
         }
     });
     let columns = (ui.available_width() as usize).max(100);
     let other = overlay.and_then(|o| o.data.strategies.get(&strategy).map(|s| (o.name, s, o.data.end_s)));
     for &chart in data.charts() {
-        let (chart_title, unit) = title_and_unit(chart);
+        let spec = chart.spec();
+        let (chart_title, unit) = (spec.title, spec.axis.unit);
         ui.label(egui::RichText::new(lang.tr(chart_title)).strong());
         Plot::new((strategy.as_str(), chart_title.texts().0))
             .height(window.chart_height)
@@ -106,67 +98,22 @@ pub fn strategy_column(
     }
 }
 
-/// A chart's title, and the unit of its y axis (none when the title says it).
-fn title_and_unit(chart: Chart) -> (Text, Option<Text>) {
-    match chart {
-        Chart::Throughput => (Text::Throughput, Some(Text::RequestsPerSecond)),
-        Chart::Latency => (Text::Latency, Some(Text::Milliseconds)),
-        Chart::Memory => (Text::Memory, Some(Text::Mebibytes)),
-        Chart::Users => (Text::Users, None),
-        Chart::Errors => (Text::Errors, Some(Text::RequestsPerSecond)),
-        Chart::CpuPerRequest => (Text::CpuPerRequest, Some(Text::Microseconds)),
-        Chart::AuthCheck => (Text::AuthCheck, Some(Text::Microseconds)),
-        Chart::BytesPerRequest => (Text::BytesPerRequest, Some(Text::Bytes)),
-        Chart::StoreOps => (Text::StoreOps, Some(Text::OpsPerSecond)),
-        Chart::Denylist => (Text::DenylistEntries, None),
-        Chart::Nodes => (Text::NodesUp, None),
-        Chart::IssuerCalls => (Text::IssuerCalls, Some(Text::RequestsPerSecond)),
-    }
-}
-
-/// The lines of one chart: (legend name, series, colour).
+/// The lines of one chart, as its catalogue entry declares them: (legend name, series, colour).
 fn chart_parts(chart: Chart, series: &StrategySeries, lang: Language) -> Vec<(&str, &Series, Color32)> {
-    let t = |text| lang.tr(text);
-    match chart {
-        Chart::Throughput => vec![(t(Text::RequestsPerSecond), &series.throughput, BLUE)],
-        Chart::Latency => {
-            vec![("p50", &series.p50_ms, GREEN), ("p99", &series.p99_ms, ORANGE), ("p99.9", &series.p999_ms, RED)]
-        }
-        Chart::Memory => {
-            let mut parts: Vec<_> = series
-                .heap_stacked_mib
-                .iter()
-                .enumerate()
-                .map(|(i, (node, stacked))| (node.as_str(), stacked, PALETTE[i % PALETTE.len()]))
-                .collect();
-            if !series.store_mib.is_empty() {
-                parts.push((t(Text::StoreMemory), &series.store_mib, RED));
-            }
-            parts
-        }
-        Chart::Users => vec![
-            (t(Text::UsersLoggedIn), &series.users_logged_in, BLUE),
-            (t(Text::SessionsHeld), &series.sessions_held, ORANGE),
-        ],
-        Chart::Errors => vec![
-            (t(Text::Unauthorized), &series.unauthorized_per_s, ORANGE),
-            (t(Text::ServerError), &series.server_error_per_s, RED),
-            (t(Text::Connection), &series.connection_per_s, GREY),
-        ],
-        Chart::CpuPerRequest => vec![(t(Text::CpuPerRequestLine), &series.cpu_us_per_request, BLUE)],
-        Chart::AuthCheck => vec![(t(Text::AuthCheckLine), &series.auth_check_us, GREEN)],
-        Chart::BytesPerRequest => vec![(t(Text::BytesPerRequestLine), &series.credential_bytes_per_request, ORANGE)],
-        Chart::StoreOps => vec![(t(Text::StoreOpsLine), &series.store_ops_per_s, RED)],
-        Chart::Denylist => vec![
-            (t(Text::DenylistLine), &series.denylist_entries, RED),
-            (t(Text::RevokedUsersLine), &series.revoked_users, ORANGE),
-        ],
-        Chart::Nodes => vec![(t(Text::NodesUpLine), &series.nodes_up, GREEN)],
-        Chart::IssuerCalls => vec![
-            (t(Text::ResourceRequestsLine), &series.resource_requests_per_s, BLUE),
-            (t(Text::IssuerCallsLine), &series.issuer_calls_per_s, RED),
-        ],
-    }
+    let lines = series.chart(chart);
+    let nodes = lines
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, (node, stacked))| (node.as_str(), stacked, color(chart::node_color(i))));
+    let fixed = chart
+        .spec()
+        .lines
+        .iter()
+        .zip(&lines.lines)
+        .filter(|(line, points)| !(line.optional && points.is_empty()))
+        .map(|(line, points)| (line.label.in_language(lang), points, color(line.color)));
+    nodes.chain(fixed).collect()
 }
 
 /// The lines of one chart; `suffix` tells an overlaid run's lines apart in the legend.
@@ -227,7 +174,7 @@ fn event_markers(plot: &mut egui_plot::PlotUi<'_>, data: &RunData, strategy: Str
     let shown = data.events.iter().filter(|e| e.t <= until && concerns(&e.target));
     for (i, event) in shown.enumerate() {
         let label = format!("{} {}", event.action.name(), event.target);
-        let color = if event.ok { Color32::from_rgb(190, 110, 230) } else { RED };
+        let color = if event.ok { Color32::from_rgb(190, 110, 230) } else { color(chart::RED) };
         plot.vline(VLine::new("", event.t).color(color).width(1.5));
         // Labels step down so that events close in time stay readable.
         let y = top - (top - bottom) * (0.08 + 0.12 * (i % 3) as f64);

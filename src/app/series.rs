@@ -1,10 +1,11 @@
 //! The charts' data: time series built once from ticks as they arrive (live or from a recording),
-//! and min/max downsampling to the pixel so a one-hour run draws as fast as a one-minute one.
+//! each line read as the chart catalogue ([`crate::chart`]) says, and min/max downsampling to the pixel so a one-hour run draws as fast as a one-minute one.
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::measure::{EventRecord, Tick};
-use crate::scenario::{Chart, StrategyName};
+use crate::chart::{Chart, Reader};
+use crate::measure::{EventRecord, StrategyTick, Tick};
+use crate::scenario::StrategyName;
 
 /// Points a series keeps: eight hours at 4 ticks/s. Older points make way for new ones.
 pub const SERIES_CAPACITY: usize = 8 * 3600 * 4;
@@ -79,40 +80,67 @@ impl Series {
     }
 }
 
-/// Every chart line of one strategy.
+/// The lines of one chart for one strategy, as its catalogue entry declares them.
 #[derive(Debug, Clone, Default)]
+pub struct ChartSeries {
+    /// A line per node, in order of first appearance, with its id: stacked, each node's line is
+    /// its value plus the values of the nodes before it, so the top line is the strategy's total.
+    pub nodes: Vec<(String, Series)>,
+    /// One per fixed line of the chart, in the catalogue's order.
+    pub lines: Vec<Series>,
+}
+
+/// Every chart line of one strategy.
+#[derive(Debug, Clone)]
 pub struct StrategySeries {
-    pub throughput: Series,
-    pub p50_ms: Series,
-    pub p99_ms: Series,
-    pub p999_ms: Series,
-    /// Heap per node in MiB, stacked: each node's line is its heap plus the heap of the nodes
-    /// before it, so the top line is the cluster's total.
-    pub heap_stacked_mib: BTreeMap<String, Series>,
-    pub store_mib: Series,
-    pub users_logged_in: Series,
-    pub sessions_held: Series,
-    pub unauthorized_per_s: Series,
-    pub server_error_per_s: Series,
-    pub connection_per_s: Series,
-    /// Node CPU time per request the nodes served, in µs (all nodes of the strategy).
-    pub cpu_us_per_request: Series,
-    /// Mean auth check time, in µs (all nodes).
-    pub auth_check_us: Series,
-    pub credential_bytes_per_request: Series,
-    pub store_ops_per_s: Series,
-    pub denylist_entries: Series,
-    pub revoked_users: Series,
-    pub nodes_up: Series,
-    /// `[resource]`: requests the resource service answered, and its calls to the issuer, per second.
-    pub resource_requests_per_s: Series,
-    pub issuer_calls_per_s: Series,
-    /// Each node's cumulative CPU seconds at the previous tick.
-    last_cpu_seconds: BTreeMap<String, f64>,
+    /// One per chart, in the order of [`Chart::NAMES`].
+    charts: Vec<ChartSeries>,
+    reader: Reader,
     pub simulated: bool,
 }
 
-const MIB: f64 = 1024.0 * 1024.0;
+impl Default for StrategySeries {
+    fn default() -> Self {
+        let charts = Chart::NAMES
+            .iter()
+            .map(|(chart, _)| ChartSeries {
+                nodes: Vec::new(),
+                lines: vec![Series::default(); chart.spec().lines.len()],
+            })
+            .collect();
+        StrategySeries { charts, reader: Reader::default(), simulated: false }
+    }
+}
+
+impl StrategySeries {
+    /// The lines of `chart`.
+    pub fn chart(&self, chart: Chart) -> &ChartSeries {
+        &self.charts[chart.index()]
+    }
+
+    /// Appends the strategy's tick at `t`, which lasted `interval_s`: a point per line that has a
+    /// value there, read as the catalogue says.
+    fn push(&mut self, t: f64, interval_s: f64, tick: &StrategyTick) {
+        let sample = self.reader.read(tick, interval_s);
+        for ((chart, _), series) in Chart::NAMES.iter().zip(&mut self.charts) {
+            let spec = chart.spec();
+            if let Some(stack) = &spec.nodes {
+                for (i, (id, _, top)) in self.reader.stack(&sample, stack).into_iter().enumerate() {
+                    if series.nodes.len() == i {
+                        series.nodes.push((id.to_owned(), Series::default()));
+                    }
+                    series.nodes[i].1.push(t, top);
+                }
+            }
+            for (line, out) in spec.lines.iter().zip(&mut series.lines) {
+                if let Some(value) = (line.value)(&sample) {
+                    out.push(t, value);
+                }
+            }
+        }
+        self.simulated |= tick.simulated;
+    }
+}
 
 /// A run as the charts see it: series per strategy, and the events.
 #[derive(Debug, Clone, Default)]
@@ -148,51 +176,10 @@ impl RunData {
 
     /// Appends one tick: a few pushes per series, never a rebuild.
     pub fn push_tick(&mut self, tick: &Tick) {
-        let t = tick.t;
-        let interval = tick.interval_s.max(f64::EPSILON);
-        for (&name, s) in &tick.strategies {
-            let out = self.strategies.entry(name).or_default();
-            out.throughput.push(t, s.throughput_rps);
-            let summary = s.latency_us.summary;
-            out.p50_ms.push(t, summary.p50 as f64 / 1000.0);
-            out.p99_ms.push(t, summary.p99 as f64 / 1000.0);
-            out.p999_ms.push(t, summary.p999 as f64 / 1000.0);
-            let mut stacked = 0.0;
-            for node in &s.nodes {
-                stacked += node.heap_bytes as f64 / MIB;
-                out.heap_stacked_mib.entry(node.id.clone()).or_default().push(t, stacked);
-            }
-            if let Some(used) = s.store.as_ref().and_then(|store| store.used_memory) {
-                out.store_mib.push(t, used as f64 / MIB);
-            }
-            out.users_logged_in.push(t, s.users_logged_in as f64);
-            out.sessions_held.push(t, s.sessions_held as f64);
-            out.unauthorized_per_s.push(t, s.requests.unauthorized as f64 / interval);
-            out.server_error_per_s.push(t, s.requests.server_error as f64 / interval);
-            out.connection_per_s.push(t, s.requests.connection as f64 / interval);
-            let cpu = s.cpu_seconds_since(&mut out.last_cpu_seconds);
-            if s.server_requests > 0 {
-                out.cpu_us_per_request.push(t, cpu * 1e6 / s.server_requests as f64);
-            }
-            if let Some(us) = s.auth_check_us() {
-                out.auth_check_us.push(t, us);
-            }
-            if s.credential_bytes_per_request > 0.0 {
-                out.credential_bytes_per_request.push(t, s.credential_bytes_per_request);
-            }
-            if let Some(store) = &s.store {
-                out.store_ops_per_s.push(t, store.ops as f64 / interval);
-            }
-            out.denylist_entries.push(t, s.denylist_entries as f64);
-            out.revoked_users.push(t, s.revoked_users as f64);
-            out.nodes_up.push(t, s.nodes.iter().filter(|n| n.up).count() as f64);
-            if let Some(resource) = &s.resource {
-                out.resource_requests_per_s.push(t, resource.requests as f64 / interval);
-                out.issuer_calls_per_s.push(t, resource.issuer_calls as f64 / interval);
-            }
-            out.simulated |= s.simulated;
+        for (&name, strategy) in &tick.strategies {
+            self.strategies.entry(name).or_default().push(tick.t, tick.interval_s, strategy);
         }
-        self.end_s = self.end_s.max(t);
+        self.end_s = self.end_s.max(tick.t);
         self.ticks += 1;
     }
 }

@@ -28,6 +28,9 @@ const GRID: RGBColor = RGBColor(232, 232, 232);
 const NOTE_COLOR: RGBColor = RGBColor(166, 77, 0);
 const MARKER_COLOR: RGBColor = RGBColor(70, 70, 70);
 const FAILED_MARKER_COLOR: RGBColor = RGBColor(200, 40, 40);
+/// Bands are filled with a tint of their colour, so lines drawn over them (the store's memory)
+/// stand out.
+const BAND_OPACITY: f64 = 0.45;
 
 /// Space left of the plot for tick labels and the y description, in pixels.
 const Y_LABEL_AREA: u32 = 90;
@@ -142,7 +145,9 @@ where
     for band in &panel.bands {
         let mut outline: Vec<(f64, f64)> = band.t.iter().copied().zip(band.upper.iter().copied()).collect();
         outline.extend(band.t.iter().copied().zip(band.lower.iter().copied()).rev());
-        chart.draw_series(std::iter::once(Polygon::new(outline, band.color.filled()))).map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Polygon::new(outline, band.color.mix(BAND_OPACITY).filled())))
+            .map_err(err)?;
         // A thin darker edge on top, so equal colours of neighbouring bands stay apart.
         let edge: Vec<(f64, f64)> = band.t.iter().copied().zip(band.upper.iter().copied()).collect();
         chart.draw_series(LineSeries::new(edge, WHITE.stroke_width(1))).map_err(err)?;
@@ -250,7 +255,8 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel,
     for (entry, (x, row)) in entries(panel).iter().zip(places) {
         let y = 4 + row * LEGEND_ROW + LEGEND_ROW / 2;
         if entry.filled {
-            area.draw(&Rectangle::new([(x, y - 8), (x + SWATCH, y + 8)], entry.color.filled())).map_err(err)?;
+            let fill = entry.color.mix(BAND_OPACITY).filled();
+            area.draw(&Rectangle::new([(x, y - 8), (x + SWATCH, y + 8)], fill)).map_err(err)?;
         } else {
             area.draw(&PathElement::new(vec![(x, y), (x + SWATCH, y)], entry.color.stroke_width(4))).map_err(err)?;
         }

@@ -87,7 +87,7 @@ pub(crate) fn render(input: &SummaryInput<'_>, language: Language) -> String {
 
     let _ = writeln!(out, "\n## {}\n", tr(Text::ReportCharts));
     for (chart, png, svg) in input.charts {
-        let title = tr(super::series::title(*chart));
+        let title = tr(chart.spec().figure_title);
         let _ = writeln!(out, "### {title}\n\n![{title}]({png})\n\n[PNG]({png}) · [SVG]({svg})\n");
     }
     let _ = writeln!(out, "{}: [{}]({})", tr(Text::ReportTimeSeries), input.csv, input.csv);

@@ -36,10 +36,10 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
 
+pub use crate::chart::Chart;
 use crate::i18n::Language;
 use crate::measure::{EventRecord, Tick};
 use crate::recording::{Header, Recording};
-pub use crate::scenario::Chart;
 
 pub use csv::{CSV_COLUMNS, write_csv_to};
 pub use draw::{CHART_SIZE, DrawError};

@@ -1,46 +1,20 @@
-//! Turns ticks and events into what one chart shows: per strategy, its lines, stacked bands and
-//! event markers, with shared axes, in the chosen language. No drawing here.
+//! Turns ticks and events into what one chart shows, as the chart catalogue ([`crate::chart`])
+//! declares it: per strategy, its lines, stacked bands and event markers, with shared axes, in the
+//! chosen language. No drawing here.
 
 use plotters::style::RGBColor;
 
+use crate::chart::{self, Reader, Rgb, Scale};
 use crate::i18n::{Language, Text};
-use crate::measure::{EventRecord, StrategyTick, Tick};
+use crate::measure::{EventRecord, Tick};
 use crate::scenario::{Action, StrategyName};
 
 use super::{Chart, ChartInput};
 
-const MIB: f64 = 1024.0 * 1024.0;
-
-/// Strategy colours, for charts with one line per panel.
-const SESSION_COLOR: RGBColor = RGBColor(31, 119, 180);
-const TOKEN_COLOR: RGBColor = RGBColor(214, 39, 40);
-
-const P50_COLOR: RGBColor = RGBColor(31, 119, 180);
-const P99_COLOR: RGBColor = RGBColor(255, 127, 14);
-const P999_COLOR: RGBColor = RGBColor(214, 39, 40);
-
-const USERS_COLOR: RGBColor = RGBColor(31, 119, 180);
-const SESSIONS_COLOR: RGBColor = RGBColor(44, 160, 44);
-
-const UNAUTHORIZED_COLOR: RGBColor = RGBColor(255, 127, 14);
-const SERVER_ERROR_COLOR: RGBColor = RGBColor(214, 39, 40);
-const CONNECTION_COLOR: RGBColor = RGBColor(148, 103, 189);
-
-const STORE_COLOR: RGBColor = RGBColor(20, 20, 20);
-
-/// Node bands of the memory chart, in order of first appearance (cycled past ten nodes).
-const NODE_COLORS: [RGBColor; 10] = [
-    RGBColor(158, 202, 225),
-    RGBColor(253, 174, 107),
-    RGBColor(161, 217, 155),
-    RGBColor(252, 146, 114),
-    RGBColor(188, 189, 220),
-    RGBColor(196, 156, 148),
-    RGBColor(247, 182, 210),
-    RGBColor(199, 199, 199),
-    RGBColor(219, 219, 141),
-    RGBColor(158, 218, 229),
-];
+/// A catalogue colour, for plotters.
+fn color(rgb: Rgb) -> RGBColor {
+    RGBColor(rgb.0, rgb.1, rgb.2)
+}
 
 /// One line of a panel: (seconds, value) points in time order.
 #[derive(Debug, Clone)]
@@ -102,9 +76,10 @@ pub(crate) struct ChartSpec {
 impl ChartSpec {
     pub fn build(chart: Chart, input: &ChartInput<'_>, language: Language) -> Self {
         let tr = |text| language.tr(text).to_owned();
+        let spec = chart.spec();
         let x_range = x_range(input.ticks);
         let simulated = input.ticks.iter().any(|tick| tick.strategies.values().any(|st| st.simulated));
-        let chart_title = language.tr(title(chart));
+        let chart_title = language.tr(spec.figure_title);
         let title =
             if input.title.is_empty() { chart_title.to_owned() } else { format!("{chart_title} · {}", input.title) };
 
@@ -124,24 +99,13 @@ impl ChartSpec {
                     name.to_owned()
                 };
                 let (bands, lines) =
-                    if ran { series(chart, input.ticks, strategy, language) } else { Default::default() };
+                    if ran { series(spec, input.ticks, strategy, language) } else { Default::default() };
                 let markers = markers(input.events, strategy, x_range, language);
                 Panel { caption, ran, bands, lines, markers }
             })
             .collect();
 
-        let (y_desc, log_y) = match chart {
-            Chart::Throughput => (tr(Text::RequestsPerSecond), false),
-            Chart::Latency => (tr(Text::ChartAxisLatencyLog), true),
-            Chart::Memory => (tr(Text::Mebibytes), false),
-            Chart::Users => (tr(Text::ChartAxisCount), false),
-            Chart::Errors => (tr(Text::ChartAxisErrorsPerSecond), false),
-            Chart::CpuPerRequest | Chart::AuthCheck => (tr(Text::Microseconds), false),
-            Chart::BytesPerRequest => (tr(Text::Bytes), false),
-            Chart::StoreOps => (tr(Text::OpsPerSecond), false),
-            Chart::Denylist | Chart::Nodes => (tr(Text::ChartAxisCount), false),
-            Chart::IssuerCalls => (tr(Text::RequestsPerSecond), false),
-        };
+        let (y_desc, log_y) = (tr(spec.axis.description), spec.axis.scale == Scale::Log);
         let y_range = y_range(&panels, log_y);
         ChartSpec {
             title,
@@ -154,24 +118,6 @@ impl ChartSpec {
             did_not_run: tr(Text::ChartDidNotRun),
             panels,
         }
-    }
-}
-
-/// The chart's title (without the run's title).
-pub(crate) fn title(chart: Chart) -> Text {
-    match chart {
-        Chart::Throughput => Text::ChartThroughput,
-        Chart::Latency => Text::ChartLatency,
-        Chart::Memory => Text::ChartMemory,
-        Chart::Users => Text::ChartUsers,
-        Chart::Errors => Text::ChartErrors,
-        Chart::CpuPerRequest => Text::CpuPerRequest,
-        Chart::AuthCheck => Text::AuthCheck,
-        Chart::BytesPerRequest => Text::BytesPerRequest,
-        Chart::StoreOps => Text::StoreOps,
-        Chart::Denylist => Text::DenylistEntries,
-        Chart::Nodes => Text::NodesUp,
-        Chart::IssuerCalls => Text::IssuerCalls,
     }
 }
 
@@ -216,191 +162,50 @@ fn y_range(panels: &[Panel], log_y: bool) -> (f64, f64) {
     }
 }
 
-/// The bands and lines of `chart` for one strategy.
-fn series(chart: Chart, ticks: &[Tick], strategy: StrategyName, language: Language) -> (Vec<Band>, Vec<Line>) {
-    let of = || ticks.iter().filter_map(move |tick| tick.strategies.get(&strategy).map(|st| (tick, st)));
-    let line = |label: &str, color, value: &dyn Fn(&Tick, &StrategyTick) -> f64| Line {
-        label: label.to_owned(),
-        color,
-        points: of().map(|(tick, st)| (tick.t, value(tick, st))).collect(),
-        width: 2,
-    };
-    let per_s = |count: u64, tick: &Tick| if tick.interval_s > 0.0 { count as f64 / tick.interval_s } else { 0.0 };
-    let strategy_color = match strategy {
-        StrategyName::Session => SESSION_COLOR,
-        StrategyName::Token => TOKEN_COLOR,
-    };
-    match chart {
-        Chart::Throughput => {
-            (Vec::new(), vec![line(language.tr(Text::RequestsPerSecond), strategy_color, &|_, st| st.throughput_rps)])
-        }
-        Chart::Latency => {
-            let ms = |us: u64| us as f64 / 1000.0;
-            // A tick without requests has no latency: leave it out rather than plot a zero.
-            let mut lines = vec![
-                line("p50", P50_COLOR, &|_, st| ms(st.latency_us.summary.p50)),
-                line("p99", P99_COLOR, &|_, st| ms(st.latency_us.summary.p99)),
-                line("p99.9", P999_COLOR, &|_, st| ms(st.latency_us.summary.p999)),
-            ];
-            for line in &mut lines {
-                line.points.retain(|&(_, v)| v > 0.0);
-            }
-            (Vec::new(), lines)
-        }
-        Chart::Memory => {
-            let bands = memory_bands(&of().collect::<Vec<_>>());
-            let mut lines = Vec::new();
-            if of().any(|(_, st)| st.store.as_ref().is_some_and(|store| store.used_memory.is_some())) {
-                let points = of()
-                    .filter_map(|(tick, st)| {
-                        st.store.as_ref().and_then(|store| store.used_memory).map(|bytes| (tick.t, bytes as f64 / MIB))
-                    })
-                    .collect();
-                lines.push(Line {
-                    label: language.tr(Text::ChartStoreUsedMemory).to_owned(),
-                    color: STORE_COLOR,
-                    points,
-                    width: 3,
-                });
-            }
-            (bands, lines)
-        }
-        Chart::Users => (
-            Vec::new(),
-            vec![
-                Line {
-                    width: 5,
-                    ..line(language.tr(Text::UsersLoggedIn), USERS_COLOR, &|_, st| st.users_logged_in as f64)
-                },
-                line(language.tr(Text::SessionsHeld), SESSIONS_COLOR, &|_, st| st.sessions_held as f64),
-            ],
-        ),
-        Chart::Errors => (
-            Vec::new(),
-            vec![
-                // Widest first, so classes that coincide (all at zero, say) all stay visible.
-                Line {
-                    width: 4,
-                    ..line(language.tr(Text::Unauthorized), UNAUTHORIZED_COLOR, &|tick, st| {
-                        per_s(st.requests.unauthorized, tick)
-                    })
-                },
-                Line {
-                    width: 3,
-                    ..line(language.tr(Text::ServerError), SERVER_ERROR_COLOR, &|tick, st| {
-                        per_s(st.requests.server_error, tick)
-                    })
-                },
-                line(language.tr(Text::Connection), CONNECTION_COLOR, &|tick, st| per_s(st.requests.connection, tick)),
-            ],
-        ),
-        Chart::CpuPerRequest => (Vec::new(), vec![cpu_per_request(&of().collect::<Vec<_>>(), language)]),
-        Chart::AuthCheck => {
-            let mut check =
-                line(language.tr(Text::AuthCheckLine), strategy_color, &|_, st| st.auth_check_us().unwrap_or(f64::NAN));
-            check.points.retain(|&(_, v)| !v.is_nan());
-            (Vec::new(), vec![check])
-        }
-        Chart::BytesPerRequest => {
-            let mut bytes =
-                line(language.tr(Text::BytesPerRequestLine), strategy_color, &|_, st| st.credential_bytes_per_request);
-            // A tick without requests carried no credential: leave it out rather than plot a zero.
-            bytes.points.retain(|&(_, v)| v > 0.0);
-            (Vec::new(), vec![bytes])
-        }
-        Chart::StoreOps => {
-            let mut ops = line(language.tr(Text::StoreOpsLine), strategy_color, &|tick, st| {
-                st.store.as_ref().map_or(f64::NAN, |store| per_s(store.ops, tick))
-            });
-            ops.points.retain(|&(_, v)| !v.is_nan());
-            (Vec::new(), vec![ops])
-        }
-        Chart::Denylist => (
-            Vec::new(),
-            vec![
-                Line {
-                    width: 4,
-                    ..line(language.tr(Text::DenylistLine), SERVER_ERROR_COLOR, &|_, st| st.denylist_entries as f64)
-                },
-                line(language.tr(Text::RevokedUsersLine), UNAUTHORIZED_COLOR, &|_, st| st.revoked_users as f64),
-            ],
-        ),
-        Chart::Nodes => (
-            Vec::new(),
-            vec![line(language.tr(Text::NodesUpLine), SESSIONS_COLOR, &|_, st| {
-                st.nodes.iter().filter(|node| node.up).count() as f64
-            })],
-        ),
-        Chart::IssuerCalls => {
-            let resource = |count: fn(&crate::measure::ResourceTick) -> u64| {
-                move |tick: &Tick, st: &StrategyTick| st.resource.as_ref().map_or(f64::NAN, |r| per_s(count(r), tick))
-            };
-            let mut lines = vec![
-                line(language.tr(Text::ResourceRequestsLine), USERS_COLOR, &resource(|r| r.requests)),
-                line(language.tr(Text::IssuerCallsLine), SERVER_ERROR_COLOR, &resource(|r| r.issuer_calls)),
-            ];
-            for line in &mut lines {
-                line.points.retain(|&(_, v)| !v.is_nan());
-            }
-            (Vec::new(), lines)
-        }
-    }
-}
-
-/// Node CPU time per request the nodes served, in µs: each tick's CPU seconds (of the nodes that
-/// are up) over the requests they served.
-fn cpu_per_request(ticks: &[(&Tick, &StrategyTick)], language: Language) -> Line {
-    let mut last_cpu = std::collections::BTreeMap::new();
-    let mut points = Vec::with_capacity(ticks.len());
-    for (tick, st) in ticks {
-        let cpu = st.cpu_seconds_since(&mut last_cpu);
-        if st.server_requests > 0 {
-            points.push((tick.t, cpu * 1e6 / st.server_requests as f64));
-        }
-    }
-    Line { label: language.tr(Text::CpuPerRequestLine).to_owned(), color: P50_COLOR, points, width: 2 }
-}
-
-/// Heap per node, stacked in order of first appearance. A node that is down, or not yet (or no
-/// longer) in the tick, holds nothing.
-fn memory_bands(ticks: &[(&Tick, &StrategyTick)]) -> Vec<Band> {
-    let mut ids: Vec<&str> = Vec::new();
-    for (_, st) in ticks {
-        for node in &st.nodes {
-            if !ids.contains(&node.id.as_str()) {
-                ids.push(&node.id);
-            }
-        }
-    }
-    let t: Vec<f64> = ticks.iter().map(|(tick, _)| tick.t).collect();
-    let mut lower = vec![0.0; ticks.len()];
-    ids.iter()
-        .enumerate()
-        .map(|(index, id)| {
-            let upper: Vec<f64> = ticks
-                .iter()
-                .zip(&lower)
-                .map(|((_, st), below)| {
-                    let heap = st
-                        .nodes
-                        .iter()
-                        .find(|node| node.id == *id)
-                        .filter(|node| node.up)
-                        .map_or(0, |node| node.heap_bytes);
-                    below + heap as f64 / MIB
-                })
-                .collect();
-            let band = Band {
-                label: (*id).to_owned(),
-                color: NODE_COLORS[index % NODE_COLORS.len()],
-                t: t.clone(),
-                lower: lower.clone(),
-                upper: upper.clone(),
-            };
-            lower = upper;
-            band
+/// The bands (one per node, stacked) and lines of a chart for one strategy, read as its catalogue
+/// entry says.
+fn series(spec: &chart::Spec, ticks: &[Tick], strategy: StrategyName, language: Language) -> (Vec<Band>, Vec<Line>) {
+    let mut reader = Reader::default();
+    let mut bands: Vec<Band> = Vec::new();
+    let mut lines: Vec<Line> = spec
+        .lines
+        .iter()
+        .map(|line| Line {
+            label: line.label.in_language(language).to_owned(),
+            color: color(line.color),
+            points: Vec::new(),
+            width: line.width,
         })
-        .collect()
+        .collect();
+    for tick in ticks {
+        let Some(st) = tick.strategies.get(&strategy) else { continue };
+        let sample = reader.read(st, tick.interval_s);
+        if let Some(stack) = &spec.nodes {
+            for (i, (id, bottom, top)) in reader.stack(&sample, stack).into_iter().enumerate() {
+                if bands.len() == i {
+                    let color = color(chart::node_color(i));
+                    bands.push(Band {
+                        label: id.to_owned(),
+                        color,
+                        t: Vec::new(),
+                        lower: Vec::new(),
+                        upper: Vec::new(),
+                    });
+                }
+                let band = &mut bands[i];
+                band.t.push(tick.t);
+                band.lower.push(bottom);
+                band.upper.push(top);
+            }
+        }
+        for (line, out) in spec.lines.iter().zip(&mut lines) {
+            if let Some(value) = (line.value)(&sample) {
+                out.points.push((tick.t, value));
+            }
+        }
+    }
+    let lines = lines.into_iter().zip(spec.lines).filter(|(out, line)| !(line.optional && out.points.is_empty()));
+    (bands, lines.map(|(out, _)| out).collect())
 }
 
 /// The events that concern `strategy` (those aimed at the other strategy or its nodes go to the
@@ -447,7 +252,9 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::measure::{EventSource, NodeTick, StoreTick};
+    use crate::measure::{EventSource, NodeTick, StoreTick, StrategyTick};
+
+    const MIB: f64 = 1024.0 * 1024.0;
 
     fn node(id: &str, up: bool, heap: u64) -> NodeTick {
         NodeTick { id: id.to_owned(), up, heap_bytes: heap, ..NodeTick::default() }
@@ -541,7 +348,7 @@ mod tests {
             bands: Vec::new(),
             lines: vec![Line {
                 label: String::new(),
-                color: STORE_COLOR,
+                color: RGBColor(0, 0, 0),
                 points: values.iter().map(|&v| (0.0, v)).collect(),
                 width: 2,
             }],

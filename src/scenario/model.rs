@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::token::keys::Alg;
 use serde::{Deserialize, Serialize};
 
+pub use crate::chart::Chart;
 use crate::i18n::Language;
 pub use crate::measure::{Action, StrategyName};
 use crate::names::named;
@@ -69,41 +70,6 @@ impl ResourceSpec {
     pub const AUDIENCE: &'static str = "orders-api";
     /// The scope it requires; token nodes grant it.
     pub const SCOPE: &'static str = "orders:read";
-}
-
-/// One chart of the live and replay views: what it plots over time, per strategy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Chart {
-    /// Successful requests per second.
-    Throughput,
-    /// Latency p50, p99, p99.9.
-    Latency,
-    /// Heap per node (stacked), and the shared store's memory.
-    Memory,
-    /// Users logged in against sessions held.
-    Users,
-    /// Failed requests per second, by class.
-    Errors,
-    /// Node CPU time per request served, in µs.
-    CpuPerRequest,
-    /// Mean time of the nodes' auth checks, in µs.
-    AuthCheck,
-    /// Credential bytes each request carries (cookie or bearer header).
-    BytesPerRequest,
-    /// Shared-store operations per second.
-    StoreOps,
-    /// Entries on the token denylist.
-    Denylist,
-    /// Nodes up.
-    Nodes,
-    /// `[resource]`: the resource service's requests/s, and its calls to the issuer/s.
-    IssuerCalls,
-}
-
-impl Chart {
-    /// The charts shown when a scenario names none.
-    pub const STANDARD: [Chart; 5] = [Chart::Throughput, Chart::Latency, Chart::Memory, Chart::Users, Chart::Errors];
 }
 
 /// Whether both strategies run at once or one after the other.
@@ -387,20 +353,6 @@ pub enum Revokee {
 
 // The names of each enum, in scenario files and everywhere else. A chart's name is also its file
 // name in reports.
-named!(Chart {
-    Throughput => "throughput",
-    Latency => "latency",
-    Memory => "memory",
-    Users => "users",
-    Errors => "errors",
-    CpuPerRequest => "cpu_per_request",
-    AuthCheck => "auth_check",
-    BytesPerRequest => "bytes_per_request",
-    StoreOps => "store_ops",
-    Denylist => "denylist",
-    Nodes => "nodes",
-    IssuerCalls => "issuer_calls",
-});
 named!(Mode { Concurrent => "concurrent", Sequential => "sequential" });
 named!(LoadModel { Closed => "closed", Open => "open" });
 named!(ClientKind { Browser => "browser", Mobile => "mobile", MobileNaive => "mobile_naive" });
