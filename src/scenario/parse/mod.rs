@@ -47,7 +47,7 @@ pub enum ScenarioError {
         origin: String,
         /// 1-based line and column (in characters) of the offending value, when known.
         position: Option<(usize, usize)>,
-        /// What is wrong with it, in English, naming the key.
+        /// What is wrong with the value (in English).
         message: String,
     },
 }
