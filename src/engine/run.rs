@@ -51,7 +51,7 @@ pub(crate) enum EventError {
 /// How to run a scenario.
 #[derive(Debug, Clone)]
 pub struct RunSetup {
-    /// The scenario to run, as parsed (with any command-line overrides already applied).
+    /// The scenario to run (the caller applies any override, such as `--duration`, first).
     pub scenario: Scenario,
     /// The `authlab` executable that runs the nodes.
     pub exe: PathBuf,

@@ -23,7 +23,7 @@ pub enum Outcome {
     Ok,
     /// Refused: a 401 or 403.
     Unauthorized,
-    /// Any other status: a 5xx, or an unexpected 4xx.
+    /// Any other status: a 5xx, or a 4xx other than 401 and 403.
     ServerError,
     /// No answer: connection refused or reset, or timed out.
     Connection,

@@ -167,7 +167,7 @@ mod hdr_base64 {
 /// Requests the driver made in one tick, by outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestCounts {
-    /// Requests answered with a success status.
+    /// Requests answered with a 2xx or 3xx status.
     pub ok: u64,
     /// All failures: the sum of the three classes below.
     pub failed: u64,

@@ -267,7 +267,8 @@ pub struct ClusterSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum StoreKind {
-    /// Each session node keeps its own sessions in memory: a dead node's users are logged out.
+    /// Each session node keeps its own sessions in memory: a session works only at the node that
+    /// made it, and dies with it.
     #[default]
     Memory,
     /// All session nodes share one Redis server (`redis_url`).
@@ -292,14 +293,16 @@ pub struct SessionSpec {
     pub max_memory: Option<u64>,
 }
 
-/// Whether the token strategy can revoke tokens before they expire.
+/// Whether the token nodes can refuse access tokens before they expire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Revocation {
-    /// No revocation: a token stays valid until it expires, logout or not (the default).
+    /// None: an access token works until it expires, after logout or `revoke_user` too (the
+    /// default; refresh families are revoked either way).
     #[default]
     None,
-    /// Logout puts the token's `jti` on a denylist every token node checks.
+    /// A denylist on each token node: logout denies the token's `jti`, and `revoke_user` refuses
+    /// the user's tokens issued up to then.
     Denylist,
 }
 
@@ -314,7 +317,7 @@ pub struct TokenSpec {
     pub ttl: Duration,
     /// Whether clients refresh expired access tokens (default true).
     pub refresh: bool,
-    /// Whether logout revokes tokens (default none).
+    /// Whether logout and `revoke_user` refuse access tokens before they expire (default none).
     pub revocation: Revocation,
     /// default 0
     pub claims_bytes: usize,

@@ -97,7 +97,8 @@ impl TokenAuthority {
         &self.policy
     }
 
-    /// The denylist; `None` when logout does not revoke tokens (`--revocation none`).
+    /// The denylist; `None` when the node keeps none (`--revocation none`): then logout and
+    /// revoking a user leave access tokens working until they expire.
     pub fn denylist(&self) -> Option<&Denylist> {
         self.denylist.as_ref()
     }
