@@ -19,9 +19,11 @@ use crate::scenario::{Mode, parse_scenario};
 /// What `authlab run` was asked to do.
 #[derive(Debug, Clone)]
 pub struct HeadlessRun {
+    /// The scenario file, or the name of a built-in scenario.
     pub scenario: PathBuf,
     /// Where the recording goes (default: `<scenario>-<time>.jsonl` in the current directory).
     pub out: Option<PathBuf>,
+    /// Where to write the run's totals as JSON ([`RunSummary`]); `None`: nowhere.
     pub summary_json: Option<PathBuf>,
     /// Overrides the scenario's duration.
     pub duration: Option<Duration>,

@@ -5,13 +5,16 @@ use serde::{Deserialize, Serialize};
 /// The languages of the lab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Language {
+    /// English (the default).
     #[default]
     English,
+    /// Korean.
     Korean,
 }
 
 impl Language {
-    pub const ALL: [Language; 2] = [Language::English, Language::Korean];
+    /// Both, in the order the language picker lists them.
+    pub(crate) const ALL: [Language; 2] = [Language::English, Language::Korean];
 
     /// The language's own name.
     pub fn native_name(self) -> &'static str {
@@ -33,11 +36,12 @@ impl Language {
 
 macro_rules! texts {
     ($($name:ident => $en:literal, $ko:literal;)*) => {
-        /// A user-visible string.
+        /// A user-visible string. Each variant's documentation is its English text.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Text { $($name),* }
+        pub enum Text { $(#[doc = concat!("“", $en, "”")] $name),* }
 
         impl Text {
+            /// Every text, in the order of the table below.
             pub const ALL: &'static [Text] = &[$(Text::$name),*];
 
             /// (English, Korean)

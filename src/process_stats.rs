@@ -13,11 +13,14 @@ pub struct ProcessStats {
 /// One reading of [`ProcessStats`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ProcessSample {
+    /// Resident set size, in bytes.
     pub rss_bytes: u64,
+    /// CPU time the process has used so far, summed over its threads, in seconds.
     pub cpu_seconds: f64,
 }
 
 impl ProcessStats {
+    /// Stats of the process that calls this.
     pub fn for_this_process() -> Self {
         Self { pid: Pid::from_u32(std::process::id()), system: Mutex::new(System::new()) }
     }

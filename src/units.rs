@@ -5,10 +5,20 @@ use std::time::Duration;
 /// A duration or a size that could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum UnitError {
+    /// Not a duration humantime reads.
     #[error("invalid duration {text:?} ({error}); expected e.g. 250ms, 30s, 5m")]
-    Duration { text: String, error: humantime::DurationError },
+    Duration {
+        /// The text as given.
+        text: String,
+        /// What humantime found wrong with it.
+        error: humantime::DurationError,
+    },
+    /// Not a number of bytes, with or without a known unit.
     #[error("invalid size {text:?}; expected e.g. 1000, 512KiB, 64MiB, 1GB")]
-    Size { text: String },
+    Size {
+        /// The text as given.
+        text: String,
+    },
 }
 
 /// Parses a duration such as `250ms`, `30s`, `5m`, `1h 30m` or `500us`.

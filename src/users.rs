@@ -139,7 +139,8 @@ pub struct UserDirectory {
 }
 
 impl UserDirectory {
-    pub fn new(seed: u64, count: u32, kind: PasswordHashKind) -> Self {
+    /// The directory of `seed`: `count` users, whose passwords are checked with `kind`.
+    pub(crate) fn new(seed: u64, count: u32, kind: PasswordHashKind) -> Self {
         let params = Params::new(19_456, 2, 1, Some(ARGON2_OUTPUT)).expect("OWASP argon2id parameters are valid");
         Self {
             secrets: Secrets::new(seed),
@@ -149,10 +150,12 @@ impl UserDirectory {
         }
     }
 
+    /// How many users it has (`user0000000` up to one less than this).
     pub fn count(&self) -> u32 {
         self.count
     }
 
+    /// How it stores and checks passwords.
     pub fn kind(&self) -> PasswordHashKind {
         self.kind
     }

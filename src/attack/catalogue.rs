@@ -10,6 +10,7 @@ use super::{AttackError, Bilingual, Strategy};
 pub struct Attack {
     /// Stable, unique, for `--only` and JSON: e.g. `alg-none`.
     pub name: &'static str,
+    /// The authentication it attacks; `--only session` or `--only token` runs it with its kind.
     pub strategy: Strategy,
     /// What the attacker does, in a few words.
     pub title: Bilingual,

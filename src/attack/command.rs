@@ -17,13 +17,17 @@ use crate::token::keys::KeySet;
 pub struct CommandOptions {
     /// The authlab executable, to start the lab's own nodes with.
     pub exe: PathBuf,
+    /// Print every result as one JSON document at the end, instead of text as each comes.
     pub json: bool,
     /// One attack by name, or `session` / `token` for every attack of a strategy.
     pub only: Option<String>,
+    /// The language of the report.
     pub language: Language,
     /// Given nodes; with none of them, the lab starts its own.
     pub session: Option<String>,
+    /// The base URL of a given token node (the replay without a denylist runs there).
     pub token: Option<String>,
+    /// The base URL of a given token node started with `--revocation denylist`.
     pub token_denylist: Option<String>,
     /// The given token nodes' `--keys` file.
     pub token_keys: Option<PathBuf>,
@@ -40,7 +44,9 @@ impl CommandOptions {
 /// Whether every attack that ran passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
+    /// Every attack that ran passed (skipped ones do not count against it).
     AllPassed,
+    /// At least one attack got through.
     SomeFailed,
 }
 

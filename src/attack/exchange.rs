@@ -13,16 +13,22 @@ pub struct Exchange {
     pub setup: bool,
     /// What distinguishes this try from the others of the same attack (e.g. `alg: NONE`).
     pub label: Option<Note>,
+    /// The HTTP method (`GET`, `POST`, ...).
     pub method: String,
+    /// The full URL the request went to.
     pub url: String,
     /// The request headers the lab set (reqwest adds only its usual ones).
     pub request_headers: Vec<(String, String)>,
+    /// The request body, as sent; `None` without one.
     pub request_body: Option<String>,
     /// 0 when no answer came; `error` then says why.
     pub status: u16,
     /// The answer's headers that matter here (`Set-Cookie`, `WWW-Authenticate`, `Content-Type`).
     pub response_headers: Vec<(String, String)>,
+    /// The answer's body (its first 4096 characters); empty when no answer came.
     pub response_body: String,
+    /// Why no answer came (connection refused, timeout, ...), or why its body could not be read;
+    /// `None` when the whole answer came.
     pub error: Option<String>,
 }
 
@@ -99,13 +105,16 @@ impl Exchange {
 /// A `Set-Cookie` header taken apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetCookie {
+    /// The cookie's name (`sid` for the session cookie).
     pub name: String,
+    /// Its value, as set.
     pub value: String,
     /// Attribute names lowercased, with their values (empty for flags).
     pub attributes: Vec<(String, String)>,
 }
 
 impl SetCookie {
+    /// Takes apart a `Set-Cookie` header value: `name=value; Attr=v; Flag`.
     pub fn parse(raw: &str) -> Self {
         let mut parts = raw.split(';');
         let first = parts.next().unwrap_or("").trim();
@@ -120,6 +129,7 @@ impl SetCookie {
         Self { name: name.trim().to_owned(), value: value.trim().to_owned(), attributes }
     }
 
+    /// The value of attribute `name` (any case); `Some("")` for a flag such as `HttpOnly`.
     pub fn attribute(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
         self.attributes.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())

@@ -14,12 +14,16 @@ use crate::token::keys::SigningKey;
 /// Why a token could not be taken apart or put together.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ForgeError {
+    /// The token is not three dot-separated parts.
     #[error("a JWT has three dot-separated parts")]
     NotThreeParts,
+    /// This part (`header`, `claims`) is not base64url-encoded JSON.
     #[error("the {0} is not base64url-encoded JSON")]
     BadPart(&'static str),
+    /// The key would not sign (the signing library's reason).
     #[error("signing failed: {0}")]
     Sign(String),
+    /// The JWK lacks this member, or it is not a base64url string.
     #[error("the JWK has no usable {0}")]
     BadJwk(&'static str),
 }
@@ -27,12 +31,16 @@ pub enum ForgeError {
 /// A compact JWS taken apart: its header and claims as JSON, and its signature as sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parts {
+    /// The header, decoded.
     pub header: Value,
+    /// The claims, decoded.
     pub claims: Value,
+    /// The signature, as the token carried it (base64url, not decoded).
     pub signature: String,
 }
 
-pub fn b64url(bytes: &[u8]) -> String {
+/// `bytes` in base64url without padding, as JWS encodes every part.
+pub(crate) fn b64url(bytes: &[u8]) -> String {
     B64.encode(bytes)
 }
 

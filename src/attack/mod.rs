@@ -35,11 +35,14 @@ pub use runner::{AttackResult, Exchange, Outcome, Targets, run_attacks};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
+    /// Session cookies and the session nodes.
     Session,
+    /// Access and refresh tokens and the token nodes.
     Token,
 }
 
 impl Strategy {
+    /// Its name, as `--only` takes it and the JSON report writes it: `session`, `token`.
     pub fn as_str(self) -> &'static str {
         match self {
             Strategy::Session => "session",
@@ -51,11 +54,14 @@ impl Strategy {
 /// A fixed text in English and Korean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bilingual {
+    /// The English text.
     pub en: &'static str,
+    /// The Korean text.
     pub ko: &'static str,
 }
 
 impl Bilingual {
+    /// The text in `lang`.
     pub fn get(self, lang: Language) -> &'static str {
         match lang {
             Language::English => self.en,
@@ -67,15 +73,19 @@ impl Bilingual {
 /// A text made while an attack ran (a remark on what came back, a reason to skip), in both languages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
+    /// The English text.
     pub en: String,
+    /// The Korean text.
     pub ko: String,
 }
 
 impl Note {
+    /// A note of these two texts.
     pub fn new(en: impl Into<String>, ko: impl Into<String>) -> Self {
         Self { en: en.into(), ko: ko.into() }
     }
 
+    /// The text in `lang`.
     pub fn get(&self, lang: Language) -> &str {
         match lang {
             Language::English => &self.en,
@@ -87,16 +97,40 @@ impl Note {
 /// Why the attack lab could not run (as opposed to an attack that got through).
 #[derive(Debug, thiserror::Error)]
 pub enum AttackError {
+    /// `--only` names neither an attack nor a strategy.
     #[error("no attack or strategy named {name:?}; the attacks are: {known}")]
-    UnknownAttack { name: String, known: String },
+    UnknownAttack {
+        /// The name given.
+        name: String,
+        /// Every attack's name, comma-separated.
+        known: String,
+    },
+    /// One of the lab's own nodes did not start.
     #[error("cannot start the lab's {which} node: {reason}")]
-    NodeStart { which: &'static str, reason: String },
+    NodeStart {
+        /// Which node: `session`, `token`, `token-denylist` or `session-short-ttl`.
+        which: &'static str,
+        /// Why it did not start.
+        reason: String,
+    },
+    /// The key file for the lab's own token nodes could not be made or written (the reason).
     #[error("cannot prepare the lab's key file: {0}")]
     KeyFile(String),
+    /// The `--token-keys` file of given token nodes could not be read as a key set.
     #[error("cannot read the token key file {path}: {reason}")]
-    TokenKeys { path: String, reason: String },
+    TokenKeys {
+        /// The file given.
+        path: String,
+        /// Why it could not be read or used.
+        reason: String,
+    },
+    /// A node URL given is not an http(s) base URL.
     #[error("{url:?} is not a base URL (expected e.g. http://127.0.0.1:40123)")]
-    BadUrl { url: String },
+    BadUrl {
+        /// The URL as given.
+        url: String,
+    },
+    /// The attacks' HTTP client could not be built (the reason).
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
 }

@@ -26,6 +26,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Its name in the JSON report: `pass`, `fail` or `skipped`.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Passed => "pass",

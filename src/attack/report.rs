@@ -13,16 +13,16 @@ const fn b(en: &'static str, ko: &'static str) -> Bilingual {
     Bilingual { en, ko }
 }
 
-pub const SENT: Bilingual = b("sent", "보냄");
-pub const EXPECTED: Bilingual = b("expected", "기대");
-pub const GOT: Bilingual = b("got", "결과");
-pub const WHY: Bilingual = b("why", "이유");
-pub const NOTE: Bilingual = b("note", "참고");
-pub const PASS: Bilingual = b("PASS", "통과");
-pub const FAIL: Bilingual = b("FAIL", "실패");
-pub const SKIP: Bilingual = b("SKIP", "건너뜀");
-pub const SESSION: Bilingual = b("session", "세션");
-pub const TOKEN: Bilingual = b("token", "토큰");
+pub(crate) const SENT: Bilingual = b("sent", "보냄");
+pub(crate) const EXPECTED: Bilingual = b("expected", "기대");
+pub(crate) const GOT: Bilingual = b("got", "결과");
+pub(crate) const WHY: Bilingual = b("why", "이유");
+pub(crate) const NOTE: Bilingual = b("note", "참고");
+pub(crate) const PASS: Bilingual = b("PASS", "통과");
+pub(crate) const FAIL: Bilingual = b("FAIL", "실패");
+pub(crate) const SKIP: Bilingual = b("SKIP", "건너뜀");
+pub(crate) const SESSION: Bilingual = b("session", "세션");
+pub(crate) const TOKEN: Bilingual = b("token", "토큰");
 
 /// The word for an outcome.
 pub fn outcome_word(outcome: Outcome) -> Bilingual {
@@ -33,7 +33,8 @@ pub fn outcome_word(outcome: Outcome) -> Bilingual {
     }
 }
 
-pub fn strategy_word(strategy: Strategy) -> Bilingual {
+/// The word for a strategy.
+pub(crate) fn strategy_word(strategy: Strategy) -> Bilingual {
     match strategy {
         Strategy::Session => SESSION,
         Strategy::Token => TOKEN,

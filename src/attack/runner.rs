@@ -56,14 +56,19 @@ impl Targets {
 /// What one attack sent, got, and how it was judged.
 #[derive(Debug, Clone)]
 pub struct AttackResult {
+    /// The attack of the catalogue that ran.
     pub attack: &'static Attack,
+    /// Whether the node stood up to it, let it through, or it was skipped.
     pub outcome: Outcome,
     /// The node attacked.
     pub target: Option<String>,
+    /// Every request sent and its answer, setup steps included, in order.
     pub exchanges: Vec<Exchange>,
     /// The exchange that decided the outcome.
     pub decisive: Option<usize>,
+    /// A remark on what came back, or why it was skipped.
     pub note: Option<Note>,
+    /// How long the attack took, setup included.
     pub elapsed: Duration,
 }
 
@@ -77,7 +82,8 @@ impl AttackResult {
         }
     }
 
-    pub fn decisive_exchange(&self) -> Option<&Exchange> {
+    /// The exchange that decided the outcome, if one did.
+    pub(crate) fn decisive_exchange(&self) -> Option<&Exchange> {
         self.decisive.and_then(|i| self.exchanges.get(i))
     }
 

@@ -20,12 +20,16 @@ pub enum Command {
 pub enum RunMessage {
     /// The cluster is up and the load is starting; the base URL of every node, by strategy.
     Started {
+        /// The base URL of each node, in node order; in sequential mode, the first phase's nodes only.
         nodes: BTreeMap<StrategyName, Vec<String>>,
     },
+    /// One sampling interval's measurements, as they are taken.
     Tick(Tick),
+    /// An event applied to the run (scheduled or live), or one that failed.
     Event(EventRecord),
     /// The run is over (normally, by Stop, or by an error, given here).
     Finished {
+        /// Why the run failed, in words; `None` when it ended normally or by Stop.
         error: Option<String>,
     },
 }

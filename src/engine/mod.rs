@@ -6,7 +6,7 @@
 
 pub mod control;
 pub mod run;
-pub mod scrape;
+pub(crate) mod scrape;
 
 pub use control::{Command, RunMessage};
 pub use run::{RunHandle, RunSetup, start_run};

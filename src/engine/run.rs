@@ -51,6 +51,7 @@ pub(crate) enum EventError {
 /// How to run a scenario.
 #[derive(Debug, Clone)]
 pub struct RunSetup {
+    /// The scenario to run (the caller applies any override, such as `--duration`, first).
     pub scenario: Scenario,
     /// The `authlab` executable that runs the nodes.
     pub exe: PathBuf,
@@ -58,8 +59,11 @@ pub struct RunSetup {
 
 /// A run in progress: send it [`Command`]s, read its [`RunMessage`]s.
 pub struct RunHandle {
+    /// Where to send [`Command`]s; dropping every sender stops the run, as [`Command::Stop`] does.
     pub commands: mpsc::UnboundedSender<Command>,
+    /// The run's messages in order, ending with [`RunMessage::Finished`].
     pub messages: mpsc::UnboundedReceiver<RunMessage>,
+    /// The engine's task; it ends after sending `Finished`.
     pub task: JoinHandle<()>,
     /// Unique to this run (its directory and Redis key prefix carry it).
     pub run_id: String,

@@ -26,7 +26,8 @@ fn policy_index(routing: Routing) -> u8 {
 }
 
 impl Balancer {
-    pub fn new(endpoints: Arc<Endpoints>, routing: Routing) -> Self {
+    /// A balancer over `endpoints`, starting with `routing`.
+    pub(crate) fn new(endpoints: Arc<Endpoints>, routing: Routing) -> Self {
         Self { endpoints, routing: AtomicU8::new(policy_index(routing)), next: AtomicUsize::new(0) }
     }
 
@@ -40,6 +41,7 @@ impl Balancer {
         self.routing.store(policy_index(routing), Relaxed);
     }
 
+    /// The nodes it routes over.
     pub fn endpoints(&self) -> &Arc<Endpoints> {
         &self.endpoints
     }

@@ -36,13 +36,17 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 /// What a strategy's load looks like.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
+    /// The strategy whose nodes the load goes to.
     pub strategy: StrategyName,
+    /// The scenario's `[load]`: model, stages, think time, visits, client kind.
     pub load: LoadSpec,
+    /// The scenario's seed: the driver derives the users' passwords from it, as the nodes do.
     pub seed: u64,
     /// Accounts in the user directory.
     pub users: u32,
     /// Token clients refresh expiring access tokens (else they log in again).
     pub refresh: bool,
+    /// The routing policy the balancer starts with.
     pub routing: Routing,
     /// How often the balancer checks node health (so how long a dead node keeps getting traffic).
     pub health_check: Duration,
@@ -70,6 +74,7 @@ pub struct LoadDriver {
 }
 
 impl LoadDriver {
+    /// A driver for the nodes of `endpoints`, idle until it is started.
     pub fn new(options: LoadOptions, endpoints: Arc<Endpoints>, http: reqwest::Client) -> Arc<Self> {
         Arc::new(Self {
             balancer: Arc::new(Balancer::new(endpoints, options.routing)),
@@ -112,10 +117,12 @@ impl LoadDriver {
         }
     }
 
+    /// What its virtual users measured, taken once per tick.
     pub fn stats(&self) -> &Arc<StrategyStats> {
         &self.stats
     }
 
+    /// The strategy it drives.
     pub fn strategy(&self) -> StrategyName {
         self.options.strategy
     }

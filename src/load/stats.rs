@@ -19,14 +19,19 @@ const SHARDS: usize = 16;
 /// How a request ended, as the lab classes failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// Answered with a 2xx or 3xx status.
     Ok,
+    /// Refused: a 401 or 403.
     Unauthorized,
+    /// Any other status: a 5xx, or a 4xx other than 401 and 403.
     ServerError,
+    /// No answer: connection refused or reset, or timed out.
     Connection,
 }
 
 impl Outcome {
-    pub fn from_status(status: u16) -> Self {
+    /// The class of an HTTP status.
+    pub(crate) fn from_status(status: u16) -> Self {
         match status {
             200..=399 => Outcome::Ok,
             401 | 403 => Outcome::Unauthorized,
@@ -51,12 +56,19 @@ fn count(counts: &mut RequestCounts, outcome: Outcome) {
 /// Everything measured in one interval (one shard's, or all merged).
 #[derive(Debug, Clone, Default)]
 pub struct TickStats {
+    /// Requests that ended, by outcome (and those interrupted when the run stopped).
     pub requests: RequestCounts,
+    /// Latency of every request that ended, in µs (open model: from its scheduled time).
     pub latency: Latency,
+    /// Successful logins.
     pub logins: u64,
+    /// Logins forced by a 401 in the middle of a visit.
     pub forced_relogins: u64,
+    /// Token refreshes.
     pub refreshes: u64,
+    /// Open model: arrivals sent more than 10 ms after their scheduled time.
     pub late: u64,
+    /// Open model: arrivals never sent because too many requests were in flight.
     pub dropped: u64,
     /// Open model: requests scheduled (sent, late or dropped).
     pub arrivals: u64,
@@ -64,6 +76,7 @@ pub struct TickStats {
     pub arrival_outcomes: RequestCounts,
     /// Bytes of Cookie/Authorization headers sent, and the requests that carried them.
     pub credential_bytes: u64,
+    /// Requests that carried a credential header (the divisor of `credential_bytes`).
     pub credential_requests: u64,
 }
 
@@ -175,11 +188,13 @@ impl StrategyStats {
         })
     }
 
-    pub fn logged_in(&self, delta: i64) {
+    /// Counts `delta` virtual users as having logged in (+1) or lost their credential (-1).
+    pub(crate) fn logged_in(&self, delta: i64) {
         self.logged_in.fetch_add(delta, Relaxed);
     }
 
-    pub fn users_logged_in(&self) -> u64 {
+    /// Virtual users holding a credential now (never below 0).
+    pub(crate) fn users_logged_in(&self) -> u64 {
         self.logged_in.load(Relaxed).max(0) as u64
     }
 

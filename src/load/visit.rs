@@ -23,7 +23,14 @@ pub enum Credential {
     /// reads `Set-Cookie` (`client = "mobile_naive"`).
     Nothing,
     /// `Bearer <jwt>`, the refresh token, and when the access token expires.
-    Token { authorization: String, refresh: Option<String>, expires_at: Instant },
+    Token {
+        /// The `Authorization` header value, as sent: `Bearer <jwt>`.
+        authorization: String,
+        /// The refresh token; `None` when the node issued none.
+        refresh: Option<String>,
+        /// When the access token expires, by this client's clock (from the login's `expires_in`).
+        expires_at: Instant,
+    },
 }
 
 impl Credential {
@@ -64,10 +71,10 @@ struct TokenPair {
 /// One worker's HTTP client for one strategy.
 #[derive(Clone)]
 pub struct Client {
-    pub http: reqwest::Client,
-    pub strategy: StrategyName,
-    pub stats: Arc<StrategyStats>,
-    pub worker: usize,
+    pub(crate) http: reqwest::Client,
+    pub(crate) strategy: StrategyName,
+    pub(crate) stats: Arc<StrategyStats>,
+    pub(crate) worker: usize,
     /// Whether the session cookie is kept and sent back (see [`ClientKind`]).
     pub kind: ClientKind,
 }

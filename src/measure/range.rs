@@ -6,6 +6,7 @@ use super::tick::{Latency, LatencySummary, NodeTick, RequestCounts, ResourceTick
 /// One strategy over a range of ticks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RangeStats {
+    /// The strategy aggregated.
     pub strategy: StrategyName,
     /// Ticks of the range that ran the strategy.
     pub ticks: usize,
@@ -17,6 +18,7 @@ pub struct RangeStats {
     /// a range that runs past the recording, or a strategy that ran only part of it (sequential
     /// mode), is not diluted.
     pub covered_s: f64,
+    /// Requests the driver made, summed over the range, by outcome.
     pub requests: RequestCounts,
     /// All latencies of the range, merged: its percentiles are exact for the range.
     pub latency_us: Latency,
@@ -24,10 +26,15 @@ pub struct RangeStats {
     pub throughput_rps: f64,
     /// Requests the nodes counted.
     pub server_requests: u64,
+    /// Successful logins.
     pub logins: u64,
+    /// Logins forced by a 401 in the middle of a visit.
     pub forced_relogins: u64,
+    /// Token refreshes.
     pub refreshes: u64,
+    /// Most sessions the servers held at the end of any tick of the range.
     pub sessions_held_peak: u64,
+    /// Most virtual users holding a credential at the end of any tick of the range.
     pub users_logged_in_peak: u64,
     /// Request-weighted mean bytes of credentials per request.
     pub credential_bytes_per_request: f64,
@@ -56,6 +63,7 @@ pub struct RangeStats {
 /// `scheduled == ok + failed + dropped + interrupted`, whenever the run's ticks are all there.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ArrivalBooks {
+    /// Arrivals the driver scheduled.
     pub scheduled: u64,
     /// The arrivals that were sent: `ok`, `failed` by the class of the failure that ended them
     /// (as in `requests`), and `interrupted` (unanswered when the run stopped and its drain ran out).
@@ -77,8 +85,11 @@ impl ArrivalBooks {
 /// A quantity at the start of a range, its peak, and at the end.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MemorySpan {
+    /// At the first tick of the range.
     pub start: u64,
+    /// The highest of any tick of the range.
     pub peak: u64,
+    /// At the last tick of the range.
     pub end: u64,
 }
 
@@ -87,7 +98,9 @@ pub struct MemorySpan {
 pub struct NodePeak {
     /// `session/1`, `token/3`, ...
     pub id: String,
+    /// The node's highest heap (`authlab_heap_bytes`) at the end of any tick of the range, in bytes.
     pub heap_bytes_peak: u64,
+    /// The node's highest resident set size at the end of any tick of the range, in bytes.
     pub rss_bytes_peak: u64,
 }
 

@@ -18,28 +18,36 @@ pub struct RunSummary {
     pub scenario: String,
     /// Seconds from the start of the run to the end of its last tick.
     pub duration_s: f64,
+    /// Every event of the run, failed ones too, in the order they were recorded.
     pub events: Vec<EventSummary>,
+    /// The totals of each strategy that ran.
     pub strategies: Strategies,
 }
 
 /// An event of the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventSummary {
+    /// Seconds since the run started.
     pub at_s: f64,
+    /// What kind of event.
     pub action: Action,
+    /// What it acted on: `session/2`, `token`, `all`, a user name, ...
     pub target: String,
 }
 
 /// The strategies that ran (a strategy that did not run is absent from the JSON).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Strategies {
+    /// The session strategy's totals; `None` when it did not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<StrategySummary>,
+    /// The token strategy's totals; `None` when it did not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<StrategySummary>,
 }
 
 impl Strategies {
+    /// The totals of `strategy`; `None` when it did not run.
     pub fn get(&self, strategy: StrategyName) -> Option<&StrategySummary> {
         match strategy {
             StrategyName::Session => self.session.as_ref(),
@@ -59,7 +67,9 @@ pub struct StrategySummary {
     pub throughput_rps: f64,
     /// Percentiles of every request's latency, in microseconds.
     pub latency_us: LatencySummary,
+    /// Successful logins.
     pub logins: u64,
+    /// Most sessions the servers held at the end of any tick.
     pub sessions_held_peak: u64,
     /// Heap summed over the nodes that were up: at the first tick, the peak, at the last tick.
     pub heap_bytes: MemorySpan,

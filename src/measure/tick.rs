@@ -30,6 +30,7 @@ impl PartialEq for Latency {
 }
 
 impl Latency {
+    /// An empty histogram (1 µs to [`MAX_LATENCY_US`], 3 significant digits).
     pub fn new() -> Self {
         Self(Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds"))
     }
@@ -39,11 +40,13 @@ impl Latency {
         self.0.saturating_record(us.clamp(1, MAX_LATENCY_US));
     }
 
+    /// Adds every latency of `other` to this one.
     pub fn merge(&mut self, other: &Latency) {
         // Same bounds on both sides, so adding cannot fail.
         let _ = self.0.add(&other.0);
     }
 
+    /// How many latencies it holds.
     pub fn count(&self) -> u64 {
         self.0.len()
     }
@@ -53,6 +56,7 @@ impl Latency {
         if self.0.is_empty() { 0 } else { self.0.value_at_quantile(quantile) }
     }
 
+    /// Its p50, p90, p99, p99.9 and max, in µs (all 0 when empty).
     pub fn summary(&self) -> LatencySummary {
         LatencySummary {
             p50: self.quantile_us(0.50),
@@ -67,10 +71,15 @@ impl Latency {
 /// Percentiles of a latency histogram, in microseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LatencySummary {
+    /// Median, µs.
     pub p50: u64,
+    /// 90th percentile, µs.
     pub p90: u64,
+    /// 99th percentile, µs.
     pub p99: u64,
+    /// 99.9th percentile, µs.
     pub p999: u64,
+    /// Highest latency recorded, µs.
     pub max: u64,
 }
 
@@ -79,7 +88,9 @@ pub struct LatencySummary {
 /// histogram of this range and precision takes about 140 KB; its encoding, a few hundred bytes.)
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LatencyRecord {
+    /// Latencies in the histogram (requests that ended with an answer or a failure).
     pub count: u64,
+    /// Its percentiles; flattened into the record's JSON (`p50`, `p90`, ...).
     #[serde(flatten)]
     pub summary: LatencySummary,
     /// HdrHistogram V2, base64.
@@ -156,6 +167,7 @@ mod hdr_base64 {
 /// Requests the driver made in one tick, by outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestCounts {
+    /// Requests answered with a 2xx or 3xx status.
     pub ok: u64,
     /// All failures: the sum of the three classes below.
     pub failed: u64,
@@ -195,7 +207,9 @@ pub struct NodeTick {
     pub id: String,
     /// False once the node is dead or did not answer this tick's scrape.
     pub up: bool,
+    /// Bytes the node's allocator holds (`authlab_heap_bytes`), at the end of the tick.
     pub heap_bytes: u64,
+    /// Resident set size of the node process (`authlab_rss_bytes`), in bytes.
     pub rss_bytes: u64,
     /// Cumulative CPU seconds of the node process.
     pub cpu_seconds: f64,
@@ -235,6 +249,7 @@ pub struct StrategyTick {
     pub refreshes: u64,
     /// Open model: sends that started late, or were dropped because too many were in flight.
     pub late: u64,
+    /// Open model: arrivals never sent because too many requests were already in flight.
     pub dropped: u64,
     /// Open model: requests scheduled this tick (each one a visit's request to the resource).
     #[serde(default)]
@@ -249,7 +264,9 @@ pub struct StrategyTick {
     pub sessions_held: u64,
     /// Requests the nodes counted this tick (from their /metrics, all routes but /metrics and /healthz).
     pub server_requests: u64,
+    /// Each node of the strategy, as its last scrape saw it (dead nodes with `up` false).
     pub nodes: Vec<NodeTick>,
+    /// The session store, for the session strategy; `None` for the token strategy.
     pub store: Option<StoreTick>,
     /// Mean bytes of credentials (Cookie or Authorization header) sent per request.
     pub credential_bytes_per_request: f64,
@@ -262,6 +279,7 @@ pub struct StrategyTick {
     /// claims, or a session lookup), and the seconds they took, from `authlab_auth_check_seconds`.
     #[serde(default)]
     pub auth_checks: u64,
+    /// Total seconds those auth checks took (`authlab_auth_check_seconds_sum`, this tick's part).
     #[serde(default)]
     pub auth_check_seconds: f64,
     /// Whether simulated machine capacity or store delay shaped these numbers.
@@ -314,7 +332,9 @@ pub struct Tick {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventSource {
+    /// Scheduled in the scenario's `[[events]]`.
     Scheduled,
+    /// Fired during the run, from the app's buttons.
     Live,
 }
 
@@ -323,12 +343,15 @@ pub enum EventSource {
 pub struct EventRecord {
     /// Seconds since the run started.
     pub t: f64,
+    /// What kind of event.
     pub action: Action,
     /// `session/2`, `token`, `user0000042`, ...
     pub target: String,
+    /// Whether the scenario scheduled it or someone fired it live.
     pub source: EventSource,
     /// What happened, in words (or why it failed).
     pub detail: String,
+    /// Whether it was applied; false when it failed (`detail` says why).
     pub ok: bool,
 }
 

@@ -20,13 +20,16 @@ pub struct Header {
     pub authlab_version: String,
     /// When the run started, RFC 3339 in UTC (`2025-05-01T09:30:00Z`).
     pub started_at: String,
+    /// The scenario that ran.
     pub scenario: ScenarioInfo,
+    /// The machine it ran on.
     pub machine: MachineInfo,
 }
 
 /// The scenario a recording ran, in full, so a replay can show it and a run can be repeated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScenarioInfo {
+    /// The scenario's `name`.
     pub name: String,
     /// The scenario file's TOML text.
     pub source: String,
@@ -60,7 +63,9 @@ pub struct MachineInfo {
     pub cpus: u32,
     /// Total RAM.
     pub memory_bytes: u64,
+    /// The CPU's model name, as the OS reports it (`unknown` when it does not).
     pub cpu_brand: String,
+    /// The machine's host name (`unknown` when the OS does not say).
     pub hostname: String,
 }
 

@@ -57,27 +57,76 @@ pub const SUPPORTED_VERSIONS: &[u32] = &[1];
 /// when reading from a stream.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordingError {
+    /// The recording file could not be created.
     #[error("cannot create recording {path}: {source}")]
-    Create { path: PathBuf, source: io::Error },
+    Create {
+        /// The file it was to be.
+        path: PathBuf,
+        /// Why creating it failed.
+        source: io::Error,
+    },
+    /// A line could not be written (or flushed) to the recording.
     #[error("cannot write recording {path}: {source}")]
-    Write { path: PathBuf, source: io::Error },
+    Write {
+        /// The file being written.
+        path: PathBuf,
+        /// Why writing failed.
+        source: io::Error,
+    },
+    /// A line could not be encoded as JSON.
     #[error("cannot encode a recording line: {0}")]
     Encode(#[from] serde_json::Error),
+    /// The recording file could not be opened.
     #[error("cannot open recording {path}: {source}")]
-    Open { path: PathBuf, source: io::Error },
+    Open {
+        /// The file asked for.
+        path: PathBuf,
+        /// Why opening it failed.
+        source: io::Error,
+    },
+    /// Reading the recording failed part way.
     #[error("{origin}: cannot read: {source}")]
-    Read { origin: String, source: io::Error },
+    Read {
+        /// The file's path, or `<input>`.
+        origin: String,
+        /// Why reading failed.
+        source: io::Error,
+    },
+    /// The input has nothing but blank lines.
     #[error("{origin}: the file is empty, not an authlab recording")]
-    Empty { origin: String },
+    Empty {
+        /// The file's path, or `<input>`.
+        origin: String,
+    },
+    /// The first line is not an authlab recording header.
     #[error("{origin}:1: not an authlab recording: {reason}")]
-    NotARecording { origin: String, reason: String },
+    NotARecording {
+        /// The file's path, or `<input>`.
+        origin: String,
+        /// What is wrong with the first line.
+        reason: String,
+    },
+    /// The header names a format version this build cannot read (see [`SUPPORTED_VERSIONS`]).
     #[error(
         "{origin}:1: recording format version {found} is not supported; this authlab reads version {}",
         supported_list()
     )]
-    UnsupportedVersion { origin: String, found: u64 },
+    UnsupportedVersion {
+        /// The file's path, or `<input>`.
+        origin: String,
+        /// The version the header gives.
+        found: u64,
+    },
+    /// A line after the header is damaged or out of place.
     #[error("{origin}:{line}: {message}")]
-    BadLine { origin: String, line: usize, message: String },
+    BadLine {
+        /// The file's path, or `<input>`.
+        origin: String,
+        /// Its line number in the file, from 1.
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 fn supported_list() -> String {

@@ -76,6 +76,7 @@ impl Recording {
         Ok(recording)
     }
 
+    /// The header line: format, scenario, authlab version, machine.
     pub fn header(&self) -> &Header {
         &self.header
     }
@@ -85,6 +86,7 @@ impl Recording {
         &self.ticks
     }
 
+    /// The events, in the order the run recorded them.
     pub fn events(&self) -> &[EventRecord] {
         &self.events
     }

@@ -39,10 +39,12 @@ impl RecordingWriter {
         &self.path
     }
 
+    /// Appends a tick line and flushes it, so a reader (or a crash) sees every tick written so far.
     pub fn write_tick(&mut self, tick: &Tick) -> Result<(), RecordingError> {
         self.write_line(&LineRef::Tick(tick))
     }
 
+    /// Appends an event line and flushes it.
     pub fn write_event(&mut self, event: &EventRecord) -> Result<(), RecordingError> {
         self.write_line(&LineRef::Event(event))
     }

@@ -15,15 +15,23 @@ use crate::users::PasswordHashKind;
 /// A whole scenario, as the engine runs it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
+    /// The scenario's `name`: how the library lists it and recordings and reports name it.
     pub name: String,
+    /// How long the load runs; with [`Mode::Sequential`], how long each strategy's phase runs.
     pub duration: Duration,
+    /// Seeds the user directory (passwords, salts) and the driver's randomness (default 42).
     pub seed: u64,
+    /// Whether the strategies run at the same time or one after the other.
     pub mode: Mode,
     /// Sampling interval: one tick per interval (default 250 ms).
     pub tick: Duration,
+    /// The story the app tells beside the charts, in both languages (`[narrative]`).
     pub narrative: Narrative,
+    /// `[users]`: the user directory the nodes check passwords against.
     pub users: UsersSpec,
+    /// `[load]`: how much load, of what shape, and from what kind of client.
     pub load: LoadSpec,
+    /// `[cluster]`: how requests are routed over the nodes, and the simulated machines.
     pub cluster: ClusterSpec,
     /// Absent: the session strategy does not run.
     pub session: Option<SessionSpec>,
@@ -76,20 +84,26 @@ impl ResourceSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
+    /// Both strategies run at once, side by side, for the whole duration (the default).
     #[default]
     Concurrent,
+    /// One strategy after the other (session, then token), each for the whole duration.
     Sequential,
 }
 
+/// `[narrative]`: the text the app shows with a scenario.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Narrative {
+    /// The narrative in English; empty when the scenario has none.
     pub en: String,
+    /// The narrative in Korean; empty when the scenario has none.
     pub ko: String,
     /// The scenario's name in Korean (`[narrative] name_ko`); empty: the name is shown as it is.
     #[serde(default)]
     pub name_ko: String,
 }
 
+/// `[users]`: the deterministic user directory every node derives from the seed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsersSpec {
     /// Distinct accounts in the user directory (default 10000).
@@ -98,6 +112,7 @@ pub struct UsersSpec {
     pub password_hash: PasswordHashKind,
 }
 
+/// How the load driver generates load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum LoadModel {
@@ -111,12 +126,16 @@ pub enum LoadModel {
 /// A point of the load curve; the load ramps linearly between stages.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stage {
+    /// When this target applies, from the start of the run (of the phase, in sequential mode).
     pub at: Duration,
+    /// The load target here: virtual users (closed model) or requests per second (open model).
     pub target: f64,
 }
 
+/// `[load]`: the shape of the load and the behaviour of its virtual users.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadSpec {
+    /// Closed (virtual users) or open (arrival rate); decides what the stage targets count.
     pub model: LoadModel,
     /// At least one stage; sorted by `at`. Before the first stage the load is the first target,
     /// after the last it stays at the last target.
@@ -169,13 +188,19 @@ impl LoadSpec {
     }
 }
 
+/// How the driver's client-side load balancer picks a node for each request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Routing {
+    /// Each request to the next node that is up, in turn (the default).
     #[default]
     RoundRobin,
+    /// Each request to a node picked at random among those up.
     Random,
+    /// A visit stays on the node it logged in at while that node is up; a new visit, or one whose
+    /// node died, is placed round-robin.
     Sticky,
+    /// Each request to the node with the fewest requests in flight from the driver.
     LeastOutstanding,
 }
 
@@ -188,8 +213,10 @@ pub struct MachineSpec {
     pub service_time: Duration,
 }
 
+/// `[cluster]`: routing, health checks and the simulated machines of the nodes and the store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterSpec {
+    /// The routing policy the run starts with (a `set_routing` event can change it).
     pub routing: Routing,
     /// Absent: no simulation, raw speed on this machine.
     pub machine: Option<MachineSpec>,
@@ -202,18 +229,24 @@ pub struct ClusterSpec {
     pub health_check: Duration,
 }
 
+/// Where session nodes keep their sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum StoreKind {
+    /// Each session node keeps its own sessions in memory: a session works only at the node that
+    /// made it, and dies with it.
     #[default]
     Memory,
+    /// All session nodes share one Redis server (`redis_url`).
     Redis,
 }
 
+/// `[session]`: the session strategy's nodes and store; absent, it does not run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionSpec {
     /// default 1
     pub nodes: u32,
+    /// Where sessions live (default memory: each node its own).
     pub store: StoreKind,
     /// default redis://127.0.0.1:6379/
     pub redis_url: String,
@@ -221,17 +254,25 @@ pub struct SessionSpec {
     pub ttl: Duration,
     /// default 200
     pub payload_bytes: usize,
+    /// Memory store only: the most bytes of sessions a node holds before it evicts; `None`: no
+    /// limit.
     pub max_memory: Option<u64>,
 }
 
+/// Whether the token nodes can refuse access tokens before they expire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Revocation {
+    /// None: an access token works until it expires, after logout or `revoke_user` too (the
+    /// default; refresh families are revoked either way).
     #[default]
     None,
+    /// A denylist on each token node: logout denies the token's `jti`, and `revoke_user` refuses
+    /// the user's tokens issued up to then.
     Denylist,
 }
 
+/// `[token]`: the token strategy's nodes and keys; absent, it does not run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenSpec {
     /// default 1
@@ -242,6 +283,7 @@ pub struct TokenSpec {
     pub ttl: Duration,
     /// Whether clients refresh expired access tokens (default true).
     pub refresh: bool,
+    /// Whether logout and `revoke_user` refuse access tokens before they expire (default none).
     pub revocation: Revocation,
     /// default 0
     pub claims_bytes: usize,
@@ -250,7 +292,9 @@ pub struct TokenSpec {
 /// A scheduled event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventSpec {
+    /// When it fires, from the start of the run (of the phase, in sequential mode).
     pub at: Duration,
+    /// What it does, and to what.
     pub action: EventAction,
 }
 
@@ -313,6 +357,7 @@ impl EventAction {
 /// One node of a strategy, numbered from 1: `session/2`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NodeRef {
+    /// The strategy the node belongs to.
     pub strategy: StrategyName,
     /// From 1.
     pub number: u32,

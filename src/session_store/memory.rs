@@ -104,9 +104,14 @@ impl Shard {
 /// What the memory store holds, for `/metrics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MemoryStoreStats {
+    /// Sessions held now.
     pub sessions: usize,
+    /// Bytes the sessions take by the store's own count: each one's encoded data, key and entry
+    /// (plus its place in the eviction order when the store has a limit). What `max_memory` limits.
     pub bytes: usize,
+    /// Sessions evicted, oldest first, to keep within `max_memory`, since the store started.
     pub evicted: u64,
+    /// Sessions dropped at their expiry (on load, or by the background purge), since the store started.
     pub expired: u64,
 }
 
@@ -209,6 +214,7 @@ impl MemoryStore {
         }
     }
 
+    /// What it holds now, and what it has evicted and expired so far.
     pub fn stats(&self) -> MemoryStoreStats {
         let i = &self.inner;
         MemoryStoreStats {

@@ -12,16 +12,22 @@ use tower_sessions::session_store::{self, SessionStore};
 /// A kind of store operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreOp {
+    /// A session created (at login).
     Create,
+    /// A session's changed data written back.
     Save,
+    /// A session looked up (each request that carries a session cookie).
     Load,
+    /// A session deleted (at logout).
     Delete,
 }
 
 impl StoreOp {
-    pub const ALL: [StoreOp; 4] = [StoreOp::Create, StoreOp::Save, StoreOp::Load, StoreOp::Delete];
+    /// Every kind, in the order `/metrics` lists them.
+    pub(crate) const ALL: [StoreOp; 4] = [StoreOp::Create, StoreOp::Save, StoreOp::Load, StoreOp::Delete];
 
-    pub fn label(self) -> &'static str {
+    /// Its `op` label in `authlab_store_ops_total`.
+    pub(crate) fn label(self) -> &'static str {
         match self {
             StoreOp::Create => "create",
             StoreOp::Save => "save",
@@ -36,11 +42,13 @@ impl StoreOp {
 pub struct StoreOps([AtomicU64; 4]);
 
 impl StoreOps {
-    pub fn count(&self, op: StoreOp) {
+    /// Counts one operation of kind `op`.
+    pub(crate) fn count(&self, op: StoreOp) {
         self.0[op as usize].fetch_add(1, Relaxed);
     }
 
-    pub fn get(&self, op: StoreOp) -> u64 {
+    /// Operations of kind `op` so far.
+    pub(crate) fn get(&self, op: StoreOp) -> u64 {
         self.0[op as usize].load(Relaxed)
     }
 }
@@ -54,7 +62,8 @@ pub struct Metered<S> {
 }
 
 impl<S> Metered<S> {
-    pub fn new(inner: S, ops: Arc<StoreOps>) -> Self {
+    /// Counts `inner`'s operations into `ops`, with no delay.
+    pub(crate) fn new(inner: S, ops: Arc<StoreOps>) -> Self {
         Self { inner, ops, round_trip: None }
     }
 

@@ -25,12 +25,26 @@ use super::{UserSessions, user_of};
 /// Why the Redis store could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum RedisStoreError {
+    /// The Redis URL does not parse.
     #[error("invalid Redis URL {url:?}: {reason}")]
-    Url { url: String, reason: fred::error::Error },
+    Url {
+        /// The URL as given.
+        url: String,
+        /// What the Redis client found wrong with it.
+        reason: fred::error::Error,
+    },
+    /// Redis did not answer a PING in time.
     #[error("cannot reach Redis at {url}: {reason}. Start one (e.g. `redis-server --port 6379`) or use --store memory")]
-    Unreachable { url: String, reason: fred::error::Error },
+    Unreachable {
+        /// The URL tried.
+        url: String,
+        /// The connection or PING failure.
+        reason: fred::error::Error,
+    },
+    /// A Redis command failed once connected.
     #[error(transparent)]
     Command(#[from] fred::error::Error),
+    /// The key prefix is empty: the store would own, and could delete, every key of the server.
     #[error("the key prefix must not be empty: authlab only deletes keys under its own prefix")]
     EmptyPrefix,
 }
@@ -68,6 +82,7 @@ impl RedisSessionStore {
         self
     }
 
+    /// The prefix of every key this store owns: a session is `{prefix}{id}`.
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
@@ -157,7 +172,8 @@ impl RedisSessionStore {
         Ok(deleted)
     }
 
-    pub async fn disconnect(&self) {
+    /// Closes the pool's connections (errors ignored: the store is being dropped anyway).
+    pub(crate) async fn disconnect(&self) {
         let _ = self.pool.quit().await;
     }
 }

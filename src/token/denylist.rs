@@ -12,18 +12,22 @@ pub struct Denylist {
 }
 
 impl Denylist {
-    pub fn deny(&self, jti: &str, expires_at: u64) {
+    /// Denies the token `jti` until `expires_at` (Unix seconds), when its entry can be purged.
+    pub(crate) fn deny(&self, jti: &str, expires_at: u64) {
         self.entries.write().unwrap_or_else(|p| p.into_inner()).insert(jti.to_owned(), expires_at);
     }
 
+    /// Whether the token `jti` is on the list.
     pub fn is_denied(&self, jti: &str) -> bool {
         self.entries.read().unwrap_or_else(|p| p.into_inner()).contains_key(jti)
     }
 
+    /// Entries on the list (`authlab_denylist_entries`).
     pub fn len(&self) -> usize {
         self.entries.read().unwrap_or_else(|p| p.into_inner()).len()
     }
 
+    /// Whether no token is denied.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -40,9 +40,13 @@ struct PublicJwkSet {
 
 /// A key that verifies tokens of one algorithm, with the claim checks that go with it.
 pub struct VerifyingKey {
+    /// Its key id, which a token's header `kid` names.
     pub kid: String,
+    /// The one algorithm it accepts.
     pub algorithm: Alg,
+    /// The public key, as jsonwebtoken verifies with it.
     pub decoding: DecodingKey,
+    /// The algorithm, issuer, audience, expiry and not-before checks (with the leeway) a token must pass.
     pub validation: Validation,
 }
 
@@ -77,14 +81,17 @@ impl VerifyingKeys {
         self.keys.iter().find(|k| k.kid == kid)
     }
 
+    /// How many signature keys the set has (keys for other uses are skipped).
     pub fn len(&self) -> usize {
         self.keys.len()
     }
 
+    /// Whether it has no signature key.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
 
+    /// The `kid` of every key, in the set's order.
     pub fn kids(&self) -> impl Iterator<Item = &str> {
         self.keys.iter().map(|k| k.kid.as_str())
     }

@@ -22,8 +22,11 @@ use super::der;
 /// differs. An `Ed25519` key signs and verifies with aws-lc-rs directly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Alg {
+    /// HMAC with SHA-256: one shared secret signs and verifies, so every verifier can also sign.
     HS256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (RSA keys of at least 2048 bits).
     RS256,
+    /// ECDSA on P-256 with SHA-256.
     ES256,
     /// The polymorphic EdDSA identifier (RFC 8037), deprecated by RFC 9864 but still accepted.
     EdDSA,
@@ -89,22 +92,44 @@ const MIN_RSA_BITS: usize = 2048;
 /// Why a key could not be made or read.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// An algorithm the lab does not sign with (the name as given).
     #[error("unsupported algorithm {0}; expected one of HS256, RS256, ES256, EdDSA, Ed25519")]
     Unsupported(String),
+    /// An HMAC key shorter than [`MIN_HMAC_KEY_BYTES`].
     #[error("key {kid:?}: HMAC keys must be at least {MIN_HMAC_KEY_BYTES} bytes, this one has {len}")]
-    WeakHmacKey { kid: String, len: usize },
+    WeakHmacKey {
+        /// The key's `kid`.
+        kid: String,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// An RSA key with a modulus under 2048 bits.
     #[error("key {kid:?}: RSA keys must be at least {MIN_RSA_BITS} bits")]
-    WeakRsaKey { kid: String },
+    WeakRsaKey {
+        /// The key's `kid`.
+        kid: String,
+    },
+    /// A JWK with a missing, malformed or mismatched parameter.
     #[error("key {kid:?}: {what}")]
-    Invalid { kid: String, what: String },
+    Invalid {
+        /// The key's `kid` (empty when it has none).
+        kid: String,
+        /// What is wrong with it.
+        what: String,
+    },
+    /// A JWK Set with no keys: nothing could sign.
     #[error("the key set is empty")]
     Empty,
+    /// Two keys of the set have this `kid`, so it could not select one.
     #[error("two keys share the kid {0:?}")]
     DuplicateKid(String),
+    /// The key file is not JSON shaped like a JWK Set.
     #[error("not a JWK Set: {0}")]
     Json(#[from] serde_json::Error),
+    /// The system's random generator failed while generating a key.
     #[error("the system random generator failed")]
     Random,
+    /// The signing library failed to sign a token.
     #[error("signing failed")]
     Sign,
 }
@@ -154,10 +179,13 @@ struct PrivateJwkSet {
 
 /// One signing key with its one algorithm.
 pub struct SigningKey {
+    /// Its key id: what a token's header `kid` names it by.
     pub kid: String,
+    /// The one algorithm it signs and verifies with.
     pub algorithm: Alg,
     /// The key as jsonwebtoken signs with it (for [`Alg::primitive`]).
     pub encoding: EncodingKey,
+    /// The key as jsonwebtoken verifies with it (the public half; the secret itself for HMAC).
     pub decoding: DecodingKey,
     /// An `Ed25519` key's pair, which signs with aws-lc-rs itself.
     ed25519: Option<sig::Ed25519KeyPair>,
@@ -175,6 +203,7 @@ fn random_bytes(len: usize) -> Result<Vec<u8>, KeyError> {
     Ok(bytes)
 }
 
+/// The algorithm's name, as `alg` spells it (the same as [`Alg::name`]).
 pub fn algorithm_name(alg: Alg) -> &'static str {
     alg.name()
 }
@@ -415,6 +444,7 @@ impl KeySet {
         &self.keys[0]
     }
 
+    /// The `kid` of the key that signs new tokens.
     pub fn current_kid(&self) -> &str {
         &self.current().kid
     }
@@ -424,10 +454,12 @@ impl KeySet {
         self.keys.iter().find(|k| k.kid == kid)
     }
 
+    /// The jsonwebtoken signing key of the node's own key with this `kid`, if any.
     pub fn encoding_key(&self, kid: &str) -> Option<&EncodingKey> {
         self.get(kid).map(|k| &k.encoding)
     }
 
+    /// Every key, the signing one first; all of them verify.
     pub fn keys(&self) -> &[SigningKey] {
         &self.keys
     }

@@ -10,14 +10,19 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 /// Why a refresh was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum RefreshError {
+    /// Not a token this node issued, or one it has already forgotten (after expiry, or a restart).
     #[error("unknown refresh token")]
     Unknown,
+    /// The token is past its expiry.
     #[error("refresh token expired")]
     Expired,
+    /// The token was already spent: it may be stolen, so its whole family is revoked.
     #[error("refresh token already used: its whole family is now revoked")]
     Reused,
+    /// The token's family was revoked (reuse of one of its tokens, or the user's revocation).
     #[error("refresh token family revoked")]
     FamilyRevoked,
+    /// The system's random generator failed while making the next token.
     #[error("the system random generator failed")]
     Random,
 }
@@ -47,8 +52,11 @@ struct State {
 /// What the refresh state holds, for `/metrics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RefreshStats {
+    /// Refresh tokens held, spent or not, until they expire.
     pub tokens: usize,
+    /// Families held: one per login whose tokens have not all expired.
     pub families: usize,
+    /// Those of the families that are revoked.
     pub revoked_families: usize,
 }
 
@@ -129,6 +137,7 @@ impl RefreshFamilies {
         state.families.retain(|_, f| f.expires_at >= now);
     }
 
+    /// What it holds now.
     pub fn stats(&self) -> RefreshStats {
         let state = self.state();
         RefreshStats {

@@ -31,10 +31,12 @@ impl RevokedSubjects {
         entries.get(subject).is_some_and(|&revoked_at| issued_at <= revoked_at)
     }
 
+    /// Subjects revoked (`authlab_revoked_subjects`).
     pub fn len(&self) -> usize {
         self.entries.read().unwrap_or_else(|p| p.into_inner()).len()
     }
 
+    /// Whether no subject is revoked.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

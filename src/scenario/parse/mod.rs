@@ -33,13 +33,20 @@ pub use crate::users::MAX_USERS;
 pub enum ScenarioError {
     /// The file could not be read.
     #[error("{origin}: cannot read: {error}")]
-    Read { origin: String, error: std::io::Error },
+    Read {
+        /// The path as given on the command line or in the library.
+        origin: String,
+        /// Why reading it failed.
+        error: std::io::Error,
+    },
     /// The file was read but is not a valid scenario.
     #[error("{origin}{}: {message}", position.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
     Invalid {
+        /// The file name, or what else the text came from (`built-in: <name>` for a built-in).
         origin: String,
         /// 1-based line and column (in characters) of the offending value, when known.
         position: Option<(usize, usize)>,
+        /// What is wrong with the value (in English).
         message: String,
     },
 }

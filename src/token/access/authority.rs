@@ -32,6 +32,7 @@ impl ActiveKeys {
         Self { set, validations, checks }
     }
 
+    /// The key set these keys were made from; its first key signs.
     pub fn set(&self) -> &KeySet {
         &self.set
     }
@@ -81,6 +82,7 @@ impl TokenAuthority {
         *self.keys.write().unwrap_or_else(|p| p.into_inner()) = active;
     }
 
+    /// The subjects revoked by the admin API, and since when.
     pub fn revoked_subjects(&self) -> &RevokedSubjects {
         &self.revoked_subjects
     }
@@ -90,10 +92,13 @@ impl TokenAuthority {
         self.revoked_subjects.revoke(subject, unix_now());
     }
 
+    /// What this authority issues and accepts.
     pub fn policy(&self) -> &TokenPolicy {
         &self.policy
     }
 
+    /// The denylist; `None` when the node keeps none (`--revocation none`): then logout and
+    /// revoking a user leave access tokens working until they expire.
     pub fn denylist(&self) -> Option<&Denylist> {
         self.denylist.as_ref()
     }

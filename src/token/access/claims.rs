@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Audience {
+    /// A single audience (the JSON string form).
     One(String),
+    /// Several audiences (the JSON array form).
     Many(Vec<String>),
 }
 
@@ -54,16 +56,24 @@ impl Audience {
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
+    /// The subject: the user's name (`user0000042`).
     pub sub: String,
+    /// The issuer: which service issued the token (the policy's `issuer`).
     pub iss: String,
+    /// Whom the token is for: the issuing node's audience, and any extra ones.
     pub aud: Audience,
+    /// Expiry, Unix seconds: refused after this (plus the leeway).
     #[serde(deserialize_with = "numeric_date")]
     pub exp: u64,
+    /// Issued at, Unix seconds.
     #[serde(deserialize_with = "numeric_date")]
     pub iat: u64,
+    /// Not before, Unix seconds: refused before this (minus the leeway).
     #[serde(deserialize_with = "numeric_date")]
     pub nbf: u64,
+    /// The token's unique id: what the denylist names it by.
     pub jti: String,
+    /// Space-separated scopes the token grants (RFC 9068).
     pub scope: String,
     /// Fine-grained permissions; `--claims-bytes` pads this list so token size can be studied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -111,6 +121,7 @@ impl AccessClaims {
 /// What a token node puts in its tokens and accepts from callers.
 #[derive(Debug, Clone)]
 pub struct TokenPolicy {
+    /// The `iss` this node puts in its tokens and requires of callers (default `authlab`).
     pub issuer: String,
     /// The audience this node accepts; its tokens are always issued for it.
     pub audience: String,
@@ -119,7 +130,9 @@ pub struct TokenPolicy {
     pub extra_audiences: Vec<String>,
     /// Space-separated scopes every token grants.
     pub scope: String,
+    /// How long an access token lives from its issue (default 15 min).
     pub access_ttl: Duration,
+    /// Clock skew forgiven on `exp`, `nbf` and `iat` (default 5 s).
     pub leeway: Duration,
     /// Roughly how many bytes of `perms` each token carries.
     pub claims_bytes: usize,

@@ -46,7 +46,9 @@ pub(super) fn is_b64token_byte(b: u8) -> bool {
 /// An access token's header, read before its signature is checked: only enough to pick a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnverifiedToken<'a> {
+    /// The whole token, as the bearer header carried it.
     pub token: &'a str,
+    /// The key id the header names: the only part of the header that chooses a key.
     pub kid: String,
     /// The algorithm the header claims (`None`: one jsonwebtoken knows but this lab does not use);
     /// never used to choose one, only compared with the key's.

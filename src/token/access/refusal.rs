@@ -6,36 +6,53 @@
 /// parser's own words never reach the caller; they go to the node's debug log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum AuthError {
+    /// No `Authorization` header at all: the bare challenge, with no error code.
     #[error("no bearer token")]
     Missing,
+    /// An `Authorization` header that is not `Bearer <token>` (wrong scheme, bad characters, too long).
     #[error("malformed Authorization header")]
     Malformed,
+    /// A bearer token that is not three base64url parts, whose header is not JSON, or whose `alg`
+    /// is no JWS algorithm at all.
     #[error("malformed token")]
     MalformedToken,
+    /// A JWT whose `typ` is not `at+jwt`: an ID token or another kind, not an access token.
     #[error("the token is not an access token (typ must be at+jwt)")]
     WrongType,
+    /// A header with no `kid`, or one naming none of the keys this service verifies with.
     #[error("the token's key is not one of this service's keys")]
     UnknownKey,
+    /// The header's `alg` is not the one algorithm of the key its `kid` names.
     #[error("the token's algorithm is not allowed for its key")]
     WrongAlgorithm,
+    /// A `crit` or `b64` header parameter this service does not implement.
     #[error("the token names a critical header extension this service does not support")]
     UnsupportedExtension,
+    /// The signature does not verify with the key its `kid` names.
     #[error("bad signature")]
     BadSignature,
+    /// Claims that are not JSON, lack a claim the lab requires, or hold one of the wrong type.
     #[error("the token's claims are malformed or missing")]
     BadClaims,
+    /// `exp` is past, beyond the leeway.
     #[error("the token has expired")]
     Expired,
+    /// `nbf` is still ahead, beyond the leeway.
     #[error("the token is not valid yet")]
     NotYetValid,
+    /// `iat` is ahead of now by more than the leeway.
     #[error("the token claims to be issued in the future")]
     IssuedInFuture,
+    /// `aud` does not name this service.
     #[error("the token is for another audience")]
     WrongAudience,
+    /// `iss` is not this service's issuer.
     #[error("the token is from another issuer")]
     WrongIssuer,
+    /// The token's `jti` is on the denylist, or its subject was revoked after it was issued.
     #[error("the token was revoked")]
     Revoked,
+    /// A bearer token sent to a resource node started without `--jwks-url`.
     #[error("this service accepts no bearer tokens")]
     NotAccepted,
 }

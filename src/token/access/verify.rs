@@ -11,6 +11,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind, Validation};
 use super::{claims::*, read::*, refusal::*};
 use crate::token::keys::Alg;
 
+/// The current time in Unix seconds, as `exp`, `iat` and `nbf` count it (0 if the clock is before 1970).
 pub fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
