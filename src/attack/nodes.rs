@@ -11,7 +11,8 @@ use tokio::process::Child;
 use super::AttackError;
 use super::runner::Targets;
 use crate::node::process::write_private;
-use crate::node::{NodeOptions, NodeStderr, NodeStrategy, RevocationMode, spawn_node};
+use crate::node::{NodeOptions, NodeStderr, NodeStrategy, spawn_node};
+use crate::token::Revocation;
 use crate::token::keys::{Alg, KeySet};
 use crate::users::PasswordHashKind;
 
@@ -66,7 +67,7 @@ impl OwnNodes {
         let mut token = common(NodeStrategy::Token);
         token.keys = Some(key_file);
         let mut denylist = token.clone();
-        denylist.revocation = RevocationMode::Denylist;
+        denylist.revocation = Revocation::Denylist;
         let mut short_ttl = session.clone();
         short_ttl.ttl = Some(SHORT_SESSION_TTL);
         let (session, token, denylist, short_ttl) = tokio::join!(

@@ -11,7 +11,7 @@ use tokio::process::Child;
 use super::StoreGate;
 use super::endpoints::{Endpoint, Endpoints};
 use super::leftovers::{self, AliveMark};
-use crate::node::{NodeOptions, NodeStderr, NodeStrategy, RevocationMode, spawn_node};
+use crate::node::{NodeOptions, NodeStderr, NodeStrategy, spawn_node};
 use crate::scenario::{ResourceSpec, Scenario, StoreKind, StrategyName};
 use crate::session_store::{RedisSessionStore, RedisStoreError};
 use crate::token::keys::{KeyError, KeySet, algorithm_name};
@@ -211,10 +211,7 @@ impl Supervisor {
                 // state per login.
                 options.refresh_ttl = Duration::ZERO;
             }
-            options.revocation = match token.revocation {
-                crate::scenario::Revocation::None => RevocationMode::None,
-                crate::scenario::Revocation::Denylist => RevocationMode::Denylist,
-            };
+            options.revocation = token.revocation;
             if scenario.resource.is_some() {
                 // Tokens are for the resource service too, with the scope it requires.
                 options.extra_audiences.push(ResourceSpec::AUDIENCE.into());

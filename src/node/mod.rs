@@ -43,7 +43,7 @@ pub use error::{ApiError, json_error};
 pub use introspect::form_token;
 use login::PasswordChecker;
 use metrics::NodeMetrics;
-pub use options::{NodeOptions, NodeOptionsError, NodeStrategy, RevocationMode};
+pub use options::{NodeOptions, NodeOptionsError, NodeStrategy};
 pub use process::{NodeChild, NodeStderr, SpawnError, spawn_node};
 pub use resource::{ResourceError, ResourceOptions};
 pub use simulation::{SimulatedWorkers, Simulation};

@@ -16,6 +16,7 @@ use super::{
     AdminToken, CorsError, CorsOrigins, KeySource, NodeConfig, NodeSetup, ResourceOptions, SessionOptions,
     SimulatedWorkers, Simulation, StoreChoice, Strategy, TokenOptions,
 };
+use crate::token::Revocation;
 use crate::token::access::TokenPolicy;
 use crate::token::keys::{KeyError, parse_algorithm};
 use crate::units::{parse_bytes, parse_duration};
@@ -29,13 +30,6 @@ pub enum NodeStrategy {
     /// A second service that issues nothing: it checks tokens against the issuer's JWKS and asks
     /// the session side about session cookies (`GET /api/orders`).
     Resource,
-}
-
-/// `--revocation`: what logout does to an access token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RevocationMode {
-    None,
-    Denylist,
 }
 
 /// Why a parsed command line does not make a node.
@@ -116,7 +110,7 @@ pub struct NodeOptions {
     pub refresh_ttl: Duration,
     /// What logout does to an access token: nothing, or put it on a denylist until it expires.
     #[arg(long, value_enum, default_value = "none", help_heading = "Token strategy")]
-    pub revocation: RevocationMode,
+    pub revocation: Revocation,
     /// Pad the permissions carried in each token to about this many bytes.
     #[arg(long, default_value_t = 0, help_heading = "Token strategy")]
     pub claims_bytes: usize,
@@ -230,7 +224,7 @@ impl NodeOptions {
         args.value("--algorithm", &self.algorithm);
         args.path("--keys", self.keys.as_ref());
         args.value("--refresh-ttl", duration_arg(self.refresh_ttl));
-        args.value("--revocation", value_name(self.revocation));
+        args.value("--revocation", self.revocation.name());
         args.value("--claims-bytes", self.claims_bytes);
         args.value("--leeway", duration_arg(self.leeway));
         args.value("--issuer", &self.issuer);
@@ -301,7 +295,7 @@ impl NodeOptions {
                         claims_bytes: self.claims_bytes,
                     },
                     refresh_ttl: self.refresh_ttl,
-                    denylist: matches!(self.revocation, RevocationMode::Denylist),
+                    denylist: matches!(self.revocation, Revocation::Denylist),
                 })
             }
             NodeStrategy::Resource => Strategy::Resource(ResourceOptions {
@@ -452,7 +446,7 @@ mod tests {
                 // The command line takes no empty path.
                 proptest::option::of("[-a-zA-Z0-9/ ._=]{1,16}".prop_map(PathBuf::from)),
                 duration(),
-                prop::sample::select(RevocationMode::value_variants()),
+                prop::sample::select(Revocation::value_variants()),
                 any::<usize>(),
                 duration(),
                 text(),

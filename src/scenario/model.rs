@@ -10,6 +10,7 @@ pub use crate::chart::Chart;
 use crate::i18n::Language;
 pub use crate::measure::{Action, StrategyName};
 use crate::names::named;
+pub use crate::token::Revocation;
 use crate::users::PasswordHashKind;
 
 /// A whole scenario, as the engine runs it.
@@ -259,19 +260,6 @@ pub struct SessionSpec {
     pub max_memory: Option<u64>,
 }
 
-/// Whether the token nodes can refuse access tokens before they expire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Revocation {
-    /// None: an access token works until it expires, after logout or `revoke_user` too (the
-    /// default; refresh families are revoked either way).
-    #[default]
-    None,
-    /// A denylist on each token node: logout denies the token's `jti`, and `revoke_user` refuses
-    /// the user's tokens issued up to then.
-    Denylist,
-}
-
 /// `[token]`: the token strategy's nodes and keys; absent, it does not run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenSpec {
@@ -408,4 +396,3 @@ named!(Routing {
     LeastOutstanding => "least_outstanding",
 });
 named!(StoreKind { Memory => "memory", Redis => "redis" });
-named!(Revocation { None => "none", Denylist => "denylist" });

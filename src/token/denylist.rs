@@ -5,6 +5,26 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+use serde::{Deserialize, Serialize};
+
+use crate::names::named;
+
+/// Whether the token nodes can refuse access tokens before they expire. Scenario files
+/// (`revocation = "denylist"`) and the node's `--revocation` spell it the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Revocation {
+    /// None: an access token works until it expires, after logout or `revoke_user` too (the
+    /// default; refresh families are revoked either way).
+    #[default]
+    None,
+    /// A denylist on each token node: logout denies the token's `jti`, and `revoke_user` refuses
+    /// the user's tokens issued up to then.
+    Denylist,
+}
+
+named!(Revocation { None => "none", Denylist => "denylist" });
+
 /// Revoked token ids (`jti`), each with the expiry of its token (Unix seconds).
 #[derive(Debug, Default)]
 pub struct Denylist {
@@ -53,5 +73,14 @@ mod tests {
         assert!(list.is_denied("a") && list.is_denied("b") && !list.is_denied("c"));
         assert_eq!(list.purge(150, 5), 1);
         assert!(!list.is_denied("a") && list.is_denied("b"));
+    }
+
+    #[test]
+    fn the_command_line_and_scenario_files_spell_revocation_alike() {
+        use clap::ValueEnum;
+        for &(revocation, name) in Revocation::NAMES {
+            assert_eq!(revocation.to_possible_value().map(|v| v.get_name().to_owned()), Some(name.to_owned()));
+            assert_eq!(serde_json::to_value(revocation).ok(), Some(serde_json::json!(name)));
+        }
     }
 }

@@ -11,3 +11,5 @@ pub mod jwks;
 pub mod keys;
 pub mod refresh;
 pub mod subjects;
+
+pub use denylist::Revocation;
