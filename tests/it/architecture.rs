@@ -101,8 +101,13 @@ fn no_module_depends_on_itself_through_others() {
 #[test]
 fn the_measurement_vocabulary_is_a_leaf_and_the_engines_consumers_never_reach_back() {
     let graph = dependencies();
+    // The vocabulary may use only leaves, modules that themselves use nothing (the name tables).
     let measure = reachable(&graph, "measure");
-    assert!(measure.is_empty(), "measure depends on {measure:?}: it is the vocabulary everything else shares");
+    let beyond_leaves: Vec<&String> = measure.iter().filter(|m| !reachable(&graph, m).is_empty()).collect();
+    assert!(
+        beyond_leaves.is_empty(),
+        "measure depends on {beyond_leaves:?}, which depend on others: it is the vocabulary everything else shares"
+    );
     for consumer in ["load", "recording", "report", "measure", "chart"] {
         let reached = reachable(&graph, consumer);
         for above in ["engine", "app", "headless"] {
