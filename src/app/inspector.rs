@@ -1,9 +1,13 @@
 //! The token inspector: logs in as a user of the live run, decodes the access token it gets
-//! (header, claims, signature), and sets its size on the wire against the session cookie's.
+//! (header, claims, signature), sets its size on the wire against the session cookie's, and
+//! shows what it found ([`show`]; the login itself runs as one of the app's jobs).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use egui::{RichText, Ui};
 use serde_json::Value;
+
+use crate::i18n::{Language, Text};
 
 /// What one inspection found.
 #[derive(Debug, Clone)]
@@ -111,6 +115,51 @@ pub async fn inspect(
         });
     }
     Err(last_error)
+}
+
+/// Draws the inspector: its login button (when the live run has token nodes and no inspection
+/// is under way) and what the last inspection found. Returns whether the user asked to log in.
+pub(crate) fn show(
+    ui: &mut Ui,
+    lang: Language,
+    has_tokens: bool,
+    inspecting: bool,
+    found: Option<&Inspection>,
+) -> bool {
+    let mut login = false;
+    ui.heading(lang.tr(Text::Inspector));
+    ui.horizontal(|ui| {
+        if !has_tokens {
+            ui.label(lang.tr(Text::InspectNeedsRun));
+        } else if inspecting {
+            ui.add(egui::Spinner::new());
+        } else if ui.button(lang.tr(Text::InspectLogin)).clicked() {
+            login = true;
+        }
+    });
+    let Some(found) = found else { return login };
+    ui.label(format!("{} @ {}", found.user, found.node));
+    ui.add_space(6.0);
+    ui.label(RichText::new(lang.tr(Text::WireSize)).strong());
+    egui::Grid::new("wire-sizes").striped(true).show(ui, |ui| {
+        ui.label("Authorization: Bearer <token>");
+        ui.label(format!("{} B", found.authorization_bytes));
+        ui.end_row();
+        if let Some(cookie) = found.cookie_bytes {
+            ui.label("Cookie: sid=<id>");
+            ui.label(format!("{cookie} B  ({:.1}×)", found.authorization_bytes as f64 / cookie.max(1) as f64));
+            ui.end_row();
+        }
+    });
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        for (title, text) in [(Text::Header, &found.header), (Text::Payload, &found.payload)] {
+            ui.label(RichText::new(lang.tr(title)).strong());
+            ui.label(RichText::new(text).monospace());
+        }
+        ui.label(RichText::new(format!("{} ({} B)", lang.tr(Text::Signature), found.signature_bytes)).strong());
+        ui.label(RichText::new(&found.signature).monospace());
+    });
+    login
 }
 
 #[cfg(test)]

@@ -1,0 +1,212 @@
+//! The app's background jobs: file dialogs, reading scenarios and recordings, saving, exporting
+//! and inspecting, each run off the UI thread on the app's runtime, their results pumped back to
+//! the UI over one channel that wakes it.
+//!
+//! Disk and CPU work runs on the runtime's blocking pool (`spawn_blocking`), never on the two
+//! workers that also drive the engine; only the dialogs and the inspector's HTTP calls are async.
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use crate::i18n::Language;
+use crate::measure::{EventRecord, Tick};
+use crate::recording::{Recording, RecordingError};
+use crate::report::ReportError;
+use crate::scenario::Chart;
+
+use super::inspector::{self, InspectError, Inspection};
+
+/// What a picked file is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pick {
+    /// A scenario for the library.
+    Scenario,
+    /// A recording to replay.
+    Replay,
+    /// A recording to draw over the replayed one.
+    Overlay,
+}
+
+impl Pick {
+    /// The file extension the dialog filters on.
+    fn extension(self) -> &'static str {
+        match self {
+            Pick::Scenario => "toml",
+            Pick::Replay | Pick::Overlay => "jsonl",
+        }
+    }
+}
+
+/// The charts of what is on screen, as an export writes them.
+pub(crate) struct ChartExport {
+    pub(crate) title: String,
+    pub(crate) charts: Vec<Chart>,
+    pub(crate) ticks: Vec<Tick>,
+    pub(crate) events: Vec<EventRecord>,
+}
+
+/// Who the token inspector logs in as, and where.
+pub(crate) struct Login {
+    pub(crate) token_nodes: Vec<String>,
+    pub(crate) session_nodes: Vec<String>,
+    pub(crate) user: String,
+    pub(crate) password: String,
+}
+
+/// A piece of work the UI hands off.
+pub(crate) enum Job {
+    /// Read a scenario file (dropped on the window).
+    ReadScenario(PathBuf),
+    /// Read a recording for replay.
+    OpenRecording(PathBuf),
+    /// Ask for a file with the system dialog, then read it.
+    PickFile(Pick),
+    /// Ask where to save a scenario's text, then write it there.
+    SaveScenarioAs(String),
+    /// Ask for the folder an export goes to.
+    PickExportFolder,
+    /// Write charts as PNG, SVG and CSV into a folder.
+    Export { dir: PathBuf, charts: ChartExport, language: Language },
+    /// Log in on a token node and decode the token.
+    Inspect(Login),
+}
+
+/// What a job gave back.
+pub(crate) enum JobResult {
+    /// A scenario file's text.
+    Opened(PathBuf, Result<String, std::io::Error>),
+    /// A recording to replay.
+    Replayed(PathBuf, Result<Recording, RecordingError>),
+    /// A recording to overlay.
+    Overlaid(PathBuf, Result<Recording, RecordingError>),
+    /// A scenario written.
+    Saved(PathBuf, Result<(), std::io::Error>),
+    /// The folder chosen for an export (nothing comes when the dialog is cancelled).
+    ExportFolder(PathBuf),
+    /// The files an export wrote.
+    Exported(PathBuf, Result<Vec<PathBuf>, ReportError>),
+    /// What the token inspector found.
+    Inspected(Result<Inspection, InspectError>),
+}
+
+/// Starts jobs on the app's runtime and hands their results back to the UI.
+pub(crate) struct Jobs {
+    runtime: tokio::runtime::Handle,
+    tx: mpsc::Sender<JobResult>,
+    rx: mpsc::Receiver<JobResult>,
+}
+
+/// Sends a result to the UI and wakes it.
+fn deliver(tx: &mpsc::Sender<JobResult>, ctx: &egui::Context, result: JobResult) {
+    // The receiver is gone only when the app is closing: nobody is left to tell.
+    let _ = tx.send(result);
+    ctx.request_repaint();
+}
+
+/// Runs `work` on the runtime's blocking pool and delivers what it gives back.
+fn blocking(
+    runtime: &tokio::runtime::Handle,
+    tx: mpsc::Sender<JobResult>,
+    ctx: egui::Context,
+    work: impl FnOnce() -> JobResult + Send + 'static,
+) {
+    runtime.spawn_blocking(move || deliver(&tx, &ctx, work()));
+}
+
+impl Jobs {
+    /// Jobs that run on `runtime`.
+    pub(crate) fn new(runtime: tokio::runtime::Handle) -> Self {
+        let (tx, rx) = mpsc::channel();
+        Self { runtime, tx, rx }
+    }
+
+    /// Starts `job`; its result wakes `ctx` when it is ready.
+    pub(crate) fn start(&self, job: Job, ctx: &egui::Context) {
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        match job {
+            Job::ReadScenario(path) => blocking(&self.runtime, tx, ctx, move || {
+                let result = std::fs::read_to_string(&path);
+                JobResult::Opened(path, result)
+            }),
+            Job::OpenRecording(path) => blocking(&self.runtime, tx, ctx, move || {
+                let result = Recording::open(&path);
+                JobResult::Replayed(path, result)
+            }),
+            Job::PickFile(pick) => {
+                let runtime = self.runtime.clone();
+                self.runtime.spawn(async move {
+                    let extension = pick.extension();
+                    let dialog = rfd::AsyncFileDialog::new().add_filter(extension, &[extension]);
+                    let Some(file) = dialog.pick_file().await else { return };
+                    let path = file.path().to_path_buf();
+                    blocking(&runtime, tx, ctx, move || read_picked(pick, path));
+                });
+            }
+            Job::SaveScenarioAs(text) => {
+                let runtime = self.runtime.clone();
+                self.runtime.spawn(async move {
+                    let dialog = rfd::AsyncFileDialog::new().add_filter("toml", &["toml"]);
+                    let Some(file) = dialog.save_file().await else { return };
+                    let path = file.path().to_path_buf();
+                    blocking(&runtime, tx, ctx, move || {
+                        let result = std::fs::write(&path, text);
+                        JobResult::Saved(path, result)
+                    });
+                });
+            }
+            Job::PickExportFolder => {
+                self.runtime.spawn(async move {
+                    if let Some(folder) = rfd::AsyncFileDialog::new().pick_folder().await {
+                        deliver(&tx, &ctx, JobResult::ExportFolder(folder.path().to_path_buf()));
+                    }
+                });
+            }
+            Job::Export { dir, charts, language } => blocking(&self.runtime, tx, ctx, move || {
+                use crate::report::{ChartInput, ExportFormat, export_charts};
+                let ChartExport { title, charts, ticks, events } = &charts;
+                let input = ChartInput { ticks, events, title, charts };
+                let formats = [ExportFormat::Png, ExportFormat::Svg, ExportFormat::Csv];
+                let result = export_charts(&input, language, &dir, &formats);
+                JobResult::Exported(dir, result)
+            }),
+            Job::Inspect(login) => {
+                self.runtime.spawn(async move {
+                    let http =
+                        reqwest::Client::builder().no_proxy().timeout(std::time::Duration::from_secs(10)).build();
+                    let result = match http {
+                        Ok(http) => {
+                            let Login { token_nodes, session_nodes, user, password } = login;
+                            inspector::inspect(http, token_nodes, session_nodes, user, password).await
+                        }
+                        Err(e) => Err(InspectError::Client(e)),
+                    };
+                    deliver(&tx, &ctx, JobResult::Inspected(result));
+                });
+            }
+        }
+    }
+
+    /// The results that arrived since the last frame.
+    pub(crate) fn finished(&self) -> impl Iterator<Item = JobResult> + '_ {
+        self.rx.try_iter()
+    }
+}
+
+/// Reads a file picked in the dialog, as what it was picked for.
+fn read_picked(pick: Pick, path: PathBuf) -> JobResult {
+    match pick {
+        Pick::Scenario => {
+            let result = std::fs::read_to_string(&path);
+            JobResult::Opened(path, result)
+        }
+        Pick::Replay => {
+            let result = Recording::open(&path);
+            JobResult::Replayed(path, result)
+        }
+        Pick::Overlay => {
+            let result = Recording::open(&path);
+            JobResult::Overlaid(path, result)
+        }
+    }
+}

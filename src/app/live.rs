@@ -1,0 +1,258 @@
+//! The live view: a run started from the app, fed by the engine's messages, with its actions
+//! (stop, kill, restart or add a node, rotate the key, revoke a user, set the load) and its charts.
+//!
+//! [`LiveRun`] is plain state: the engine's messages come in through [`LiveRun::receive`] and
+//! commands go out through [`LiveRun::send`]. [`LiveView::show`] only draws it and returns what
+//! the user asked for, which the app applies at the end of the frame.
+
+use std::collections::BTreeMap;
+
+use egui::Ui;
+use tokio::sync::mpsc;
+
+use crate::engine::{Command, RunMessage, RunSetup, start_run};
+use crate::i18n::{Language, Text};
+use crate::measure::Tick;
+use crate::scenario::{EventAction, NodeRef, Revokee, Scenario, Scope, StrategyName};
+
+use super::charts;
+use super::jobs::{ChartExport, Login};
+use super::series::RunData;
+use super::widgets::{chart_height, export_button, side_by_side};
+
+/// A run started from the app.
+pub(crate) struct LiveRun {
+    name: String,
+    commands: mpsc::UnboundedSender<Command>,
+    messages: mpsc::UnboundedReceiver<RunMessage>,
+    pub(crate) data: RunData,
+    ticks: Vec<Tick>,
+    status: Text,
+    node_counts: [u32; 2],
+    /// Base URLs of the nodes, by strategy (from the engine's start message).
+    nodes: BTreeMap<StrategyName, Vec<String>>,
+    seed: u64,
+}
+
+/// The engine would not take a command: the run has ended.
+#[derive(Debug, thiserror::Error)]
+#[error("the run has ended")]
+pub(crate) struct RunEnded;
+
+impl LiveRun {
+    /// Starts `scenario` on `runtime`, its nodes run by `exe`; each engine message wakes `ctx`.
+    pub(crate) fn start(
+        runtime: &tokio::runtime::Handle,
+        scenario: Scenario,
+        exe: std::path::PathBuf,
+        language: Language,
+        ctx: &egui::Context,
+    ) -> Self {
+        let name = scenario.title(language).to_owned();
+        let seed = scenario.seed;
+        let data = RunData::with_charts(&scenario.charts);
+        let node_counts =
+            [scenario.session.as_ref().map_or(0, |s| s.nodes), scenario.token.as_ref().map_or(0, |t| t.nodes)];
+        let setup = RunSetup { scenario, exe };
+        let handle = {
+            let _entered = runtime.enter();
+            start_run(setup)
+        };
+        // Forward the engine's messages to the UI, waking it for each.
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut from_engine = handle.messages;
+        let ctx = ctx.clone();
+        runtime.spawn(async move {
+            while let Some(message) = from_engine.recv().await {
+                if tx.send(message).is_err() {
+                    break;
+                }
+                ctx.request_repaint();
+            }
+        });
+        Self {
+            name,
+            commands: handle.commands,
+            messages: rx,
+            data,
+            ticks: Vec::new(),
+            status: Text::Starting,
+            node_counts,
+            nodes: BTreeMap::new(),
+            seed,
+        }
+    }
+
+    /// Takes in the engine's messages since the last frame; returns the error to tell the user,
+    /// if a failed event or the run's end brought one.
+    pub(crate) fn receive(&mut self) -> Option<String> {
+        let mut error = None;
+        while let Ok(message) = self.messages.try_recv() {
+            match message {
+                RunMessage::Started { nodes } => {
+                    self.status = Text::Running;
+                    self.nodes = nodes;
+                }
+                RunMessage::Tick(tick) => {
+                    self.data.push_tick(&tick);
+                    self.ticks.push(tick);
+                }
+                RunMessage::Event(event) => {
+                    if !event.ok {
+                        error = Some(format!("{} {}: {}", event.action.name(), event.target, event.detail));
+                    }
+                    self.data.events.push(event);
+                }
+                RunMessage::Finished { error: finished } => {
+                    self.status = Text::Finished;
+                    if finished.is_some() {
+                        error = finished;
+                    }
+                }
+            }
+        }
+        error
+    }
+
+    /// Sends a live action to the engine (an added node counts at once, for the node menus).
+    pub(crate) fn send(&mut self, action: EventAction) -> Result<(), RunEnded> {
+        if let EventAction::AddNode(s) = &action {
+            self.node_counts[*s as usize] += 1;
+        }
+        self.commands.send(Command::Event(action)).map_err(|_| RunEnded)
+    }
+
+    /// Asks the engine to stop (it cleans up its nodes); a run already over ignores it.
+    pub(crate) fn stop(&self) {
+        let _ = self.commands.send(Command::Stop);
+    }
+
+    /// Whether the run has ended (and cleaned up its nodes).
+    pub(crate) fn finished(&self) -> bool {
+        self.status == Text::Finished
+    }
+
+    /// Whether the run has token nodes up (the inspector logs in on them).
+    pub(crate) fn has_token_nodes(&self) -> bool {
+        self.nodes.contains_key(&StrategyName::Token)
+    }
+
+    /// The inspector's login: user 7 of the run's directory, on its token and session nodes.
+    pub(crate) fn login(&self) -> Login {
+        let nodes = |strategy| self.nodes.get(&strategy).cloned().unwrap_or_default();
+        Login {
+            token_nodes: nodes(StrategyName::Token),
+            session_nodes: nodes(StrategyName::Session),
+            user: crate::users::username(7),
+            password: crate::users::password(self.seed, 7),
+        }
+    }
+
+    /// The run's charts so far, for an export.
+    pub(crate) fn export(&self) -> ChartExport {
+        ChartExport {
+            title: self.name.clone(),
+            charts: self.data.charts().to_vec(),
+            ticks: self.ticks.clone(),
+            events: self.data.events.clone(),
+        }
+    }
+}
+
+/// What the user asked for in the live view.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum LiveAction {
+    Stop,
+    Event(EventAction),
+    Export,
+}
+
+/// The live view: the run, if one was started, and what its action fields hold.
+pub(crate) struct LiveView {
+    pub(crate) run: Option<LiveRun>,
+    load_value: f64,
+    revoke_user: String,
+}
+
+impl Default for LiveView {
+    fn default() -> Self {
+        Self { run: None, load_value: 50.0, revoke_user: String::new() }
+    }
+}
+
+impl LiveView {
+    /// Draws the run, its actions and its charts; returns what the user asked for.
+    pub(crate) fn show(&mut self, ui: &mut Ui, lang: Language, exporting: bool) -> Vec<LiveAction> {
+        let mut actions = Vec::new();
+        let Some(run) = &self.run else {
+            ui.label(lang.tr(Text::NoRun));
+            return actions;
+        };
+        let running = run.status == Text::Running;
+        ui.horizontal(|ui| {
+            ui.heading(&run.name);
+            ui.label(lang.tr(run.status));
+            ui.label(format!("{:.1} s", run.data.end_s));
+        });
+        let mut stop = false;
+        let mut action: Option<EventAction> = None;
+        let counts = run.node_counts;
+        ui.horizontal_wrapped(|ui| {
+            if ui.add_enabled(running, egui::Button::new(lang.tr(Text::Stop))).clicked() {
+                stop = true;
+            }
+            ui.separator();
+            ui.label(lang.tr(Text::Actions));
+            for strategy in StrategyName::BOTH {
+                let nodes = counts[strategy as usize];
+                if nodes == 0 {
+                    continue;
+                }
+                ui.menu_button(format!("{} ({})", lang.tr(Text::KillNode), strategy.as_str()), |ui| {
+                    for n in 1..=nodes {
+                        if ui.button(format!("{}/{n}", strategy.as_str())).clicked() {
+                            action = Some(EventAction::KillNode(NodeRef { strategy, number: n }));
+                        }
+                    }
+                });
+                ui.menu_button(format!("{} ({})", lang.tr(Text::RestartNode), strategy.as_str()), |ui| {
+                    for n in 1..=nodes {
+                        if ui.button(format!("{}/{n}", strategy.as_str())).clicked() {
+                            action = Some(EventAction::RestartNode(NodeRef { strategy, number: n }));
+                        }
+                    }
+                });
+                if ui.button(format!("{} ({})", lang.tr(Text::AddNode), strategy.as_str())).clicked() {
+                    action = Some(EventAction::AddNode(strategy));
+                }
+            }
+            if counts[StrategyName::Token as usize] > 0 && ui.button(lang.tr(Text::RotateKey)).clicked() {
+                action = Some(EventAction::RotateKey(Scope::Strategy(StrategyName::Token)));
+            }
+            let revoke = ui.button(lang.tr(Text::RevokeUser));
+            ui.add(egui::TextEdit::singleline(&mut self.revoke_user).hint_text("user0000042").desired_width(90.0))
+                .labelled_by(revoke.id);
+            if revoke.clicked() {
+                let user = self.revoke_user.trim();
+                let who = if user.is_empty() { Revokee::Recent(1) } else { Revokee::User(user.to_owned()) };
+                action = Some(EventAction::RevokeUser(Scope::All, who));
+            }
+            let set_load = ui.button(lang.tr(Text::SetLoad));
+            ui.add(egui::DragValue::new(&mut self.load_value).range(0.0..=10_000.0)).labelled_by(set_load.id);
+            if set_load.clicked() {
+                action = Some(EventAction::SetLoad(Scope::All, self.load_value));
+            }
+        });
+        if ui.horizontal(|ui| export_button(ui, lang, exporting)).inner {
+            actions.push(LiveAction::Export);
+        }
+        if stop {
+            actions.push(LiveAction::Stop);
+        }
+        actions.extend(action.map(LiveAction::Event));
+        let height = chart_height(ui, run.data.charts().len());
+        let window = charts::Window { until_s: run.data.end_s, chart_height: height };
+        side_by_side(ui, &run.data, None, window, lang);
+        actions
+    }
+}
