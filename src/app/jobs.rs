@@ -8,11 +8,11 @@
 use std::path::PathBuf;
 use std::sync::mpsc;
 
+use crate::chart::Chart;
 use crate::i18n::Language;
 use crate::measure::{EventRecord, Tick};
 use crate::recording::{Recording, RecordingError};
 use crate::report::ReportError;
-use crate::scenario::Chart;
 
 use super::inspector::{self, InspectError, Inspection};
 
