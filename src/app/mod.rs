@@ -8,17 +8,17 @@
 //! or the disk. The eframe shell (`shell`, [`run_app`]) opens the window and persists the
 //! preferences.
 
-pub mod attack_lab;
-pub mod charts;
+pub(crate) mod attack_lab;
+pub(crate) mod charts;
 mod chrome;
-pub mod inspector;
+pub(crate) mod inspector;
 mod jobs;
 mod library;
 mod live;
 mod replay;
-pub mod series;
+pub(crate) mod series;
 mod shell;
-pub mod timeline;
+pub(crate) mod timeline;
 mod widgets;
 
 use std::path::{Path, PathBuf};
@@ -40,24 +40,33 @@ pub use shell::{AppOptions, HANGUL_FONT, install_fonts, run_app};
 /// What the app remembers between sessions.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Prefs {
+    /// The language of every label, chart and export.
     pub language: Language,
+    /// Presentation mode: larger text and thicker lines, for a projector.
     pub presentation: bool,
 }
 
 /// Which view is on screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
+    /// The scenario library: pick, edit and start a scenario.
     Library,
+    /// The run in progress, charted as its ticks arrive.
     Live,
+    /// A recording, with a timeline to scrub and a range to measure.
     Replay,
+    /// The token inspector.
     Inspector,
+    /// The attack lab.
     AttackLab,
 }
 
 /// Something the app tells the user (an error, a finished export...).
 #[derive(Debug, Clone)]
 pub struct Notice {
+    /// What to tell the user, in their language.
     pub text: String,
+    /// Whether it is an error (shown in red) rather than news.
     pub error: bool,
 }
 
@@ -75,6 +84,7 @@ enum Action {
 pub struct AuthlabApp {
     /// What persists between sessions.
     pub prefs: Prefs,
+    /// The view on screen.
     pub view: View,
     /// Where the engine runs, and the jobs and the attack lab.
     runtime: tokio::runtime::Runtime,
@@ -84,10 +94,13 @@ pub struct AuthlabApp {
     library: Library,
     live: LiveView,
     replay: ReplayView,
+    /// What the app is telling the user, oldest first.
     pub notices: Vec<Notice>,
     /// An export is being written (its progress shows until it is done).
     pub exporting: bool,
+    /// The inspector's last result: a token logged in for and decoded, or why not.
     pub inspection: Option<inspector::Inspection>,
+    /// The inspector is logging in (a spinner shows until it has).
     pub inspecting: bool,
     /// The attack lab panel: its results and the run in progress.
     pub attack_lab: attack_lab::AttackLab,

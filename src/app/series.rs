@@ -32,6 +32,7 @@ impl Series {
         self.max = self.max.max(v);
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.t.len()
     }
