@@ -59,7 +59,8 @@ pub enum SpawnError {
     /// The child came without a stdout pipe to read its base URL from.
     #[error("no stdout pipe")]
     NoStdout,
-    /// The node's first stdout line, within [`START_TIMEOUT`], was not a base URL; it was killed.
+    /// No base URL as the first stdout line within [`START_TIMEOUT`] (the node exited, hung or
+    /// printed something else); it was killed.
     #[error("it printed no base URL within {START_TIMEOUT:?} ({status}); {said}")]
     NoBaseUrl {
         /// How the process ended (`exit status: 2`, `signal: 9 (SIGKILL)`), or empty.
