@@ -7,6 +7,9 @@
 //! redis://127.0.0.1:6379/) under its own key prefix, deletes its keys afterwards, and is
 //! skipped, loudly, when no Redis answers.
 
+// A bench is not library API, and `criterion_group!` makes an undocumented `pub fn benches`.
+#![allow(missing_docs)]
+
 use std::collections::HashMap;
 use std::hint::black_box;
 

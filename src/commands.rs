@@ -12,15 +12,29 @@ use crate::session_store::RedisStoreError;
 /// Why a subcommand failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
+    /// `check`: some files did not load as scenarios (each one's error is already printed).
     #[error("{invalid} of {total} scenario files are invalid")]
-    InvalidScenarios { invalid: usize, total: usize },
+    InvalidScenarios {
+        /// Files that failed.
+        invalid: usize,
+        /// Files checked.
+        total: usize,
+    },
     /// The recording's own message, which already names the file and the cause (so it is printed once).
     #[error("{0}")]
     Recording(String),
+    /// `report`: a chart, the CSV or summary.md could not be written.
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// `clean`: a Redis server could not be reached or swept (the servers before it were).
     #[error("cleaning {url}")]
-    Clean { url: String, source: RedisStoreError },
+    Clean {
+        /// The Redis URL as given.
+        url: String,
+        /// Why Redis failed.
+        source: RedisStoreError,
+    },
+    /// Writing to the terminal (`out` or `err`) failed.
     #[error(transparent)]
     Io(#[from] io::Error),
 }

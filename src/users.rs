@@ -31,8 +31,10 @@ pub const MAX_USERS: u32 = 10_000_000;
 /// A user count (`--users`, `--count`) that cannot be a directory's size.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UserCountError {
+    /// Not a whole number from 0 to 4294967295 (the text as given).
     #[error("{0:?} is not a number of users")]
     NotANumber(String),
+    /// Zero, or more than [`MAX_USERS`].
     #[error("the user count must be between 1 and {MAX_USERS}")]
     OutOfRange,
 }

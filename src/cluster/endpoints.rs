@@ -20,6 +20,7 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// A node just started: up in the balancer's eyes, alive, nothing in flight.
     pub fn new(id: String, url: String) -> Arc<Self> {
         Arc::new(Self {
             id,
@@ -30,22 +31,29 @@ impl Endpoint {
         })
     }
 
+    /// Whether the balancer sends this node traffic (the last health check's verdict).
     pub fn is_up(&self) -> bool {
         self.up.load(Relaxed)
     }
 
+    /// Records a health check's verdict: `false` takes the node out of the balancer's rotation.
     pub fn set_up(&self, up: bool) {
         self.up.store(up, Relaxed);
     }
 
+    /// Whether the node's process still runs, as far as the supervisor knows; dead nodes are
+    /// not scraped.
     pub fn is_alive(&self) -> bool {
         self.alive.load(Relaxed)
     }
 
+    /// Marks the process as gone (killed, crashed or shut down); it never comes back to life:
+    /// a restart installs a new endpoint.
     pub fn set_dead(&self) {
         self.alive.store(false, Relaxed);
     }
 
+    /// Requests sent to this node and not yet answered: the least-outstanding balancer's measure.
     pub fn outstanding(&self) -> usize {
         self.outstanding.load(Relaxed)
     }
@@ -73,6 +81,7 @@ pub struct Endpoints {
 }
 
 impl Endpoints {
+    /// A copy of the current endpoints, in slot order.
     pub fn snapshot(&self) -> Vec<Arc<Endpoint>> {
         self.slots.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -82,14 +91,17 @@ impl Endpoints {
         f(&self.slots.read().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// How many slots there are: every node ever started, dead ones included.
     pub fn len(&self) -> usize {
         self.slots.read().unwrap_or_else(|p| p.into_inner()).len()
     }
 
+    /// Whether no node was started yet.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The endpoint in `slot` (node `slot + 1`), if there is one.
     pub fn get(&self, slot: usize) -> Option<Arc<Endpoint>> {
         self.slots.read().unwrap_or_else(|p| p.into_inner()).get(slot).cloned()
     }

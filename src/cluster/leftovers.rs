@@ -93,6 +93,7 @@ impl Drop for AliveMark {
 pub struct Swept {
     /// The ids of the dead runs whose keys went.
     pub runs: Vec<String>,
+    /// How many Redis keys were deleted, over all those runs.
     pub keys: u64,
 }
 

@@ -23,8 +23,15 @@ use crate::scenario::MachineSpec;
 /// Why the gate could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreGateError {
+    /// The session store's URL cannot be parsed, has no host, or cannot be pointed at the gate.
     #[error("store_machine: the Redis URL {url:?} is not valid: {reason}")]
-    Url { url: String, reason: String },
+    Url {
+        /// The URL as the scenario gave it.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No loopback port to listen on for the nodes.
     #[error("store_machine: cannot listen on loopback: {0}")]
     Listen(std::io::Error),
 }

@@ -19,22 +19,49 @@ use crate::token::keys::{KeyError, KeySet, algorithm_name};
 /// Why the cluster could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
+    /// The run's private directory, or the key file in it, could not be created or written.
     #[error("cannot prepare the run directory {path}: {reason}")]
-    RunDir { path: PathBuf, reason: std::io::Error },
+    RunDir {
+        /// The directory or file.
+        path: PathBuf,
+        /// The I/O error.
+        reason: std::io::Error,
+    },
+    /// A node process did not start, printed no base URL, or did not answer `/healthz` with 200
+    /// (id `client`: the supervisor's own HTTP client could not be built).
     #[error("cannot start node {id}: {reason}")]
-    Spawn { id: String, reason: String },
+    Spawn {
+        /// The node's id (`session/1`, `token-resource/2`, ...).
+        id: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The scenario's Redis did not answer, or a command to it (liveness mark, sweep, key
+    /// deletion) failed.
     #[error("the scenario uses Redis, but {0}")]
     Redis(RedisStoreError),
+    /// The token strategy's signing keys could not be generated, or read back as JWKs.
     #[error(transparent)]
     Keys(#[from] KeyError),
+    /// `[cluster] store_machine`: the simulated shared store could not start.
     #[error(transparent)]
     StoreGate(#[from] super::StoreGateError),
+    /// The node number is out of range, or that node is already dead (the id, as `session/3`).
     #[error("there is no node {0}")]
     NoSuchNode(String),
+    /// The scenario has no nodes of this strategy (its name).
     #[error("the {0} strategy is not running")]
     NoSuchStrategy(&'static str),
+    /// A node's admin API could not be reached, or answered other than 2xx.
     #[error("node {id} refused {what}: {reason}")]
-    Admin { id: String, what: &'static str, reason: String },
+    Admin {
+        /// The node's id.
+        id: String,
+        /// The admin action (`revoke_user`, `reload_keys`).
+        what: &'static str,
+        /// The transport error, or the status and the node's JSON answer.
+        reason: String,
+    },
 }
 
 /// What the supervisor needs besides the scenario.
@@ -49,7 +76,9 @@ pub struct SupervisorConfig {
 /// A running node process.
 #[derive(Debug)]
 pub struct NodeProcess {
+    /// `session/1`, `token/3`, `session-resource/1`, ...: also the node's `--node-name`.
     pub id: String,
+    /// The base URL the node printed, e.g. `http://127.0.0.1:40123`.
     pub url: String,
     child: Child,
 }

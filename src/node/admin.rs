@@ -22,6 +22,7 @@ pub struct AdminToken {
 }
 
 impl AdminToken {
+    /// The token the node accepts (`--admin-token`, `--introspect-token`); only its SHA-256 is kept.
     pub fn new(token: &str) -> Self {
         Self { digest: Sha256::digest(token.as_bytes()).into() }
     }

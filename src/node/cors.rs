@@ -29,8 +29,15 @@ pub enum CorsOrigins {
 /// A `--cors-origin` value that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CorsError {
+    /// A value that is not an http(s) origin (`null`, a path, a user name, ...).
     #[error("--cors-origin {value:?}: {reason}; expected an origin such as http://127.0.0.1:8080, or *")]
-    BadOrigin { value: String, reason: &'static str },
+    BadOrigin {
+        /// The value as given (trimmed).
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// `*` given together with explicit origins.
     #[error("--cors-origin '*' cannot be combined with other origins")]
     WildcardAmongOrigins,
 }

@@ -9,24 +9,34 @@ use crate::token::access::AuthError;
 /// An error answer of a node.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// 400: a body or form that is not what the route reads (the message says what was expected).
     #[error("{0}")]
     BadRequest(String),
+    /// 401: a login with an unknown user or the wrong password (the caller is not told which).
     #[error("wrong username or password")]
     WrongCredentials,
+    /// 401: a session route called without a cookie of a live session.
     #[error("not logged in")]
     NoSession,
+    /// 401: a bearer token missing or refused, with its `WWW-Authenticate` challenge (RFC 6750).
     #[error("{0}")]
     Token(#[from] AuthError),
+    /// 401: a refresh token refused (unknown, expired, reused or revoked).
     #[error("{0}")]
     Refresh(#[from] crate::token::refresh::RefreshError),
+    /// 404: the JWKS of a node with no public keys (HMAC keys are never published).
     #[error("not found")]
     NotFound,
+    /// 401: an admin request without the node's `--admin-token`.
     #[error("the admin API needs Authorization: Bearer <the node's --admin-token>")]
     AdminUnauthorized,
+    /// 409: a request this node cannot honour as started (a key reload without `--keys`).
     #[error("{0}")]
     Conflict(String),
+    /// 503: the session store failed; the details go to the log, not to the caller.
     #[error("the session store is unavailable: {0}")]
     Store(String),
+    /// 500: anything else (signing, a password-check task); the details go to the log only.
     #[error("internal error: {0}")]
     Internal(String),
 }

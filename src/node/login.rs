@@ -15,7 +15,9 @@ pub const MAX_CREDENTIAL_BYTES: usize = 256;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    /// At most [`MAX_CREDENTIAL_BYTES`] bytes; the directory's users are `user0000000` and up.
     pub username: String,
+    /// At most [`MAX_CREDENTIAL_BYTES`] bytes.
     pub password: String,
 }
 
@@ -40,7 +42,7 @@ pub struct PasswordChecker {
 }
 
 impl PasswordChecker {
-    pub fn new(users: UserDirectory) -> Self {
+    pub(crate) fn new(users: UserDirectory) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self { users: Arc::new(users), slots: Arc::new(Semaphore::new(cores)) }
     }

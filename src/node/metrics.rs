@@ -58,7 +58,7 @@ impl Histogram {
         }
     }
 
-    pub fn observe(&self, elapsed: Duration) {
+    pub(crate) fn observe(&self, elapsed: Duration) {
         let seconds = elapsed.as_secs_f64();
         let bucket = self.bounds.iter().position(|&b| seconds <= b).unwrap_or(self.bounds.len());
         self.buckets[bucket].fetch_add(1, Relaxed);
@@ -66,6 +66,7 @@ impl Histogram {
         self.count.fetch_add(1, Relaxed);
     }
 
+    /// Observations so far (the histogram's `_count`).
     pub fn count(&self) -> u64 {
         self.count.load(Relaxed)
     }
@@ -92,18 +93,18 @@ impl Histogram {
 /// A value a strategy adds to `/metrics` (sessions held, denylist size, ...).
 #[derive(Debug, Clone, Copy)]
 pub struct Gauge {
-    pub name: &'static str,
-    pub help: &'static str,
-    pub counter: bool,
-    pub value: f64,
+    pub(crate) name: &'static str,
+    pub(crate) help: &'static str,
+    pub(crate) counter: bool,
+    pub(crate) value: f64,
 }
 
 impl Gauge {
-    pub fn level(name: &'static str, help: &'static str, value: f64) -> Self {
+    pub(crate) fn level(name: &'static str, help: &'static str, value: f64) -> Self {
         Self { name, help, counter: false, value }
     }
 
-    pub fn counter(name: &'static str, help: &'static str, value: f64) -> Self {
+    pub(crate) fn counter(name: &'static str, help: &'static str, value: f64) -> Self {
         Self { name, help, counter: true, value }
     }
 }
@@ -111,8 +112,8 @@ impl Gauge {
 /// The node's counters.
 pub struct NodeMetrics {
     requests: Vec<AtomicU64>,
-    pub auth_check: Histogram,
-    pub store_ops: std::sync::Arc<StoreOps>,
+    pub(crate) auth_check: Histogram,
+    pub(crate) store_ops: std::sync::Arc<StoreOps>,
     logins_ok: AtomicU64,
     logins_failed: AtomicU64,
     /// Refused callers, one counter per reason (in the order of [`AuthError::ALL`], then
@@ -151,7 +152,7 @@ impl NodeMetrics {
             .map_or(0, |i| self.requests[i * STATUSES + status as usize].load(Relaxed))
     }
 
-    pub fn count_login(&self, ok: bool) {
+    pub(crate) fn count_login(&self, ok: bool) {
         if ok { &self.logins_ok } else { &self.logins_failed }.fetch_add(1, Relaxed);
     }
 

@@ -61,12 +61,18 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// what the lab's supervisor controls.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
+    /// `--listen`: the address to bind; port 0 picks a free port ([`run`] prints the one it got).
     pub listen: SocketAddr,
     /// A label for logs and `/healthz`.
     pub name: String,
+    /// `--seed`: the user directory's seed; nodes with the same seed and count know the same
+    /// users with the same passwords.
     pub seed: u64,
+    /// `--users`: accounts in the directory, 1 to [`crate::users::MAX_USERS`].
     pub users: u32,
+    /// `--password-hash`: how the directory stores and checks passwords (argon2id or sha256).
     pub password_hash: PasswordHashKind,
+    /// `--strategy`, with that kind of node's own options.
     pub strategy: Strategy,
 }
 
@@ -74,6 +80,7 @@ pub struct NodeConfig {
 /// and the token of its admin API. A plain `NodeConfig` converts into one with both off.
 #[derive(Debug, Clone)]
 pub struct NodeSetup {
+    /// What the node is: its address, users and strategy.
     pub config: NodeConfig,
     /// Off by default: the node runs at this machine's raw speed.
     pub simulation: Simulation,
@@ -116,15 +123,21 @@ impl std::ops::Deref for NodeSetup {
     }
 }
 
+/// Which kind of node this is (`--strategy`), with that kind's options.
 #[derive(Debug, Clone)]
 pub enum Strategy {
+    /// Server-side sessions: login stores a session (in memory or Redis) and sets a `sid` cookie
+    /// that names it; every request looks it up.
     Session(SessionOptions),
+    /// Signed JWT access tokens, checked by their signature (and, with a denylist, their `jti`),
+    /// plus refresh tokens unless `--refresh-ttl 0`.
     Token(TokenOptions),
     /// A second service that issues nothing and asks the issuer about its callers.
     Resource(ResourceOptions),
 }
 
 impl Strategy {
+    /// `session`, `token` or `resource`: as in `--strategy`, `/healthz` and `/metrics`.
     pub fn name(&self) -> &'static str {
         match self {
             Strategy::Session(_) => "session",
@@ -137,37 +150,58 @@ impl Strategy {
 /// Where a session node keeps its sessions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreChoice {
+    /// `--store memory`: in this node's own memory, metered for `/metrics`; other nodes cannot
+    /// see these sessions, and they die with the node.
     Memory,
-    Redis { url: String },
+    /// `--store redis://...`: in Redis, which the session nodes of a run share.
+    Redis {
+        /// The `redis://` or `rediss://` URL, as `--store` gave it.
+        url: String,
+    },
 }
 
+/// How a session node keeps its sessions and the cookie naming them (the "Session strategy" flags).
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
+    /// `--store`: where the sessions live.
     pub store: StoreChoice,
     /// Every Redis key of this node starts with it.
     pub key_prefix: String,
     /// On shutdown, delete every Redis key under `key_prefix`, and only those.
     pub cleanup_on_exit: bool,
+    /// `--ttl`: how long a session lives after the login that wrote it (reads do not extend it);
+    /// default 30 min.
     pub ttl: Duration,
+    /// `--payload-bytes`: bytes of filler user data stored in each session at login.
     pub payload_bytes: usize,
     /// Memory store only: evict the oldest sessions beyond this many bytes.
     pub max_memory: Option<u64>,
+    /// Memory store only: how often expired sessions are purged (`--purge-interval`, at least 10 ms).
     pub purge_interval: Duration,
+    /// `--secure-cookie`: the `sid` cookie gets the `Secure` attribute (browsers then send it over
+    /// HTTPS only).
     pub secure_cookie: bool,
 }
 
 /// Where a token node's keys come from.
 #[derive(Debug, Clone)]
 pub enum KeySource {
+    /// A fresh random key of this algorithm at every start, kept only in memory (`--algorithm`).
     Generate(Alg),
     /// A JWK Set file with private keys; the first key signs.
     File(PathBuf),
 }
 
+/// How a token node signs, checks and refreshes tokens (the "Token strategy" flags).
 #[derive(Debug, Clone)]
 pub struct TokenOptions {
+    /// `--keys` or `--algorithm`: the signing keys.
     pub keys: KeySource,
+    /// What the access tokens say and how long they live: issuer, audiences, scope, TTL, leeway,
+    /// padding.
     pub policy: TokenPolicy,
+    /// `--refresh-ttl`: how long a refresh token lives; zero issues none, and the node then keeps
+    /// nothing per login.
     pub refresh_ttl: Duration,
     /// Whether logout puts the token's `jti` on a denylist.
     pub denylist: bool,
@@ -176,20 +210,43 @@ pub struct TokenOptions {
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
+    /// The listen address could not be bound (in use, not this machine's, ...).
     #[error("cannot listen on {addr}: {reason}")]
-    Bind { addr: SocketAddr, reason: std::io::Error },
+    Bind {
+        /// `--listen`.
+        addr: SocketAddr,
+        /// The I/O error.
+        reason: std::io::Error,
+    },
+    /// `--keys`: the key file could not be read.
     #[error("cannot read key file {path}: {reason}")]
-    KeyFile { path: PathBuf, reason: std::io::Error },
+    KeyFile {
+        /// The key file.
+        path: PathBuf,
+        /// The I/O error.
+        reason: std::io::Error,
+    },
+    /// `--keys`: the file is not a JWK Set of usable private keys.
     #[error("key file {path}: {reason}")]
-    BadKeyFile { path: PathBuf, reason: KeyError },
+    BadKeyFile {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong with its keys.
+        reason: KeyError,
+    },
+    /// A signing key of `--algorithm` could not be generated.
     #[error(transparent)]
     Keys(#[from] KeyError),
+    /// `--store redis://...`: Redis did not answer when the node started.
     #[error(transparent)]
     Redis(#[from] RedisStoreError),
+    /// A resource node's options do not make a node (no issuer to ask, a bad URL, ...).
     #[error(transparent)]
     Resource(#[from] ResourceError),
+    /// [`SimulatedWorkers::count`] is 0.
     #[error("a simulated machine needs at least one worker")]
     NoWorkers,
+    /// Printing the base URL, or serving, failed.
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }

@@ -24,6 +24,8 @@ use crate::users::{PasswordHashKind, parse_user_count};
 
 /// `--strategy`: which kind of node to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+// clap turns docs into --help text; the values are described in the field's help.
+#[allow(missing_docs)]
 pub enum NodeStrategy {
     Session,
     Token,
@@ -35,16 +37,24 @@ pub enum NodeStrategy {
 /// Why a parsed command line does not make a node.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeOptionsError {
+    /// Only one of `--workers` and `--service-time` (clap refuses that too, but options built in
+    /// code are checked here).
     #[error("--workers and --service-time go together: give both or neither")]
     WorkersWithoutServiceTime,
+    /// `--admin-token` given as an empty string.
     #[error("--admin-token must not be empty")]
     EmptyAdminToken,
+    /// `--introspect-token` given as an empty string.
     #[error("--introspect-token must not be empty")]
     EmptyIntrospectToken,
+    /// A session node's `--store` that is neither `memory` nor a `redis://` or `rediss://` URL
+    /// (the value given).
     #[error("--store {0:?}: expected `memory` or a redis:// URL")]
     BadStore(String),
+    /// A `--cors-origin` value cannot be used.
     #[error(transparent)]
     Cors(#[from] CorsError),
+    /// A token node without `--keys` whose `--algorithm` the lab does not sign with.
     #[error(transparent)]
     Algorithm(#[from] KeyError),
 }
@@ -53,6 +63,8 @@ pub enum NodeOptionsError {
 /// the command line's: `authlab node --help` prints these doc comments.
 #[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct NodeOptions {
+    // clap turns docs into --help text, and `--strategy` has none: its values explain themselves.
+    #[allow(missing_docs)]
     #[arg(long, value_enum)]
     pub strategy: NodeStrategy,
     /// Address to listen on; port 0 picks a free port.

@@ -40,14 +40,34 @@ pub enum NodeStderr {
 /// Why a node process did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnError {
+    /// [`NodeStderr::Log`]: the log file could not be created.
     #[error("log file {path}: {reason}")]
-    Log { path: PathBuf, reason: std::io::Error },
+    Log {
+        /// The log file.
+        path: PathBuf,
+        /// The I/O error.
+        reason: std::io::Error,
+    },
+    /// The executable could not be started.
     #[error("{exe}: {reason}")]
-    Exec { exe: PathBuf, reason: std::io::Error },
+    Exec {
+        /// The `authlab` executable.
+        exe: PathBuf,
+        /// The I/O error.
+        reason: std::io::Error,
+    },
+    /// The child came without a stdout pipe to read its base URL from.
     #[error("no stdout pipe")]
     NoStdout,
+    /// No base URL as the first stdout line within [`START_TIMEOUT`] (the node exited, hung or
+    /// printed something else); it was killed.
     #[error("it printed no base URL within {START_TIMEOUT:?} ({status}); {said}")]
-    NoBaseUrl { status: String, said: String },
+    NoBaseUrl {
+        /// How the process ended (`exit status: 2`, `signal: 9 (SIGKILL)`), or empty.
+        status: String,
+        /// Where to look: the log file's path, or its captured stderr.
+        said: String,
+    },
 }
 
 /// A started node process: its base URL and the child, killed when dropped.

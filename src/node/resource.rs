@@ -57,6 +57,7 @@ pub struct ResourceOptions {
     pub audience: String,
     /// ... and grant this scope (`scope`, space-separated), else 403 `insufficient_scope`.
     pub required_scope: String,
+    /// Clock leeway when checking a token's `exp` and `nbf` (`--leeway`).
     pub leeway: Duration,
     /// At most one JWKS refetch (for an unknown `kid`) per this interval.
     pub jwks_refetch_interval: Duration,
@@ -65,12 +66,21 @@ pub struct ResourceOptions {
 /// Why a resource node could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ResourceError {
+    /// Neither `--jwks-url` nor `--introspect-url`: no caller could ever be accepted.
     #[error("a resource node needs --jwks-url, --introspect-url, or both")]
     NothingToTrust,
+    /// `--introspect-url` without `--introspect-token`.
     #[error("--introspect-url needs --introspect-token (the introspection endpoint is never open)")]
     NoIntrospectToken,
+    /// A URL flag whose value is not http:// or https://.
     #[error("{flag} {url:?}: expected an http:// or https:// URL")]
-    BadUrl { flag: &'static str, url: String },
+    BadUrl {
+        /// `--jwks-url` or `--introspect-url`.
+        flag: &'static str,
+        /// The value as given.
+        url: String,
+    },
+    /// The HTTP client for calls to the issuer could not be built (reqwest's message).
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
 }

@@ -37,7 +37,9 @@ impl Simulation {
 /// At most `count` auth requests in service at once, each holding its worker for `service_time`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SimulatedWorkers {
+    /// `--workers N`: auth requests ([`AUTH_ROUTES`]) in service at once; at least 1 (a node with 0 does not start).
     pub count: u32,
+    /// `--service-time DUR`: how long each request holds its worker, on top of its real work.
     pub service_time: Duration,
 }
 

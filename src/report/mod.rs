@@ -57,12 +57,31 @@ pub const SUMMARY_FILE: &str = "summary.md";
 pub enum ReportError {
     // The I/O error is part of the message and deliberately not a `source`, so a chain printer
     // (`anyhow`'s `{:#}`) does not print it twice.
+    /// The output directory could not be created.
     #[error("cannot create the report directory {path}: {error}")]
-    CreateDir { path: PathBuf, error: io::Error },
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        error: io::Error,
+    },
+    /// A chart, the CSV or the summary could not be written.
     #[error("cannot write {path}: {error}")]
-    Write { path: PathBuf, error: io::Error },
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        error: io::Error,
+    },
+    /// plotters failed to draw a chart (which includes writing a PNG file).
     #[error("cannot draw {path}: {message}")]
-    Draw { path: PathBuf, message: DrawError },
+    Draw {
+        /// The file drawn to; `<svg>` or `<buffer>` when drawing in memory.
+        path: PathBuf,
+        /// plotters' error.
+        message: DrawError,
+    },
+    /// The bundled chart font (NanumGothic) could not be registered with plotters.
     #[error("the bundled chart font (NanumGothic) could not be loaded")]
     Font,
 }
@@ -73,9 +92,13 @@ pub enum ReportError {
 /// draw, in order (the scenario's choice; empty: [`Chart::STANDARD`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ChartInput<'a> {
+    /// The ticks, oldest first; the x axis spans exactly them.
     pub ticks: &'a [Tick],
+    /// The run's events; those outside the ticks' time span are left out.
     pub events: &'a [EventRecord],
+    /// The scenario's name, shown after each chart's own title; may be empty.
     pub title: &'a str,
+    /// The charts to draw, in order; empty means [`Chart::STANDARD`] (see [`ChartInput::charts`]).
     pub charts: &'a [Chart],
 }
 
@@ -89,7 +112,9 @@ impl ChartInput<'_> {
 /// The formats [`export_charts`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ExportFormat {
+    /// Each chart as `<name>.png`, [`CHART_SIZE`] pixels.
     Png,
+    /// Each chart as `<name>.svg`, text kept as text.
     Svg,
     /// The time series ([`CSV_FILE`]).
     Csv,
@@ -98,16 +123,22 @@ pub enum ExportFormat {
 /// The PNG and SVG of one chart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChartFiles {
+    /// Which chart.
     pub chart: Chart,
+    /// `<out_dir>/<name>.png`.
     pub png: PathBuf,
+    /// `<out_dir>/<name>.svg`.
     pub svg: PathBuf,
 }
 
 /// Everything [`write_report`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportFiles {
+    /// One entry per chart drawn, in the scenario's order.
     pub charts: Vec<ChartFiles>,
+    /// `<out_dir>/`[`CSV_FILE`].
     pub csv: PathBuf,
+    /// `<out_dir>/`[`SUMMARY_FILE`].
     pub summary: PathBuf,
 }
 
