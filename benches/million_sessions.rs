@@ -8,14 +8,14 @@
 //! for a million sessions; the run takes a minute or two with a release build.
 
 use std::io::Write;
-use std::process::Stdio;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use authlab::node::{NodeChild, NodeOptions, NodeStderr, NodeStrategy, spawn_node};
+use authlab::users::PasswordHashKind;
 
 const SEED: u64 = 42;
 const PAYLOAD_BYTES: usize = 200;
@@ -30,29 +30,23 @@ const FIRST: usize = 1000;
 
 /// The node under test; killed when dropped, whatever happens to the run.
 struct SessionNode {
-    _child: Child,
+    _node: NodeChild,
     url: String,
 }
 
 async fn start_node(users: usize) -> anyhow::Result<SessionNode> {
-    let binary = env!("CARGO_BIN_EXE_authlab");
-    let mut child = Command::new(binary)
-        .args(["node", "--strategy", "session", "--store", "memory", "--password-hash", "sha256"])
-        .args(["--users", &users.to_string(), "--payload-bytes", &PAYLOAD_BYTES.to_string()])
-        .args(["--seed", &SEED.to_string(), "--ttl", "3h", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("starting {binary}"))?;
-    let stdout = child.stdout.take().context("the node's stdout")?;
-    let mut first = String::new();
-    tokio::time::timeout(Duration::from_secs(10), BufReader::new(stdout).read_line(&mut first))
-        .await
-        .context("the node did not print its URL within 10 s")??;
-    let url = first.trim().to_owned();
+    let mut options = NodeOptions::new(NodeStrategy::Session);
+    options.store = "memory".into();
+    options.password_hash = PasswordHashKind::Sha256;
+    options.users = u32::try_from(users).context("too many users for one directory")?;
+    options.payload_bytes = PAYLOAD_BYTES;
+    options.seed = SEED;
+    options.ttl = Some(Duration::from_secs(3 * 3600));
+    let exe = Path::new(env!("CARGO_BIN_EXE_authlab"));
+    let node = spawn_node(exe, &options.to_args(), NodeStderr::Capture).await.context("starting a session node")?;
+    let url = node.url().to_owned();
     ensure!(url.starts_with("http://127.0.0.1:"), "the node printed {url:?} instead of its loopback URL");
-    Ok(SessionNode { _child: child, url })
+    Ok(SessionNode { _node: node, url })
 }
 
 /// A gauge or counter without labels from Prometheus text.
