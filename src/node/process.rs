@@ -89,6 +89,11 @@ impl NodeChild {
         self.stderr.as_ref().and_then(|s| s.lock().ok().map(|t| t.clone())).unwrap_or_default()
     }
 
+    /// The process, to signal or wait for (it is killed when the `NodeChild` is dropped).
+    pub fn child_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+
     /// The process (killed when dropped) and its base URL.
     pub fn into_parts(self) -> (Child, String) {
         (self.child, self.url)

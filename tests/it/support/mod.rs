@@ -3,20 +3,20 @@
 
 pub mod ticks;
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use authlab::node::{NodeChild, NodeStderr, spawn_node};
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_authlab");
 
-/// How long a node may take to print its base URL: the library's, as the supervisor waits.
-pub use authlab::node::process::START_TIMEOUT;
 /// How long a node may take to exit after SIGTERM before it is killed.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -49,92 +49,54 @@ pub fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> 
     }
 }
 
-/// Collects everything a pipe produces into a shared string, on a background thread.
-fn drain_to_string<R: Read + Send + 'static>(r: R) -> (Arc<Mutex<String>>, thread::JoinHandle<()>) {
-    let buf = Arc::new(Mutex::new(String::new()));
-    let b = buf.clone();
-    let handle = thread::spawn(move || {
-        let mut reader = BufReader::new(r);
-        let mut chunk = [0u8; 8192];
-        loop {
-            match reader.read(&mut chunk) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let mut g = b.lock().expect("stderr buffer lock");
-                    // Keep memory bounded if a node logs a lot.
-                    if g.len() < 4 << 20 {
-                        g.push_str(&String::from_utf8_lossy(&chunk[..n]));
-                    }
-                }
-            }
-        }
-    });
-    (buf, handle)
+/// The runtime the helpers' nodes run on. The library's [`spawn_node`] is async, and the helpers
+/// are blocking, called from plain tests and from inside `#[tokio::test]` runtimes alike; so a
+/// node is started by a task on this runtime, which lives as long as the test process. (A task,
+/// not `block_on` on the caller's thread: a node dies with the thread that started it.)
+fn node_runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("test-nodes")
+            .enable_all()
+            .build()
+            .expect("the test nodes' runtime")
+    })
 }
 
-/// One running `authlab node` process. Dropping it sends SIGTERM, waits up to 5 s, then kills.
+/// Runs `work` on [`node_runtime`] and waits for it, from any thread, inside a runtime or not.
+fn on_node_runtime<T: Send + 'static>(work: impl Future<Output = T> + Send + 'static) -> T {
+    thread::scope(|scope| {
+        scope
+            .spawn(|| node_runtime().block_on(node_runtime().spawn(work)).expect("a node task panicked"))
+            .join()
+            .expect("the node runtime's caller panicked")
+    })
+}
+
+/// One running `authlab node` process, started by the library's [`spawn_node`] (as the
+/// supervisor and the attack lab start theirs). Dropping it sends SIGTERM, waits up to 5 s, then
+/// kills.
 pub struct Node {
-    child: Option<Child>,
+    /// None only while [`Node::terminate`] waits for it on the node runtime.
+    node: Option<NodeChild>,
     url: String,
-    stderr: Arc<Mutex<String>>,
 }
 
 impl Node {
     /// `authlab node <args>`; waits for the first stdout line (the base URL).
-    ///
-    /// A blocking copy of the library's `spawn_node` (tests call it inside and outside tokio
-    /// runtimes, and keep the child to SIGTERM it), with the same timeout and URL-line contract.
     pub fn start(args: &[&str]) -> Node {
         Self::try_start(args).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Like `start`, but returns the failure text (including the node's stderr) instead of panicking.
     pub fn try_start(args: &[&str]) -> Result<Node, String> {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let mut child = Command::new(BIN)
-            .arg("node")
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawning `authlab node`");
-        let stdout = child.stdout.take().expect("node stdout pipe");
-        let stderr_pipe = child.stderr.take().expect("node stderr pipe");
-        let (stderr, stderr_thread) = drain_to_string(stderr_pipe);
-
-        // Read the first line on a thread, then keep draining stdout so the node never blocks.
-        let (tx, rx) = mpsc::channel::<Option<String>>();
-        thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut first = String::new();
-            match reader.read_line(&mut first) {
-                Ok(n) if n > 0 => {
-                    let _ = tx.send(Some(first));
-                }
-                _ => {
-                    let _ = tx.send(None);
-                    return;
-                }
-            }
-            let _ = std::io::copy(&mut reader, &mut std::io::sink());
-        });
-
-        let first = rx.recv_timeout(START_TIMEOUT);
-        let fail = |child: &mut Child, what: String| -> String {
-            let _ = child.kill();
-            let status = child.wait().ok();
-            join_soon(&stderr_thread);
-            let err = stderr.lock().map(|g| g.clone()).unwrap_or_default();
-            format!("authlab node {:?}: {what}; exit status: {:?}\n--- stderr ---\n{err}\n--------------", args, status)
-        };
-        match first {
-            Ok(Some(line)) => match authlab::node::process::base_url(&line) {
-                Some(url) => Ok(Node { child: Some(child), url: url.to_string(), stderr }),
-                None => Err(fail(&mut child, format!("first stdout line is not a base URL: {:?}", line.trim()))),
-            },
-            Ok(None) => Err(fail(&mut child, "stdout closed before the base URL was printed".into())),
-            Err(_) => Err(fail(&mut child, format!("no base URL on stdout within {START_TIMEOUT:?}"))),
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        let shown = format!("{args:?}");
+        match on_node_runtime(async move { spawn_node(Path::new(BIN), &args, NodeStderr::Capture).await }) {
+            Ok(node) => Ok(Node { url: node.url().to_owned(), node: Some(node) }),
+            Err(error) => Err(format!("authlab node {shown}: {error}")),
         }
     }
 
@@ -147,34 +109,31 @@ impl Node {
         format!("{}{}", self.url, path)
     }
 
+    /// What the node wrote to stderr (its first 16 KiB).
     pub fn stderr_text(&self) -> String {
-        self.stderr.lock().map(|g| g.clone()).unwrap_or_default()
+        self.node.as_ref().map(NodeChild::stderr_text).unwrap_or_default()
     }
 
     /// SIGTERM, then wait up to `STOP_TIMEOUT`. Returns the exit status, or None if the node had
-    /// to be killed (it did not stop in time).
+    /// to be killed (it did not stop in time). Once it has exited, its status again.
     pub fn terminate(&mut self) -> Option<ExitStatus> {
-        let mut child = self.child.take()?;
-        if let Some(status) = child.try_wait().expect("try_wait on node") {
-            return Some(status);
-        }
-        sigterm(child.id());
-        match wait_timeout(&mut child, STOP_TIMEOUT) {
-            Some(status) => Some(status),
-            None => {
-                let _ = child.kill();
-                let _ = child.wait();
-                None
+        let mut node = self.node.take()?;
+        let (node, status) = on_node_runtime(async move {
+            let child = node.child_mut();
+            if let Ok(Some(status)) = child.try_wait() {
+                return (node, Some(status));
             }
-        }
-    }
-}
-
-/// The child is dead, so its pipe closes and the drain thread finishes promptly; wait up to 1 s.
-fn join_soon(h: &thread::JoinHandle<()>) {
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while !h.is_finished() && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(10));
+            if let Some(pid) = child.id() {
+                sigterm(pid);
+            }
+            let status = tokio::time::timeout(STOP_TIMEOUT, child.wait()).await.ok().and_then(Result::ok);
+            if status.is_none() {
+                let _ = child.kill().await;
+            }
+            (node, status)
+        });
+        self.node = Some(node);
+        status
     }
 }
 
