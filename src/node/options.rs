@@ -196,8 +196,7 @@ impl NodeOptions {
     /// The options of a `strategy` node with every other flag at its default, as
     /// `authlab node --strategy STRATEGY` would have them.
     pub fn new(strategy: NodeStrategy) -> Self {
-        let strategy = strategy.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
-        match Self::parse_args(["--strategy", strategy.as_str()]) {
+        match Self::parse_args(["--strategy", value_name(strategy).as_str()]) {
             Ok(options) => options,
             // The defaults are constants of this file; `defaults_parse_for_every_strategy` runs this.
             Err(e) => unreachable!("the node options' defaults do not parse: {e}"),

@@ -23,7 +23,7 @@ pub(crate) fn url_line(addr: SocketAddr) -> String {
 }
 
 /// The base URL in a node's first stdout line, if it is one: trimmed, `http://`, no trailing `/`.
-pub fn base_url(first_line: &str) -> Option<&str> {
+pub(crate) fn base_url(first_line: &str) -> Option<&str> {
     let url = first_line.trim().trim_end_matches('/');
     url.starts_with("http://").then_some(url)
 }
