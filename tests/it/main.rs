@@ -21,6 +21,7 @@ mod interop;
 mod mobile_client;
 mod node_admin;
 mod node_simulation;
+mod postgres_fixture;
 mod recording;
 mod report;
 mod resource_node;

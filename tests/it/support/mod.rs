@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: node processes, the user CSV, a private Redis,
-//! a tiny RESP client, Prometheus text parsing and a few HTTP helpers; synthetic ticks in [`ticks`].
+//! a tiny RESP client, Prometheus text parsing and a few HTTP helpers; synthetic ticks in [`ticks`],
+//! a private PostgreSQL in [`postgres`].
 
+pub mod postgres;
 pub mod ticks;
 
 use std::ffi::OsString;
