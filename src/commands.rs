@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::i18n::Language;
 use crate::report::ReportError;
-use crate::session_store::RedisStoreError;
+use crate::session_store::{PostgresStoreError, RedisStoreError};
 
 /// Why a subcommand failed.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +33,14 @@ pub enum CommandError {
         url: String,
         /// Why Redis failed.
         source: RedisStoreError,
+    },
+    /// `clean`: a PostgreSQL database could not be reached or swept.
+    #[error("cleaning {url}")]
+    CleanPostgres {
+        /// The PostgreSQL URL as given.
+        url: String,
+        /// Why PostgreSQL failed.
+        source: PostgresStoreError,
     },
     /// Writing to the terminal (`out` or `err`) failed.
     #[error(transparent)]
@@ -114,17 +122,44 @@ pub fn write_report(
     Ok(())
 }
 
-/// `authlab clean`: sweeps each Redis server of what dead runs left there; one line per server.
-pub async fn clean(redis_urls: &[String], out: &mut impl Write) -> Result<(), CommandError> {
-    for url in redis_urls {
-        let swept = crate::cluster::leftovers::clean(url)
-            .await
-            .map_err(|source| CommandError::Clean { url: url.clone(), source })?;
-        match swept.runs.len() {
-            0 => writeln!(out, "{url}: nothing left by dead runs")?,
-            runs => {
-                writeln!(out, "{url}: deleted {} keys of {runs} dead runs ({})", swept.keys, swept.runs.join(", "))?
+/// `authlab clean`: sweeps each Redis server and PostgreSQL database of what dead runs left there;
+/// one line per server. Given neither, it sweeps the default Redis and PostgreSQL, and one that
+/// does not answer is reported and skipped: it holds nothing of the lab's to clean. A server the
+/// user named must answer.
+pub async fn clean(
+    mut redis_urls: Vec<String>,
+    mut postgres_urls: Vec<String>,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let lenient = redis_urls.is_empty() && postgres_urls.is_empty();
+    if lenient {
+        redis_urls.push(crate::session_store::DEFAULT_REDIS_URL.into());
+        postgres_urls.push(crate::session_store::DEFAULT_POSTGRES_URL.into());
+    }
+    use crate::session_store::RedisStoreError::Unreachable as RedisDown;
+    use PostgresStoreError::Unreachable as PostgresDown;
+    for url in &redis_urls {
+        match crate::cluster::leftovers::clean(url).await {
+            Ok(swept) if swept.runs.is_empty() => writeln!(out, "{url}: nothing left by dead runs")?,
+            Ok(swept) => writeln!(
+                out,
+                "{url}: deleted {} keys of {} dead runs ({})",
+                swept.keys,
+                swept.runs.len(),
+                swept.runs.join(", ")
+            )?,
+            Err(RedisDown { .. }) if lenient => writeln!(out, "{url}: no Redis answers; nothing to clean")?,
+            Err(source) => return Err(CommandError::Clean { url: url.clone(), source }),
+        }
+    }
+    for url in &postgres_urls {
+        match crate::session_store::postgres::clean(url).await {
+            Ok(dropped) if dropped.is_empty() => writeln!(out, "{url}: no schema left by dead runs")?,
+            Ok(dropped) => {
+                writeln!(out, "{url}: dropped {} schemas of dead runs ({})", dropped.len(), dropped.join(", "))?
             }
+            Err(PostgresDown { .. }) if lenient => writeln!(out, "{url}: no PostgreSQL answers; nothing to clean")?,
+            Err(source) => return Err(CommandError::CleanPostgres { url: url.clone(), source }),
         }
     }
     Ok(())

@@ -127,6 +127,11 @@ texts! {
     StoreOps => "Session store operations", "세션 저장소 연산";
     StoreOpsLine => "store operations/s (all nodes)", "저장소 연산/초 (전체 노드)";
     OpsPerSecond => "ops/s", "연산/초";
+    StoreCpu => "Store CPU per request", "요청당 저장소 CPU 시간";
+    StoreCpuLine => "database CPU μs per request (its backends for the nodes)", "요청당 데이터베이스 CPU μs (노드를 맡은 백엔드)";
+    StoreRows => "Rows in the session table", "세션 테이블의 행";
+    StoreRowsLine => "rows (sessions held)", "행 (보유 세션)";
+    DeadTuplesLine => "dead row versions, awaiting vacuum", "정리(vacuum)를 기다리는 죽은 행 버전";
     DenylistEntries => "Denylist entries", "거부 목록 항목";
     DenylistLine => "logged-out tokens on the denylist (all nodes)", "거부 목록의 로그아웃된 토큰 (전체 노드)";
     RevokedUsersLine => "revoked users whose tokens are refused (all nodes)", "토큰이 거부되는 폐기된 사용자 (전체 노드)";
@@ -146,6 +151,7 @@ texts! {
     ChartAxisCount => "count", "개수";
     ChartAxisErrorsPerSecond => "errors/s", "오류/초";
     ChartStoreUsedMemory => "Redis used_memory (whole server)", "Redis used_memory (서버 전체)";
+    ChartStoreTableSize => "PostgreSQL session table (data, indexes, TOAST)", "PostgreSQL 세션 테이블 (데이터, 인덱스, TOAST)";
     ChartDidNotRun => "did not run", "실행되지 않음";
     ChartSimulatedNote => "Simulated capacity: node workers, service time and store round trips were simulated, so throughput and latency reflect that setting, not this machine's raw speed.", "시뮬레이션된 용량: 노드의 워커, 서비스 시간, 저장소 왕복 지연을 시뮬레이션했습니다. 처리량과 지연 시간은 이 컴퓨터의 실제 속도가 아니라 이 설정을 반영합니다.";
     ReportScenarioFile => "Scenario file", "시나리오 파일";

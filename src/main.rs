@@ -57,9 +57,14 @@ enum Command {
     /// Delete what runs that are no longer alive (killed, or lost with their machine) left in
     /// Redis: keys under `authlab:run-<id>:` whose run has no liveness mark. Nothing else is touched.
     Clean {
-        /// The Redis server to sweep; repeatable.
-        #[arg(long = "redis", value_name = "URL", default_value = "redis://127.0.0.1:6379/")]
+        /// A Redis server to sweep; repeatable [default, with no --postgres either:
+        /// redis://127.0.0.1:6379/, skipped if it does not answer].
+        #[arg(long = "redis", value_name = "URL")]
         redis: Vec<String>,
+        /// A PostgreSQL database to sweep of dead runs' schemas; repeatable [default, with no
+        /// --redis either: postgres://127.0.0.1:5432/postgres, skipped if it does not answer].
+        #[arg(long = "postgres", value_name = "URL")]
+        postgres: Vec<String>,
     },
     /// Open the app on a recording, to replay it.
     Replay {
@@ -233,7 +238,9 @@ fn main() -> ExitCode {
             commands::write_report(&args.file, &args.out, lang, &mut out, &mut err).map_err(Into::into)
         }
         Some(Command::Attack(args)) => return attack(args, lang),
-        Some(Command::Clean { redis }) => runtime().and_then(|rt| Ok(rt.block_on(commands::clean(&redis, &mut out))?)),
+        Some(Command::Clean { redis, postgres }) => {
+            runtime().and_then(|rt| Ok(rt.block_on(commands::clean(redis, postgres, &mut out))?))
+        }
         Some(Command::Replay { file }) => authlab::app::run_app(app_options(&cli, Some(file), None)),
         None => authlab::app::run_app(app_options(&cli, None, cli.start.clone())),
     };

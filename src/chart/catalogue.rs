@@ -15,6 +15,12 @@ fn latency(us: u64) -> Option<f64> {
     (us > 0).then(|| ms(us))
 }
 
+/// The shared store's memory in MiB, when the store is of `kind`.
+fn store_memory(s: &Sample<'_>, kind: &str) -> Option<f64> {
+    let store = s.tick.store.as_ref().filter(|store| store.kind == kind)?;
+    store.used_memory.map(|bytes| bytes as f64 / MIB)
+}
+
 const fn linear(unit: Option<Text>, description: Text) -> Axis {
     Axis { unit, description, scale: Scale::Linear }
 }
@@ -50,12 +56,11 @@ charts! {
         figure_title: Text::ChartMemory,
         axis: linear(Some(Text::Mebibytes), Text::Mebibytes),
         nodes: Some(NodeStack { value: |node| node.heap_bytes as f64 / MIB }),
-        // Only Redis reports its memory; wide, as it stands over the nodes' heap.
-        lines: &[Line::new(text(Text::ChartStoreUsedMemory), RED, |s| {
-            s.tick.store.as_ref().and_then(|store| store.used_memory).map(|bytes| bytes as f64 / MIB)
-        })
-        .width(3)
-        .optional()],
+        // Only a shared store reports its memory; wide, as it stands over the nodes' heap.
+        lines: &[
+            Line::new(text(Text::ChartStoreUsedMemory), RED, |s| store_memory(s, "redis")).width(3).optional(),
+            Line::new(text(Text::ChartStoreTableSize), RED, |s| store_memory(s, "postgres")).width(3).optional(),
+        ],
     },
     /// Users logged in against sessions held.
     Users = "users" => Spec {
@@ -120,6 +125,35 @@ charts! {
         lines: &[Line::new(text(Text::StoreOpsLine), RED, |s| {
             s.tick.store.as_ref().map(|store| s.per_second(store.ops))
         })],
+    },
+    /// The store server's CPU time per request served, in µs (PostgreSQL on this machine).
+    StoreCpu = "store_cpu" => Spec {
+        title: Text::StoreCpu,
+        figure_title: Text::StoreCpu,
+        axis: linear(Some(Text::Microseconds), Text::Microseconds),
+        nodes: None,
+        lines: &[Line::new(text(Text::StoreCpuLine), RED, |s: &Sample<'_>| {
+            let seconds = s.tick.store.as_ref()?.cpu_seconds?;
+            (s.tick.server_requests > 0).then(|| seconds * 1e6 / s.tick.server_requests as f64)
+        })
+        .optional()],
+    },
+    /// The session table's rows, and the dead row versions its deletes leave for vacuum.
+    StoreRows = "store_rows" => Spec {
+        title: Text::StoreRows,
+        figure_title: Text::StoreRows,
+        axis: linear(None, Text::ChartAxisCount),
+        nodes: None,
+        lines: &[
+            Line::new(text(Text::StoreRowsLine), BLUE, |s| {
+                s.tick.store.as_ref().filter(|store| store.kind == "postgres")?.keys.map(|rows| rows as f64)
+            })
+            .optional(),
+            Line::new(text(Text::DeadTuplesLine), GREY, |s| {
+                s.tick.store.as_ref()?.dead_tuples.map(|dead| dead as f64)
+            })
+            .optional(),
+        ],
     },
     /// Entries on the token denylist.
     Denylist = "denylist" => Spec {

@@ -4,11 +4,13 @@
 //! memory is its own and a kill is a real crash. [`Endpoints`] is the view of the cluster the load
 //! balancer uses; the [`Supervisor`] owns the processes.
 
+mod database;
 mod endpoints;
 pub mod leftovers;
 mod store_gate;
 mod supervisor;
 
+pub use database::RunDatabase;
 pub use endpoints::{Endpoint, Endpoints};
 pub use store_gate::{StoreGate, StoreGateError};
 pub use supervisor::{ClusterError, NodeProcess, Supervisor, SupervisorConfig};

@@ -8,12 +8,12 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::process::Child;
 
-use super::StoreGate;
+use super::{RunDatabase, StoreGate};
 use super::endpoints::{Endpoint, Endpoints};
 use super::leftovers::{self, AliveMark};
 use crate::node::{NodeOptions, NodeStderr, NodeStrategy, spawn_node};
 use crate::scenario::{ResourceSpec, Scenario, StoreKind, StrategyName};
-use crate::session_store::{RedisSessionStore, RedisStoreError};
+use crate::session_store::{PostgresStoreError, RedisSessionStore, RedisStoreError};
 use crate::token::keys::{KeyError, KeySet, algorithm_name};
 
 /// Why the cluster could not do what was asked.
@@ -40,6 +40,10 @@ pub enum ClusterError {
     /// deletion) failed.
     #[error("the scenario uses Redis, but {0}")]
     Redis(RedisStoreError),
+    /// The scenario's PostgreSQL did not answer, would not let the run make its schema, or
+    /// failed a statement (sweep, migration, drop).
+    #[error("the scenario keeps sessions in PostgreSQL, but {0}")]
+    Postgres(PostgresStoreError),
     /// The token strategy's signing keys could not be generated, or read back as JWKs.
     #[error(transparent)]
     Keys(#[from] KeyError),
@@ -116,6 +120,8 @@ pub struct Supervisor {
     redis: Option<RedisSessionStore>,
     /// While the run lives, its mark in Redis: what tells a later sweep its keys are still in use.
     alive: Option<AliveMark>,
+    /// `store = "postgres"`: the run's schema.
+    database: Option<RunDatabase>,
     /// `store_machine`: the simulated shared store every session node talks through.
     store_gate: Option<StoreGate>,
     key_prefix: String,
@@ -151,13 +157,27 @@ impl Supervisor {
             resources: BTreeMap::new(),
             redis: None,
             alive: None,
+            database: None,
             store_gate: None,
             key_prefix,
             key_file: None,
             keys: Vec::new(),
             client,
         };
+        match supervisor.start_all(scenario).await {
+            Ok(()) => Ok(supervisor),
+            Err(e) => {
+                // What the run made so far (a schema, keys) goes with it.
+                if let Err(cleanup) = supervisor.shutdown().await {
+                    tracing::warn!("cleaning up after a failed start: {cleanup}");
+                }
+                Err(e)
+            }
+        }
+    }
 
+    /// Starts the scenario's stores and nodes (see [`Supervisor::start`]).
+    async fn start_all(&mut self, scenario: &Scenario) -> Result<(), ClusterError> {
         // What resource nodes present to the session nodes' introspection endpoint.
         let introspect_token = random_hex() + &random_hex();
         // The simulated machine every node runs as, resource nodes too.
@@ -169,7 +189,7 @@ impl Supervisor {
             }
             options
         };
-        let admin_token = supervisor.admin_token.clone();
+        let admin_token = self.admin_token.clone();
         let common = |strategy| {
             let mut options = on_machine(NodeOptions::new(strategy));
             options.seed = scenario.seed;
@@ -192,12 +212,12 @@ impl Supervisor {
                     options.max_memory = session.max_memory;
                 }
                 StoreKind::Redis => {
-                    let redis = RedisSessionStore::connect(&session.redis_url, &supervisor.key_prefix)
+                    let redis = RedisSessionStore::connect(&session.redis_url, &self.key_prefix)
                         .await
                         .map_err(ClusterError::Redis)?;
                     // Marked alive before any key of this run exists, so no sweep takes its keys.
-                    let alive = AliveMark::set(redis.client(), &supervisor.config.run_id).await;
-                    supervisor.alive = Some(alive.map_err(ClusterError::Redis)?);
+                    let alive = AliveMark::set(redis.client(), &self.config.run_id).await;
+                    self.alive = Some(alive.map_err(ClusterError::Redis)?);
                     let swept = leftovers::sweep_dead_runs(&redis.client()).await.map_err(ClusterError::Redis)?;
                     if !swept.runs.is_empty() {
                         tracing::info!(
@@ -207,30 +227,41 @@ impl Supervisor {
                             swept.runs.join(", ")
                         );
                     }
-                    supervisor.redis = Some(redis);
+                    self.redis = Some(redis);
                     options.store = match scenario.cluster.store_machine {
                         Some(machine) => {
                             let gate = StoreGate::start(&session.redis_url, machine).await?;
                             let url = gate.url.clone();
-                            supervisor.store_gate = Some(gate);
+                            self.store_gate = Some(gate);
                             url
                         }
                         None => session.redis_url.clone(),
                     };
-                    options.key_prefix = Some(supervisor.key_prefix.clone());
+                    options.key_prefix = Some(self.key_prefix.clone());
                     options.store_rtt = scenario.cluster.store_rtt;
                 }
+                StoreKind::Postgres => {
+                    // The schema is made here, once: the nodes only open it.
+                    let database = RunDatabase::start(&session.postgres_url, &self.config.run_id)
+                        .await
+                        .map_err(ClusterError::Postgres)?;
+                    options.store = session.postgres_url.clone();
+                    options.pg_schema = Some(database.schema().to_owned());
+                    options.pool = session.pool;
+                    options.store_rtt = scenario.cluster.store_rtt;
+                    self.database = Some(database);
+                }
             }
-            supervisor.add_cluster(StrategyName::Session, options, session.nodes);
+            self.add_cluster(StrategyName::Session, options, session.nodes);
         }
         if let Some(token) = &scenario.token {
             let keys = KeySet::generate(token.algorithm)?;
             let file: Value = serde_json::from_str(&keys.to_private_jwks_json())
                 .map_err(|e| ClusterError::Keys(KeyError::Json(e)))?;
-            supervisor.keys = file["keys"].as_array().cloned().unwrap_or_default();
-            let key_file = supervisor.dir.0.join("keys.json");
-            supervisor.key_file = Some(key_file.clone());
-            supervisor.write_key_file()?;
+            self.keys = file["keys"].as_array().cloned().unwrap_or_default();
+            let key_file = self.dir.0.join("keys.json");
+            self.key_file = Some(key_file.clone());
+            self.write_key_file()?;
             let mut options = common(NodeStrategy::Token);
             options.keys = Some(key_file);
             options.ttl = Some(token.ttl);
@@ -246,14 +277,14 @@ impl Supervisor {
                 options.extra_audiences.push(ResourceSpec::AUDIENCE.into());
                 options.scope = format!("profile:read {}", ResourceSpec::SCOPE);
             }
-            supervisor.add_cluster(StrategyName::Token, options, token.nodes);
+            self.add_cluster(StrategyName::Token, options, token.nodes);
         }
 
         // Every node of every strategy starts at once.
         let mut starting = Vec::new();
-        for (&strategy, cluster) in &supervisor.clusters {
+        for (&strategy, cluster) in &self.clusters {
             for slot in 0..cluster.processes.len() {
-                starting.push((strategy, slot, supervisor.spawn(strategy, slot)));
+                starting.push((strategy, slot, self.spawn(strategy, slot)));
             }
         }
         let mut started = Vec::new();
@@ -263,13 +294,13 @@ impl Supervisor {
             started.push((strategy, slot, result?));
         }
         for (strategy, slot, process) in started {
-            supervisor.install(strategy, slot, process);
+            self.install(strategy, slot, process);
         }
         if let Some(resource) = scenario.resource {
             let options = on_machine(NodeOptions::new(NodeStrategy::Resource));
-            supervisor.start_resources(resource, options, &introspect_token).await?;
+            self.start_resources(resource, options, &introspect_token).await?;
         }
-        Ok(supervisor)
+        Ok(())
     }
 
     /// Starts each strategy's resource service, once its issuer is up: token users' requests are
@@ -405,6 +436,11 @@ impl Supervisor {
     /// The run's Redis store handle (for key counts and `used_memory`), if it uses Redis.
     pub fn redis(&self) -> Option<&RedisSessionStore> {
         self.redis.as_ref()
+    }
+
+    /// The run's PostgreSQL schema (for its rows, size and load), if it keeps sessions there.
+    pub fn database(&self) -> Option<&RunDatabase> {
+        self.database.as_ref()
     }
 
     fn slot(&self, strategy: StrategyName, number: u32) -> Result<usize, ClusterError> {
@@ -560,7 +596,8 @@ impl Supervisor {
         gone
     }
 
-    /// Kills every node and deletes the run's Redis keys (and only those).
+    /// Kills every node, then deletes the run's Redis keys or drops its PostgreSQL schema (and
+    /// only those); returns how many Redis keys went.
     pub async fn shutdown(mut self) -> Result<u64, ClusterError> {
         for cluster in self.clusters.values_mut().chain(self.resources.values_mut()) {
             for process in cluster.processes.iter_mut().filter_map(Option::take) {
@@ -579,6 +616,9 @@ impl Supervisor {
                 alive.remove().await;
             }
             redis.disconnect().await;
+        }
+        if let Some(database) = self.database.take() {
+            database.shutdown().await.map_err(ClusterError::Postgres)?;
         }
         Ok(deleted)
     }

@@ -16,8 +16,9 @@ use super::scrape::{NodeReading, scrape};
 use crate::cluster::{ClusterError, Supervisor, SupervisorConfig};
 use crate::load::{LoadDriver, LoadOptions};
 use crate::measure::{EventRecord, EventSource, NodeTick, ResourceTick, StoreTick, StrategyTick, Tick};
-use crate::scenario::{Action, EventAction, Mode, Revokee, Scenario, Scope, StoreKind, StrategyName};
-use crate::session_store::RedisSessionStore;
+use crate::scenario::{Action, EventAction, Mode, Revokee, Scenario, Scope, SessionSpec, StoreKind, StrategyName};
+use crate::cluster::leftovers;
+use crate::session_store::{PgReading, RedisSessionStore, postgres};
 
 /// Clock leeway of token nodes: old keys verify this much longer than the longest token.
 const KEY_RETIREMENT_SLACK: Duration = Duration::from_secs(5);
@@ -76,8 +77,7 @@ pub fn start_run(setup: RunSetup) -> RunHandle {
     let run_id = format!("{:08x}{:04x}", rand::random::<u32>(), std::process::id() & 0xffff);
     let id = run_id.clone();
     let task = tokio::spawn(async move {
-        let redis_url =
-            setup.scenario.session.as_ref().filter(|s| s.store == StoreKind::Redis).map(|s| s.redis_url.clone());
+        let session = setup.scenario.session.clone();
         let engine = Engine {
             setup,
             run_id: id.clone(),
@@ -90,11 +90,9 @@ pub fn start_run(setup: RunSetup) -> RunHandle {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(e.to_string()),
             Err(panic) => {
-                // The supervisor's drop has killed the nodes; the Redis keys need deleting here.
-                if let Some(url) = redis_url {
-                    if let Ok(store) = RedisSessionStore::connect(&url, &format!("authlab:run-{id}:")).await {
-                        let _ = store.delete_own_keys().await;
-                    }
+                // The supervisor's drop has killed the nodes; the shared store needs cleaning here.
+                if let Some(session) = &session {
+                    clean_up_after_panic(session, &id).await;
                 }
                 let what = panic
                     .downcast_ref::<&str>()
@@ -135,6 +133,8 @@ struct Phase {
     retire_keys_at: Option<Instant>,
     /// When the previous tick was taken (`Tick::t`), to know how long the next one covers.
     last_tick_t: f64,
+    /// `store = "postgres"`: the database's cumulative figures at the previous tick.
+    last_database: Option<PgReading>,
 }
 
 impl Engine {
@@ -216,6 +216,7 @@ impl Engine {
                 offset,
                 retire_keys_at: None,
                 last_tick_t: offset,
+                last_database: None,
             };
             let result = self.drive(&mut phase, &http).await;
             for running in phase.running.values() {
@@ -416,7 +417,7 @@ impl Engine {
                 simulated,
                 ..StrategyTick::default()
             };
-            let mut store_ops = 0;
+            let (mut store_ops, mut sweep_errors) = (0, 0);
             for (i, (endpoint, reading)) in endpoints.iter().zip(readings).enumerate() {
                 let key = (endpoint.id.clone(), endpoint.url.clone());
                 let node = match reading {
@@ -433,6 +434,7 @@ impl Engine {
                             }
                         }
                         store_ops += reading.store_ops.saturating_sub(previous.store_ops);
+                        sweep_errors += reading.store_sweep_errors.saturating_sub(previous.store_sweep_errors);
                         out.auth_checks += reading.auth_checks.saturating_sub(previous.auth_checks);
                         out.auth_check_seconds += (reading.auth_check_seconds - previous.auth_check_seconds).max(0.0);
                         out.sessions_held += reading.sessions;
@@ -456,7 +458,7 @@ impl Engine {
                 out.nodes.push(node);
             }
             if strategy == StrategyName::Session {
-                let mut store = StoreTick { kind: "memory".into(), ops: store_ops, used_memory: None, keys: None };
+                let mut store = StoreTick { kind: "memory".into(), ops: store_ops, ..StoreTick::default() };
                 if let Some(redis) = &redis {
                     store.kind = "redis".into();
                     store.used_memory = redis.used_memory().await.ok();
@@ -465,12 +467,63 @@ impl Engine {
                         out.sessions_held = sessions;
                     }
                 }
+                if let Some(database) = phase.supervisor.database() {
+                    store.kind = "postgres".into();
+                    store.sweep_errors = Some(sweep_errors);
+                    match database.reading().await {
+                        Ok(now) => {
+                            out.sessions_held = now.rows;
+                            database_figures(&mut store, &now, phase.last_database.as_ref());
+                            phase.last_database = Some(now);
+                        }
+                        Err(e) => tracing::warn!("reading the run's PostgreSQL figures: {e}"),
+                    }
+                }
                 out.store = Some(store);
             }
             out.resource = resource;
             tick.strategies.insert(strategy, out);
         }
         tick
+    }
+}
+
+/// Deletes what run `run_id` left in its shared store (any phase's Redis keys or schema), once the
+/// engine panicked and its supervisor could not. Best effort: a later sweep takes what this misses.
+async fn clean_up_after_panic(session: &SessionSpec, run_id: &str) {
+    let phases = ["session-token", "session"].map(|strategies| format!("{run_id}-{strategies}"));
+    match session.store {
+        StoreKind::Memory => {}
+        StoreKind::Redis => {
+            for phase in phases {
+                if let Ok(store) = RedisSessionStore::connect(&session.redis_url, &leftovers::run_prefix(&phase)).await {
+                    let _ = store.delete_own_keys().await;
+                }
+            }
+        }
+        StoreKind::Postgres => {
+            if let Ok(pool) = postgres::connect_pool(&session.postgres_url, 1, "authlab cleanup").await {
+                for phase in phases {
+                    let _ = postgres::drop_schema(&pool, &postgres::run_schema(&phase)).await;
+                }
+                pool.close().await;
+            }
+        }
+    }
+}
+
+/// A tick's PostgreSQL figures: levels from `now`, and counters since `previous` (none at the
+/// first reading, which has nothing to count from).
+fn database_figures(store: &mut StoreTick, now: &PgReading, previous: Option<&PgReading>) {
+    store.keys = Some(now.rows);
+    store.used_memory = Some(now.total_bytes);
+    store.live_tuples = Some(now.live_tuples);
+    store.dead_tuples = Some(now.dead_tuples);
+    if let Some(previous) = previous {
+        store.transactions = Some(now.transactions.saturating_sub(previous.transactions));
+        store.rows_fetched = Some(now.rows_fetched.saturating_sub(previous.rows_fetched));
+        store.rows_written = Some(now.rows_written.saturating_sub(previous.rows_written));
+        store.cpu_seconds = now.cpu_measured().then(|| now.cpu_seconds_since(previous));
     }
 }
 

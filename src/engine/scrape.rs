@@ -20,6 +20,8 @@ pub struct NodeReading {
     pub requests_total: u64,
     /// Cumulative session-store operations.
     pub store_ops: u64,
+    /// Cumulative failed sweeps of expired sessions (PostgreSQL store).
+    pub store_sweep_errors: u64,
     pub denylist_entries: u64,
     /// Cumulative requests a resource service made to this node (introspections, JWKS fetches).
     pub issuer_requests: u64,
@@ -59,6 +61,7 @@ pub fn parse_metrics(text: &str) -> NodeReading {
             "authlab_cpu_seconds_total" => reading.cpu_seconds = value,
             "authlab_sessions" => reading.sessions = whole,
             "authlab_store_ops_total" => reading.store_ops += whole,
+            "authlab_store_sweep_errors_total" => reading.store_sweep_errors = whole,
             "authlab_denylist_entries" => reading.denylist_entries = whole,
             "authlab_revoked_subjects" => reading.revoked_users = whole,
             "authlab_simulated" => reading.simulated = value > 0.0,

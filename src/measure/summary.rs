@@ -304,6 +304,7 @@ mod tests {
                 ops: 5,
                 used_memory: Some(1000 * i as u64),
                 keys: Some(i as u64),
+                ..StoreTick::default()
             });
             let mut strategies = BTreeMap::from([(StrategyName::Session, session)]);
             if i > 0 {

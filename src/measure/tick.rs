@@ -219,17 +219,42 @@ pub struct NodeTick {
     pub sessions: u64,
 }
 
-/// The shared store (Redis) at the end of the tick.
+/// The session store at the end of the tick: per node, or shared (Redis, PostgreSQL).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StoreTick {
-    /// `memory` (per node) or `redis` (shared).
+    /// `memory` (per node), `redis` or `postgres` (shared).
     pub kind: String,
     /// Store operations in this tick, summed over nodes.
     pub ops: u64,
-    /// Redis `used_memory` (the whole server), when the store is Redis.
+    /// Redis: `used_memory` (the whole server). PostgreSQL: `pg_total_relation_size` of the run's
+    /// tables (data, indexes and TOAST).
     pub used_memory: Option<u64>,
-    /// Keys under the run's prefix, when the store is Redis.
+    /// Redis: keys under the run's prefix. PostgreSQL: rows of the run's session table.
     pub keys: Option<u64>,
+    /// PostgreSQL: live row versions of the session table (`n_live_tup`, the server's estimate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_tuples: Option<u64>,
+    /// PostgreSQL: dead row versions, left by deletes and updates until vacuum (`n_dead_tup`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_tuples: Option<u64>,
+    /// PostgreSQL: transactions committed or rolled back in this tick, in the whole database
+    /// (`pg_stat_database`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transactions: Option<u64>,
+    /// PostgreSQL: rows of the session table fetched through its indexes in this tick (the nodes'
+    /// lookups and expiry sweeps; `pg_stat_user_tables.idx_tup_fetch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_fetched: Option<u64>,
+    /// PostgreSQL: rows of the session table inserted, updated or deleted in this tick.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_written: Option<u64>,
+    /// CPU seconds the store's server spent for the run's nodes in this tick: PostgreSQL's
+    /// backends serving them, where the server runs on this machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_seconds: Option<f64>,
+    /// PostgreSQL: sweeps of expired sessions that failed in this tick, summed over nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep_errors: Option<u64>,
 }
 
 /// One strategy during one tick.

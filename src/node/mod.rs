@@ -24,6 +24,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use crate::token::keys::Alg;
@@ -48,7 +49,9 @@ pub use process::{NodeChild, NodeStderr, SpawnError, spawn_node};
 pub use resource::{ResourceError, ResourceOptions};
 pub use simulation::{SimulatedWorkers, Simulation};
 
-use crate::session_store::{MemoryStore, RedisSessionStore, RedisStoreError};
+use crate::session_store::{
+    MemoryStore, PgSessionStore, PostgresStoreError, RedisSessionStore, RedisStoreError, postgres,
+};
 use crate::token::access::{TokenAuthority, TokenPolicy};
 use crate::token::keys::{KeyError, KeySet};
 use crate::token::refresh::RefreshFamilies;
@@ -158,6 +161,15 @@ pub enum StoreChoice {
         /// The `redis://` or `rediss://` URL, as `--store` gave it.
         url: String,
     },
+    /// `--store postgres://...`: in a PostgreSQL database, in a run's schema the nodes share.
+    Postgres {
+        /// The `postgres://` URL, as `--store` gave it.
+        url: String,
+        /// `--pg-schema`: the run's schema, made beforehand; `None`: one of the node's own.
+        schema: Option<String>,
+        /// `--pool`: the connections the node keeps open.
+        pool: u32,
+    },
 }
 
 /// How a session node keeps its sessions and the cookie naming them (the "Session strategy" flags).
@@ -240,6 +252,9 @@ pub enum NodeError {
     /// `--store redis://...`: Redis did not answer when the node started.
     #[error(transparent)]
     Redis(#[from] RedisStoreError),
+    /// `--store postgres://...`: PostgreSQL did not answer, or the schema could not be made.
+    #[error(transparent)]
+    Postgres(#[from] PostgresStoreError),
     /// A resource node's options do not make a node (no issuer to ask, a bad URL, ...).
     #[error(transparent)]
     Resource(#[from] ResourceError),
@@ -262,6 +277,8 @@ struct Shared {
 enum Holdings {
     Memory(MemoryStore),
     Redis,
+    /// The count of failed expiry sweeps.
+    Postgres(Arc<AtomicU64>),
     Token(Arc<token::TokenState>),
     Resource(Arc<resource::ResourceState>),
 }
@@ -271,6 +288,15 @@ impl Holdings {
         match self {
             Holdings::Memory(store) => session::gauges(Some(store)),
             Holdings::Redis => session::gauges(None),
+            Holdings::Postgres(sweep_errors) => {
+                let mut gauges = session::gauges(None);
+                gauges.push(metrics::Gauge::counter(
+                    "authlab_store_sweep_errors_total",
+                    "Sweeps of expired sessions the database refused (the sweep keeps running).",
+                    sweep_errors.load(std::sync::atomic::Ordering::Relaxed) as f64,
+                ));
+                gauges
+            }
             Holdings::Token(state) => state.gauges(),
             Holdings::Resource(state) => state.gauges(),
         }
@@ -289,6 +315,7 @@ struct CommonState {
 pub struct Node {
     router: Router,
     redis: Option<RedisSessionStore>,
+    postgres: Option<NodePostgres>,
     cleanup_on_exit: bool,
     background: Vec<JoinHandle<()>>,
 }
@@ -308,7 +335,8 @@ impl Node {
             metrics: metrics.clone(),
             passwords: PasswordChecker::new(UserDirectory::new(config.seed, config.users, config.password_hash)),
         });
-        let mut node = Node { router: Router::new(), redis: None, cleanup_on_exit: false, background: Vec::new() };
+        let mut node =
+            Node { router: Router::new(), redis: None, postgres: None, cleanup_on_exit: false, background: Vec::new() };
         let (routes, holdings) = match &config.strategy {
             Strategy::Session(options) => match &options.store {
                 StoreChoice::Memory => {
@@ -329,6 +357,16 @@ impl Node {
                     let routes = session::router(store.clone(), options, shared, simulation.store_rtt, admin)
                         .merge(introspection(store, &metrics, &simulation, introspect_token.as_ref()));
                     (routes, Holdings::Redis)
+                }
+                StoreChoice::Postgres { url, schema, pool } => {
+                    let (store, own) = NodePostgres::open(url, schema.as_deref(), *pool, &config.name).await?;
+                    let store = if admin.is_some() { store.with_user_index() } else { store };
+                    let sweep_errors = Arc::new(AtomicU64::new(0));
+                    node.background.push(store.spawn_expiry_sweep(options.purge_interval, sweep_errors.clone()));
+                    node.postgres = Some(NodePostgres { store: store.clone(), own });
+                    let routes = session::router(store.clone(), options, shared, simulation.store_rtt, admin)
+                        .merge(introspection(store, &metrics, &simulation, introspect_token.as_ref()));
+                    (routes, Holdings::Postgres(sweep_errors))
                 }
             },
             Strategy::Token(options) => {
@@ -410,7 +448,7 @@ impl Node {
 
     /// Serves on `listener` until `shutdown` completes, then cleans up after itself.
     pub async fn serve(
-        self,
+        mut self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), NodeError> {
@@ -441,7 +479,54 @@ impl Node {
             }
             store.disconnect().await;
         }
+        if let Some(postgres) = &mut self.postgres {
+            postgres.close().await;
+        }
         result
+    }
+}
+
+/// A session node's PostgreSQL store, and, when the node made its schema itself, the lock that
+/// marks it in use: that schema goes when the node exits.
+struct NodePostgres {
+    store: PgSessionStore,
+    own: Option<postgres::SchemaLock>,
+}
+
+impl NodePostgres {
+    /// Opens the store in `schema`, or in a fresh schema of the node's own (locked, then made).
+    /// Each connection is named `{schema} {node name}`, so the run finds the node's backends.
+    async fn open(
+        url: &str,
+        schema: Option<&str>,
+        pool: u32,
+        node_name: &str,
+    ) -> Result<(PgSessionStore, Option<postgres::SchemaLock>), PostgresStoreError> {
+        let (schema, own) = match schema {
+            Some(schema) => (schema.to_owned(), None),
+            None => {
+                let schema = postgres::run_schema(&format!("{:016x}", rand::random::<u64>()));
+                let lock = postgres::SchemaLock::take(url, &schema).await?;
+                (schema, Some(lock))
+            }
+        };
+        let connections = postgres::connect_pool(url, pool, &format!("{schema} {node_name}")).await?;
+        if own.is_some() {
+            postgres::prepare_schema(&connections, &schema).await?;
+        }
+        Ok((PgSessionStore::open(connections, &schema)?, own))
+    }
+
+    /// Drops the node's own schema (never a run's), then closes the connections.
+    async fn close(&mut self) {
+        if let Some(lock) = self.own.take() {
+            match postgres::drop_schema(self.store.pool(), self.store.schema()).await {
+                Ok(()) => tracing::info!("dropped the node's schema {}", self.store.schema()),
+                Err(e) => tracing::error!("could not drop the node's schema {}: {e}", self.store.schema()),
+            }
+            lock.release().await;
+        }
+        self.store.close().await;
     }
 }
 

@@ -47,9 +47,9 @@ pub enum NodeOptionsError {
     /// `--introspect-token` given as an empty string.
     #[error("--introspect-token must not be empty")]
     EmptyIntrospectToken,
-    /// A session node's `--store` that is neither `memory` nor a `redis://` or `rediss://` URL
-    /// (the value given).
-    #[error("--store {0:?}: expected `memory` or a redis:// URL")]
+    /// A session node's `--store` that is neither `memory` nor a `redis://`, `rediss://` or
+    /// `postgres://` URL (the value given).
+    #[error("--store {0:?}: expected `memory`, a redis:// URL or a postgres:// URL")]
     BadStore(String),
     /// A `--cors-origin` value cannot be used.
     #[error(transparent)]
@@ -84,7 +84,8 @@ pub struct NodeOptions {
     pub password_hash: PasswordHashKind,
 
     // Session strategy.
-    /// Session store: `memory`, or a Redis URL such as redis://127.0.0.1:6379/.
+    /// Session store: `memory`, a Redis URL such as redis://127.0.0.1:6379/, or a PostgreSQL URL
+    /// such as postgres://127.0.0.1:5432/postgres.
     #[arg(long, default_value = "memory", help_heading = "Session strategy")]
     pub store: String,
     /// Prefix of every Redis key of this node [default: authlab:<random>:].
@@ -93,6 +94,14 @@ pub struct NodeOptions {
     /// On shutdown, delete every Redis key under the prefix (and nothing else).
     #[arg(long, help_heading = "Session strategy")]
     pub cleanup_on_exit: bool,
+    /// PostgreSQL store: the run's schema, made beforehand (`authlab run` does) [default: a
+    /// fresh `authlab_run_<random>` of this node's own, dropped when it exits].
+    #[arg(long, help_heading = "Session strategy")]
+    pub pg_schema: Option<String>,
+    /// PostgreSQL store: connections this node keeps open to the database, all opened at start.
+    /// A request waits for a free one, so it bounds the node's concurrent store operations.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000), help_heading = "Session strategy")]
+    pub pool: u32,
     /// Session lifetime; for the token strategy, the access-token lifetime [default: 30m for sessions, 15m for tokens].
     #[arg(long, value_parser = parse_duration)]
     pub ttl: Option<Duration>,
@@ -227,6 +236,8 @@ impl NodeOptions {
         args.value("--store", &self.store);
         args.optional("--key-prefix", self.key_prefix.as_ref());
         args.flag("--cleanup-on-exit", self.cleanup_on_exit);
+        args.optional("--pg-schema", self.pg_schema.as_ref());
+        args.value("--pool", self.pool);
         args.optional("--ttl", self.ttl.map(duration_arg));
         args.value("--payload-bytes", self.payload_bytes);
         args.optional("--max-memory", self.max_memory);
@@ -275,6 +286,8 @@ impl NodeOptions {
                     StoreChoice::Memory
                 } else if self.store.starts_with("redis://") || self.store.starts_with("rediss://") {
                     StoreChoice::Redis { url: self.store }
+                } else if self.store.starts_with("postgres://") || self.store.starts_with("postgresql://") {
+                    StoreChoice::Postgres { url: self.store, schema: self.pg_schema, pool: self.pool }
                 } else {
                     return Err(NodeOptionsError::BadStore(self.store));
                 };
@@ -441,10 +454,12 @@ mod tests {
                 1..=crate::users::MAX_USERS,
                 prop::sample::select(vec![PasswordHashKind::Argon2id, PasswordHashKind::Sha256]),
             ),
-            (store, key_prefix, cleanup_on_exit, ttl, payload_bytes, max_memory, purge_interval, secure_cookie) in (
+            (store, key_prefix, cleanup_on_exit, pg_schema, pool, ttl, payload_bytes, max_memory, purge_interval, secure_cookie) in (
                 text(),
                 proptest::option::of(text()),
                 any::<bool>(),
+                proptest::option::of(text()),
+                1u32..=1000,
                 proptest::option::of(duration()),
                 any::<usize>(),
                 // parse_bytes reads numbers as f64: exact up to 2^53.
@@ -481,7 +496,7 @@ mod tests {
         ) -> NodeOptions {
             NodeOptions {
                 strategy, listen, node_name, seed, users, password_hash,
-                store, key_prefix, cleanup_on_exit, ttl, payload_bytes, max_memory, purge_interval, secure_cookie,
+                store, key_prefix, cleanup_on_exit, pg_schema, pool, ttl, payload_bytes, max_memory, purge_interval, secure_cookie,
                 algorithm, keys, refresh_ttl, revocation, claims_bytes, leeway, issuer, audience,
                 extra_audiences, scope, jwks_url, introspect_url, introspect_token, required_scope,
                 jwks_refetch_interval,

@@ -135,7 +135,7 @@ mod tests {
         let node = |id: &str, up| NodeTick { id: id.into(), up, heap_bytes: 10, rss_bytes: 100, ..NodeTick::default() };
         let session = StrategyTick {
             nodes: vec![node("session/1", true), node("session/2", false)],
-            store: Some(StoreTick { kind: "redis".into(), ops: 3, used_memory: Some(7), keys: None }),
+            store: Some(StoreTick { kind: "redis".into(), ops: 3, used_memory: Some(7), ..StoreTick::default() }),
             throughput_rps: 0.1 + 0.2,
             ..StrategyTick::default()
         };

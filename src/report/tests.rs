@@ -48,6 +48,7 @@ fn run(simulated: bool) -> (Vec<Tick>, Vec<EventRecord>) {
                             ops: 5,
                             used_memory: Some(1_000_000 + 50_000 * i),
                             keys: Some(i),
+                            ..StoreTick::default()
                         }),
                         simulated,
                         server_requests: 100 + i,

@@ -240,6 +240,9 @@ pub enum StoreKind {
     Memory,
     /// All session nodes share one Redis server (`redis_url`).
     Redis,
+    /// All session nodes share one PostgreSQL database (`postgres_url`), in a schema of the run's
+    /// own.
+    Postgres,
 }
 
 /// `[session]`: the session strategy's nodes and store; absent, it does not run.
@@ -251,6 +254,11 @@ pub struct SessionSpec {
     pub store: StoreKind,
     /// default redis://127.0.0.1:6379/
     pub redis_url: String,
+    /// default postgres://127.0.0.1:5432/postgres
+    pub postgres_url: String,
+    /// PostgreSQL store: connections each session node keeps open (default 8); a request waits
+    /// for a free one, so it bounds each node's concurrent store operations.
+    pub pool: u32,
     /// default 30m
     pub ttl: Duration,
     /// default 200
@@ -395,4 +403,4 @@ named!(Routing {
     Sticky => "sticky",
     LeastOutstanding => "least_outstanding",
 });
-named!(StoreKind { Memory => "memory", Redis => "redis" });
+named!(StoreKind { Memory => "memory", Redis => "redis", Postgres => "postgres" });

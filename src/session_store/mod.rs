@@ -1,12 +1,14 @@
-//! Where a session node keeps its sessions: a metered in-memory store or a real Redis.
+//! Where a session node keeps its sessions: a metered in-memory store, a real Redis or a real
+//! PostgreSQL.
 //!
-//! Both implement tower-sessions' [`SessionStore`](tower_sessions::SessionStore), so the node's
+//! All three implement tower-sessions' [`SessionStore`](tower_sessions::SessionStore), so the node's
 //! session middleware is the one real axum apps use; [`Metered`] counts every store operation (and
-//! can add a simulated network round trip to each). Both also index sessions by user
+//! can add a simulated network round trip to each). All three also index sessions by user
 //! ([`UserSessions`]), so the admin API can log a user out everywhere.
 
 mod memory;
 mod metered;
+pub mod postgres;
 mod redis;
 
 use async_trait::async_trait;
@@ -15,7 +17,13 @@ use tower_sessions::session_store;
 
 pub use memory::{MemoryStore, MemoryStoreStats};
 pub use metered::{Metered, StoreOp, StoreOps};
+pub use postgres::{PgReading, PgSessionStore, PostgresStoreError};
 pub use redis::{RedisSessionStore, RedisStoreError, connect_pool};
+
+/// Where the lab looks for Redis when a scenario or command names none.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379/";
+/// Where the lab looks for PostgreSQL when a scenario or command names none.
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://127.0.0.1:5432/postgres";
 
 /// The session data key that names the session's user; the stores index sessions by it.
 pub const USER_DATA_KEY: &str = "user";

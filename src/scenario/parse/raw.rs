@@ -132,6 +132,8 @@ pub(super) struct RawSession {
     pub(super) nodes: Option<S<i64>>,
     pub(super) store: Option<S<String>>,
     pub(super) redis_url: Option<S<String>>,
+    pub(super) postgres_url: Option<S<String>>,
+    pub(super) pool: Option<S<i64>>,
     pub(super) ttl: Option<S<DurationText>>,
     pub(super) payload_bytes: Option<S<i64>>,
     pub(super) max_memory: Option<S<SizeText>>,

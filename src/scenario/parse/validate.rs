@@ -297,7 +297,7 @@ fn validate_session(session: S<RawSession>) -> Check<SessionSpec> {
     let s = session.into_inner();
     let store = s.store.as_ref().map_or(Ok(StoreKind::default()), |v| one_of("store", v, StoreKind::NAMES))?;
     let redis_url = match s.redis_url {
-        None => "redis://127.0.0.1:6379/".to_owned(),
+        None => crate::session_store::DEFAULT_REDIS_URL.to_owned(),
         Some(u) => {
             let url = u.get_ref();
             if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
@@ -306,8 +306,21 @@ fn validate_session(session: S<RawSession>) -> Check<SessionSpec> {
             u.into_inner()
         }
     };
+    let postgres_url = match s.postgres_url {
+        None => crate::session_store::DEFAULT_POSTGRES_URL.to_owned(),
+        Some(u) => {
+            let url = u.get_ref();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(at(&u, format!("postgres_url {url:?} must start with postgres:// (or postgresql://)")));
+            }
+            u.into_inner()
+        }
+    };
+    if let (Some(v), false) = (&s.pool, store == StoreKind::Postgres) {
+        return Err(at(v, "pool sizes the PostgreSQL store's connections: it needs store = \"postgres\""));
+    }
     let max_memory = s.max_memory.as_ref().map(|v| bytes("max_memory", v)).transpose()?;
-    if let (Some(v), StoreKind::Redis) = (&s.max_memory, store) {
+    if let (Some(v), false) = (&s.max_memory, store == StoreKind::Memory) {
         return Err(at(v, "max_memory applies to the memory store only (store = \"memory\")"));
     }
     if let (Some(v), Some(0)) = (&s.max_memory, max_memory) {
@@ -317,6 +330,8 @@ fn validate_session(session: S<RawSession>) -> Check<SessionSpec> {
         nodes: int_in("session.nodes", s.nodes.as_ref(), 1u32, 1, i64::from(MAX_NODES))?,
         store,
         redis_url,
+        postgres_url,
+        pool: int_in("pool", s.pool.as_ref(), 8u32, 1, 1000)?,
         ttl: positive_duration("ttl", s.ttl.as_ref(), Duration::from_secs(30 * 60))?,
         payload_bytes: int_in("payload_bytes", s.payload_bytes.as_ref(), 200usize, 0, i64::MAX)?,
         max_memory,
@@ -369,7 +384,7 @@ fn validate_resource(
         return Err(Problem {
             span: Some(span),
             message: "[resource] asks session/1 about every session, and with store = \"memory\" the other session \
-                      nodes' sessions are not there: use [session] nodes = 1, or store = \"redis\""
+                      nodes' sessions are not there: use [session] nodes = 1, or store = \"redis\" or \"postgres\""
                 .into(),
         });
     }

@@ -55,6 +55,7 @@ pub fn strategy_tick(strategy: StrategyName, i: u64) -> StrategyTick {
             ops: 2000,
             used_memory: Some(1_500_000 + 1000 * i),
             keys: Some(300 * i),
+            ..StoreTick::default()
         }),
         credential_bytes_per_request: if session { 57.0 } else { 312.5 },
         denylist_entries: 0,
