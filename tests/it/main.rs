@@ -29,6 +29,7 @@ mod run_engine;
 mod scenario_check;
 mod scenarios;
 mod session_node;
+mod session_postgres;
 mod session_redis;
 mod token_node;
 mod users_cli;
