@@ -44,7 +44,7 @@ pub struct RangeStats {
     pub rss_bytes: MemorySpan,
     /// Each node's own peaks, in the order nodes first appear.
     pub nodes: Vec<NodePeak>,
-    /// The store's kind (`memory` or `redis`), from the first tick that reports one.
+    /// The store's kind (`memory`, `redis` or `postgres`), from the first tick that reports one.
     pub store_kind: Option<String>,
     /// Peak key count of the store, when it reports one (Redis).
     pub store_keys_peak: Option<u64>,
@@ -52,6 +52,11 @@ pub struct RangeStats {
     pub store_used_memory_peak: Option<u64>,
     /// Store operations.
     pub store_ops: u64,
+    /// CPU seconds the store's server spent for the nodes, summed, when it reports them
+    /// (PostgreSQL on this machine).
+    pub store_cpu_seconds: Option<f64>,
+    /// Peak dead row versions of the session table (PostgreSQL).
+    pub store_dead_tuples_peak: Option<u64>,
     /// `[resource]`: the resource service's requests and its calls to the issuer, summed (absent
     /// when the strategy had no resource service).
     pub resource: Option<ResourceTick>,
@@ -151,6 +156,8 @@ impl RangeStats {
             store_kind: None,
             store_keys_peak: None,
             store_used_memory_peak: None,
+            store_cpu_seconds: None,
+            store_dead_tuples_peak: None,
             store_ops: 0,
             resource: None,
             arrivals: None,
@@ -196,6 +203,10 @@ impl RangeStats {
             self.store_ops = self.store_ops.saturating_add(store.ops);
             self.store_keys_peak = max_option(self.store_keys_peak, store.keys);
             self.store_used_memory_peak = max_option(self.store_used_memory_peak, store.used_memory);
+            self.store_dead_tuples_peak = max_option(self.store_dead_tuples_peak, store.dead_tuples);
+            if let Some(cpu) = store.cpu_seconds {
+                *self.store_cpu_seconds.get_or_insert(0.0) += cpu;
+            }
         }
         if st.arrivals > 0 || st.arrival_outcomes != RequestCounts::default() {
             let books = self.arrivals.get_or_insert_with(ArrivalBooks::default);

@@ -102,14 +102,22 @@ pub struct ResourceSummary {
 }
 
 /// The session store over the whole run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoreSummary {
-    /// `memory` (per node) or `redis` (shared).
+    /// `memory` (per node), `redis` or `postgres` (shared).
     pub kind: String,
-    /// Peak key count (Redis only; `null` otherwise).
+    /// Peak key count (Redis), or rows of the session table (PostgreSQL); `null` otherwise.
     pub keys_peak: Option<u64>,
-    /// Peak Redis `used_memory` (Redis only; `null` otherwise).
+    /// Peak Redis `used_memory`, or the session tables' total relation size (PostgreSQL);
+    /// `null` otherwise.
     pub used_memory_peak: Option<u64>,
+    /// PostgreSQL: peak dead row versions of the session table (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_tuples_peak: Option<u64>,
+    /// The store server's CPU µs per request the nodes served, where it is measured (PostgreSQL
+    /// on this machine; absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_us_per_request: Option<f64>,
 }
 
 impl RunSummary {
@@ -151,6 +159,11 @@ impl StrategySummary {
                 kind,
                 keys_peak: stats.store_keys_peak,
                 used_memory_peak: stats.store_used_memory_peak,
+                dead_tuples_peak: stats.store_dead_tuples_peak,
+                cpu_us_per_request: stats
+                    .store_cpu_seconds
+                    .filter(|_| stats.server_requests > 0)
+                    .map(|seconds| seconds * 1e6 / stats.server_requests as f64),
             }),
             forced_relogins: stats.forced_relogins,
             resource: stats.resource.map(|r| ResourceSummary {
@@ -165,6 +178,11 @@ impl StrategySummary {
 
 /// Shown where a strategy did not run, or a figure does not apply.
 const NONE: &str = "–";
+
+/// The strategy's store, if it is a database (PostgreSQL).
+fn database(s: &StrategySummary) -> Option<&StoreSummary> {
+    s.store.as_ref().filter(|store| store.kind == "postgres")
+}
 
 /// The closing table of `authlab run`: session and token side by side, plain text, aligned.
 pub fn render_table(summary: &RunSummary) -> String {
@@ -207,9 +225,19 @@ pub fn render_table(summary: &RunSummary) -> String {
     let any = |has: fn(&StrategySummary) -> bool| {
         [&summary.strategies.session, &summary.strategies.token].into_iter().any(|s| s.as_ref().is_some_and(has))
     };
+    // A database store also shows its size, its bloat and its CPU.
+    let database_rows: [(&str, Cell); 3] = [
+        ("store size peak (MiB)", |s| database(s).and_then(|store| store.used_memory_peak).map_or(NONE.to_owned(), mib)),
+        ("store dead rows, peak", |s| database(s).and_then(|store| store.dead_tuples_peak).map_or(NONE.to_owned(), group)),
+        ("store CPU/request (µs)", |s| {
+            database(s).and_then(|store| store.cpu_us_per_request).map_or(NONE.to_owned(), |us| format!("{us:.1}"))
+        }),
+    ];
     let (has_resource, has_arrivals) = (any(|s| s.resource.is_some()), any(|s| s.arrivals.is_some()));
+    let has_database = any(|s| database(s).is_some());
     let rows: Vec<(&str, Cell)> = rows
         .into_iter()
+        .chain(database_rows.into_iter().filter(|_| has_database))
         .chain(arrival_rows.into_iter().filter(|_| has_arrivals))
         .chain(resource_rows.into_iter().filter(|_| has_resource))
         .collect();
@@ -412,7 +440,13 @@ mod tests {
         assert!((session.credential_bytes_per_request - expected).abs() < 1e-9);
         assert_eq!(
             session.store,
-            Some(StoreSummary { kind: "redis".into(), keys_peak: Some(2), used_memory_peak: Some(2000) })
+            Some(StoreSummary {
+                kind: "redis".into(),
+                keys_peak: Some(2),
+                used_memory_peak: Some(2000),
+                dead_tuples_peak: None,
+                cpu_us_per_request: None
+            })
         );
         assert!(session.latency_us.p50 >= 999 && session.latency_us.p50 <= 1001);
         assert!(session.latency_us.max >= 1999 && session.latency_us.max <= 2002);

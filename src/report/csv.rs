@@ -45,6 +45,12 @@ pub const CSV_COLUMNS: &[&str] = &[
     "store_ops",
     "auth_checks",
     "auth_check_us",
+    "store_live_tuples",
+    "store_dead_tuples",
+    "store_transactions",
+    "store_rows_fetched",
+    "store_rows_written",
+    "store_cpu_seconds",
 ];
 
 /// Writes the CSV of `ticks` to `out`.
@@ -102,6 +108,12 @@ fn row(tick: &Tick, strategy: &str, st: &StrategyTick) -> Vec<String> {
         store.map_or_else(String::new, |store| store.ops.to_string()),
         st.auth_checks.to_string(),
         st.auth_check_us().map_or_else(String::new, float),
+        optional(store.and_then(|store| store.live_tuples)),
+        optional(store.and_then(|store| store.dead_tuples)),
+        optional(store.and_then(|store| store.transactions)),
+        optional(store.and_then(|store| store.rows_fetched)),
+        optional(store.and_then(|store| store.rows_written)),
+        store.and_then(|store| store.cpu_seconds).map_or_else(String::new, float),
     ];
     debug_assert_eq!(cells.len(), CSV_COLUMNS.len());
     cells
