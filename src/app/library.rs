@@ -304,10 +304,28 @@ fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
             changed |= choice(
                 ui,
                 text,
-                &knob(Some("session"), "store", "memory: each node keeps its own sessions; redis: one shared store."),
+                &knob(
+                    Some("session"),
+                    "store",
+                    "memory: each node keeps its own sessions; redis or postgres: one shared store.",
+                ),
                 session.store.name(),
                 StoreKind::names(),
             );
+            if session.store == StoreKind::Postgres {
+                changed |= number(
+                    ui,
+                    text,
+                    &knob(
+                        Some("session"),
+                        "pool",
+                        "Connections each session node keeps open to PostgreSQL; a request waits for a free one.",
+                    ),
+                    session.pool as f64,
+                    1.0..=1000.0,
+                    true,
+                );
+            }
             changed |= number(
                 ui,
                 text,
