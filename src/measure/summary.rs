@@ -227,8 +227,12 @@ pub fn render_table(summary: &RunSummary) -> String {
     };
     // A database store also shows its size, its bloat and its CPU.
     let database_rows: [(&str, Cell); 3] = [
-        ("store size peak (MiB)", |s| database(s).and_then(|store| store.used_memory_peak).map_or(NONE.to_owned(), mib)),
-        ("store dead rows, peak", |s| database(s).and_then(|store| store.dead_tuples_peak).map_or(NONE.to_owned(), group)),
+        ("store size peak (MiB)", |s| {
+            database(s).and_then(|store| store.used_memory_peak).map_or(NONE.to_owned(), mib)
+        }),
+        ("store dead rows, peak", |s| {
+            database(s).and_then(|store| store.dead_tuples_peak).map_or(NONE.to_owned(), group)
+        }),
         ("store CPU/request (µs)", |s| {
             database(s).and_then(|store| store.cpu_us_per_request).map_or(NONE.to_owned(), |us| format!("{us:.1}"))
         }),
