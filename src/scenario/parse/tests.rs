@@ -260,6 +260,20 @@ fn bad_enums_and_numbers() {
     assert_eq!(parse_scenario(MINIMAL, "m").unwrap().load.client, ClientKind::Browser, "the default");
     let e = err(&MINIMAL.replace("[token]\n", "[session]\nredis_url = \"http://x\"\n[token]\n"));
     assert!(e.starts_with("x.toml:6:13: redis_url \"http://x\" must start with redis://"), "{e}");
+    let e =
+        err(&MINIMAL.replace("[token]\n", "[session]\nstore = \"postgres\"\npostgres_url = \"mysql://x\"\n[token]\n"));
+    assert!(e.starts_with("x.toml:7:16: postgres_url \"mysql://x\" must start with postgres://"), "{e}");
+    let e = err(&MINIMAL.replace("[token]\n", "[session]\nstore = \"redis\"\npool = 4\n[token]\n"));
+    assert!(
+        e.starts_with("x.toml:7:8: pool sizes the PostgreSQL store's connections: it needs store = \"postgres\""),
+        "{e}"
+    );
+    let e = err(&MINIMAL.replace("[token]\n", "[session]\nstore = \"postgres\"\npool = 0\n[token]\n"));
+    assert!(e.starts_with("x.toml:7:8: pool must be between 1 and 1000"), "{e}");
+    let s = parse_scenario(&MINIMAL.replace("[token]\n", "[session]\nstore = \"postgres\"\n[token]\n"), "m").unwrap();
+    let session = s.session.unwrap();
+    assert_eq!((session.store, session.pool), (StoreKind::Postgres, 8), "the PostgreSQL store and its default pool");
+    assert_eq!(session.postgres_url, "postgres://127.0.0.1:5432/postgres");
     // Algorithm names are case-insensitive, as on the command line.
     let s = parse_scenario(&MINIMAL.replace("[token]\n", "[token]\nalgorithm = \"eddsa\"\n"), "m").unwrap();
     assert_eq!(s.token.map(|t| t.algorithm), Some(Alg::EdDSA));
