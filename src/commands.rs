@@ -122,6 +122,69 @@ pub fn write_report(
     Ok(())
 }
 
+/// `authlab project`: what a recording's unit costs come to for a population the user gives.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProjectArgs {
+    /// A recording (.jsonl) written by `authlab run` or the app.
+    pub recording: PathBuf,
+    /// Logged-in users (sessions held; refresh families for tokens).
+    #[arg(long, default_value_t = 10_000_000)]
+    pub users: u64,
+    /// Requests per second to the protected API.
+    #[arg(long, default_value_t = 100_000.0)]
+    pub rps: f64,
+    /// Logins per second.
+    #[arg(long, default_value_t = 1_000.0)]
+    pub logins_per_s: f64,
+    /// Session and access-token lifetime (how long a denylist entry lives).
+    #[arg(long, default_value = "30m", value_parser = crate::units::parse_duration)]
+    pub ttl: std::time::Duration,
+    /// One machine's RAM (e.g. 16GiB).
+    #[arg(long, default_value = "16GiB", value_parser = crate::units::parse_bytes)]
+    pub machine_ram: u64,
+    /// One machine's cores.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    pub machine_cores: u32,
+    /// Price of a GB of RAM for a month (no default: the lab takes no vendor's prices).
+    #[arg(long)]
+    pub price_ram_gb_month: Option<f64>,
+    /// Price of a core for a month.
+    #[arg(long)]
+    pub price_core_month: Option<f64>,
+    /// Price of a GB of egress.
+    #[arg(long)]
+    pub price_egress_gb: Option<f64>,
+    /// Print the projection as JSON (the contract in the README) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `authlab project`: prints the projection of `args.recording` to `args`' population.
+pub fn project(args: &ProjectArgs, out: &mut impl Write) -> Result<(), CommandError> {
+    let recording =
+        crate::recording::Recording::open(&args.recording).map_err(|e| CommandError::Recording(e.to_string()))?;
+    let inputs = crate::projection::Inputs {
+        users: args.users,
+        rps: args.rps,
+        logins_per_s: args.logins_per_s,
+        ttl_s: args.ttl.as_secs_f64(),
+        machine_ram_bytes: args.machine_ram,
+        machine_cores: args.machine_cores,
+        prices: crate::projection::Prices {
+            ram_gb_month: args.price_ram_gb_month,
+            core_month: args.price_core_month,
+            egress_gb: args.price_egress_gb,
+        },
+    };
+    let scenario = recording.header().scenario.parsed();
+    let projection = crate::projection::Projection::of_run(recording.ticks(), scenario.as_ref(), inputs);
+    match args.json {
+        true => writeln!(out, "{}", projection.to_json_pretty())?,
+        false => write!(out, "{}", projection.to_text())?,
+    }
+    Ok(())
+}
+
 /// `authlab clean`: sweeps each Redis server and PostgreSQL database of what dead runs left there;
 /// one line per server. Given neither, it sweeps the default Redis and PostgreSQL, and one that
 /// does not answer is reported and skipped: it holds nothing of the lab's to clean. A server the

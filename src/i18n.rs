@@ -168,6 +168,8 @@ texts! {
     ReportEventTarget => "target", "대상";
     ReportEventDetail => "detail", "내용";
     ReportCharts => "Charts", "차트";
+    ReportProjection => "Projection", "규모 추정";
+    ReportProjectionIntro => "This run's measured unit costs, multiplied out (`authlab project` takes other figures)", "이 실행에서 측정한 단위 비용을 곱해 낸 값입니다 (`authlab project`로 다른 값을 넣을 수 있습니다)";
     ReportTimeSeries => "Time series (CSV)", "시계열 (CSV)";
     ReportTruncated => "The recording's last line was incomplete and was left out (the run was killed, or was still being written).", "기록의 마지막 줄이 불완전하여 제외했습니다 (실행이 강제 종료되었거나 아직 기록 중이었습니다).";
     ReportRequestsOk => "requests ok", "성공한 요청";

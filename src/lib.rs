@@ -8,10 +8,13 @@
 //! - [`users`]: the deterministic user directory and password verification.
 //! - [`heap`], [`process_stats`]: how a node measures its own memory and CPU.
 //! - [`token`]: JWT keys, issuing and checking access tokens, refresh families and the denylist.
-//! - [`session_store`]: where a session node keeps its sessions (metered memory store, or Redis).
+//! - [`session_store`]: where a session node keeps its sessions (metered memory store, Redis or
+//!   PostgreSQL).
 //! - [`scenario`]: the TOML scenarios, parsed and validated into the model a run follows.
 //! - [`measure`]: the measurement vocabulary every consumer shares: ticks, latency, request
 //!   counts, range aggregation, the run summary and its number formatting.
+//! - [`projection`]: capacity projection: a run's measured unit costs multiplied out to a
+//!   population the user gives.
 //! - [`chart`]: the chart catalogue: each chart's titles, axis and lines (colour, how a tick is
 //!   read), drawn by the app (egui_plot) and the reports (plotters).
 //! - [`node`]: one auth server (axum), strategy `session`, `token` or `resource`, run as its own
@@ -40,6 +43,7 @@ pub mod measure;
 mod names;
 pub mod node;
 pub mod process_stats;
+pub mod projection;
 pub mod recording;
 pub mod report;
 pub mod scenario;

@@ -54,8 +54,11 @@ enum Command {
     /// Fire the attack catalogue at nodes (by default its own) and print what each answered;
     /// exits 0 if every attack was refused as it should be, 1 if any got through, 2 if it could not run.
     Attack(AttackArgs),
-    /// Delete what runs that are no longer alive (killed, or lost with their machine) left in
-    /// Redis: keys under `authlab:run-<id>:` whose run has no liveness mark. Nothing else is touched.
+    /// Project a recording's measured unit costs to a population: memory, cores, store load,
+    /// bandwidth and machines for each strategy.
+    Project(Box<commands::ProjectArgs>),
+    /// Delete what runs that are no longer alive left in Redis (keys of runs without a liveness
+    /// mark) and PostgreSQL (schemas of runs without their lock). Nothing else is touched.
     Clean {
         /// A Redis server to sweep; repeatable [default, with no --postgres either:
         /// redis://127.0.0.1:6379/, skipped if it does not answer].
@@ -238,6 +241,7 @@ fn main() -> ExitCode {
             commands::write_report(&args.file, &args.out, lang, &mut out, &mut err).map_err(Into::into)
         }
         Some(Command::Attack(args)) => return attack(args, lang),
+        Some(Command::Project(args)) => commands::project(&args, &mut out).map_err(Into::into),
         Some(Command::Clean { redis, postgres }) => {
             runtime().and_then(|rt| Ok(rt.block_on(commands::clean(redis, postgres, &mut out))?))
         }

@@ -7,6 +7,7 @@ use crate::i18n::{Language, Text};
 use crate::measure::format::{group, mib, ms, rate};
 use crate::measure::{EventRecord, Tick};
 use crate::measure::{RunSummary, StrategySummary};
+use crate::projection::{Inputs, Projection};
 use crate::recording::Header;
 use crate::scenario::StrategyName;
 
@@ -85,12 +86,40 @@ pub(crate) fn render(input: &SummaryInput<'_>, language: Language) -> String {
         }
     }
 
+    out.push_str(&projection(input, language));
+
     let _ = writeln!(out, "\n## {}\n", tr(Text::ReportCharts));
     for (chart, png, svg) in input.charts {
         let title = tr(chart.spec().figure_title);
         let _ = writeln!(out, "### {title}\n\n![{title}]({png})\n\n[PNG]({png}) · [SVG]({svg})\n");
     }
     let _ = writeln!(out, "{}: [{}]({})", tr(Text::ReportTimeSeries), input.csv, input.csv);
+    out
+}
+
+/// `## Projection`: the run's unit costs projected to the default population (`authlab project`
+/// takes others), as a table and each strategy's notes.
+fn projection(input: &SummaryInput<'_>, language: Language) -> String {
+    let scenario = input.header.and_then(|header| header.scenario.parsed());
+    let projection = Projection::of_run(input.ticks, scenario.as_ref(), Inputs::default());
+    let (names, rows) = projection.rows();
+    let mut out = format!(
+        "\n## {}\n\n{}: {}.\n\n",
+        language.tr(Text::ReportProjection),
+        language.tr(Text::ReportProjectionIntro),
+        projection.inputs_line()
+    );
+    let _ = writeln!(out, "| {} | {} |", language.tr(Text::ReportFigure), names.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---:|".repeat(names.len()));
+    for (label, values) in rows {
+        let _ = writeln!(out, "| {label} | {} |", values.iter().map(|v| cell(v)).collect::<Vec<_>>().join(" | "));
+    }
+    for (name, p) in &projection.strategies {
+        let _ = writeln!(out, "\n{name}:\n");
+        for note in &p.notes {
+            let _ = writeln!(out, "- {}", one_line(note));
+        }
+    }
     out
 }
 

@@ -22,6 +22,7 @@ mod mobile_client;
 mod node_admin;
 mod node_simulation;
 mod postgres_fixture;
+mod projection;
 mod recording;
 mod report;
 mod resource_node;

@@ -1,0 +1,307 @@
+//! The projection: measured unit costs multiplied out to a population the user gives, with what
+//! each figure came from and how far beyond the measured range it reaches.
+
+use serde::Serialize;
+
+use super::costs::{UnitCost, UnitCosts};
+use crate::measure::StrategyName;
+
+/// What to project to.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Inputs {
+    /// Logged-in users: sessions held on the session side, refresh families on the token side.
+    pub users: u64,
+    /// Requests per second to the protected API.
+    pub rps: f64,
+    /// Logins per second.
+    pub logins_per_s: f64,
+    /// Session (and access-token) lifetime, seconds: how long a denylist entry lives.
+    pub ttl_s: f64,
+    /// One machine's RAM, bytes.
+    pub machine_ram_bytes: u64,
+    /// One machine's cores.
+    pub machine_cores: u32,
+    /// Optional unit prices; with none, no cost is given.
+    pub prices: Prices,
+}
+
+impl Default for Inputs {
+    /// 10M logged-in users at 100k requests/s and 1k logins/s, 30-minute sessions, on machines of
+    /// 16 GiB and 8 cores, with no prices.
+    fn default() -> Self {
+        Inputs {
+            users: 10_000_000,
+            rps: 100_000.0,
+            logins_per_s: 1_000.0,
+            ttl_s: 1800.0,
+            machine_ram_bytes: 16 << 30,
+            machine_cores: 8,
+            prices: Prices::default(),
+        }
+    }
+}
+
+/// Unit prices the user sets; the lab takes none from any vendor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Prices {
+    /// Per GB (10⁹ bytes) of RAM per month.
+    pub ram_gb_month: Option<f64>,
+    /// Per core per month.
+    pub core_month: Option<f64>,
+    /// Per GB of egress.
+    pub egress_gb: Option<f64>,
+}
+
+/// Memory a strategy needs, bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct MemoryBytes {
+    /// On the auth nodes (sessions in memory, or refresh families and denylist entries).
+    pub nodes: f64,
+    /// In the shared store.
+    pub store: f64,
+    /// Both.
+    pub total: f64,
+}
+
+/// CPU cores a strategy needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct CpuCores {
+    /// For the auth checks alone.
+    pub auth_check: f64,
+    /// For the nodes' whole work: requests and logins.
+    pub total: f64,
+    /// For the shared store's server, where its CPU was measured.
+    pub store: Option<f64>,
+}
+
+/// The range the unit costs were measured over.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct MeasuredRange {
+    /// The most sessions the run held.
+    pub sessions_max: u64,
+    /// The highest requests/s it reached.
+    pub rps_max: f64,
+}
+
+/// One strategy's projection.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StrategyProjection {
+    /// The unit costs it multiplies out (0 where not measured).
+    pub unit: Unit,
+    /// Memory, on the nodes and in the store.
+    pub memory_bytes: MemoryBytes,
+    /// CPU cores.
+    pub cpu_cores: CpuCores,
+    /// Store operations per second.
+    pub store_ops_per_s: f64,
+    /// Credential bytes on the wire per second.
+    pub credential_bytes_per_s: f64,
+    /// Machines of the given size the nodes need: the larger of RAM and cores.
+    pub machines: u64,
+    /// A month's cost at the given prices, where any price is given.
+    pub monthly_cost: Option<f64>,
+    /// The measured range.
+    pub measured_range: MeasuredRange,
+    /// Each projected figure's origin and extrapolation, in words.
+    pub notes: Vec<String>,
+    /// The unit costs in full: value, spread, source, range.
+    pub unit_costs: UnitCosts,
+}
+
+/// The unit costs a projection used, flat (the JSON contract's `unit`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Unit {
+    /// Node heap bytes per session held.
+    pub heap_bytes_per_session: f64,
+    /// Store bytes per session.
+    pub store_bytes_per_session: f64,
+    /// The nodes' CPU µs per request (logins apart where they could be told apart).
+    pub cpu_us_per_request: f64,
+    /// Auth-check µs per request.
+    pub auth_check_us_per_request: f64,
+    /// Credential bytes per request.
+    pub credential_bytes_per_request: f64,
+    /// CPU µs per login.
+    pub login_cpu_us: f64,
+    /// Store operations per request.
+    pub store_ops_per_request: f64,
+    /// Token nodes: bytes per refresh family (one per logged-in user).
+    pub refresh_bytes_per_login: f64,
+    /// Token nodes: bytes per denylist entry.
+    pub denylist_bytes_per_entry: f64,
+}
+
+/// A whole projection: its inputs, and each strategy the recording measured.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Projection {
+    /// What was projected to.
+    pub inputs: Inputs,
+    /// By strategy name (`session`, `token`).
+    pub strategies: std::collections::BTreeMap<String, StrategyProjection>,
+}
+
+fn value(cost: &Option<UnitCost>) -> f64 {
+    cost.as_ref().map_or(0.0, |c| c.value.max(0.0))
+}
+
+/// "measured up to 80k sessions; projected to 10M: ×125, assumes linear growth".
+fn reach(what: &str, measured: f64, projected: f64, unit: &str) -> String {
+    if measured <= 0.0 {
+        return format!("{what}: not measured in this run, so not projected");
+    }
+    let factor = projected / measured;
+    let how = if factor > 1.0 { "assumes linear growth" } else { "within the measured range" };
+    format!("{what}: measured up to {} {unit}; projected to {}: ×{factor:.0}, {how}", short(measured), short(projected))
+}
+
+/// 80k, 10M, 1.2G: a count as a person says it.
+fn short(n: f64) -> String {
+    match n {
+        n if n >= 1e9 => format!("{}G", trim(n / 1e9)),
+        n if n >= 1e6 => format!("{}M", trim(n / 1e6)),
+        n if n >= 1e3 => format!("{}k", trim(n / 1e3)),
+        n => trim(n),
+    }
+}
+
+fn trim(n: f64) -> String {
+    let text = format!("{n:.1}");
+    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
+}
+
+/// Projects `costs`, measured for `strategy`, to `inputs`.
+pub fn project(strategy: StrategyName, costs: &UnitCosts, inputs: &Inputs) -> StrategyProjection {
+    let users = inputs.users as f64;
+    let mut unit = Unit {
+        heap_bytes_per_session: value(&costs.heap_bytes_per_session),
+        store_bytes_per_session: value(&costs.store_bytes_per_session),
+        cpu_us_per_request: value(&costs.cpu_us_per_request),
+        auth_check_us_per_request: value(&costs.auth_check_us_per_request),
+        credential_bytes_per_request: value(&costs.credential_bytes_per_request),
+        login_cpu_us: value(&costs.login_cpu_us),
+        store_ops_per_request: value(&costs.store_ops_per_request),
+        refresh_bytes_per_login: value(&costs.refresh_bytes_per_login),
+        denylist_bytes_per_entry: value(&costs.denylist_bytes_per_entry),
+    };
+    let range = MeasuredRange { sessions_max: costs.sessions_max, rps_max: costs.rps_max };
+    let mut notes = Vec::new();
+    let nodes = match strategy {
+        StrategyName::Session if costs.store_kind.as_deref().is_some_and(|kind| kind != "memory") => {
+            notes.push(format!(
+                "node memory: 0 per user, as the sessions live in the shared store (the nodes' heap moved by {:.0} B \
+                 per session held over the run: connection buffers and caches, not sessions)",
+                unit.heap_bytes_per_session
+            ));
+            notes.push(
+                "auth-check time includes the round trip to the shared store: it is time, not all CPU, so auth-check \
+                 cores are an upper bound"
+                    .into(),
+            );
+            unit.heap_bytes_per_session = 0.0;
+            0.0
+        }
+        StrategyName::Session => {
+            notes.push(reach("node memory (heap per session × users)", costs.sessions_max as f64, users, "sessions"));
+            users * unit.heap_bytes_per_session
+        }
+        StrategyName::Token => {
+            // Each logged-in user holds one refresh family; each logout's token waits a TTL on the
+            // denylist, where there is one.
+            let families = users * unit.refresh_bytes_per_login;
+            let denied = inputs.logins_per_s * inputs.ttl_s * unit.denylist_bytes_per_entry;
+            notes.push(format!(
+                "node memory: refresh families ({:.0} B per login × users) plus denylist entries ({:.0} B × logins/s × TTL); \
+                 0 where the run kept neither",
+                unit.refresh_bytes_per_login, unit.denylist_bytes_per_entry
+            ));
+            families + denied
+        }
+    };
+    let store = users * unit.store_bytes_per_session;
+    if costs.store_bytes_per_session.is_some() {
+        notes.push(reach("store memory (bytes per session × users)", costs.sessions_max as f64, users, "sessions"));
+    }
+    let cpu_total = inputs.rps * unit.cpu_us_per_request / 1e6 + inputs.logins_per_s * unit.login_cpu_us / 1e6;
+    notes.push(reach("CPU (µs per request × requests/s)", costs.rps_max, inputs.rps, "requests/s"));
+    if costs.login_cpu_us.is_none() {
+        notes.push(
+            "login CPU could not be told apart from request CPU in this run: it is inside CPU per request".into(),
+        );
+    }
+    let cpu = CpuCores {
+        auth_check: inputs.rps * unit.auth_check_us_per_request / 1e6,
+        total: cpu_total,
+        store: costs.store_cpu_us_per_request.as_ref().map(|c| inputs.rps * c.value.max(0.0) / 1e6),
+    };
+    let memory = MemoryBytes { nodes, store, total: nodes + store };
+    let by_ram = (nodes / inputs.machine_ram_bytes.max(1) as f64).ceil();
+    let by_cores = (cpu_total / f64::from(inputs.machine_cores.max(1))).ceil();
+    let credential_bytes_per_s = inputs.rps * unit.credential_bytes_per_request;
+    let prices = inputs.prices;
+    let monthly_cost = (prices.ram_gb_month.is_some() || prices.core_month.is_some() || prices.egress_gb.is_some())
+        .then(|| {
+            const MONTH_S: f64 = 30.0 * 24.0 * 3600.0;
+            memory.total / 1e9 * prices.ram_gb_month.unwrap_or(0.0)
+                + (cpu_total + cpu.store.unwrap_or(0.0)) * prices.core_month.unwrap_or(0.0)
+                + credential_bytes_per_s * MONTH_S / 1e9 * prices.egress_gb.unwrap_or(0.0)
+        });
+    StrategyProjection {
+        unit,
+        memory_bytes: memory,
+        cpu_cores: cpu,
+        store_ops_per_s: inputs.rps * unit.store_ops_per_request,
+        credential_bytes_per_s,
+        machines: by_ram.max(by_cores).max(1.0) as u64,
+        monthly_cost,
+        measured_range: range,
+        notes,
+        unit_costs: costs.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::projection::costs::Span;
+
+    fn cost(value: f64) -> Option<UnitCost> {
+        let span = Span { t_from: 0.0, t_to: 10.0, ticks: 40, x_min: 0.0, x_max: 80_000.0 };
+        Some(UnitCost { value, spread: 0.0, source: "test", measured_over: span })
+    }
+
+    #[test]
+    fn session_memory_grows_with_users_and_says_how_far_it_reaches() {
+        let costs = UnitCosts {
+            heap_bytes_per_session: cost(500.0),
+            cpu_us_per_request: cost(40.0),
+            auth_check_us_per_request: cost(2.0),
+            credential_bytes_per_request: cost(57.0),
+            sessions_max: 80_000,
+            rps_max: 2_000.0,
+            ..UnitCosts::default()
+        };
+        let inputs = Inputs { prices: Prices { ram_gb_month: Some(3.0), ..Prices::default() }, ..Inputs::default() };
+        let p = project(StrategyName::Session, &costs, &inputs);
+        assert_eq!(p.memory_bytes.nodes, 5e9, "10M sessions × 500 B");
+        assert_eq!(p.cpu_cores.total, 4.0, "100k requests/s × 40 µs");
+        assert_eq!(p.cpu_cores.auth_check, 0.2);
+        assert_eq!(p.credential_bytes_per_s, 5.7e6);
+        assert_eq!(p.machines, 1, "5 GB fits 16 GiB and 4 cores fit 8");
+        assert_eq!(p.monthly_cost, Some(15.0), "5 GB at 3 per GB-month");
+        let memory_note = &p.notes[0];
+        assert!(
+            memory_note.contains("measured up to 80k sessions; projected to 10M: ×125, assumes linear growth"),
+            "{memory_note}"
+        );
+    }
+
+    #[test]
+    fn machines_are_the_larger_of_ram_and_cores() {
+        let costs =
+            UnitCosts { heap_bytes_per_session: cost(4000.0), cpu_us_per_request: cost(10.0), ..UnitCosts::default() };
+        let p = project(StrategyName::Session, &costs, &Inputs::default());
+        // 40 GB of sessions on 16 GiB machines: 3; 1 core of CPU: 1.
+        assert_eq!(p.machines, 3);
+        assert_eq!(p.monthly_cost, None, "no price, no cost");
+    }
+}
