@@ -169,6 +169,11 @@ texts! {
     ReportEventDetail => "detail", "내용";
     ReportCharts => "Charts", "차트";
     ReportProjection => "Projection", "규모 추정";
+    ProjectionChartTitle => "Projected memory against logged-in users (GB)", "로그인 사용자 수에 따른 예상 메모리 (GB)";
+    ProjectionUsersAxis => "logged-in users (millions)", "로그인 사용자 (백만 명)";
+    ProjectionNodesLine => "on the nodes", "노드에";
+    ProjectionStoreLine => "in the shared store", "공유 저장소에";
+    ProjectionMeasuredMarker => "measured up to here", "여기까지 측정";
     ReportProjectionIntro => "This run's measured unit costs, multiplied out (`authlab project` takes other figures)", "이 실행에서 측정한 단위 비용을 곱해 낸 값입니다 (`authlab project`로 다른 값을 넣을 수 있습니다)";
     ReportTimeSeries => "Time series (CSV)", "시계열 (CSV)";
     ReportTruncated => "The recording's last line was incomplete and was left out (the run was killed, or was still being written).", "기록의 마지막 줄이 불완전하여 제외했습니다 (실행이 강제 종료되었거나 아직 기록 중이었습니다).";

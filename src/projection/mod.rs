@@ -14,21 +14,35 @@ use std::fmt::Write;
 use crate::measure::{StrategyName, Tick};
 use crate::scenario::Scenario;
 
+/// The unit costs of every strategy that ran in `ticks`; with the run's `scenario`, costs its
+/// nodes never kept are left out (see [`UnitCosts::as_configured`]).
+pub fn measure_run(ticks: &[Tick], scenario: Option<&Scenario>) -> Vec<(StrategyName, UnitCosts)> {
+    StrategyName::BOTH
+        .into_iter()
+        .filter(|strategy| ticks.iter().any(|tick| tick.strategies.contains_key(strategy)))
+        .map(|strategy| {
+            let measured = UnitCosts::measure(ticks, strategy);
+            let costs = match scenario {
+                Some(scenario) => measured.as_configured(scenario),
+                None => measured,
+            };
+            (strategy, costs)
+        })
+        .collect()
+}
+
 impl Projection {
     /// Projects every strategy measured in `ticks` to `inputs`; with the run's `scenario`, costs
     /// its nodes never kept are left out (see [`UnitCosts::as_configured`]).
     pub fn of_run(ticks: &[Tick], scenario: Option<&Scenario>, inputs: Inputs) -> Self {
-        let strategies = StrategyName::BOTH
-            .into_iter()
-            .filter(|strategy| ticks.iter().any(|tick| tick.strategies.contains_key(strategy)))
-            .map(|strategy| {
-                let measured = UnitCosts::measure(ticks, strategy);
-                let costs = match scenario {
-                    Some(scenario) => measured.as_configured(scenario),
-                    None => measured,
-                };
-                (strategy.as_str().to_owned(), project(strategy, &costs, &inputs))
-            })
+        Self::of_costs(&measure_run(ticks, scenario), inputs)
+    }
+
+    /// Projects unit costs already measured (see [`measure_run`]) to `inputs`.
+    pub fn of_costs(costs: &[(StrategyName, UnitCosts)], inputs: Inputs) -> Self {
+        let strategies = costs
+            .iter()
+            .map(|(strategy, costs)| (strategy.as_str().to_owned(), project(*strategy, costs, &inputs)))
             .collect();
         Projection { inputs, strategies }
     }

@@ -114,6 +114,9 @@ fn projection(input: &SummaryInput<'_>, language: Language) -> String {
     for (label, values) in rows {
         let _ = writeln!(out, "| {label} | {} |", values.iter().map(|v| cell(v)).collect::<Vec<_>>().join(" | "));
     }
+    let (png, svg) = (super::PROJECTION_PNG, super::PROJECTION_SVG);
+    let title = language.tr(Text::ProjectionChartTitle);
+    let _ = writeln!(out, "\n![{title}]({png})\n\n[PNG]({png}) · [SVG]({svg})");
     for (name, p) in &projection.strategies {
         let _ = writeln!(out, "\n{name}:\n");
         for note in &p.notes {

@@ -28,6 +28,7 @@ mod csv;
 mod draw;
 mod font;
 mod markdown;
+mod projection;
 mod series;
 
 use std::fs;
@@ -51,6 +52,10 @@ use series::ChartSpec;
 pub const CSV_FILE: &str = "timeseries.csv";
 /// File name of the markdown summary in a report directory.
 pub const SUMMARY_FILE: &str = "summary.md";
+/// The projection's chart (memory against logged-in users), as PNG and as SVG.
+pub const PROJECTION_PNG: &str = "projection-memory.png";
+/// See [`PROJECTION_PNG`].
+pub const PROJECTION_SVG: &str = "projection-memory.svg";
 
 /// What can go wrong writing a report. Every variant names the path it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +145,8 @@ pub struct ReportFiles {
     pub csv: PathBuf,
     /// `<out_dir>/`[`SUMMARY_FILE`].
     pub summary: PathBuf,
+    /// The projection's chart, `projection-memory.png` and `.svg`.
+    pub projection: (PathBuf, PathBuf),
 }
 
 impl ReportFiles {
@@ -148,6 +155,7 @@ impl ReportFiles {
         self.charts
             .iter()
             .flat_map(|files| [files.png.as_path(), files.svg.as_path()])
+            .chain([self.projection.0.as_path(), self.projection.1.as_path()])
             .chain([self.csv.as_path(), self.summary.as_path()])
             .collect()
     }
@@ -193,6 +201,11 @@ fn write_report_with(
     }
     let csv = out_dir.join(CSV_FILE);
     write_csv(input.ticks, &csv)?;
+    let scenario = header.and_then(|header| header.scenario.parsed());
+    let spec = projection::memory_chart(input.ticks, scenario.as_ref(), crate::projection::Inputs::default(), language);
+    let projection = (out_dir.join(PROJECTION_PNG), out_dir.join(PROJECTION_SVG));
+    write_spec_png(&spec, &projection.0)?;
+    write_spec_svg(&spec, &projection.1)?;
 
     let names = |path: &Path| path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
     let chart_names: Vec<(Chart, String, String)> =
@@ -211,7 +224,7 @@ fn write_report_with(
     );
     let summary = out_dir.join(SUMMARY_FILE);
     fs::write(&summary, text).map_err(|error| ReportError::Write { path: summary.clone(), error })?;
-    Ok(ReportFiles { charts, csv, summary })
+    Ok(ReportFiles { charts, csv, summary, projection })
 }
 
 /// The app's Export: writes every chart of `input` in each of `formats` into `out_dir` (created if
@@ -248,15 +261,22 @@ pub fn export_charts(
 
 /// Draws `chart` as a PNG of [`CHART_SIZE`] at `path` (which must end in `.png`).
 pub fn write_png(chart: Chart, input: &ChartInput<'_>, language: Language, path: &Path) -> Result<(), ReportError> {
-    font::ensure_registered()?;
-    let spec = ChartSpec::build(chart, input, language);
-    let root = BitMapBackend::new(path, CHART_SIZE).into_drawing_area();
-    draw::draw(&root, &spec).map_err(|message| ReportError::Draw { path: path.to_path_buf(), message })
+    write_spec_png(&ChartSpec::build(chart, input, language), path)
 }
 
 /// Draws `chart` as an SVG document of [`CHART_SIZE`] at `path`.
 pub fn write_svg(chart: Chart, input: &ChartInput<'_>, language: Language, path: &Path) -> Result<(), ReportError> {
-    let svg = render_svg(chart, input, language).map_err(|error| match error {
+    write_spec_svg(&ChartSpec::build(chart, input, language), path)
+}
+
+fn write_spec_png(spec: &ChartSpec, path: &Path) -> Result<(), ReportError> {
+    font::ensure_registered()?;
+    let root = BitMapBackend::new(path, CHART_SIZE).into_drawing_area();
+    draw::draw(&root, spec).map_err(|message| ReportError::Draw { path: path.to_path_buf(), message })
+}
+
+fn write_spec_svg(spec: &ChartSpec, path: &Path) -> Result<(), ReportError> {
+    let svg = spec_svg(spec).map_err(|error| match error {
         ReportError::Draw { message, .. } => ReportError::Draw { path: path.to_path_buf(), message },
         other => other,
     })?;
@@ -265,12 +285,15 @@ pub fn write_svg(chart: Chart, input: &ChartInput<'_>, language: Language, path:
 
 /// `chart` as an SVG document (text kept as text).
 pub fn render_svg(chart: Chart, input: &ChartInput<'_>, language: Language) -> Result<String, ReportError> {
+    spec_svg(&ChartSpec::build(chart, input, language))
+}
+
+fn spec_svg(spec: &ChartSpec) -> Result<String, ReportError> {
     font::ensure_registered()?;
-    let spec = ChartSpec::build(chart, input, language);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, CHART_SIZE).into_drawing_area();
-        draw::draw(&root, &spec).map_err(|message| ReportError::Draw { path: PathBuf::from("<svg>"), message })?;
+        draw::draw(&root, spec).map_err(|message| ReportError::Draw { path: PathBuf::from("<svg>"), message })?;
     }
     Ok(svg)
 }

@@ -12,7 +12,7 @@ use crate::scenario::{Action, StrategyName};
 use super::{Chart, ChartInput};
 
 /// A catalogue colour, for plotters.
-fn color(rgb: Rgb) -> RGBColor {
+pub(crate) fn color(rgb: Rgb) -> RGBColor {
     RGBColor(rgb.0, rgb.1, rgb.2)
 }
 

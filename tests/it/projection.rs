@@ -5,7 +5,7 @@ use std::process::Command;
 
 const SCENARIO: &str = "name = \"projection\"\nduration = \"3s\"\n[users]\ncount = 2000\npassword_hash = \"sha256\"\n\
     [load]\nstages = [ { at = \"0s\", target = 20 } ]\nthink_time = \"5ms\"\nrequests_per_login = 5\n\
-    [session]\nnodes = 1\npayload_bytes = 1000\n[token]\nnodes = 1\nrefresh = false\n";
+    [session]\nnodes = 1\npayload_bytes = 8000\n[token]\nnodes = 1\nrefresh = false\n";
 
 fn project(recording: &std::path::Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["project", recording.to_str().expect("a UTF-8 path")];
@@ -35,9 +35,9 @@ fn a_run_projects_to_ten_million_users_with_the_json_contract_and_says_what_it_a
         assert!(session["unit"][key].is_number(), "unit.{key}: {session}");
     }
     let heap_per_session = session["unit"]["heap_bytes_per_session"].as_f64().expect("a number");
-    // A 1000-byte payload in every session: the fitted slope carries it, and the store's own
-    // bookkeeping on top.
-    assert!(heap_per_session > 1000.0, "heap per session: {heap_per_session}");
+    // An 8000-byte payload in every session: the fitted slope carries it (the store's tables grow
+    // in steps, which a few thousand sessions do not average out, so within a fifth).
+    assert!(heap_per_session > 6400.0, "heap per session: {heap_per_session}");
     let nodes = session["memory_bytes"]["nodes"].as_f64().expect("a number");
     assert!((nodes - heap_per_session * 1e7).abs() < 1.0, "node memory is users × heap per session: {nodes}");
     assert_eq!(session["memory_bytes"]["total"], session["memory_bytes"]["nodes"], "a memory store has no store");

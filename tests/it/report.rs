@@ -123,7 +123,8 @@ fn report(lang: &str, titles: [&str; 5]) -> BTreeMap<&'static str, String> {
     // It prints every file it wrote, and they exist.
     let stdout = String::from_utf8(output.stdout).unwrap();
     let printed: Vec<&str> = stdout.lines().collect();
-    assert_eq!(printed.len(), 5 * 2 + 2, "{stdout}");
+    // Five charts, the projection's chart, each as PNG and SVG; the CSV and the summary.
+    assert_eq!(printed.len(), 6 * 2 + 2, "{stdout}");
     for path in &printed {
         assert!(Path::new(path).is_file(), "{path} was printed but not written");
     }
@@ -167,6 +168,10 @@ fn report(lang: &str, titles: [&str; 5]) -> BTreeMap<&'static str, String> {
         assert!(summary.contains(&format!("({stem}.png)")) && summary.contains(&format!("({stem}.svg)")));
     }
     assert!(summary.contains("(timeseries.csv)"));
+    // The projection of the run, with its chart.
+    assert!(summary.contains("(projection-memory.png)"), "{summary}");
+    let projection = std::fs::read_to_string(out.join("projection-memory.svg")).unwrap();
+    assert!(projection.starts_with("<svg") && projection.trim_end().ends_with("</svg>"));
     svgs.insert("summary.md", summary);
     svgs
 }
@@ -185,6 +190,7 @@ fn english_report() {
     );
     let summary = &files["summary.md"];
     assert!(summary.contains("| figure | Session | Token |"), "{summary}");
+    assert!(summary.contains("## Projection") && summary.contains("| node memory |"), "{summary}");
     assert!(summary.contains("Simulated capacity"), "the simulated note is missing:\n{summary}");
     assert!(files["memory"].contains("Kill node session/2"));
     assert!(files["throughput"].contains("Session (simulated capacity)"));
@@ -204,6 +210,7 @@ fn korean_report() {
     );
     let summary = &files["summary.md"];
     assert!(summary.contains("| 항목 | 세션 | 토큰 |"), "{summary}");
+    assert!(summary.contains("## 규모 추정"), "{summary}");
     assert!(summary.contains("시뮬레이션"));
     assert!(files["memory"].contains("노드 종료 session/2"));
     assert!(files["users"].contains("시작 후 경과 시간 (초)"));
@@ -265,6 +272,8 @@ fn a_scenarios_report_draws_the_charts_it_names_in_its_order() {
             "denylist.svg",
             "throughput.png",
             "throughput.svg",
+            "projection-memory.png",
+            "projection-memory.svg",
             "timeseries.csv",
             "summary.md"
         ]

@@ -255,9 +255,15 @@ fn claims_corpus(now: u64) -> Vec<String> {
 
 /// Every token of the corpus for `key` (header × claims × signature variant), signed with
 /// `sign`; `alg_name` replaces `ALG` in the headers.
-fn corpus(key: &crate::token::keys::SigningKey, alg_name: &str, sign: impl Fn(&str) -> String) -> Vec<String> {
+/// The corpus of tokens signed by `key` whose times are relative to `now`: two corpora compared
+/// case by case must share their `now`, or a second boundary between them tells them apart.
+fn corpus(
+    key: &crate::token::keys::SigningKey,
+    alg_name: &str,
+    now: u64,
+    sign: impl Fn(&str) -> String,
+) -> Vec<String> {
     let mut cases = Vec::new();
-    let now = unix_now();
     for header in header_corpus() {
         let header = header.replace("ALG", alg_name).replace("KID", &key.kid);
         for claims in claims_corpus(now) {
@@ -275,7 +281,7 @@ fn the_one_pass_check_accepts_and_refuses_exactly_what_jsonwebtoken_decode_does(
         let keys = authority.keys();
         let key = keys.set.current();
         let name = alg.name();
-        let cases = corpus(key, name, |input| {
+        let cases = corpus(key, name, unix_now(), |input| {
             jsonwebtoken::crypto::sign(input.as_bytes(), &key.encoding, alg.primitive()).unwrap()
         });
         let mut accepted = 0;
@@ -303,8 +309,9 @@ fn ed25519_via_aws_lc_accepts_and_refuses_exactly_what_eddsa_via_jsonwebtoken_do
     let eddsa = TokenAuthority::new(eddsa_set, TokenPolicy::default(), false);
     let (ed_keys, eddsa_keys) = (ed25519.keys(), eddsa.keys());
     let (ed_key, eddsa_key) = (ed_keys.set.current(), eddsa_keys.set.current());
-    let via_aws_lc = corpus(ed_key, "Ed25519", |input| ed_key.sign(input.as_bytes()).unwrap());
-    let via_jsonwebtoken = corpus(eddsa_key, "EdDSA", |input| {
+    let now = unix_now();
+    let via_aws_lc = corpus(ed_key, "Ed25519", now, |input| ed_key.sign(input.as_bytes()).unwrap());
+    let via_jsonwebtoken = corpus(eddsa_key, "EdDSA", now, |input| {
         jsonwebtoken::crypto::sign(input.as_bytes(), &eddsa_key.encoding, Algorithm::EdDSA).unwrap()
     });
     assert_eq!(via_aws_lc.len(), via_jsonwebtoken.len());
