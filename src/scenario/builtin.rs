@@ -8,6 +8,10 @@ use super::ScenarioError;
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("memory-growth", include_str!("../../scenarios/memory-growth.toml")),
     ("shared-store", include_str!("../../scenarios/shared-store.toml")),
+    ("database-store", include_str!("../../scenarios/database-store.toml")),
+    ("store-compare-memory", include_str!("../../scenarios/store-compare-memory.toml")),
+    ("store-compare-redis", include_str!("../../scenarios/store-compare-redis.toml")),
+    ("store-compare-postgres", include_str!("../../scenarios/store-compare-postgres.toml")),
     ("memory-limit", include_str!("../../scenarios/memory-limit.toml")),
     ("round-robin-vs-sticky", include_str!("../../scenarios/round-robin-vs-sticky.toml")),
     ("node-crash", include_str!("../../scenarios/node-crash.toml")),

@@ -117,9 +117,12 @@ fn the_built_in_scenarios_are_listed_with_a_summary_or_in_korean_by_name() {
     for (name, _) in authlab::scenario::builtin::BUILT_IN {
         assert!(english.lines().any(|line| line.starts_with(name)), "{name} is listed:\n{english}");
     }
-    assert!(english.contains("memory-growth          Every logged-in user costs a session on the server"), "{english}");
+    assert!(
+        english.contains("memory-growth           Every logged-in user costs a session on the server"),
+        "{english}"
+    );
     let korean = list(&["--lang", "ko", "scenarios"]);
-    assert!(korean.contains("memory-growth          로그인 사용자와 함께 늘어나는 메모리"), "{korean}");
+    assert!(korean.contains("memory-growth           로그인 사용자와 함께 늘어나는 메모리"), "{korean}");
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! The scenario library: each built-in scenario, shortened to a few seconds, shows the effect its
 //! narrative tells a trainer to point at. A scenario whose effect is not in its numbers fails here.
 
+use crate::support::postgres::PrivatePostgres;
 use crate::support::{Finished, PrivateRedis};
+use authlab::measure::StoreTick;
 use authlab::recording::Recording;
 use authlab::scenario::StrategyName::{self, Session, Token};
 use authlab::scenario::{Action, builtin};
@@ -33,15 +35,29 @@ fn with_private_redis(text: &str) -> Option<(String, PrivateRedis)> {
     Some((text.replace("redis://127.0.0.1:6379/", &url), redis))
 }
 
+/// The scenario pointed at a private PostgreSQL, or `None` (after a loud skip) where there is none.
+/// The scenario must name the default server, which is replaced: a run must never reach the
+/// shared server on 5432.
+fn with_private_postgres(text: &str) -> Option<(String, PrivatePostgres)> {
+    const DEFAULT: &str = "postgres_url = \"postgres://127.0.0.1:5432/postgres\"";
+    assert!(text.contains(DEFAULT), "the scenario names the default PostgreSQL ({DEFAULT}), to be replaced");
+    let postgres = PrivatePostgres::start()?;
+    Some((text.replace(DEFAULT, &format!("postgres_url = \"{}\"", postgres.url())), postgres))
+}
+
 fn range(recording: &Recording, strategy: StrategyName, from: f64, to: f64) -> authlab::measure::RangeStats {
     recording.aggregate(strategy, from, to).unwrap_or_else(|| panic!("{strategy:?} ran between {from} and {to} s"))
 }
 
 /// A strategy's heap (summed over its nodes) at each tick, as `(seconds, bytes)`, for failure messages.
+/// A tick whose scrape of some node failed (on a busy machine, a scrape can time out) reports no
+/// heap for that node, and is left out rather than counted as a drop to zero.
 fn heap_by_tick(recording: &Recording, strategy: StrategyName) -> Vec<(f64, u64)> {
     let ticks = recording.ticks();
-    let heap = |s: &authlab::measure::StrategyTick| s.nodes.iter().map(|n| n.heap_bytes).sum();
-    ticks.iter().filter_map(|t| Some(((t.t * 100.0).round() / 100.0, heap(t.strategies.get(&strategy)?)))).collect()
+    let heap = |s: &authlab::measure::StrategyTick| {
+        s.nodes.iter().all(|n| n.up).then(|| s.nodes.iter().map(|n| n.heap_bytes).sum())
+    };
+    ticks.iter().filter_map(|t| Some(((t.t * 100.0).round() / 100.0, heap(t.strategies.get(&strategy)?)?))).collect()
 }
 
 /// Growth of a strategy's resting heap (summed over its nodes) between the seconds `from` and `to`,
@@ -54,6 +70,26 @@ fn heap_growth(recording: &Recording, strategy: StrategyName, from: f64, to: f64
         ticks.iter().filter(|&&(t, _)| t >= from && t <= to).map(|&(_, heap)| heap).min().unwrap_or(0)
     };
     resting(to - 1.0, to).saturating_sub(resting(from, from + 1.0))
+}
+
+/// The session store at each tick, as `(seconds, sessions held, store)`.
+fn store_by_tick(recording: &Recording) -> Vec<(f64, u64, &StoreTick)> {
+    let ticks = recording.ticks().iter();
+    ticks
+        .filter_map(|t| t.strategies.get(&Session).and_then(|s| Some((t.t, s.sessions_held, s.store.as_ref()?))))
+        .collect()
+}
+
+/// The session side's tick of lowest heap (summed over its nodes) between the seconds `from` and
+/// `to`, as `(seconds, heap bytes, sessions held)`: its resting heap, as in [`heap_growth`], with
+/// the sessions held at that same tick.
+fn resting(recording: &Recording, from: f64, to: f64) -> (f64, u64, u64) {
+    let ticks = recording.ticks().iter().filter(|t| t.t >= from && t.t <= to);
+    let points = ticks.filter_map(|t| {
+        let s = t.strategies.get(&Session)?;
+        s.nodes.iter().all(|n| n.up).then(|| (t.t, s.nodes.iter().map(|n| n.heap_bytes).sum(), s.sessions_held))
+    });
+    points.min_by_key(|&(_, heap, _)| heap).unwrap_or_else(|| panic!("session ticks between {from} and {to} s"))
 }
 
 /// Node CPU time per request the nodes served, over the whole run, in µs.
@@ -128,6 +164,176 @@ fn shared_store_node_heap_is_flat_while_redis_grows_and_every_request_pays_a_sto
     let token = range(&run.recording, Token, 0.0, f64::MAX);
     let (session_p50, token_p50) = (whole.latency_us.quantile_us(0.5), token.latency_us.quantile_us(0.5));
     assert!(session_p50 > token_p50, "the store round trip shows in latency: {session_p50} µs vs {token_p50} µs");
+}
+
+#[test]
+fn database_store_node_heap_is_flat_while_postgres_grows_in_rows_bytes_dead_rows_and_cpu() {
+    // Shortened: the scenario's first 20 users, steady, without think time, so that every
+    // connection (and its buffers on the nodes) is open by 1 s, when the node heap is compared.
+    // (Ramped to 60 users by 1 s, as shared-store's test does, the nodes of both sides kept gaining
+    // connection buffers after 1 s: up to 0.9 MB in 5 s, as much as half the table's growth.)
+    let text = shortened(
+        "database-store",
+        &[
+            ("duration = \"60s\"", "duration = \"6s\""),
+            (
+                "stages = [ { at = \"0s\", target = 20 }, { at = \"20s\", target = 120 } ]",
+                "stages = [ { at = \"0s\", target = 20 } ]",
+            ),
+            ("think_time = \"20ms..60ms\"", "think_time = \"0ms\""),
+        ],
+    );
+    let Some((text, _postgres)) = with_private_postgres(&text) else { return };
+    let run = run_scenario(&text);
+    let whole = range(&run.recording, Session, 0.0, f64::MAX);
+    assert_eq!(whole.store_kind.as_deref(), Some("postgres"));
+    assert_eq!(whole.requests.failed, 0, "nobody is logged out: every node reads the same table");
+    let stores = store_by_tick(&run.recording);
+    // "Rows in the session table": one row per session held, at every tick.
+    for &(t, held, store) in &stores {
+        assert_eq!(store.keys, Some(held), "the session table's rows are the sessions held at {t:.2} s");
+    }
+    let held = whole.sessions_held_peak;
+    // (About 750 in 6 s; a fifth of that on a machine five times oversubscribed.)
+    assert!(held > 100, "sessions pile up in the table: {held}");
+    let (first, last) = (stores.first().expect("store ticks").2, stores.last().expect("store ticks").2);
+    assert!(last.keys.unwrap_or(0) > 2 * first.keys.unwrap_or(0), "rows grow: {first:?} → {last:?}");
+    // The memory chart's red line: the table's size with its indexes, TOAST and the user table.
+    let first_bytes = first.used_memory.expect("the table size is read from the first tick");
+    let grown = whole.store_used_memory_peak.unwrap_or(0).saturating_sub(first_bytes);
+    assert!(grown as f64 > 0.5 * 1500.0 * held as f64, "the table grew {grown} B for {held} sessions");
+    let nodes = heap_growth(&run.recording, Session, 1.0, 6.0);
+    assert!(
+        nodes * 3 < grown,
+        "the session nodes stay flat: {nodes} B against the table's {grown} B; node heap by tick: {:?}",
+        heap_by_tick(&run.recording, Session)
+    );
+    // Logouts delete rows, and each delete leaves a dead row version until (auto)vacuum.
+    let dead = stores.iter().filter_map(|(_, _, s)| s.dead_tuples).max().unwrap_or(0);
+    assert!(dead > 0, "logged-out sessions leave dead rows: {dead}");
+    // The database's own figures. Its statistics arrive about once a second (zeros between), so
+    // they are summed over the run; the last second's may not be flushed when the run ends.
+    let sum = |field: fn(&StoreTick) -> Option<u64>| stores.iter().filter_map(|(_, _, s)| field(s)).sum::<u64>();
+    let fetched = sum(|s| s.rows_fetched);
+    assert!(
+        fetched as f64 >= 0.5 * whole.server_requests as f64,
+        "a SELECT by primary key per request: {fetched} rows fetched for {} requests",
+        whole.server_requests
+    );
+    assert!(sum(|s| s.rows_written) > 0 && sum(|s| s.transactions) > 0, "logins and logouts write rows");
+    assert_eq!(sum(|s| s.sweep_errors), 0, "the expiry sweeps ran without errors");
+    // "Store CPU per request": the server's backends for the nodes (it runs on this machine).
+    let cpu: f64 = stores.iter().filter_map(|(_, _, s)| s.cpu_seconds).sum();
+    assert!(cpu > 0.0, "the database's CPU for the nodes is measured: {cpu} s");
+    assert!(
+        whole.store_ops as f64 >= 0.9 * whole.server_requests as f64,
+        "about one store operation per request: {} ops for {} requests",
+        whole.store_ops,
+        whole.server_requests
+    );
+    let token = range(&run.recording, Token, 0.0, f64::MAX);
+    let (session_p50, token_p50) = (whole.latency_us.quantile_us(0.5), token.latency_us.quantile_us(0.5));
+    assert!(session_p50 > token_p50, "the database round trip shows in latency: {session_p50} µs vs {token_p50} µs");
+}
+
+#[test]
+fn store_compare_sessions_weigh_on_the_node_in_memory_and_on_redis_or_postgres_otherwise() {
+    // Each shortened to 6 s, and to 10 users without think time: every connection (and its buffers
+    // on the node) is then open by 1 s, and few requests are in flight at the node at any tick.
+    // Visits of 2 requests instead of 10, so that enough sessions pile up in 5 s even when the rest
+    // of the suite slows the runs tenfold (it once left 88).
+    // (With its 40 users, each in-flight request holding a copy of its session, what was in flight
+    // at a tick moved the memory node's heap by 200 KB on a busy machine, a quarter of what its
+    // sessions added.)
+    // One after the other: run at the same time, on two cores, each got a seventh of its requests
+    // through, and the node's heap moved by more than its sessions' bytes. Latency is compared
+    // through each run's token side instead, the same in all three: the control.
+    let short = [
+        ("duration = \"30s\"", "duration = \"6s\""),
+        ("{ at = \"0s\", target = 40 }", "{ at = \"0s\", target = 10 }"),
+        ("think_time = \"20ms..60ms\"", "think_time = \"0ms\""),
+        ("requests_per_login = 10", "requests_per_login = 2"),
+    ];
+    let Some((redis_text, _redis)) = with_private_redis(&shortened("store-compare-redis", &short)) else { return };
+    let Some((postgres_text, _postgres)) = with_private_postgres(&shortened("store-compare-postgres", &short)) else {
+        return;
+    };
+    let memory = run_scenario(&shortened("store-compare-memory", &short));
+    let redis = run_scenario(&redis_text);
+    let postgres = run_scenario(&postgres_text);
+    let runs = [(&memory, "memory"), (&redis, "redis"), (&postgres, "postgres")];
+
+    // Bytes per session, from 1 s to the end of the run: the node's resting heap (the lowest tick
+    // of the first and of the last second, with the sessions held at those ticks), or the store's
+    // size (against the sessions held at the same ticks).
+    let end = |run: &Finished| run.recording.ticks().last().map_or(0.0, |t| t.t);
+    let per_session = |bytes: f64, added: u64| {
+        assert!(added > 100, "sessions pile up from 1 s on: {added}");
+        bytes.max(0.0) / added as f64
+    };
+    let node_per_session = |run: &Finished| {
+        let (first, last) = (resting(&run.recording, 1.0, 2.0), resting(&run.recording, end(run) - 1.0, end(run)));
+        per_session(last.1 as f64 - first.1 as f64, last.2.saturating_sub(first.2))
+    };
+    let store_per_session = |run: &Finished| {
+        let stores = store_by_tick(&run.recording);
+        let at = |t: f64| stores.iter().take_while(|&&(at, _, _)| at <= t).last().copied().expect("a store tick");
+        let (first, last) = (at(1.0), at(end(run)));
+        let bytes = |tick: (f64, u64, &StoreTick)| tick.2.used_memory.expect("the store reports its size") as f64;
+        per_session(bytes(last) - bytes(first), last.1.saturating_sub(first.1))
+    };
+    let in_memory = node_per_session(&memory);
+    assert!(
+        in_memory > 0.5 * 1500.0,
+        "in memory, the node's heap grows by each session's payload: {in_memory:.0} B per session; by tick: {:?}",
+        heap_by_tick(&memory.recording, Session)
+    );
+    for (run, name) in [(&redis, "Redis"), (&postgres, "PostgreSQL")] {
+        let (on_node, in_store) = (node_per_session(run), store_per_session(run));
+        assert!(
+            on_node < in_memory / 4.0,
+            "with {name}, the node stays flat: {on_node:.0} B per session against {in_memory:.0} in memory; by tick: {:?}",
+            heap_by_tick(&run.recording, Session)
+        );
+        assert!(in_store > 0.5 * 1500.0, "{name} grows by each session's payload: {in_store:.0} B per session");
+    }
+
+    // What each store reports: its kind; its keys against the sessions held (Redis: each session's
+    // key and each user's index set; PostgreSQL: the session table's rows); the database's CPU.
+    for (run, kind) in runs {
+        let stores = store_by_tick(&run.recording);
+        assert!(!stores.is_empty() && stores.iter().all(|(_, _, s)| s.kind == kind), "{kind}: the store's kind");
+        for &(t, held, store) in &stores {
+            match kind {
+                "memory" => assert_eq!((store.keys, store.used_memory), (None, None), "{kind} at {t:.2} s"),
+                "redis" => assert!(store.keys.is_some_and(|keys| keys >= held), "{kind} at {t:.2} s: {store:?}"),
+                _ => assert_eq!(store.keys, Some(held), "{kind} at {t:.2} s"),
+            }
+        }
+        let cpu: Vec<f64> = stores.iter().filter_map(|(_, _, s)| s.cpu_seconds).collect();
+        if kind == "postgres" {
+            assert!(cpu.iter().sum::<f64>() > 0.0, "the database's CPU is measured: {cpu:?}");
+        } else {
+            assert!(cpu.is_empty(), "{kind}: no store CPU is measured: {cpu:?}");
+        }
+        for strategy in [Session, Token] {
+            let failed = range(&run.recording, strategy, 0.0, f64::MAX).requests.failed;
+            assert_eq!(failed, 0, "{kind}: no {strategy:?} request fails");
+        }
+    }
+
+    // Latency: the session side's p50 against its own run's token side, which calls no store. In
+    // memory they are close; PostgreSQL adds a round trip and a query to every session request.
+    let relative_p50 = |run: &Finished| {
+        let p50 = |strategy| range(&run.recording, strategy, 0.0, f64::MAX).latency_us.quantile_us(0.5) as f64;
+        p50(Session) / p50(Token).max(1.0)
+    };
+    let (memory_p50, postgres_p50) = (relative_p50(&memory), relative_p50(&postgres));
+    assert!(
+        postgres_p50 > memory_p50,
+        "the database round trip shows in session latency, relative to the token side: {postgres_p50:.2} \
+         with PostgreSQL against {memory_p50:.2} in memory"
+    );
 }
 
 #[test]
