@@ -193,6 +193,26 @@ texts! {
     ProjMeasuredUpTo => "measured up to", "측정한 최대치";
     ProjSessionsUnit => "sessions", "세션";
     ProjRpsUnit => "req/s", "요청/초";
+    // The projection panel (src/app/projection.rs), in the live and replay views.
+    ProjectionPanel => "Projection", "규모 추정";
+    ProjIntro => "This run's measured unit costs, multiplied out to the population set here.", "이 실행에서 측정한 단위 비용을 여기서 정한 규모로 곱해 낸 값입니다.";
+    ProjMeasuredOver => "Measured over", "측정 대상";
+    ProjSpan => "{0}–{1} s ({2} ticks)", "{0}–{1}초 ({2}틱)";
+    ProjSpanSoFar => "{0}–{1} s so far ({2} ticks)", "지금까지 {0}–{1}초 ({2}틱)";
+    ProjNoTicks => "No ticks to measure yet.", "아직 측정할 틱이 없습니다.";
+    ProjInputs => "Project to", "추정할 규모";
+    ProjUsers => "logged-in users", "로그인 사용자";
+    ProjLogins => "logins/s", "로그인/초";
+    ProjTtl => "session TTL", "세션 유효 시간";
+    ProjMachineRam => "machine RAM", "머신 RAM";
+    ProjMachineCores => "machine cores", "머신 코어";
+    ProjPrices => "Prices (empty: no cost)", "가격 (비우면 비용 없음)";
+    ProjPriceRam => "per GB of RAM, month", "RAM GB당 월 가격";
+    ProjPriceCore => "per core, month", "코어당 월 가격";
+    ProjPriceEgress => "per GB of egress", "송신 GB당 가격";
+    ProjNotANumber => "not a number: left out", "숫자가 아니라 제외됨";
+    ProjDefaults => "Defaults", "기본값";
+    ProjNotes => "Where each figure comes from", "각 수치의 출처";
     // The projection's notes (src/projection/notes.rs); {0}, {1}… are filled in.
     NoteSessionsInStore => "node memory: 0 per user, as the sessions live in the shared store (the nodes' heap moved by {0} B per session held over the run: connection buffers and caches, not sessions)", "노드 메모리: 세션이 공유 저장소에 있으므로 사용자당 0 (실행 동안 노드의 힙이 보유 세션당 {0} B씩 움직였지만, 세션이 아니라 연결 버퍼와 캐시입니다)";
     NoteAuthCheckIncludesStore => "auth-check time includes the round trip to the shared store: it is time, not all CPU, so auth-check cores are an upper bound", "인증 확인 시간에는 공유 저장소까지의 왕복이 들어 있습니다. 모두 CPU가 아니라 걸린 시간이므로 인증 확인 코어는 상한값입니다";
