@@ -32,6 +32,16 @@ impl Language {
             Language::Korean => ko,
         }
     }
+
+    /// The text of `key` in this language, its `{0}`, `{1}`… replaced by `args` in turn (the
+    /// languages put them in different places).
+    pub fn fill(self, key: Text, args: &[&str]) -> String {
+        let mut out = self.tr(key).to_owned();
+        for (i, arg) in args.iter().enumerate() {
+            out = out.replace(&format!("{{{i}}}"), arg);
+        }
+        out
+    }
 }
 
 macro_rules! texts {
@@ -175,6 +185,51 @@ texts! {
     ProjectionStoreLine => "in the shared store", "공유 저장소에";
     ProjectionMeasuredMarker => "measured up to here", "여기까지 측정";
     ReportProjectionIntro => "This run's measured unit costs, multiplied out (`authlab project` takes other figures)", "이 실행에서 측정한 단위 비용을 곱해 낸 값입니다 (`authlab project`로 다른 값을 넣을 수 있습니다)";
+    // The projection's table (src/projection: the app's panel, `authlab project`, summary.md).
+    ProjNodeMemory => "node memory", "노드 메모리";
+    ProjStoreMemory => "store memory", "저장소 메모리";
+    ProjAuthCheckCores => "auth-check cores", "인증 확인 코어";
+    ProjNodeCores => "node cores", "노드 코어";
+    ProjStoreCores => "store cores", "저장소 코어";
+    ProjStoreOps => "store operations/s", "저장소 연산/초";
+    ProjCredentials => "credentials on the wire", "전송되는 자격 증명";
+    ProjMachines => "machines (nodes)", "머신 수 (노드)";
+    ProjMonthlyCost => "monthly cost", "월 비용";
+    ProjMeasuredUpTo => "measured up to", "측정한 최대치";
+    ProjSessionsUnit => "sessions", "세션";
+    ProjRpsUnit => "req/s", "요청/초";
+    // The projection panel (src/app/projection.rs), in the live and replay views.
+    ProjectionPanel => "Projection", "규모 추정";
+    ProjIntro => "This run's measured unit costs, multiplied out to the population set here.", "이 실행에서 측정한 단위 비용을 여기서 정한 규모로 곱해 낸 값입니다.";
+    ProjMeasuredOver => "Measured over", "측정 대상";
+    ProjSpan => "{0}–{1} s ({2} ticks)", "{0}–{1}초 ({2}틱)";
+    ProjSpanSoFar => "{0}–{1} s so far ({2} ticks)", "지금까지 {0}–{1}초 ({2}틱)";
+    ProjNoTicks => "No ticks to measure yet.", "아직 측정할 틱이 없습니다.";
+    ProjInputs => "Project to", "추정할 규모";
+    ProjUsers => "logged-in users", "로그인 사용자";
+    ProjLogins => "logins/s", "로그인/초";
+    ProjTtl => "session TTL", "세션 유효 시간";
+    ProjMachineRam => "machine RAM", "머신 RAM";
+    ProjMachineCores => "machine cores", "머신 코어";
+    ProjPrices => "Prices (empty: no cost)", "가격 (비우면 비용 없음)";
+    ProjPriceRam => "per GB of RAM, month", "RAM GB당 월 가격";
+    ProjPriceCore => "per core, month", "코어당 월 가격";
+    ProjPriceEgress => "per GB of egress", "송신 GB당 가격";
+    ProjNotANumber => "not a number: left out", "숫자가 아니라 제외됨";
+    ProjDefaults => "Defaults", "기본값";
+    ProjNotes => "Where each figure comes from", "각 수치의 출처";
+    // The projection's notes (src/projection/notes.rs); {0}, {1}… are filled in.
+    NoteSessionsInStore => "node memory: 0 per user, as the sessions live in the shared store (the nodes' heap moved by {0} B per session held over the run: connection buffers and caches, not sessions)", "노드 메모리: 세션이 공유 저장소에 있으므로 사용자당 0 (실행 동안 노드의 힙이 보유 세션당 {0} B씩 움직였지만, 세션이 아니라 연결 버퍼와 캐시입니다)";
+    NoteAuthCheckIncludesStore => "auth-check time includes the round trip to the shared store: it is time, not all CPU, so auth-check cores are an upper bound", "인증 확인 시간에는 공유 저장소까지의 왕복이 들어 있습니다. 모두 CPU가 아니라 걸린 시간이므로 인증 확인 코어는 상한값입니다";
+    NoteNotMeasured => "{0}: not measured in this run, so not projected", "{0}: 이 실행에서 측정되지 않아 추정하지 않았습니다";
+    NoteReach => "{0}: measured up to {1} {2}; projected to {3}: ×{4}, {5}", "{0}: {1} {2}까지 측정, {3}(으)로 추정: ×{4}, {5}";
+    NoteLinear => "assumes linear growth", "선형 증가를 가정합니다";
+    NoteWithin => "within the measured range", "측정한 범위 안입니다";
+    NoteNodeMemory => "node memory (heap per session × users)", "노드 메모리 (세션당 힙 × 사용자)";
+    NoteStoreMemory => "store memory (bytes per session × users)", "저장소 메모리 (세션당 바이트 × 사용자)";
+    NoteCpu => "CPU ({0} per request × requests/s)", "CPU (요청당 {0} × 요청/초)";
+    NoteTokenMemory => "node memory: refresh families ({0} B per login × users) plus denylist entries ({1} B × logins/s × TTL); 0 where the run kept neither", "노드 메모리: 리프레시 패밀리 (로그인당 {0} B × 사용자)와 거부 목록 항목 ({1} B × 로그인/초 × TTL)의 합. 실행에서 둘 다 보관하지 않았다면 0";
+    NoteLoginCpu => "login CPU could not be told apart from request CPU in this run: it is inside CPU per request", "이 실행에서는 로그인 CPU를 요청 CPU와 구분할 수 없었습니다. 요청당 CPU 안에 들어 있습니다";
     ReportTimeSeries => "Time series (CSV)", "시계열 (CSV)";
     ReportTruncated => "The recording's last line was incomplete and was left out (the run was killed, or was still being written).", "기록의 마지막 줄이 불완전하여 제외했습니다 (실행이 강제 종료되었거나 아직 기록 중이었습니다).";
     ReportRequestsOk => "requests ok", "성공한 요청";
@@ -222,5 +277,20 @@ mod tests {
             let (en, ko) = text.texts();
             assert!(!en.is_empty() && !ko.is_empty(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn a_template_has_the_same_placeholders_in_both_languages() {
+        for text in Text::ALL {
+            let (en, ko) = text.texts();
+            for i in 0..10 {
+                let placeholder = format!("{{{i}}}");
+                assert_eq!(en.contains(&placeholder), ko.contains(&placeholder), "{text:?} {placeholder}");
+            }
+        }
+        assert_eq!(
+            Language::English.fill(Text::NoteNotMeasured, &["CPU"]),
+            "CPU: not measured in this run, so not projected"
+        );
     }
 }

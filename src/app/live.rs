@@ -17,6 +17,7 @@ use crate::scenario::{EventAction, NodeRef, Revokee, Scenario, Scope, StrategyNa
 
 use super::charts;
 use super::jobs::{ChartExport, Login};
+use super::projection::{ProjectionPanel, Source, SourceId};
 use super::series::RunData;
 use super::widgets::{chart_height, export_button, side_by_side};
 
@@ -32,6 +33,9 @@ pub(crate) struct LiveRun {
     /// Base URLs of the nodes, by strategy (from the engine's start message).
     nodes: BTreeMap<StrategyName, Vec<String>>,
     seed: u64,
+    /// The scenario it runs (the projection reads what its nodes keep).
+    scenario: Scenario,
+    source: SourceId,
 }
 
 /// The engine would not take a command: the run has ended.
@@ -53,7 +57,7 @@ impl LiveRun {
         let data = RunData::with_charts(&scenario.charts);
         let node_counts =
             [scenario.session.as_ref().map_or(0, |s| s.nodes), scenario.token.as_ref().map_or(0, |t| t.nodes)];
-        let setup = RunSetup { scenario, exe };
+        let setup = RunSetup { scenario: scenario.clone(), exe };
         let handle = {
             let _entered = runtime.enter();
             start_run(setup)
@@ -80,6 +84,8 @@ impl LiveRun {
             node_counts,
             nodes: BTreeMap::new(),
             seed,
+            scenario,
+            source: SourceId::new(),
         }
     }
 
@@ -181,13 +187,29 @@ impl Default for LiveView {
 }
 
 impl LiveView {
-    /// Draws the run, its actions and its charts; returns what the user asked for.
-    pub(crate) fn show(&mut self, ui: &mut Ui, lang: Language, exporting: bool) -> Vec<LiveAction> {
+    /// Draws the run, its actions, its charts and, if open, the projection of its ticks so far;
+    /// returns what the user asked for.
+    pub(crate) fn show(
+        &mut self,
+        ui: &mut Ui,
+        lang: Language,
+        exporting: bool,
+        projection: &mut ProjectionPanel,
+    ) -> Vec<LiveAction> {
         let mut actions = Vec::new();
         let Some(run) = &self.run else {
             ui.label(lang.tr(Text::NoRun));
             return actions;
         };
+        let source = Source {
+            id: run.source,
+            ticks: &run.ticks,
+            scenario: Some(&run.scenario),
+            title: &run.name,
+            span_s: (0.0, run.ticks.last().map_or(0.0, |tick| tick.t)),
+            live: !run.finished(),
+        };
+        projection.show(ui, lang, source);
         let running = run.status == Text::Running;
         ui.horizontal(|ui| {
             ui.heading(&run.name);
@@ -243,7 +265,12 @@ impl LiveView {
                 action = Some(EventAction::SetLoad(Scope::All, self.load_value));
             }
         });
-        if ui.horizontal(|ui| export_button(ui, lang, exporting)).inner {
+        let export = ui.horizontal(|ui| {
+            let export = export_button(ui, lang, exporting);
+            projection.toggle(ui, lang);
+            export
+        });
+        if export.inner {
             actions.push(LiveAction::Export);
         }
         if stop {

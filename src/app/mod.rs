@@ -4,7 +4,8 @@
 //! where the engine runs, the background jobs (`jobs`), and one struct per view (`live`,
 //! `replay`, the library, the inspector, the attack lab). Each frame it takes in what arrived (job
 //! results, engine messages), lets the view on screen draw itself and say what the user asked
-//! for, and applies that at the end of the frame. Nothing on the UI thread waits on the network
+//! for, and applies that at the end of the frame. The projection panel (`projection`) is one
+//! state both the live and the replay views draw, each handing it its own ticks. Nothing on the UI thread waits on the network
 //! or the disk. The eframe shell (`shell`, [`run_app`]) opens the window and persists the
 //! preferences.
 
@@ -15,6 +16,7 @@ pub(crate) mod inspector;
 mod jobs;
 mod library;
 mod live;
+mod projection;
 mod replay;
 pub(crate) mod series;
 mod shell;
@@ -94,6 +96,8 @@ pub struct AuthlabApp {
     library: Library,
     live: LiveView,
     replay: ReplayView,
+    /// The projection panel of the live and replay views: its inputs and last projection.
+    projection: projection::ProjectionPanel,
     /// What the app is telling the user, oldest first.
     pub notices: Vec<Notice>,
     /// An export is being written (its progress shows until it is done).
@@ -126,6 +130,7 @@ impl AuthlabApp {
             library: Library::with_built_ins(),
             live: LiveView::default(),
             replay: ReplayView::default(),
+            projection: projection::ProjectionPanel::default(),
             notices: Vec::new(),
             exporting: false,
             inspection: None,
@@ -333,7 +338,7 @@ impl AuthlabApp {
             },
             View::Live => self
                 .live
-                .show(ui, lang, self.exporting)
+                .show(ui, lang, self.exporting, &mut self.projection)
                 .into_iter()
                 .map(|action| match action {
                     LiveAction::Stop => Action::Stop,
@@ -343,7 +348,7 @@ impl AuthlabApp {
                 .collect(),
             View::Replay => self
                 .replay
-                .show(ui, lang, self.loading, self.exporting)
+                .show(ui, lang, self.loading, self.exporting, &mut self.projection)
                 .into_iter()
                 .map(|action| match action {
                     ReplayAction::Open => Action::Job(Job::PickFile(Pick::Replay)),

@@ -10,10 +10,13 @@ use std::sync::Arc;
 use egui::{RichText, Ui};
 
 use crate::i18n::{Language, Text};
+use crate::measure::Tick;
 use crate::recording::Recording;
+use crate::scenario::Scenario;
 
 use super::charts;
 use super::jobs::ChartExport;
+use super::projection::{ProjectionPanel, Source, SourceId};
 use super::series::RunData;
 use super::timeline::{SPEEDS, Timeline, TimelineCommand};
 use super::widgets::{chart_height, export_button, side_by_side};
@@ -31,6 +34,11 @@ pub(crate) struct Replay {
     /// The range (seconds) whose percentiles are shown, and their text, computed when it changes.
     range: (f64, f64),
     range_text: Vec<String>,
+    /// The language `range_text` is in (switching languages writes it again).
+    range_language: Option<Language>,
+    /// The recording's scenario, parsed (the projection reads what its nodes kept).
+    scenario: Option<Scenario>,
+    source: SourceId,
 }
 
 impl Replay {
@@ -51,6 +59,9 @@ impl Replay {
             range_from: 0.0,
             range: (f64::NAN, f64::NAN),
             range_text: Vec::new(),
+            range_language: None,
+            scenario: parsed,
+            source: SourceId::new(),
         }
     }
 
@@ -77,14 +88,15 @@ impl Replay {
     }
 
     /// Recomputes the percentiles of the selected range (from the chosen start to the timeline's
-    /// position, both on a quarter second), only when that range has changed.
+    /// position, both on a quarter second), only when that range (or the language) has changed.
     fn update_range(&mut self, lang: Language) {
         let quarter = |t: f64| (t * 4.0).round() / 4.0;
         let range = (quarter(self.range_from), quarter(self.timeline.position_s));
-        if range == self.range {
+        if range == self.range && self.range_language == Some(lang) {
             return;
         }
         self.range = range;
+        self.range_language = Some(lang);
         let recording = &self.recording;
         self.range_text = recording
             .strategies()
@@ -107,6 +119,28 @@ impl Replay {
             .collect();
     }
 
+    /// The ticks of the selected range (as [`Recording::aggregate`] takes them), for the
+    /// projection; the recording's ticks are in time order.
+    fn range_ticks(&self) -> &[Tick] {
+        let ticks = self.recording.ticks();
+        let (from, to) = self.range;
+        let start = ticks.partition_point(|tick| tick.t <= from - 1e-9);
+        let end = ticks.partition_point(|tick| tick.t <= to).max(start);
+        &ticks[start..end]
+    }
+
+    /// What the projection panel measures: the selected range.
+    fn projection_source(&self, lang: Language) -> Source<'_> {
+        Source {
+            id: self.source,
+            ticks: self.range_ticks(),
+            scenario: self.scenario.as_ref(),
+            title: self.title(lang),
+            span_s: self.range,
+            live: false,
+        }
+    }
+
     /// The timeline's controls: play or pause, the position, the speed.
     fn timeline_controls(&self, ui: &mut Ui, lang: Language) -> Vec<TimelineCommand> {
         let mut commands = Vec::new();
@@ -117,7 +151,7 @@ impl Replay {
             commands.push(command);
         }
         let mut position = t.position_s;
-        ui.spacing_mut().slider_width = (ui.available_width() * 0.5).max(200.0);
+        ui.spacing_mut().slider_width = (ui.available_width() * 0.5).max(160.0);
         let slider = egui::Slider::new(&mut position, 0.0..=t.duration_s.max(0.001))
             .show_value(false)
             .step_by(0.25)
@@ -154,16 +188,33 @@ pub(crate) struct ReplayView {
 }
 
 impl ReplayView {
-    /// Draws the replay; `loading` shows a spinner (a recording is being read), `exporting` the
-    /// export's progress. Returns what the user asked the app for.
-    pub(crate) fn show(&mut self, ui: &mut Ui, lang: Language, loading: bool, exporting: bool) -> Vec<ReplayAction> {
+    /// Draws the replay and, if open, the projection of its selected range; `loading` shows a
+    /// spinner (a recording is being read), `exporting` the export's progress. Returns what the
+    /// user asked the app for.
+    pub(crate) fn show(
+        &mut self,
+        ui: &mut Ui,
+        lang: Language,
+        loading: bool,
+        exporting: bool,
+        projection: &mut ProjectionPanel,
+    ) -> Vec<ReplayAction> {
         let mut actions = Vec::new();
+        if let Some(replay) = &mut self.current
+            && projection.open
+        {
+            replay.update_range(lang);
+            projection.show(ui, lang, replay.projection_source(lang));
+        }
         ui.horizontal(|ui| {
             if ui.button(lang.tr(Text::OpenFile)).clicked() {
                 actions.push(ReplayAction::Open);
             }
             if self.current.is_some() && ui.button(lang.tr(Text::Overlay)).clicked() {
                 actions.push(ReplayAction::Overlay);
+            }
+            if self.current.is_some() {
+                projection.toggle(ui, lang);
             }
         });
         if loading {
@@ -177,7 +228,9 @@ impl ReplayView {
             return actions;
         };
         ui.heading(replay.title(lang));
-        let commands = ui.horizontal(|ui| replay.timeline_controls(ui, lang)).inner;
+        // Wrapped, so that a narrow view (presentation mode, the projection panel open) puts the
+        // speed on a second line rather than running under the panel.
+        let commands = ui.horizontal_wrapped(|ui| replay.timeline_controls(ui, lang)).inner;
         for command in commands {
             replay.timeline.apply(command);
         }

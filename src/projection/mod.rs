@@ -5,46 +5,62 @@
 
 mod costs;
 mod model;
+mod notes;
 
 pub use costs::{Span, UnitCost, UnitCosts};
 pub use model::{CpuCores, Inputs, MeasuredRange, MemoryBytes, Prices, Projection, StrategyProjection, Unit, project};
+pub use notes::{Figure, Note};
 
 use std::fmt::Write;
 
+use crate::i18n::{Language, Text};
 use crate::measure::{StrategyName, Tick};
 use crate::scenario::Scenario;
 
-/// The unit costs of every strategy that ran in `ticks`; with the run's `scenario`, costs its
-/// nodes never kept are left out (see [`UnitCosts::as_configured`]).
-pub fn measure_run(ticks: &[Tick], scenario: Option<&Scenario>) -> Vec<(StrategyName, UnitCosts)> {
-    StrategyName::BOTH
-        .into_iter()
-        .filter(|strategy| ticks.iter().any(|tick| tick.strategies.contains_key(strategy)))
-        .map(|strategy| {
-            let measured = UnitCosts::measure(ticks, strategy);
-            let costs = match scenario {
-                Some(scenario) => measured.as_configured(scenario),
-                None => measured,
-            };
-            (strategy, costs)
-        })
-        .collect()
+/// A run's unit costs, for each strategy it measured: what [`Projection::of_run`] multiplies out.
+/// Measuring walks every tick; projecting is a few multiplications, so a caller that projects
+/// one run to many populations (the app, as its inputs move) measures once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunCosts {
+    /// Each strategy the ticks hold, session first, with its unit costs.
+    pub strategies: Vec<(StrategyName, UnitCosts)>,
+}
+
+impl RunCosts {
+    /// The unit costs of every strategy measured in `ticks`; with the run's `scenario`, costs its
+    /// nodes never kept are left out (see [`UnitCosts::as_configured`]).
+    pub fn measure(ticks: &[Tick], scenario: Option<&Scenario>) -> Self {
+        let strategies = StrategyName::BOTH
+            .into_iter()
+            .filter(|strategy| ticks.iter().any(|tick| tick.strategies.contains_key(strategy)))
+            .map(|strategy| {
+                let measured = UnitCosts::measure(ticks, strategy);
+                let costs = match scenario {
+                    Some(scenario) => measured.as_configured(scenario),
+                    None => measured,
+                };
+                (strategy, costs)
+            })
+            .collect();
+        RunCosts { strategies }
+    }
+
+    /// These costs projected to `inputs`.
+    pub fn project(&self, inputs: Inputs) -> Projection {
+        let strategies = self
+            .strategies
+            .iter()
+            .map(|(strategy, costs)| (strategy.as_str().to_owned(), project(*strategy, costs, &inputs)))
+            .collect();
+        Projection { inputs, strategies }
+    }
 }
 
 impl Projection {
     /// Projects every strategy measured in `ticks` to `inputs`; with the run's `scenario`, costs
     /// its nodes never kept are left out (see [`UnitCosts::as_configured`]).
     pub fn of_run(ticks: &[Tick], scenario: Option<&Scenario>, inputs: Inputs) -> Self {
-        Self::of_costs(&measure_run(ticks, scenario), inputs)
-    }
-
-    /// Projects unit costs already measured (see [`measure_run`]) to `inputs`.
-    pub fn of_costs(costs: &[(StrategyName, UnitCosts)], inputs: Inputs) -> Self {
-        let strategies = costs
-            .iter()
-            .map(|(strategy, costs)| (strategy.as_str().to_owned(), project(*strategy, costs, &inputs)))
-            .collect();
-        Projection { inputs, strategies }
+        RunCosts::measure(ticks, scenario).project(inputs)
     }
 
     /// The `--json` document (see the README's "Capacity projection").
@@ -67,41 +83,49 @@ impl Projection {
         )
     }
 
-    /// The strategies' names, then one row per projected figure: its label and each strategy's
-    /// value, in the order of the names.
-    pub fn rows(&self) -> (Vec<&str>, Vec<(&'static str, Vec<String>)>) {
-        type Cell = fn(&StrategyProjection) -> String;
-        let cells: [(&'static str, Cell); 10] = [
-            ("node memory", |p| format!("{:.2} GB", p.memory_bytes.nodes / 1e9)),
-            ("store memory", |p| format!("{:.2} GB", p.memory_bytes.store / 1e9)),
-            ("auth-check cores", |p| format!("{:.2}", p.cpu_cores.auth_check)),
-            ("node cores", |p| format!("{:.2}", p.cpu_cores.total)),
-            ("store cores", |p| p.cpu_cores.store.map_or("–".into(), |c| format!("{c:.2}"))),
-            ("store operations/s", |p| format!("{:.0}", p.store_ops_per_s)),
-            ("credentials on the wire", |p| format!("{:.1} Mbit/s", p.credential_bytes_per_s * 8.0 / 1e6)),
-            ("machines (nodes)", |p| p.machines.to_string()),
-            ("monthly cost", |p| p.monthly_cost.map_or("–".into(), |c| format!("{c:.2}"))),
-            ("measured up to", |p| {
-                format!("{} sessions, {:.0} req/s", p.measured_range.sessions_max, p.measured_range.rps_max)
+    /// The strategies' names, then one row per projected figure: its label (translate it with
+    /// [`Language::tr`]) and each strategy's value in `language`, in the order of the names.
+    pub fn rows(&self, language: Language) -> (Vec<&str>, Vec<(Text, Vec<String>)>) {
+        type Cell = fn(&StrategyProjection, Language) -> String;
+        let cells: [(Text, Cell); 10] = [
+            (Text::ProjNodeMemory, |p, _| format!("{:.2} GB", p.memory_bytes.nodes / 1e9)),
+            (Text::ProjStoreMemory, |p, _| format!("{:.2} GB", p.memory_bytes.store / 1e9)),
+            (Text::ProjAuthCheckCores, |p, _| format!("{:.2}", p.cpu_cores.auth_check)),
+            (Text::ProjNodeCores, |p, _| format!("{:.2}", p.cpu_cores.total)),
+            (Text::ProjStoreCores, |p, _| p.cpu_cores.store.map_or("–".into(), |c| format!("{c:.2}"))),
+            (Text::ProjStoreOps, |p, _| format!("{:.0}", p.store_ops_per_s)),
+            (Text::ProjCredentials, |p, _| format!("{:.1} Mbit/s", p.credential_bytes_per_s * 8.0 / 1e6)),
+            (Text::ProjMachines, |p, _| p.machines.to_string()),
+            (Text::ProjMonthlyCost, |p, _| p.monthly_cost.map_or("–".into(), |c| format!("{c:.2}"))),
+            (Text::ProjMeasuredUpTo, |p, language| {
+                format!(
+                    "{} {}, {:.0} {}",
+                    p.measured_range.sessions_max,
+                    language.tr(Text::ProjSessionsUnit),
+                    p.measured_range.rps_max,
+                    language.tr(Text::ProjRpsUnit)
+                )
             }),
         ];
         let names: Vec<&str> = self.strategies.keys().map(String::as_str).collect();
-        let rows =
-            cells.into_iter().map(|(label, cell)| (label, self.strategies.values().map(cell).collect())).collect();
+        let rows = cells
+            .into_iter()
+            .map(|(label, cell)| (label, self.strategies.values().map(|p| cell(p, language)).collect()))
+            .collect();
         (names, rows)
     }
 
     /// A side-by-side table of the projection, then each strategy's notes.
     pub fn to_text(&self) -> String {
         let mut out = self.inputs_line() + "\n";
-        let (names, rows) = self.rows();
+        let (names, rows) = self.rows(Language::English);
         let _ = write!(out, "{:<26}", "figure");
         for name in &names {
             let _ = write!(out, "{name:>26}");
         }
         out.push('\n');
         for (label, values) in rows {
-            let _ = write!(out, "{label:<26}");
+            let _ = write!(out, "{:<26}", Language::English.tr(label));
             for value in values {
                 let _ = write!(out, "{value:>26}");
             }

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::costs::{UnitCost, UnitCosts};
+use super::notes::{Figure, Note};
 use crate::measure::StrategyName;
 
 /// What to project to.
@@ -102,8 +103,9 @@ pub struct StrategyProjection {
     pub monthly_cost: Option<f64>,
     /// The measured range.
     pub measured_range: MeasuredRange,
-    /// Each projected figure's origin and extrapolation, in words.
-    pub notes: Vec<String>,
+    /// Each projected figure's origin and extrapolation (in words: [`Note::text`]; the JSON
+    /// holds the English sentences).
+    pub notes: Vec<Note>,
     /// The unit costs in full: value, spread, source, range.
     pub unit_costs: UnitCosts,
 }
@@ -144,31 +146,6 @@ fn value(cost: &Option<UnitCost>) -> f64 {
     cost.as_ref().map_or(0.0, |c| c.value.max(0.0))
 }
 
-/// "measured up to 80k sessions; projected to 10M: ×125, assumes linear growth".
-fn reach(what: &str, measured: f64, projected: f64, unit: &str) -> String {
-    if measured <= 0.0 {
-        return format!("{what}: not measured in this run, so not projected");
-    }
-    let factor = projected / measured;
-    let how = if factor > 1.0 { "assumes linear growth" } else { "within the measured range" };
-    format!("{what}: measured up to {} {unit}; projected to {}: ×{factor:.0}, {how}", short(measured), short(projected))
-}
-
-/// 80k, 10M, 1.2G: a count as a person says it.
-fn short(n: f64) -> String {
-    match n {
-        n if n >= 1e9 => format!("{}G", trim(n / 1e9)),
-        n if n >= 1e6 => format!("{}M", trim(n / 1e6)),
-        n if n >= 1e3 => format!("{}k", trim(n / 1e3)),
-        n => trim(n),
-    }
-}
-
-fn trim(n: f64) -> String {
-    let text = format!("{n:.1}");
-    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
-}
-
 /// Projects `costs`, measured for `strategy`, to `inputs`.
 pub fn project(strategy: StrategyName, costs: &UnitCosts, inputs: &Inputs) -> StrategyProjection {
     let users = inputs.users as f64;
@@ -187,21 +164,17 @@ pub fn project(strategy: StrategyName, costs: &UnitCosts, inputs: &Inputs) -> St
     let mut notes = Vec::new();
     let nodes = match strategy {
         StrategyName::Session if costs.store_kind.as_deref().is_some_and(|kind| kind != "memory") => {
-            notes.push(format!(
-                "node memory: 0 per user, as the sessions live in the shared store (the nodes' heap moved by {:.0} B \
-                 per session held over the run: connection buffers and caches, not sessions)",
-                unit.heap_bytes_per_session
-            ));
-            notes.push(
-                "auth-check time includes the round trip to the shared store: it is time, not all CPU, so auth-check \
-                 cores are an upper bound"
-                    .into(),
-            );
+            notes.push(Note::SessionsInStore { heap_bytes_per_session: unit.heap_bytes_per_session });
+            notes.push(Note::AuthCheckIncludesStore);
             unit.heap_bytes_per_session = 0.0;
             0.0
         }
         StrategyName::Session => {
-            notes.push(reach("node memory (heap per session × users)", costs.sessions_max as f64, users, "sessions"));
+            notes.push(Note::Reach {
+                figure: Figure::NodeMemory,
+                measured: costs.sessions_max as f64,
+                projected: users,
+            });
             users * unit.heap_bytes_per_session
         }
         StrategyName::Token => {
@@ -209,24 +182,21 @@ pub fn project(strategy: StrategyName, costs: &UnitCosts, inputs: &Inputs) -> St
             // denylist, where there is one.
             let families = users * unit.refresh_bytes_per_login;
             let denied = inputs.logins_per_s * inputs.ttl_s * unit.denylist_bytes_per_entry;
-            notes.push(format!(
-                "node memory: refresh families ({:.0} B per login × users) plus denylist entries ({:.0} B × logins/s × TTL); \
-                 0 where the run kept neither",
-                unit.refresh_bytes_per_login, unit.denylist_bytes_per_entry
-            ));
+            notes.push(Note::TokenMemory {
+                refresh_bytes_per_login: unit.refresh_bytes_per_login,
+                denylist_bytes_per_entry: unit.denylist_bytes_per_entry,
+            });
             families + denied
         }
     };
     let store = users * unit.store_bytes_per_session;
     if costs.store_bytes_per_session.is_some() {
-        notes.push(reach("store memory (bytes per session × users)", costs.sessions_max as f64, users, "sessions"));
+        notes.push(Note::Reach { figure: Figure::StoreMemory, measured: costs.sessions_max as f64, projected: users });
     }
     let cpu_total = inputs.rps * unit.cpu_us_per_request / 1e6 + inputs.logins_per_s * unit.login_cpu_us / 1e6;
-    notes.push(reach("CPU (µs per request × requests/s)", costs.rps_max, inputs.rps, "requests/s"));
+    notes.push(Note::Reach { figure: Figure::Cpu, measured: costs.rps_max, projected: inputs.rps });
     if costs.login_cpu_us.is_none() {
-        notes.push(
-            "login CPU could not be told apart from request CPU in this run: it is inside CPU per request".into(),
-        );
+        notes.push(Note::LoginCpuInsideRequests);
     }
     let cpu = CpuCores {
         auth_check: inputs.rps * unit.auth_check_us_per_request / 1e6,
@@ -288,7 +258,7 @@ mod tests {
         assert_eq!(p.credential_bytes_per_s, 5.7e6);
         assert_eq!(p.machines, 1, "5 GB fits 16 GiB and 4 cores fit 8");
         assert_eq!(p.monthly_cost, Some(15.0), "5 GB at 3 per GB-month");
-        let memory_note = &p.notes[0];
+        let memory_note = p.notes[0].to_string();
         assert!(
             memory_note.contains("measured up to 80k sessions; projected to 10M: ×125, assumes linear growth"),
             "{memory_note}"

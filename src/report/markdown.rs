@@ -102,7 +102,7 @@ pub(crate) fn render(input: &SummaryInput<'_>, language: Language) -> String {
 fn projection(input: &SummaryInput<'_>, language: Language) -> String {
     let scenario = input.header.and_then(|header| header.scenario.parsed());
     let projection = Projection::of_run(input.ticks, scenario.as_ref(), Inputs::default());
-    let (names, rows) = projection.rows();
+    let (names, rows) = projection.rows(language);
     let mut out = format!(
         "\n## {}\n\n{}: {}.\n\n",
         language.tr(Text::ReportProjection),
@@ -112,6 +112,7 @@ fn projection(input: &SummaryInput<'_>, language: Language) -> String {
     let _ = writeln!(out, "| {} | {} |", language.tr(Text::ReportFigure), names.join(" | "));
     let _ = writeln!(out, "|---|{}", "---:|".repeat(names.len()));
     for (label, values) in rows {
+        let label = language.tr(label);
         let _ = writeln!(out, "| {label} | {} |", values.iter().map(|v| cell(v)).collect::<Vec<_>>().join(" | "));
     }
     let (png, svg) = (super::PROJECTION_PNG, super::PROJECTION_SVG);
@@ -120,7 +121,7 @@ fn projection(input: &SummaryInput<'_>, language: Language) -> String {
     for (name, p) in &projection.strategies {
         let _ = writeln!(out, "\n{name}:\n");
         for note in &p.notes {
-            let _ = writeln!(out, "- {}", one_line(note));
+            let _ = writeln!(out, "- {}", one_line(&note.text(language)));
         }
     }
     out

@@ -3,7 +3,7 @@
 
 use crate::i18n::{Language, Text};
 use crate::measure::Tick;
-use crate::projection::{Inputs, Projection, measure_run};
+use crate::projection::{Inputs, Projection, RunCosts};
 use crate::scenario::{Scenario, StrategyName};
 
 use super::series::{ChartSpec, Line, Marker, Panel, color};
@@ -21,8 +21,8 @@ pub(crate) fn memory_chart(
 ) -> ChartSpec {
     let tr = |text| language.tr(text).to_owned();
     let millions = inputs.users as f64 / 1e6;
-    let costs = measure_run(ticks, scenario);
-    let at = |users: u64| Projection::of_costs(&costs, Inputs { users, ..inputs });
+    let costs = RunCosts::measure(ticks, scenario);
+    let at = |users: u64| costs.project(Inputs { users, ..inputs });
     let points: Vec<(f64, Projection)> =
         (0..=STEPS).map(|i| inputs.users * i / STEPS).map(|users| (users as f64 / 1e6, at(users))).collect();
     let mut y_max: f64 = 0.0;

@@ -95,6 +95,37 @@ fn opening_a_recording_shows_its_timeline_and_the_range_figures() {
 }
 
 #[test]
+fn the_projection_panel_projects_the_replayed_ticks_and_follows_the_users_input() {
+    let path = temp("projection.jsonl");
+    let mut app = app();
+    app.replay_recording(recording(&path));
+    let mut harness = harness(app);
+    harness.run();
+    assert!(harness.query_by_label("node memory").is_none(), "the panel opens on demand");
+    harness.get_by_label("Projection").click();
+    harness.run();
+    // The recording's session heap grows 1 MiB for every 10 sessions: 104,857.6 B a session,
+    // 1,048.58 GB for the default 10M users, over the whole recording (its 40 ticks).
+    harness.get_by_label_contains("Measured over: Replayed run");
+    harness.get_by_label_contains("(40 ticks)");
+    harness.get_by_label("node memory");
+    harness.get_by_label("1,048.58 GB");
+
+    let users = harness.get_by_role_and_label(egui::accesskit::Role::Slider, "logged-in users");
+    users.set_value_accesskit(1_000_000.0);
+    harness.run();
+    harness.get_by_label("104.86 GB");
+    assert!(harness.query_by_label("1,048.58 GB").is_none(), "a tenth of the users, a tenth of the memory");
+
+    // In Korean, the rows and the notes are Korean too.
+    harness.get_by_label("한국어").click();
+    harness.run();
+    harness.get_by_label("노드 메모리");
+    assert!(harness.query_all_by_label_contains("선형 증가를 가정합니다").count() >= 1, "the notes in Korean");
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
 fn switching_to_korean_shows_korean_labels_with_the_bundled_font() {
     let path = temp("korean.jsonl");
     let mut app = app();
@@ -191,12 +222,15 @@ fn start_makes_ticks_arrive_and_kill_node_draws_a_marker() {
     assert!(harness.state().notices.iter().all(|n| !n.error), "no error: {:?}", harness.state().notices);
 }
 
-/// Whether a Vulkan driver is installed for wgpu (Mesa's software one will do). Where none is,
+/// Whether a Vulkan driver is installed for wgpu (Mesa's software one will do), or
+/// `VK_ICD_FILENAMES` names one (a driver unpacked outside /usr, e.g. from
+/// `apt-get download mesa-vulkan-drivers libvulkan1`, with `LD_LIBRARY_PATH`). Where none is,
 /// the snapshot test skips loudly, unless `AUTHLAB_REQUIRE_GPU=1` (CI) makes that a failure.
 fn vulkan_available() -> bool {
-    let found = std::fs::read_dir("/usr/share/vulkan/icd.d")
-        .map(|dir| dir.flatten().any(|f| f.path().extension().is_some_and(|e| e == "json")))
-        .unwrap_or(false);
+    let found = std::env::var_os("VK_ICD_FILENAMES").is_some()
+        || std::fs::read_dir("/usr/share/vulkan/icd.d")
+            .map(|dir| dir.flatten().any(|f| f.path().extension().is_some_and(|e| e == "json")))
+            .unwrap_or(false);
     if !found {
         assert!(
             std::env::var("AUTHLAB_REQUIRE_GPU").as_deref() != Ok("1"),
@@ -223,6 +257,10 @@ fn the_replay_view_renders_as_its_snapshot() {
     harness.run();
     // Renders on the GPU adapter wgpu finds: Mesa's software Vulkan (lavapipe) on CI.
     harness.snapshot("replay_view_en");
+    // And with the projection panel open beside the charts.
+    harness.get_by_label("Projection").click();
+    harness.run();
+    harness.snapshot("replay_view_projection_en");
     let _ = std::fs::remove_file(path);
 }
 
