@@ -65,6 +65,7 @@ fn one_hour_recording(path: &PathBuf) -> anyhow::Result<Recording> {
                         ops: 100,
                         used_memory: Some(1 << 24),
                         keys: Some(5000),
+                        ..StoreTick::default()
                     }),
                     ..StrategyTick::default()
                 },
