@@ -23,7 +23,11 @@ impl RunDatabase {
         let pool = postgres::connect_pool(url, SUPERVISOR_POOL, &format!("authlab supervisor {schema}")).await?;
         let swept = postgres::sweep_dead_schemas(&pool).await?;
         if !swept.is_empty() {
-            tracing::info!("dropped {} schemas left by runs that are no longer alive: {}", swept.len(), swept.join(", "));
+            tracing::info!(
+                "dropped {} schemas left by runs that are no longer alive: {}",
+                swept.len(),
+                swept.join(", ")
+            );
         }
         postgres::prepare_schema(&pool, &schema).await?;
         Ok(Self { store: PgSessionStore::open(pool, &schema)?, lock })

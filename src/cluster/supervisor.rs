@@ -8,9 +8,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::process::Child;
 
-use super::{RunDatabase, StoreGate};
 use super::endpoints::{Endpoint, Endpoints};
 use super::leftovers::{self, AliveMark};
+use super::{RunDatabase, StoreGate};
 use crate::node::{NodeOptions, NodeStderr, NodeStrategy, spawn_node};
 use crate::scenario::{ResourceSpec, Scenario, StoreKind, StrategyName};
 use crate::session_store::{PostgresStoreError, RedisSessionStore, RedisStoreError};

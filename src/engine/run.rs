@@ -13,11 +13,11 @@ use tokio::task::JoinHandle;
 
 use super::control::{Command, RunMessage};
 use super::scrape::{NodeReading, scrape};
+use crate::cluster::leftovers;
 use crate::cluster::{ClusterError, Supervisor, SupervisorConfig};
 use crate::load::{LoadDriver, LoadOptions};
 use crate::measure::{EventRecord, EventSource, NodeTick, ResourceTick, StoreTick, StrategyTick, Tick};
 use crate::scenario::{Action, EventAction, Mode, Revokee, Scenario, Scope, SessionSpec, StoreKind, StrategyName};
-use crate::cluster::leftovers;
 use crate::session_store::{PgReading, RedisSessionStore, postgres};
 
 /// Clock leeway of token nodes: old keys verify this much longer than the longest token.
@@ -496,7 +496,8 @@ async fn clean_up_after_panic(session: &SessionSpec, run_id: &str) {
         StoreKind::Memory => {}
         StoreKind::Redis => {
             for phase in phases {
-                if let Ok(store) = RedisSessionStore::connect(&session.redis_url, &leftovers::run_prefix(&phase)).await {
+                if let Ok(store) = RedisSessionStore::connect(&session.redis_url, &leftovers::run_prefix(&phase)).await
+                {
                     let _ = store.delete_own_keys().await;
                 }
             }

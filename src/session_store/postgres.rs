@@ -28,9 +28,9 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
 use tokio::task::JoinHandle;
 use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::session_store::{self, SessionStore};
 use tower_sessions_sqlx_store::PostgresStore;
-use tower_sessions::session_store::ExpiredDeletion;
 
 use super::{UserSessions, user_of};
 
@@ -247,7 +247,8 @@ pub async fn sweep_dead_schemas(pool: &PgPool) -> Result<Vec<String>, PostgresSt
         if !free {
             continue;
         }
-        let result = sqlx::query(&format!(r#"drop schema if exists "{schema}" cascade"#)).execute(&mut *connection).await;
+        let result =
+            sqlx::query(&format!(r#"drop schema if exists "{schema}" cascade"#)).execute(&mut *connection).await;
         sqlx::query("select pg_advisory_unlock($1, hashtext($2))")
             .bind(LOCK_CLASS)
             .bind(&schema)
@@ -409,7 +410,10 @@ impl PgReading {
     /// CPU seconds the run's backends spent since `previous` (a backend first seen counts all its
     /// time).
     pub fn cpu_seconds_since(&self, previous: &PgReading) -> f64 {
-        self.backend_cpu.iter().map(|(pid, &now)| (now - previous.backend_cpu.get(pid).copied().unwrap_or(0.0)).max(0.0)).sum()
+        self.backend_cpu
+            .iter()
+            .map(|(pid, &now)| (now - previous.backend_cpu.get(pid).copied().unwrap_or(0.0)).max(0.0))
+            .sum()
     }
 
     /// Whether the backends' CPU could be read: the server is on this machine.
@@ -492,7 +496,9 @@ mod tests {
     #[test]
     fn only_schemas_of_the_runs_own_form_belong_to_a_run() {
         assert_eq!(run_schema("0a1b2c3d4e5f-session-token"), "authlab_run_0a1b2c3d4e5f_session_token");
-        for ours in ["authlab_run_0a1b", "authlab_run_0a1b_session", "authlab_run_0a1b_session_token", "authlab_run_beef_token"] {
+        for ours in
+            ["authlab_run_0a1b", "authlab_run_0a1b_session", "authlab_run_0a1b_session_token", "authlab_run_beef_token"]
+        {
             assert!(is_run_schema(ours), "{ours}");
         }
         for foreign in [
