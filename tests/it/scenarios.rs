@@ -514,23 +514,19 @@ fn revocation_with_a_denylist_refuses_tokens_at_once_and_charts_its_state() {
 #[test]
 fn algorithm_cost_an_es256_check_costs_more_than_an_hs256_check() {
     let short = [("duration = \"30s\"", "duration = \"5s\"")];
-    // Side by side, at the same time: whatever else loads the machine (the rest of the suite, on
-    // two cores) then stretches both runs' checks alike. Run one after the other, a busy spell
-    // during the HS256 run once put its checks at 98 µs against ES256's 134.
-    // The two take one turn together: the other scenario tests still wait for it.
-    let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let (hs256, es256) = std::thread::scope(|scope| {
-        let hs256 = scope.spawn(|| crate::support::run_scenario(&shortened("algorithm-cost-hs256", &short)));
-        let es256 = crate::support::run_scenario(&shortened("algorithm-cost-es256", &short));
-        (hs256.join().expect("the HS256 run finished"), es256)
-    });
-    // The "Auth check per request" chart: the nodes' own timing of the check alone, which no
-    // other load on the machine inflates much (the scenario's headline).
+    let hs256 = run_scenario(&shortened("algorithm-cost-hs256", &short));
+    let es256 = run_scenario(&shortened("algorithm-cost-es256", &short));
+    // The "Auth check per request" chart: the nodes' own timing of the check alone (the
+    // scenario's headline). It is wall time, which a busy spell on the shared cores only ever
+    // stretches: a whole-run mean once put HS256 at 98 µs against ES256's 134. So each run is read
+    // by its least-disturbed ticks, the lowest quarter of the per-tick means (ticks of 50 checks
+    // or more), as timing tools read the lower envelope of their samples.
     let check_us = |run: &Finished, strategy| {
         let ticks = run.recording.ticks().iter().filter_map(|t| t.strategies.get(&strategy));
-        let (checks, seconds) = ticks.fold((0, 0.0), |(n, s), st| (n + st.auth_checks, s + st.auth_check_seconds));
-        assert!(checks > 500, "{strategy:?} nodes timed their auth checks: {checks}");
-        seconds * 1e6 / checks as f64
+        let mut means: Vec<f64> = ticks.filter(|st| st.auth_checks >= 50).filter_map(|st| st.auth_check_us()).collect();
+        assert!(means.len() >= 8, "{strategy:?} nodes timed their auth checks in enough ticks: {}", means.len());
+        means.sort_by(f64::total_cmp);
+        means[means.len() / 4]
     };
     let (hs, es) = (check_us(&hs256, Token), check_us(&es256, Token));
     // In a release build that is some 58 µs against 2; in this debug build the lab's own claim
