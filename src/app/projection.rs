@@ -16,6 +16,7 @@ use egui::{RichText, Ui};
 
 use crate::i18n::{Language, Text};
 use crate::measure::Tick;
+use crate::measure::format::group_digits;
 use crate::projection::{Inputs, Projection, RunCosts};
 use crate::scenario::Scenario;
 
@@ -284,7 +285,7 @@ fn cell(value: &str) -> String {
             run.push(c);
             continue;
         }
-        out.push_str(&if fraction { run.clone() } else { group(&run) });
+        out.push_str(&if fraction { run.clone() } else { group_digits(&run) });
         run.clear();
         fraction = c == '.';
         if c != '\0' {
@@ -311,23 +312,11 @@ fn price(text: &str) -> Option<f64> {
 /// A count with its thousands grouped (`10,000,000`), or with one decimal below 100.
 fn count(n: f64) -> String {
     if n >= 100.0 {
-        group(&format!("{n:.0}"))
+        group_digits(&format!("{n:.0}"))
     } else {
         let text = format!("{n:.1}");
         text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
     }
-}
-
-/// Digits with a comma between each three from the right.
-fn group(digits: &str) -> String {
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// A count as typed: `10000000`, `10,000,000`, `10_000_000`, `10M`, `2.5k`, `1G`, `1e7`.

@@ -2,7 +2,11 @@
 
 /// `1234567` → `1,234,567`.
 pub(crate) fn group(n: u64) -> String {
-    let digits = n.to_string();
+    group_digits(&n.to_string())
+}
+
+/// A run of digits with a comma between each three from the right: `"1234567"` → `"1,234,567"`.
+pub(crate) fn group_digits(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, digit) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {

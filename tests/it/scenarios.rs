@@ -92,6 +92,20 @@ fn resting(recording: &Recording, from: f64, to: f64) -> (f64, u64, u64) {
     points.min_by_key(|&(_, heap, _)| heap).unwrap_or_else(|| panic!("session ticks between {from} and {to} s"))
 }
 
+/// About one store operation per request the session nodes served, and the trip (`what`) showing
+/// in the session side's latency against the token side's.
+fn assert_one_store_trip_per_request(run: &Finished, whole: &authlab::measure::RangeStats, what: &str) {
+    assert!(
+        whole.store_ops as f64 >= 0.9 * whole.server_requests as f64,
+        "about one store operation per request: {} ops for {} requests",
+        whole.store_ops,
+        whole.server_requests
+    );
+    let token = range(&run.recording, Token, 0.0, f64::MAX);
+    let (session_p50, token_p50) = (whole.latency_us.quantile_us(0.5), token.latency_us.quantile_us(0.5));
+    assert!(session_p50 > token_p50, "{what} shows in latency: {session_p50} µs vs {token_p50} µs");
+}
+
 /// Node CPU time per request the nodes served, over the whole run, in µs.
 fn cpu_us_per_request(recording: &Recording, strategy: StrategyName) -> f64 {
     let ticks = recording.ticks();
@@ -162,15 +176,7 @@ fn shared_store_node_heap_is_flat_while_redis_grows_and_every_request_pays_a_sto
     assert!(grown as f64 > 0.5 * 2000.0 * held as f64, "Redis used_memory grew {grown} B for {held} sessions");
     let nodes = heap_growth(&run.recording, Session, 1.0, 6.0);
     assert!(nodes * 3 < grown, "the session nodes stay flat: {nodes} B against Redis's {grown} B");
-    assert!(
-        whole.store_ops as f64 >= 0.9 * whole.server_requests as f64,
-        "about one store operation per request: {} ops for {} requests",
-        whole.store_ops,
-        whole.server_requests
-    );
-    let token = range(&run.recording, Token, 0.0, f64::MAX);
-    let (session_p50, token_p50) = (whole.latency_us.quantile_us(0.5), token.latency_us.quantile_us(0.5));
-    assert!(session_p50 > token_p50, "the store round trip shows in latency: {session_p50} µs vs {token_p50} µs");
+    assert_one_store_trip_per_request(&run, &whole, "the store round trip");
 }
 
 #[test]
@@ -232,15 +238,7 @@ fn database_store_node_heap_is_flat_while_postgres_grows_in_rows_bytes_dead_rows
     // "Store CPU per request": the server's backends for the nodes (it runs on this machine).
     let cpu: f64 = stores.iter().filter_map(|(_, _, s)| s.cpu_seconds).sum();
     assert!(cpu > 0.0, "the database's CPU for the nodes is measured: {cpu} s");
-    assert!(
-        whole.store_ops as f64 >= 0.9 * whole.server_requests as f64,
-        "about one store operation per request: {} ops for {} requests",
-        whole.store_ops,
-        whole.server_requests
-    );
-    let token = range(&run.recording, Token, 0.0, f64::MAX);
-    let (session_p50, token_p50) = (whole.latency_us.quantile_us(0.5), token.latency_us.quantile_us(0.5));
-    assert!(session_p50 > token_p50, "the database round trip shows in latency: {session_p50} µs vs {token_p50} µs");
+    assert_one_store_trip_per_request(&run, &whole, "the database round trip");
 }
 
 #[test]
