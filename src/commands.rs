@@ -42,6 +42,12 @@ pub enum CommandError {
         /// Why PostgreSQL failed.
         source: PostgresStoreError,
     },
+    /// `project --chart` without a price: there is no cost to cross.
+    #[error(
+        "a crossover chart compares monthly costs: give at least one of --price-ram-gb-month, --price-core-month \
+         and --price-egress-gb"
+    )]
+    CrossoverNeedsPrices,
     /// Writing to the terminal (`out` or `err`) failed.
     #[error(transparent)]
     Io(#[from] io::Error),
@@ -136,6 +142,13 @@ pub struct ProjectArgs {
     /// Logins per second.
     #[arg(long, default_value_t = 1_000.0)]
     pub logins_per_s: f64,
+    /// Logouts per second (each puts a live access token on a token node's denylist, where there
+    /// is one) [default: the logins/s].
+    #[arg(long)]
+    pub logouts_per_s: Option<f64>,
+    /// Client connections open to the nodes at once (each holds the server's buffers).
+    #[arg(long, default_value_t = 10_000)]
+    pub connections: u64,
     /// Session and access-token lifetime (how long a denylist entry lives).
     #[arg(long, default_value = "30m", value_parser = crate::units::parse_duration)]
     pub ttl: std::time::Duration,
@@ -157,16 +170,32 @@ pub struct ProjectArgs {
     /// Print the projection as JSON (the contract in the README) instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also draw the crossover chart (each strategy's monthly cost against logged-in users, at
+    /// the prices given) into this directory, as projection-crossover.png and .svg. Needs a price.
+    #[arg(long, value_name = "DIR")]
+    pub chart: Option<PathBuf>,
 }
 
-/// `authlab project`: prints the projection of `args.recording` to `args`' population.
-pub fn project(args: &ProjectArgs, out: &mut impl Write) -> Result<(), CommandError> {
+/// `authlab project`: prints the projection of `args.recording` to `args`' population; the table
+/// in `language`, the JSON (a contract) always in English.
+pub fn project(
+    args: &ProjectArgs,
+    language: Language,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> Result<(), CommandError> {
+    let priced = [args.price_ram_gb_month, args.price_core_month, args.price_egress_gb].iter().any(Option::is_some);
+    if args.chart.is_some() && !priced {
+        return Err(CommandError::CrossoverNeedsPrices);
+    }
     let recording =
         crate::recording::Recording::open(&args.recording).map_err(|e| CommandError::Recording(e.to_string()))?;
     let inputs = crate::projection::Inputs {
         users: args.users,
         rps: args.rps,
         logins_per_s: args.logins_per_s,
+        logouts_per_s: args.logouts_per_s.unwrap_or(args.logins_per_s),
+        connections: args.connections,
         ttl_s: args.ttl.as_secs_f64(),
         machine_ram_bytes: args.machine_ram,
         machine_cores: args.machine_cores,
@@ -178,9 +207,15 @@ pub fn project(args: &ProjectArgs, out: &mut impl Write) -> Result<(), CommandEr
     };
     let scenario = recording.header().scenario.parsed();
     let projection = crate::projection::Projection::of_run(recording.ticks(), scenario.as_ref(), inputs);
+    if let Some(dir) = &args.chart {
+        match crate::report::write_crossover_chart(&recording, inputs, dir, language)? {
+            Some((png, svg)) => writeln!(err, "wrote {} and {}", png.display(), svg.display())?,
+            None => return Err(CommandError::CrossoverNeedsPrices),
+        }
+    }
     match args.json {
         true => writeln!(out, "{}", projection.to_json_pretty())?,
-        false => write!(out, "{}", projection.to_text())?,
+        false => write!(out, "{}", projection.to_text(language))?,
     }
     Ok(())
 }

@@ -183,6 +183,9 @@ texts! {
     ProjectionUsersAxis => "logged-in users (millions)", "로그인 사용자 (백만 명)";
     ProjectionNodesLine => "on the nodes", "노드에";
     ProjectionStoreLine => "in the shared store", "공유 저장소에";
+    CrossoverChartTitle => "Monthly cost against logged-in users, at the prices given", "로그인 사용자 수에 따른 월 비용 (입력한 가격 기준)";
+    CrossoverCostAxis => "cost per month", "월 비용";
+    CrossoverMarker => "they cross at {0} users", "사용자 {0}명에서 교차";
     ProjectionMeasuredMarker => "measured up to here", "여기까지 측정";
     ReportProjectionIntro => "This run's measured unit costs, multiplied out (`authlab project` takes other figures)", "이 실행에서 측정한 단위 비용을 곱해 낸 값입니다 (`authlab project`로 다른 값을 넣을 수 있습니다)";
     // The projection's table (src/projection: the app's panel, `authlab project`, summary.md).
@@ -208,6 +211,9 @@ texts! {
     ProjInputs => "Project to", "추정할 규모";
     ProjUsers => "logged-in users", "로그인 사용자";
     ProjLogins => "logins/s", "로그인/초";
+    ProjLogouts => "logouts/s", "로그아웃/초";
+    ProjConnections => "open connections", "열린 연결";
+    ProjInputsLine => "Projected to {0} logged-in users, {1} requests/s, {2} logins/s, {3} logouts/s, {4} open connections, TTL {5} s, machines of {6} GiB and {7} cores", "로그인 사용자 {0}명, 요청 {1}/초, 로그인 {2}/초, 로그아웃 {3}/초, 열린 연결 {4}개, TTL {5}초, RAM {6} GiB와 코어 {7}개인 머신으로 추정";
     ProjTtl => "session TTL", "세션 유효 시간";
     ProjMachineRam => "machine RAM", "머신 RAM";
     ProjMachineCores => "machine cores", "머신 코어";
@@ -228,7 +234,12 @@ texts! {
     NoteNodeMemory => "node memory (heap per session × users)", "노드 메모리 (세션당 힙 × 사용자)";
     NoteStoreMemory => "store memory (bytes per session × users)", "저장소 메모리 (세션당 바이트 × 사용자)";
     NoteCpu => "CPU ({0} per request × requests/s)", "CPU (요청당 {0} × 요청/초)";
-    NoteTokenMemory => "node memory: refresh families ({0} B per login × users) plus denylist entries ({1} B × logins/s × TTL); 0 where the run kept neither", "노드 메모리: 리프레시 패밀리 (로그인당 {0} B × 사용자)와 거부 목록 항목 ({1} B × 로그인/초 × TTL)의 합. 실행에서 둘 다 보관하지 않았다면 0";
+    NoteTokenMemory => "node memory: refresh families ({0} B per login × users) plus denylist entries ({1} B × logouts/s × TTL); 0 where the run kept neither", "노드 메모리: 리프레시 패밀리 (로그인당 {0} B × 사용자)와 거부 목록 항목 ({1} B × 로그아웃/초 × TTL)의 합. 실행에서 둘 다 보관하지 않았다면 0";
+    NoteTablesNodes => "{0}: includes {1} of hash-table buckets (the memory store's shards and user index), which double in steps rather than grow per session: modelled as those steps, for the sessions spread over {2} machine(s)", "{0}: 해시 테이블 버킷 {1}이(가) 들어 있습니다 (메모리 저장소의 샤드와 사용자 색인). 버킷은 세션마다 늘지 않고 두 배씩 계단처럼 늘어나므로, 세션을 {2}대 머신에 나눈 계단으로 모델링했습니다";
+    NoteTablesStore => "{0}: includes {1} of Redis's bucket arrays (main and expires dicts, 8 B per bucket each, the next power of two of the keys), which double in steps: modelled as those steps, assuming the run's keys are the only ones in the database", "{0}: Redis 버킷 배열 {1}이(가) 들어 있습니다 (메인과 만료 딕셔너리, 버킷당 각 8 B, 키 수 이상의 가장 작은 2의 거듭제곱). 버킷은 두 배씩 계단처럼 늘어나므로 그 계단으로 모델링했고, 데이터베이스에 이 실행의 키만 있다고 가정합니다";
+    NoteDenylist => "denylist: logouts/s × TTL = {0} entries held at once (each waits out its token's lifetime; Little's law), against at most {1} in the run", "거부 목록: 로그아웃/초 × TTL = 동시에 보관하는 항목 {0}개 (각 항목은 토큰 수명이 끝날 때까지 남습니다. 리틀의 법칙). 실행에서는 최대 {1}개";
+    NoteConnections => "connection buffers: {0} B per open connection × {1} connections, whoever is logged in (measured up to {2} connections)", "연결 버퍼: 열린 연결당 {0} B × 연결 {1}개, 누가 로그인했는지와 무관 ({2}개 연결까지 측정)";
+    NoteConnectionsNotMeasured => "connection buffers: the open connections did not vary apart from the rest in this run, so their buffers are inside the other figures, not projected per connection", "연결 버퍼: 이 실행에서는 열린 연결 수가 다른 값과 따로 변하지 않아, 버퍼가 다른 수치 안에 들어 있고 연결당으로 추정하지 않았습니다";
     NoteLoginCpu => "login CPU could not be told apart from request CPU in this run: it is inside CPU per request", "이 실행에서는 로그인 CPU를 요청 CPU와 구분할 수 없었습니다. 요청당 CPU 안에 들어 있습니다";
     ReportTimeSeries => "Time series (CSV)", "시계열 (CSV)";
     ReportTruncated => "The recording's last line was incomplete and was left out (the run was killed, or was still being written).", "기록의 마지막 줄이 불완전하여 제외했습니다 (실행이 강제 종료되었거나 아직 기록 중이었습니다).";

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
+use authlab::attack::command::{CommandOptions, Verdict};
 use authlab::commands;
 use authlab::heap::CountingAllocator;
 use authlab::i18n::Language;
@@ -53,7 +54,7 @@ enum Command {
     Scenarios,
     /// Fire the attack catalogue at nodes (by default its own) and print what each answered;
     /// exits 0 if every attack was refused as it should be, 1 if any got through, 2 if it could not run.
-    Attack(AttackArgs),
+    Attack(Box<CommandOptions>),
     /// Project a recording's measured unit costs to a population: memory, cores, store load,
     /// bandwidth and machines for each strategy.
     Project(Box<commands::ProjectArgs>),
@@ -76,57 +77,19 @@ enum Command {
     },
 }
 
-#[derive(clap::Args)]
-struct AttackArgs {
-    /// Print one JSON array ({name, strategy, sent, expected, got, passed, why, ...}) instead of text.
-    #[arg(long)]
-    json: bool,
-    /// Run only this attack, or every attack of a strategy (`session`, `token`).
-    #[arg(long, value_name = "NAME")]
-    only: Option<String>,
-    /// List the attacks and exit.
-    #[arg(long)]
-    list: bool,
-    /// Attack this session node instead of starting the lab's own nodes.
-    #[arg(long, value_name = "URL")]
-    session: Option<String>,
-    /// Attack this token node (the no-denylist replay runs here) instead of the lab's own.
-    #[arg(long, value_name = "URL")]
-    token: Option<String>,
-    /// A token node started with `--revocation denylist`, for the replay-after-logout attack.
-    #[arg(long, value_name = "URL")]
-    token_denylist: Option<String>,
-    /// The given token nodes' `--keys` file, to sign tokens whose only defect is one claim.
-    #[arg(long, value_name = "FILE")]
-    token_keys: Option<PathBuf>,
-    /// The user-directory seed of the given nodes (see `authlab users`).
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-}
-
 /// `authlab attack`: exit status 0 when every attack passed, 1 when any failed, 2 when it could not run.
-fn attack(args: AttackArgs, language: Language) -> ExitCode {
-    if args.list {
+fn attack(mut options: CommandOptions, language: Language) -> ExitCode {
+    if options.list {
         let listed = commands::list_attacks(language, &mut std::io::stdout()).or_else(ignore_closed_pipe);
         return if listed.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(2) };
     }
-    let run = || -> anyhow::Result<authlab::attack::command::Verdict> {
-        let options = authlab::attack::command::CommandOptions {
-            exe: exe()?,
-            json: args.json,
-            only: args.only,
-            language,
-            session: args.session,
-            token: args.token,
-            token_denylist: args.token_denylist,
-            token_keys: args.token_keys,
-            seed: args.seed,
-        };
+    let run = || -> anyhow::Result<Verdict> {
+        (options.exe, options.language) = (exe()?, language);
         Ok(runtime()?.block_on(authlab::attack::command::run(options, &mut std::io::stdout().lock()))?)
     };
     match run() {
-        Ok(authlab::attack::command::Verdict::AllPassed) => ExitCode::SUCCESS,
-        Ok(authlab::attack::command::Verdict::SomeFailed) => ExitCode::from(1),
+        Ok(Verdict::AllPassed) => ExitCode::SUCCESS,
+        Ok(Verdict::SomeFailed) => ExitCode::from(1),
         Err(e) => {
             eprintln!("authlab attack: {e:#}");
             ExitCode::from(2)
@@ -158,7 +121,7 @@ struct RunArgs {
     duration: Option<Duration>,
 }
 
-/// The global `--lang` of the commands that print (`report`, `attack`, `scenarios`): en by default.
+/// The global `--lang` of the commands that print (`report`, `attack`, `scenarios`, `project`): en by default.
 fn language(lang: Option<&str>) -> Language {
     if lang == Some("ko") { Language::Korean } else { Language::English }
 }
@@ -240,8 +203,8 @@ fn main() -> ExitCode {
         Some(Command::Report(args)) => {
             commands::write_report(&args.file, &args.out, lang, &mut out, &mut err).map_err(Into::into)
         }
-        Some(Command::Attack(args)) => return attack(args, lang),
-        Some(Command::Project(args)) => commands::project(&args, &mut out).map_err(Into::into),
+        Some(Command::Attack(options)) => return attack(*options, lang),
+        Some(Command::Project(args)) => commands::project(&args, lang, &mut out, &mut err).map_err(Into::into),
         Some(Command::Clean { redis, postgres }) => {
             runtime().and_then(|rt| Ok(rt.block_on(commands::clean(redis, postgres, &mut out))?))
         }

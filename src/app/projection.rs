@@ -206,6 +206,23 @@ impl ProjectionPanel {
             );
             row(
                 ui,
+                Text::ProjLogouts,
+                egui::Slider::new(&mut inputs.logouts_per_s, 0.0..=1_000_000.0)
+                    .logarithmic(true)
+                    .smallest_positive(0.1)
+                    .custom_formatter(|n, _| count(n))
+                    .custom_parser(parse_count),
+            );
+            row(
+                ui,
+                Text::ProjConnections,
+                egui::Slider::new(&mut inputs.connections, 0..=100_000_000)
+                    .logarithmic(true)
+                    .custom_formatter(|n, _| count(n))
+                    .custom_parser(parse_count),
+            );
+            row(
+                ui,
                 Text::ProjTtl,
                 egui::Slider::new(&mut inputs.ttl_s, 1.0..=30.0 * 86_400.0)
                     .logarithmic(true)

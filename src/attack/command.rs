@@ -12,26 +12,39 @@ use super::{AttackError, catalogue, report};
 use crate::i18n::Language;
 use crate::token::keys::KeySet;
 
-/// What `authlab attack` was asked to do.
-#[derive(Debug, Clone)]
+/// What `authlab attack` was asked to do: its command line, plus the executable and language the
+/// shell fills in.
+#[derive(Debug, Clone, clap::Args)]
 pub struct CommandOptions {
     /// The authlab executable, to start the lab's own nodes with.
+    #[arg(skip)]
     pub exe: PathBuf,
-    /// Print every result as one JSON document at the end, instead of text as each comes.
+    /// Print one JSON array ({name, strategy, sent, expected, got, passed, why, ...}) instead of text.
+    #[arg(long)]
     pub json: bool,
-    /// One attack by name, or `session` / `token` for every attack of a strategy.
+    /// Run only this attack, or every attack of a strategy (`session`, `token`).
+    #[arg(long, value_name = "NAME")]
     pub only: Option<String>,
+    /// List the attacks and exit.
+    #[arg(long)]
+    pub list: bool,
     /// The language of the report.
+    #[arg(skip = Language::English)]
     pub language: Language,
-    /// Given nodes; with none of them, the lab starts its own.
+    /// Attack this session node instead of starting the lab's own nodes.
+    #[arg(long, value_name = "URL")]
     pub session: Option<String>,
-    /// The base URL of a given token node (the replay without a denylist runs there).
+    /// Attack this token node (the no-denylist replay runs here) instead of the lab's own.
+    #[arg(long, value_name = "URL")]
     pub token: Option<String>,
-    /// The base URL of a given token node started with `--revocation denylist`.
+    /// A token node started with `--revocation denylist`, for the replay-after-logout attack.
+    #[arg(long, value_name = "URL")]
     pub token_denylist: Option<String>,
-    /// The given token nodes' `--keys` file.
+    /// The given token nodes' `--keys` file, to sign tokens whose only defect is one claim.
+    #[arg(long, value_name = "FILE")]
     pub token_keys: Option<PathBuf>,
-    /// The given nodes' user-directory seed.
+    /// The user-directory seed of the given nodes (see `authlab users`).
+    #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }
 

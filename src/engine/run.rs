@@ -449,6 +449,7 @@ impl Engine {
                             cpu_seconds: reading.cpu_seconds,
                             requests_total: reading.requests_total,
                             sessions: reading.sessions,
+                            connections: reading.connections,
                         };
                         running.last.insert(key, reading);
                         node

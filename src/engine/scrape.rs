@@ -14,6 +14,8 @@ pub struct NodeReading {
     pub rss_bytes: u64,
     pub cpu_seconds: f64,
     pub sessions: u64,
+    /// Client connections open now.
+    pub connections: u64,
     /// Cumulative requests on the load routes.
     pub load_requests: u64,
     /// Cumulative requests on every route.
@@ -60,6 +62,7 @@ pub fn parse_metrics(text: &str) -> NodeReading {
             "authlab_rss_bytes" => reading.rss_bytes = whole,
             "authlab_cpu_seconds_total" => reading.cpu_seconds = value,
             "authlab_sessions" => reading.sessions = whole,
+            "authlab_connections_open" => reading.connections = whole,
             "authlab_store_ops_total" => reading.store_ops += whole,
             "authlab_store_sweep_errors_total" => reading.store_sweep_errors = whole,
             "authlab_denylist_entries" => reading.denylist_entries = whole,

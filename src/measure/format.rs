@@ -34,6 +34,21 @@ pub(crate) fn ms(us: u64) -> String {
     }
 }
 
+/// 80k, 10M, 1.2G: a count as a person says it.
+pub(crate) fn short_count(n: f64) -> String {
+    match n {
+        n if n >= 1e9 => format!("{}G", trim(n / 1e9)),
+        n if n >= 1e6 => format!("{}M", trim(n / 1e6)),
+        n if n >= 1e3 => format!("{}k", trim(n / 1e3)),
+        n => trim(n),
+    }
+}
+
+fn trim(n: f64) -> String {
+    let text = format!("{n:.1}");
+    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
+}
+
 pub(crate) fn mib(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
 }

@@ -217,6 +217,14 @@ pub struct NodeTick {
     pub requests_total: u64,
     /// Sessions the node holds in its own memory.
     pub sessions: u64,
+    /// Client connections open to the node (`authlab_connections_open`); 0 in recordings made
+    /// before nodes counted them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub connections: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The session store at the end of the tick: per node, or shared (Redis, PostgreSQL).

@@ -119,6 +119,8 @@ pub struct NodeMetrics {
     /// Refused callers, one counter per reason (in the order of [`AuthError::ALL`], then
     /// `no_session`).
     auth_failures: [AtomicU64; AUTH_FAILURE_REASONS],
+    /// Client connections open now (counted by the node's listener).
+    pub(crate) connections_open: std::sync::Arc<AtomicU64>,
     process: ProcessStats,
 }
 
@@ -131,6 +133,7 @@ impl Default for NodeMetrics {
             logins_ok: AtomicU64::new(0),
             logins_failed: AtomicU64::new(0),
             auth_failures: std::array::from_fn(|_| AtomicU64::new(0)),
+            connections_open: Default::default(),
             process: ProcessStats::for_this_process(),
         }
     }
@@ -231,6 +234,12 @@ impl NodeMetrics {
                 help: "CPU time used by the node process, from the OS.",
                 counter: true,
                 value: process.cpu_seconds,
+            },
+            Gauge {
+                name: "authlab_connections_open",
+                help: "Client connections open now: each holds the server's buffers, whoever is logged in.",
+                counter: false,
+                value: self.connections_open.load(Relaxed) as f64,
             },
         ];
         gauges.extend_from_slice(strategy_gauges);

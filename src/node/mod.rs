@@ -6,6 +6,7 @@
 //! written back for a child process), and [`spawn_node`] starts one as a child process.
 
 mod admin;
+mod connections;
 mod cors;
 mod csrf;
 mod error;
@@ -318,6 +319,8 @@ pub struct Node {
     postgres: Option<NodePostgres>,
     cleanup_on_exit: bool,
     background: Vec<JoinHandle<()>>,
+    /// The open-connections gauge of `/metrics`, which the listener keeps.
+    connections_open: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Node {
@@ -335,8 +338,14 @@ impl Node {
             metrics: metrics.clone(),
             passwords: PasswordChecker::new(UserDirectory::new(config.seed, config.users, config.password_hash)),
         });
-        let mut node =
-            Node { router: Router::new(), redis: None, postgres: None, cleanup_on_exit: false, background: Vec::new() };
+        let mut node = Node {
+            router: Router::new(),
+            redis: None,
+            postgres: None,
+            cleanup_on_exit: false,
+            background: Vec::new(),
+            connections_open: metrics.connections_open.clone(),
+        };
         let (routes, holdings) = match &config.strategy {
             Strategy::Session(options) => match &options.store {
                 StoreChoice::Memory => {
@@ -457,6 +466,7 @@ impl Node {
             shutdown.await;
             let _ = stopping_tx.send(());
         };
+        let listener = connections::CountingListener::new(listener, self.connections_open.clone());
         let server = axum::serve(listener, self.router.clone()).with_graceful_shutdown(graceful);
         let server = tokio::spawn(server.into_future());
         // Once asked to stop, give open connections a moment, then stop regardless.

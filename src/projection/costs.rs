@@ -7,6 +7,8 @@ use serde::Serialize;
 
 use crate::measure::{StrategyName, StrategyTick, Tick};
 use crate::scenario::{Revocation, Scenario};
+use crate::session_store::memory_store_table_bytes;
+use crate::session_store::tables::redis_table_bytes;
 
 /// One measured unit cost.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -42,10 +44,14 @@ pub struct Span {
 /// `None` (a token node holds no sessions; a memory store has no store bytes).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UnitCosts {
-    /// Node heap bytes per session held: the slope of the nodes' heap against sessions held.
+    /// Node heap bytes per session held, beyond the memory store's hash tables (which grow in
+    /// steps and are modelled apart: [`memory_store_table_bytes`]).
     pub heap_bytes_per_session: Option<UnitCost>,
-    /// Shared-store bytes per session: the slope of the store's memory against its sessions.
+    /// Shared-store bytes per session held, beyond Redis's bucket arrays (modelled apart:
+    /// [`redis_table_bytes`]).
     pub store_bytes_per_session: Option<UnitCost>,
+    /// Redis keys per session held (the session, and its user's index set), for the bucket model.
+    pub store_keys_per_session: Option<UnitCost>,
     /// Mean µs of one auth check (`authlab_auth_check_seconds`).
     pub auth_check_us_per_request: Option<UnitCost>,
     /// The nodes' whole CPU µs per request served, logins apart.
@@ -58,6 +64,8 @@ pub struct UnitCosts {
     pub store_cpu_us_per_request: Option<UnitCost>,
     /// Credential bytes per request (Cookie or Authorization header).
     pub credential_bytes_per_request: Option<UnitCost>,
+    /// Node heap bytes per open client connection (the server's buffers), whoever is logged in.
+    pub connection_bytes: Option<UnitCost>,
     /// Token nodes: heap bytes per denylist entry.
     pub denylist_bytes_per_entry: Option<UnitCost>,
     /// Token nodes: heap bytes per login (the refresh family each login starts).
@@ -68,47 +76,87 @@ pub struct UnitCosts {
     pub sessions_max: u64,
     /// See `sessions_max`.
     pub rps_max: f64,
+    /// The most client connections the nodes had open at once.
+    pub connections_max: u64,
+    /// The most denylist entries the nodes held at once.
+    pub denylist_entries_max: u64,
 }
 
 /// One tick of one strategy, with the figures the costs are fitted on.
 struct Point<'a> {
     t: f64,
     tick: &'a StrategyTick,
+    /// The nodes' heap, less what the memory store's tables are modelled to take.
     heap: f64,
+    connections: f64,
     cpu_seconds: f64,
+    /// Whether every node up had been read before (its CPU this tick is a difference).
+    cpu_known: bool,
+    /// Whether every node the strategy has had is up (a dead node's heap is missing from `heap`).
+    all_up: bool,
     logins_so_far: f64,
 }
 
 impl UnitCosts {
-    /// The unit costs of `strategy` over `ticks` (in time order); the first tick, which has no
-    /// CPU to difference, counts for memory only.
+    /// The unit costs of `strategy` over `ticks` (in time order). A tick where a node is read for
+    /// the first time (or again after a restart) counts for memory only: it has no CPU to
+    /// difference.
     pub fn measure(ticks: &[Tick], strategy: StrategyName) -> Self {
-        let mut last_cpu = BTreeMap::new();
+        let mut last_cpu: BTreeMap<String, f64> = BTreeMap::new();
+        let mut most_held: BTreeMap<String, u64> = BTreeMap::new();
         let mut logins = 0.0;
+        let memory_store =
+            |tick: &StrategyTick| strategy == StrategyName::Session && tick.store.as_ref().is_none_or(|s| s.kind == "memory");
         let points: Vec<Point<'_>> = ticks
             .iter()
             .filter_map(|tick| Some((tick.t, tick.strategies.get(&strategy)?)))
             .map(|(t, tick)| {
                 logins += tick.logins as f64;
-                let heap = tick.nodes.iter().filter(|node| node.up).map(|node| node.heap_bytes as f64).sum();
-                Point { t, tick, heap, cpu_seconds: tick.cpu_seconds_since(&mut last_cpu), logins_so_far: logins }
+                let up = || tick.nodes.iter().filter(|node| node.up);
+                let cpu_known = up().all(|node| last_cpu.get(&node.id).is_some_and(|&before| before <= node.cpu_seconds));
+                let mut tables = 0.0;
+                for node in up() {
+                    // A table never shrinks: it is as big as the most it has held.
+                    let held = most_held.entry(node.id.clone()).or_default();
+                    *held = (*held).max(node.sessions);
+                    if memory_store(tick) {
+                        tables += memory_store_table_bytes(*held as f64);
+                    }
+                }
+                let heap = up().map(|node| node.heap_bytes as f64).sum::<f64>() - tables;
+                Point {
+                    t,
+                    tick,
+                    heap,
+                    connections: up().map(|node| node.connections as f64).sum(),
+                    cpu_seconds: tick.cpu_seconds_since(&mut last_cpu),
+                    cpu_known,
+                    all_up: tick.nodes.iter().all(|node| node.up),
+                    logins_so_far: logins,
+                }
             })
             .collect();
         let requests = |p: &Point<'_>| p.tick.server_requests as f64;
-        let served: Vec<&Point<'_>> = points.iter().skip(1).filter(|p| p.tick.server_requests > 0).collect();
+        let served: Vec<&Point<'_>> = points.iter().filter(|p| p.cpu_known && p.tick.server_requests > 0).collect();
         let (per_request, login) = cpu_fit(&served);
+        let heap = heap_fit(&points, strategy);
         UnitCosts {
-            heap_bytes_per_session: slope(
-                points.iter().filter(|p| p.tick.sessions_held > 0).map(|p| (p.t, p.tick.sessions_held as f64, p.heap)),
-                "slope of the nodes' heap (authlab_heap_bytes) against sessions held, least squares over ticks",
-            ),
+            heap_bytes_per_session: heap.sessions,
             store_bytes_per_session: slope(
                 points.iter().filter_map(|p| {
                     let s = p.tick.store.as_ref()?;
-                    Some((p.t, s.keys? as f64, s.used_memory? as f64))
+                    let tables = if s.kind == "redis" { redis_table_bytes(s.keys?) as f64 } else { 0.0 };
+                    Some((p.t, p.tick.sessions_held as f64, s.used_memory? as f64 - tables))
                 }),
-                "slope of the store's memory (Redis used_memory, or PostgreSQL's total relation size) against \
-                 its keys or rows, least squares over ticks",
+                "slope of the store's memory (Redis used_memory less its bucket arrays, or PostgreSQL's total \
+                 relation size) against sessions held, least squares over ticks",
+            ),
+            store_keys_per_session: ratio(
+                points.iter().filter_map(|p| {
+                    let s = p.tick.store.as_ref().filter(|s| s.kind == "redis")?;
+                    Some((p.t, s.keys? as f64, p.tick.sessions_held as f64))
+                }),
+                "the run's Redis keys over its sessions held",
             ),
             auth_check_us_per_request: ratio(
                 points.iter().skip(1).map(|p| (p.t, p.tick.auth_check_seconds * 1e6, p.tick.auth_checks as f64)),
@@ -131,24 +179,147 @@ impl UnitCosts {
                 }),
                 "Cookie or Authorization header bytes the driver sent, over its requests",
             ),
-            denylist_bytes_per_entry: slope(
-                points
-                    .iter()
-                    .filter(|p| p.tick.denylist_entries > 0)
-                    .map(|p| (p.t, p.tick.denylist_entries as f64, p.heap)),
-                "slope of the token nodes' heap against their denylist entries, least squares over ticks",
-            )
-            .filter(|_| strategy == StrategyName::Token),
-            refresh_bytes_per_login: slope(
-                points.iter().filter(|p| p.logins_so_far > 0.0).map(|p| (p.t, p.logins_so_far, p.heap)),
-                "slope of the token nodes' heap against logins so far (each starts a refresh family)",
-            )
-            .filter(|_| strategy == StrategyName::Token),
+            connection_bytes: heap.connections,
+            denylist_bytes_per_entry: heap.denylist,
+            refresh_bytes_per_login: heap.refresh,
             store_kind: points.iter().find_map(|p| Some(p.tick.store.as_ref()?.kind.clone())),
             sessions_max: points.iter().map(|p| p.tick.sessions_held).max().unwrap_or(0),
             rps_max: points.iter().map(|p| p.tick.throughput_rps).fold(0.0, f64::max),
+            connections_max: points.iter().map(|p| p.connections as u64).max().unwrap_or(0),
+            denylist_entries_max: points.iter().map(|p| p.tick.denylist_entries).max().unwrap_or(0),
         }
     }
+}
+
+/// One figure of a tick that the heap is fitted against.
+type Regressor = fn(&Point<'_>) -> f64;
+
+/// What the nodes' heap was fitted on, each `None` where the run did not move it (or moved it in
+/// step with one fitted before it, so that the two cannot be told apart).
+struct HeapFit {
+    sessions: Option<UnitCost>,
+    connections: Option<UnitCost>,
+    refresh: Option<UnitCost>,
+    denylist: Option<UnitCost>,
+}
+
+/// The nodes' heap (less the memory store's modelled tables) fitted at once as
+/// `base + a·sessions + c·connections (+ r·logins + d·denylist entries on token nodes)`, over the
+/// ticks where every node was up: one regression, so that connections opening while sessions
+/// pile up are not counted as session memory.
+fn heap_fit(points: &[Point<'_>], strategy: StrategyName) -> HeapFit {
+    const HEAP: &str = "the nodes' heap (authlab_heap_bytes, less the memory store's modelled hash tables) fitted \
+                        as base + a·sessions + c·connections (+ r·logins + d·denylist entries), least squares over \
+                        the ticks where every node was up";
+    let mut regressors: Vec<Regressor> = vec![|p| p.tick.sessions_held as f64, |p| p.connections];
+    if strategy == StrategyName::Token {
+        regressors.push(|p| p.logins_so_far);
+        regressors.push(|p| p.tick.denylist_entries as f64);
+    }
+    let rows: Vec<&Point<'_>> = points.iter().filter(|p| p.all_up).collect();
+    let xs: Vec<Vec<f64>> = rows.iter().map(|p| regressors.iter().map(|x| x(p)).collect()).collect();
+    let ys: Vec<f64> = rows.iter().map(|p| p.heap).collect();
+    let fitted = least_squares(&xs, &ys);
+    let cost = |i: usize| {
+        let (value, spread) = fitted.get(i).copied().flatten()?;
+        let x = regressors[i];
+        let xs: Vec<_> = rows.iter().map(|p| (p.t, x(p), 0.0)).collect();
+        Some(UnitCost { value, spread, source: HEAP, measured_over: span(&xs) })
+    };
+    let session_side = strategy == StrategyName::Session;
+    HeapFit {
+        sessions: cost(0).filter(|_| session_side),
+        connections: cost(1),
+        refresh: cost(2),
+        denylist: cost(3),
+    }
+}
+
+/// Ordinary least squares of `ys` on an intercept and the regressors of `xs` (one row per
+/// observation, one column per regressor): for each regressor, its coefficient and standard
+/// error, or `None` where it did not vary apart from the intercept and the regressors before it
+/// (those are left out of the fit).
+fn least_squares(xs: &[Vec<f64>], ys: &[f64]) -> Vec<Option<(f64, f64)>> {
+    let n = xs.len().min(ys.len());
+    let columns = xs.first().map_or(0, Vec::len);
+    // Columns kept: the intercept, then each regressor that is not (nearly) a combination of
+    // those kept before it, judged by the Gram-Schmidt residual of its centred column.
+    let mut kept: Vec<usize> = Vec::new();
+    let mut basis: Vec<Vec<f64>> = Vec::new();
+    for i in 0..columns {
+        let column: Vec<f64> = xs.iter().map(|row| row.get(i).copied().unwrap_or(0.0)).collect();
+        let mean = column.iter().sum::<f64>() / n.max(1) as f64;
+        let mut residual: Vec<f64> = column.iter().map(|v| v - mean).collect();
+        let norm = residual.iter().map(|v| v * v).sum::<f64>().sqrt();
+        for b in &basis {
+            let dot: f64 = residual.iter().zip(b).map(|(r, b)| r * b).sum();
+            residual.iter_mut().zip(b).for_each(|(r, b)| *r -= dot * b);
+        }
+        let left = residual.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if norm > 0.0 && left > 1e-3 * norm {
+            basis.push(residual.into_iter().map(|v| v / left).collect());
+            kept.push(i);
+        }
+    }
+    let mut out = vec![None; columns];
+    let k = kept.len() + 1;
+    if n < k + 2 {
+        return out;
+    }
+    // The normal equations (XᵀX) β = Xᵀy, with X = [1, kept regressors].
+    let design: Vec<Vec<f64>> = xs
+        .iter()
+        .map(|row| std::iter::once(1.0).chain(kept.iter().map(|&i| row.get(i).copied().unwrap_or(0.0))).collect())
+        .collect();
+    let mut xtx = vec![vec![0.0; k]; k];
+    let mut xty = vec![0.0; k];
+    for (row, yv) in design.iter().zip(ys) {
+        for a in 0..k {
+            xty[a] += row[a] * yv;
+            for b in 0..k {
+                xtx[a][b] += row[a] * row[b];
+            }
+        }
+    }
+    let Some(inverse) = invert(xtx) else { return out };
+    let beta: Vec<f64> = (0..k).map(|a| (0..k).map(|b| inverse[a][b] * xty[b]).sum()).collect();
+    let residuals: f64 =
+        design.iter().zip(ys).map(|(row, yv)| (yv - row.iter().zip(&beta).map(|(x, b)| x * b).sum::<f64>()).powi(2)).sum();
+    let sigma2 = residuals / (n - k) as f64;
+    for (j, &i) in kept.iter().enumerate() {
+        out[i] = Some((beta[j + 1], (sigma2 * inverse[j + 1][j + 1]).max(0.0).sqrt()));
+    }
+    out
+}
+
+/// The inverse of a small square matrix by Gauss-Jordan elimination with partial pivoting;
+/// `None` when it is singular.
+fn invert(mut m: Vec<Vec<f64>>) -> Option<Vec<Vec<f64>>> {
+    let k = m.len();
+    let mut inv: Vec<Vec<f64>> = (0..k).map(|i| (0..k).map(|j| f64::from(u8::from(i == j))).collect()).collect();
+    for col in 0..k {
+        let pivot = (col..k).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))?;
+        if m[pivot][col].abs() < 1e-300 {
+            return None;
+        }
+        m.swap(col, pivot);
+        inv.swap(col, pivot);
+        let p = m[col][col];
+        m[col].iter_mut().for_each(|v| *v /= p);
+        inv[col].iter_mut().for_each(|v| *v /= p);
+        for row in 0..k {
+            if row != col {
+                let f = m[row][col];
+                if f != 0.0 {
+                    for j in 0..k {
+                        m[row][j] -= f * m[col][j];
+                        inv[row][j] -= f * inv[col][j];
+                    }
+                }
+            }
+        }
+    }
+    Some(inv)
 }
 
 impl UnitCosts {
@@ -270,5 +441,44 @@ mod tests {
         let cost = ratio([(0.0, 100.0, 10.0), (1.0, 300.0, 10.0)].into_iter(), "test").expect("a ratio");
         assert_eq!((cost.value, cost.spread), (20.0, 10.0));
         assert!(ratio([(0.0, 1.0, 0.0)].into_iter(), "nothing counted").is_none());
+    }
+
+    #[test]
+    fn the_heap_fit_tells_connections_apart_from_sessions() {
+        use crate::measure::NodeTick;
+        // Connections open during the first 10 ticks while sessions pile up all along: 1 MB of
+        // baseline, 300 B per session (beyond the tables) and 40 kB per connection.
+        let ticks: Vec<Tick> = (0..40u64)
+            .map(|i| {
+                let (sessions, connections) = (500 * i, 6 * i.min(10));
+                let heap = 1_000_000.0 + 300.0 * sessions as f64 + 40_000.0 * connections as f64
+                    + memory_store_table_bytes(sessions as f64);
+                let node = NodeTick {
+                    id: "session/1".into(),
+                    up: true,
+                    heap_bytes: heap.round() as u64,
+                    sessions,
+                    connections,
+                    ..NodeTick::default()
+                };
+                let tick = StrategyTick { sessions_held: sessions, nodes: vec![node], ..StrategyTick::default() };
+                Tick { t: i as f64, strategies: [(StrategyName::Session, tick)].into(), ..Tick::default() }
+            })
+            .collect();
+        let costs = UnitCosts::measure(&ticks, StrategyName::Session);
+        let (session, connection) = (costs.heap_bytes_per_session.expect("fitted"), costs.connection_bytes.expect("fitted"));
+        assert!((session.value - 300.0).abs() < 0.5, "{session:?}");
+        assert!((connection.value - 40_000.0).abs() < 50.0, "{connection:?}");
+        assert_eq!(costs.connections_max, 60);
+    }
+
+    #[test]
+    fn a_figure_that_moves_in_step_with_another_is_not_fitted_twice() {
+        // Sessions and connections grow together: the fit cannot tell them apart, so it keeps
+        // the first and says nothing of the second.
+        let xs: Vec<Vec<f64>> = (0..20).map(|i| vec![f64::from(i), 2.0 * f64::from(i)]).collect();
+        let ys: Vec<f64> = (0..20).map(|i| 5.0 + 7.0 * f64::from(i)).collect();
+        let fitted = least_squares(&xs, &ys);
+        assert!(fitted[0].is_some_and(|(b, _)| (b - 7.0).abs() < 1e-9) && fitted[1].is_none(), "{fitted:?}");
     }
 }

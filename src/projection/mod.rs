@@ -3,6 +3,7 @@
 //! came from and how far beyond the measured range it reaches. GUI-free: the CLI
 //! (`authlab project`), the report and the app call the same functions.
 
+pub mod check;
 mod costs;
 mod model;
 mod notes;
@@ -69,17 +70,21 @@ impl Projection {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// The inputs in one sentence.
-    pub fn inputs_line(&self) -> String {
+    /// The inputs in one sentence, in `language`.
+    pub fn inputs_line(&self, language: Language) -> String {
         let i = &self.inputs;
-        format!(
-            "Projected to {} logged-in users, {} requests/s, {} logins/s, TTL {} s, machines of {:.0} GiB and {} cores",
-            i.users,
-            i.rps,
-            i.logins_per_s,
-            i.ttl_s,
-            i.machine_ram_bytes as f64 / (1u64 << 30) as f64,
-            i.machine_cores
+        language.fill(
+            Text::ProjInputsLine,
+            &[
+                &i.users.to_string(),
+                &i.rps.to_string(),
+                &i.logins_per_s.to_string(),
+                &i.logouts_per_s.to_string(),
+                &i.connections.to_string(),
+                &i.ttl_s.to_string(),
+                &format!("{:.0}", i.machine_ram_bytes as f64 / (1u64 << 30) as f64),
+                &i.machine_cores.to_string(),
+            ],
         )
     }
 
@@ -115,17 +120,17 @@ impl Projection {
         (names, rows)
     }
 
-    /// A side-by-side table of the projection, then each strategy's notes.
-    pub fn to_text(&self) -> String {
-        let mut out = self.inputs_line() + "\n";
-        let (names, rows) = self.rows(Language::English);
-        let _ = write!(out, "{:<26}", "figure");
+    /// A side-by-side table of the projection, then each strategy's notes, in `language`.
+    pub fn to_text(&self, language: Language) -> String {
+        let mut out = self.inputs_line(language) + "\n";
+        let (names, rows) = self.rows(language);
+        let _ = write!(out, "{:<26}", language.tr(Text::ReportFigure));
         for name in &names {
             let _ = write!(out, "{name:>26}");
         }
         out.push('\n');
         for (label, values) in rows {
-            let _ = write!(out, "{:<26}", Language::English.tr(label));
+            let _ = write!(out, "{:<26}", language.tr(label));
             for value in values {
                 let _ = write!(out, "{value:>26}");
             }
@@ -134,7 +139,7 @@ impl Projection {
         for (name, p) in &self.strategies {
             let _ = writeln!(out, "\n{name}:");
             for note in &p.notes {
-                let _ = writeln!(out, "  - {note}");
+                let _ = writeln!(out, "  - {}", note.text(language));
             }
         }
         out

@@ -6,6 +6,8 @@ use serde::Serialize;
 use super::costs::{UnitCost, UnitCosts};
 use super::notes::{Figure, Note};
 use crate::measure::StrategyName;
+use crate::session_store::memory_store_table_bytes;
+use crate::session_store::tables::redis_table_bytes;
 
 /// What to project to.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -16,6 +18,10 @@ pub struct Inputs {
     pub rps: f64,
     /// Logins per second.
     pub logins_per_s: f64,
+    /// Logouts per second: each puts a live access token on the denylist, where there is one.
+    pub logouts_per_s: f64,
+    /// Client connections open to the nodes at once (each holds the server's buffers).
+    pub connections: u64,
     /// Session (and access-token) lifetime, seconds: how long a denylist entry lives.
     pub ttl_s: f64,
     /// One machine's RAM, bytes.
@@ -27,13 +33,15 @@ pub struct Inputs {
 }
 
 impl Default for Inputs {
-    /// 10M logged-in users at 100k requests/s and 1k logins/s, 30-minute sessions, on machines of
-    /// 16 GiB and 8 cores, with no prices.
+    /// 10M logged-in users at 100k requests/s, 1k logins and 1k logouts a second, 10k open
+    /// connections, 30-minute sessions, on machines of 16 GiB and 8 cores, with no prices.
     fn default() -> Self {
         Inputs {
             users: 10_000_000,
             rps: 100_000.0,
             logins_per_s: 1_000.0,
+            logouts_per_s: 1_000.0,
+            connections: 10_000,
             ttl_s: 1800.0,
             machine_ram_bytes: 16 << 30,
             machine_cores: 8,
@@ -62,6 +70,11 @@ pub struct MemoryBytes {
     pub store: f64,
     /// Both.
     pub total: f64,
+    /// Of `total`, the hash tables' buckets, which grow in doubling steps (the memory store's
+    /// shards and user index, Redis's dicts): modelled as those steps, not as a line.
+    pub tables: f64,
+    /// Of `nodes`, the open connections' buffers.
+    pub connections: f64,
 }
 
 /// CPU cores a strategy needs.
@@ -131,6 +144,8 @@ pub struct Unit {
     pub refresh_bytes_per_login: f64,
     /// Token nodes: bytes per denylist entry.
     pub denylist_bytes_per_entry: f64,
+    /// Node heap bytes per open client connection.
+    pub connection_bytes: f64,
 }
 
 /// A whole projection: its inputs, and each strategy the recording measured.
@@ -159,11 +174,18 @@ pub fn project(strategy: StrategyName, costs: &UnitCosts, inputs: &Inputs) -> St
         store_ops_per_request: value(&costs.store_ops_per_request),
         refresh_bytes_per_login: value(&costs.refresh_bytes_per_login),
         denylist_bytes_per_entry: value(&costs.denylist_bytes_per_entry),
+        connection_bytes: value(&costs.connection_bytes),
     };
     let range = MeasuredRange { sessions_max: costs.sessions_max, rps_max: costs.rps_max };
     let mut notes = Vec::new();
-    let nodes = match strategy {
-        StrategyName::Session if costs.store_kind.as_deref().is_some_and(|kind| kind != "memory") => {
+    let cpu_total = inputs.rps * unit.cpu_us_per_request / 1e6 + inputs.logins_per_s * unit.login_cpu_us / 1e6;
+    let by_cores = (cpu_total / f64::from(inputs.machine_cores.max(1))).ceil().max(1.0);
+    let machines_for = |node_bytes: f64| (node_bytes / inputs.machine_ram_bytes.max(1) as f64).ceil().max(by_cores);
+    let connections = inputs.connections as f64 * unit.connection_bytes;
+    let mut tables = 0.0;
+    let shared_store = costs.store_kind.as_deref().is_some_and(|kind| kind != "memory");
+    let per_user = match strategy {
+        StrategyName::Session if shared_store => {
             notes.push(Note::SessionsInStore { heap_bytes_per_session: unit.heap_bytes_per_session });
             notes.push(Note::AuthCheckIncludesStore);
             unit.heap_bytes_per_session = 0.0;
@@ -175,25 +197,51 @@ pub fn project(strategy: StrategyName, costs: &UnitCosts, inputs: &Inputs) -> St
                 measured: costs.sessions_max as f64,
                 projected: users,
             });
-            users * unit.heap_bytes_per_session
+            // Each machine holds its share of the sessions in tables of its own, which double in
+            // steps: the machines are counted from the linear part, then the steps added.
+            let linear = users * unit.heap_bytes_per_session;
+            let machines = machines_for(linear + connections);
+            if costs.heap_bytes_per_session.is_some() && users > 0.0 {
+                tables = machines * memory_store_table_bytes(users / machines);
+                notes.push(Note::Tables { figure: Figure::NodeMemory, bytes: tables, machines });
+            }
+            linear + tables
         }
         StrategyName::Token => {
-            // Each logged-in user holds one refresh family; each logout's token waits a TTL on the
-            // denylist, where there is one.
+            // Each logged-in user holds one refresh family; each logout's token waits out its
+            // lifetime on the denylist, where there is one: logouts/s × TTL entries (Little's law).
             let families = users * unit.refresh_bytes_per_login;
-            let denied = inputs.logins_per_s * inputs.ttl_s * unit.denylist_bytes_per_entry;
+            let entries = inputs.logouts_per_s * inputs.ttl_s;
             notes.push(Note::TokenMemory {
                 refresh_bytes_per_login: unit.refresh_bytes_per_login,
                 denylist_bytes_per_entry: unit.denylist_bytes_per_entry,
             });
-            families + denied
+            if costs.denylist_bytes_per_entry.is_some() {
+                notes.push(Note::Denylist { entries, measured: costs.denylist_entries_max as f64 });
+            }
+            families + entries * unit.denylist_bytes_per_entry
         }
     };
-    let store = users * unit.store_bytes_per_session;
+    notes.push(match costs.connection_bytes {
+        Some(_) => Note::Connections {
+            bytes_per_connection: unit.connection_bytes,
+            measured: costs.connections_max as f64,
+            projected: inputs.connections as f64,
+        },
+        None => Note::ConnectionsNotMeasured,
+    });
+    let nodes = per_user + connections;
+    let mut store = users * unit.store_bytes_per_session;
     if costs.store_bytes_per_session.is_some() {
         notes.push(Note::Reach { figure: Figure::StoreMemory, measured: costs.sessions_max as f64, projected: users });
+        if costs.store_kind.as_deref() == Some("redis") {
+            let keys_per_session = costs.store_keys_per_session.as_ref().map_or(1.0, |k| k.value);
+            let buckets = redis_table_bytes((users * keys_per_session).round() as u64) as f64;
+            notes.push(Note::Tables { figure: Figure::StoreMemory, bytes: buckets, machines: 1.0 });
+            store += buckets;
+            tables += buckets;
+        }
     }
-    let cpu_total = inputs.rps * unit.cpu_us_per_request / 1e6 + inputs.logins_per_s * unit.login_cpu_us / 1e6;
     notes.push(Note::Reach { figure: Figure::Cpu, measured: costs.rps_max, projected: inputs.rps });
     if costs.login_cpu_us.is_none() {
         notes.push(Note::LoginCpuInsideRequests);
@@ -203,14 +251,11 @@ pub fn project(strategy: StrategyName, costs: &UnitCosts, inputs: &Inputs) -> St
         total: cpu_total,
         store: costs.store_cpu_us_per_request.as_ref().map(|c| inputs.rps * c.value.max(0.0) / 1e6),
     };
-    let memory = MemoryBytes { nodes, store, total: nodes + store };
-    let by_ram = (nodes / inputs.machine_ram_bytes.max(1) as f64).ceil();
-    let by_cores = (cpu_total / f64::from(inputs.machine_cores.max(1))).ceil();
+    let memory = MemoryBytes { nodes, store, total: nodes + store, tables, connections };
     let credential_bytes_per_s = inputs.rps * unit.credential_bytes_per_request;
     let prices = inputs.prices;
     let monthly_cost = (prices.ram_gb_month.is_some() || prices.core_month.is_some() || prices.egress_gb.is_some())
         .then(|| {
-            const MONTH_S: f64 = 30.0 * 24.0 * 3600.0;
             memory.total / 1e9 * prices.ram_gb_month.unwrap_or(0.0)
                 + (cpu_total + cpu.store.unwrap_or(0.0)) * prices.core_month.unwrap_or(0.0)
                 + credential_bytes_per_s * MONTH_S / 1e9 * prices.egress_gb.unwrap_or(0.0)
@@ -221,13 +266,16 @@ pub fn project(strategy: StrategyName, costs: &UnitCosts, inputs: &Inputs) -> St
         cpu_cores: cpu,
         store_ops_per_s: inputs.rps * unit.store_ops_per_request,
         credential_bytes_per_s,
-        machines: by_ram.max(by_cores).max(1.0) as u64,
+        machines: machines_for(nodes) as u64,
         monthly_cost,
         measured_range: range,
         notes,
         unit_costs: costs.clone(),
     }
 }
+
+/// Seconds in the month prices are per (30 days).
+pub const MONTH_S: f64 = 30.0 * 24.0 * 3600.0;
 
 #[cfg(test)]
 mod tests {
@@ -252,12 +300,15 @@ mod tests {
         };
         let inputs = Inputs { prices: Prices { ram_gb_month: Some(3.0), ..Prices::default() }, ..Inputs::default() };
         let p = project(StrategyName::Session, &costs, &inputs);
-        assert_eq!(p.memory_bytes.nodes, 5e9, "10M sessions × 500 B");
+        let tables = memory_store_table_bytes(1e7);
+        assert_eq!(p.memory_bytes.nodes, 5e9 + tables, "10M sessions × 500 B, and the tables' steps");
+        assert_eq!(p.memory_bytes.tables, tables);
+        assert!(tables > 1e9 && tables < 4e9, "10M sessions' buckets on one machine: {tables}");
         assert_eq!(p.cpu_cores.total, 4.0, "100k requests/s × 40 µs");
         assert_eq!(p.cpu_cores.auth_check, 0.2);
         assert_eq!(p.credential_bytes_per_s, 5.7e6);
         assert_eq!(p.machines, 1, "5 GB fits 16 GiB and 4 cores fit 8");
-        assert_eq!(p.monthly_cost, Some(15.0), "5 GB at 3 per GB-month");
+        assert_eq!(p.monthly_cost, Some((5e9 + tables) / 1e9 * 3.0), "GB at 3 per GB-month");
         let memory_note = p.notes[0].to_string();
         assert!(
             memory_note.contains("measured up to 80k sessions; projected to 10M: ×125, assumes linear growth"),
@@ -270,8 +321,42 @@ mod tests {
         let costs =
             UnitCosts { heap_bytes_per_session: cost(4000.0), cpu_us_per_request: cost(10.0), ..UnitCosts::default() };
         let p = project(StrategyName::Session, &costs, &Inputs::default());
-        // 40 GB of sessions on 16 GiB machines: 3; 1 core of CPU: 1.
+        // 40 GB of sessions (and under 1 GB of their tables) on 16 GiB machines: 3; 1 core: 1.
         assert_eq!(p.machines, 3);
         assert_eq!(p.monthly_cost, None, "no price, no cost");
+    }
+
+    #[test]
+    fn a_denylist_holds_logouts_for_a_lifetime_and_connections_cost_what_they_hold() {
+        let costs = UnitCosts {
+            denylist_bytes_per_entry: cost(100.0),
+            connection_bytes: cost(20_000.0),
+            connections_max: 60,
+            ..UnitCosts::default()
+        };
+        let inputs = Inputs { logouts_per_s: 50.0, ttl_s: 600.0, connections: 1_000, ..Inputs::default() };
+        let p = project(StrategyName::Token, &costs, &inputs);
+        // 50 logouts/s × 600 s = 30,000 entries of 100 B; 1,000 connections of 20 kB.
+        assert_eq!(p.memory_bytes.nodes, 3e6 + 2e7);
+        assert_eq!(p.memory_bytes.connections, 2e7);
+        let notes: Vec<String> = p.notes.iter().map(ToString::to_string).collect();
+        assert!(notes.iter().any(|n| n.contains("30k entries held at once")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.contains("20000 B per open connection × 1k connections")), "{notes:?}");
+        let without = project(StrategyName::Token, &UnitCosts::default(), &inputs);
+        assert!(without.notes.contains(&Note::ConnectionsNotMeasured), "{:?}", without.notes);
+    }
+
+    #[test]
+    fn redis_memory_adds_its_dicts_buckets_in_powers_of_two() {
+        let costs = UnitCosts {
+            store_bytes_per_session: cost(600.0),
+            store_keys_per_session: cost(2.0),
+            store_kind: Some("redis".into()),
+            ..UnitCosts::default()
+        };
+        let p = project(StrategyName::Session, &costs, &Inputs { users: 5_000_000, ..Inputs::default() });
+        // 10M keys: 2^24 buckets in each of two dicts, 8 B each.
+        assert_eq!(p.memory_bytes.store, 5e6 * 600.0 + 2.0 * 8.0 * 16_777_216.0);
+        assert_eq!(p.memory_bytes.nodes, 0.0, "the sessions are in the store");
     }
 }

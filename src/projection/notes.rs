@@ -7,6 +7,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 use crate::i18n::{Language, Text};
+use crate::measure::format::short_count as short;
 
 /// A figure a [`Note::Reach`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +72,33 @@ pub enum Note {
     },
     /// Login CPU could not be told apart from request CPU.
     LoginCpuInsideRequests,
+    /// A memory figure includes hash-table buckets, which grow by doubling (modelled as steps).
+    Tables {
+        /// Node or store memory.
+        figure: Figure,
+        /// The buckets' bytes in the projected figure.
+        bytes: f64,
+        /// The machines whose tables each hold their share (1 for the store).
+        machines: f64,
+    },
+    /// The denylist's size: logouts/s × TTL entries held at once.
+    Denylist {
+        /// Entries held at once, projected.
+        entries: f64,
+        /// The most the run held.
+        measured: f64,
+    },
+    /// Open connections' buffers on the nodes.
+    Connections {
+        /// Heap bytes per open connection.
+        bytes_per_connection: f64,
+        /// The most the run had open.
+        measured: f64,
+        /// What was projected to.
+        projected: f64,
+    },
+    /// The connections' buffers could not be told apart from the rest of the heap.
+    ConnectionsNotMeasured,
 }
 
 impl Note {
@@ -105,6 +133,21 @@ impl Note {
                 &[&format!("{refresh_bytes_per_login:.0}"), &format!("{denylist_bytes_per_entry:.0}")],
             ),
             Note::LoginCpuInsideRequests => language.tr(Text::NoteLoginCpu).to_owned(),
+            Note::Tables { figure, bytes, machines } => {
+                let text = match figure {
+                    Figure::StoreMemory => Text::NoteTablesStore,
+                    _ => Text::NoteTablesNodes,
+                };
+                language.fill(text, &[&figure.label(language), &gigabytes(bytes), &short(machines)])
+            }
+            Note::Denylist { entries, measured } => {
+                language.fill(Text::NoteDenylist, &[&short(entries), &short(measured)])
+            }
+            Note::Connections { bytes_per_connection, measured, projected } => language.fill(
+                Text::NoteConnections,
+                &[&format!("{bytes_per_connection:.0}"), &short(projected), &short(measured)],
+            ),
+            Note::ConnectionsNotMeasured => language.tr(Text::NoteConnectionsNotMeasured).to_owned(),
         }
     }
 }
@@ -123,19 +166,9 @@ impl Serialize for Note {
     }
 }
 
-/// 80k, 10M, 1.2G: a count as a person says it.
-fn short(n: f64) -> String {
-    match n {
-        n if n >= 1e9 => format!("{}G", trim(n / 1e9)),
-        n if n >= 1e6 => format!("{}M", trim(n / 1e6)),
-        n if n >= 1e3 => format!("{}k", trim(n / 1e3)),
-        n => trim(n),
-    }
-}
-
-fn trim(n: f64) -> String {
-    let text = format!("{n:.1}");
-    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
+/// Bytes as GB (10⁹), with two decimals.
+fn gigabytes(bytes: f64) -> String {
+    format!("{:.2} GB", bytes / 1e9)
 }
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ fn projection(input: &SummaryInput<'_>, language: Language) -> String {
         "\n## {}\n\n{}: {}.\n\n",
         language.tr(Text::ReportProjection),
         language.tr(Text::ReportProjectionIntro),
-        projection.inputs_line()
+        projection.inputs_line(language)
     );
     let _ = writeln!(out, "| {} | {} |", language.tr(Text::ReportFigure), names.join(" | "));
     let _ = writeln!(out, "|---|{}", "---:|".repeat(names.len()));

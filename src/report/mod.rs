@@ -56,6 +56,10 @@ pub const SUMMARY_FILE: &str = "summary.md";
 pub const PROJECTION_PNG: &str = "projection-memory.png";
 /// See [`PROJECTION_PNG`].
 pub const PROJECTION_SVG: &str = "projection-memory.svg";
+/// The crossover chart (each strategy's monthly cost against logged-in users), as PNG and SVG.
+pub const CROSSOVER_PNG: &str = "projection-crossover.png";
+/// See [`CROSSOVER_PNG`].
+pub const CROSSOVER_SVG: &str = "projection-crossover.svg";
 
 /// What can go wrong writing a report. Every variant names the path it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +175,26 @@ pub fn write_report(recording: &Recording, out_dir: &Path, language: Language) -
     let title = scenario.title(parsed.as_ref(), language);
     let input = ChartInput { ticks: recording.ticks(), events: recording.events(), title, charts: &charts };
     write_report_with(&input, Some(recording.header()), recording.truncated(), out_dir, language)
+}
+
+/// Writes the crossover chart of `recording`'s projection to `inputs` (its prices) into `out_dir`
+/// (created if needed), as [`CROSSOVER_PNG`] and [`CROSSOVER_SVG`]; `Ok(None)` when `inputs` sets
+/// no price, as there is then no cost to cross.
+pub fn write_crossover_chart(
+    recording: &Recording,
+    inputs: crate::projection::Inputs,
+    out_dir: &Path,
+    language: Language,
+) -> Result<Option<(PathBuf, PathBuf)>, ReportError> {
+    let scenario = recording.header().scenario.parsed();
+    let Some(spec) = projection::crossover_chart(recording.ticks(), scenario.as_ref(), inputs, language) else {
+        return Ok(None);
+    };
+    create_dir(out_dir)?;
+    let (png, svg) = (out_dir.join(CROSSOVER_PNG), out_dir.join(CROSSOVER_SVG));
+    write_spec_png(&spec, &png)?;
+    write_spec_svg(&spec, &svg)?;
+    Ok(Some((png, svg)))
 }
 
 /// [`write_report`] for a run that is not (or not yet) a recording: the summary then has no

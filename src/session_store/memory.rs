@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
-use super::{UserSessions, user_of};
+use super::{UserSessions, tables, user_of};
 
 const SHARDS: usize = 64;
 
@@ -194,6 +194,18 @@ fn encode(record: &Record) -> session_store::Result<Box<[u8]>> {
     rmp_serde::to_vec(&record.data).map(Vec::into_boxed_slice).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
+/// The bytes of a memory store's hash tables (its shards' session tables and user index) when
+/// it holds `sessions` sessions, each of another user: the part of a session node's heap that
+/// grows in doubling steps. It is the expected value over how the sessions' random ids and their
+/// users' names spread over the shards, which [`MemoryStore::table_bytes`] measures.
+pub fn memory_store_table_bytes(sessions: f64) -> f64 {
+    let table = |entry_bytes: usize| {
+        move |n| tables::hashbrown_table_bytes(tables::hashbrown_buckets(n), entry_bytes as u64)
+    };
+    tables::expected_over_shards(sessions, SHARDS as u64, table(size_of::<(Id, Entry)>()))
+        + tables::expected_over_shards(sessions, SHARDS as u64, table(size_of::<(Arc<str>, SessionIds)>()))
+}
+
 impl MemoryStore {
     /// A store holding at most `max_bytes` of sessions (see [`MemoryStoreStats::bytes`]), or unbounded.
     pub fn new(max_bytes: Option<usize>) -> Self {
@@ -276,6 +288,28 @@ impl MemoryStore {
         if let Some(user) = &entry.user {
             self.unindex(user, id);
         }
+    }
+
+    /// The bytes its hash tables allocate now, session tables and user index, read from their
+    /// capacities (the rest of a session's bytes are in [`MemoryStoreStats::bytes`]).
+    pub fn table_bytes(&self) -> u64 {
+        fn bytes(capacity: usize, entry_bytes: usize) -> u64 {
+            let buckets = match capacity as u64 {
+                0 => 0,
+                c if c < 8 => c + 1,
+                c => c / 7 * 8,
+            };
+            tables::hashbrown_table_bytes(buckets, entry_bytes as u64)
+        }
+        let lock = |m: &Mutex<Shard>| bytes(m.lock().unwrap_or_else(|p| p.into_inner()).sessions.capacity(), size_of::<(Id, Entry)>());
+        let sessions: u64 = self.inner.shards.iter().map(lock).sum();
+        let users: u64 = self
+            .inner
+            .users
+            .iter()
+            .map(|m| bytes(m.lock().unwrap_or_else(|p| p.into_inner()).capacity(), size_of::<(Arc<str>, SessionIds)>()))
+            .sum();
+        sessions + users
     }
 
     /// Removes every expired session now; returns how many went.
@@ -483,6 +517,22 @@ mod tests {
         assert_eq!(store.purge_expired(), 1);
         assert_eq!(store.stats().sessions, 0);
         assert_eq!(store.stats().expired, 2);
+    }
+
+    #[tokio::test]
+    async fn the_table_model_follows_the_tables_a_store_really_allocates() {
+        // Across the shards' doubling at about 14.3k and 28.7k sessions, each of another user.
+        let store = MemoryStore::new(None);
+        let mut held = 0;
+        for target in [2_000, 10_000, 14_000, 14_600, 20_000, 28_700, 40_000] {
+            while held < target {
+                let mut r = record_of(&format!("user{held:07}"));
+                store.create(&mut r).await.unwrap();
+                held += 1;
+            }
+            let (real, model) = (store.table_bytes() as f64, memory_store_table_bytes(f64::from(target)));
+            assert!((model - real).abs() <= 0.06 * real, "{target} sessions: tables {real} B, model {model} B");
+        }
     }
 
     fn record_of(user: &str) -> Record {

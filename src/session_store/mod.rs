@@ -10,12 +10,13 @@ mod memory;
 mod metered;
 pub mod postgres;
 mod redis;
+pub mod tables;
 
 use async_trait::async_trait;
 use tower_sessions::session::Record;
 use tower_sessions::session_store;
 
-pub use memory::{MemoryStore, MemoryStoreStats};
+pub use memory::{MemoryStore, MemoryStoreStats, memory_store_table_bytes};
 pub use metered::{Metered, StoreOp, StoreOps};
 pub use postgres::{PgReading, PgSessionStore, PostgresStoreError};
 pub use redis::{RedisSessionStore, RedisStoreError, connect_pool};

@@ -23,6 +23,7 @@ mod node_admin;
 mod node_simulation;
 mod postgres_fixture;
 mod projection;
+mod projection_proof;
 mod recording;
 mod report;
 mod resource_node;
