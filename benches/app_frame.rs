@@ -48,6 +48,7 @@ fn one_hour_recording(path: &PathBuf) -> anyhow::Result<Recording> {
                     cpu_seconds: t / 10.0,
                     requests_total: i * 100,
                     sessions: i % 500,
+                    connections: 16,
                 })
                 .collect();
             let requests = RequestCounts { ok: 500 + i % 50, failed: i % 7, unauthorized: i % 7, ..Default::default() };

@@ -191,6 +191,9 @@ impl UnitCosts {
     }
 }
 
+/// Seconds at the start of a run that the heap fit leaves out (see [`heap_fit`]).
+const WARM_UP_S: f64 = 1.0;
+
 /// One figure of a tick that the heap is fitted against.
 type Regressor = fn(&Point<'_>) -> f64;
 
@@ -210,13 +213,16 @@ struct HeapFit {
 fn heap_fit(points: &[Point<'_>], strategy: StrategyName) -> HeapFit {
     const HEAP: &str = "the nodes' heap (authlab_heap_bytes, less the memory store's modelled hash tables) fitted \
                         as base + a·sessions + c·connections (+ r·logins + d·denylist entries), least squares over \
-                        the ticks where every node was up";
+                        the ticks after the first second where every node was up";
     let mut regressors: Vec<Regressor> = vec![|p| p.tick.sessions_held as f64, |p| p.connections];
     if strategy == StrategyName::Token {
         regressors.push(|p| p.logins_so_far);
         regressors.push(|p| p.tick.denylist_entries as f64);
     }
-    let rows: Vec<&Point<'_>> = points.iter().filter(|p| p.all_up).collect();
+    // The first second is warm-up: buffers and caches made once, as the first connections and
+    // requests arrive, are neither per session nor per connection. Runs shorter than that keep it.
+    let settled: Vec<&Point<'_>> = points.iter().filter(|p| p.all_up && p.t >= WARM_UP_S).collect();
+    let rows = if settled.len() >= 5 { settled } else { points.iter().filter(|p| p.all_up).collect() };
     let xs: Vec<Vec<f64>> = rows.iter().map(|p| regressors.iter().map(|x| x(p)).collect()).collect();
     let ys: Vec<f64> = rows.iter().map(|p| p.heap).collect();
     let fitted = least_squares(&xs, &ys);

@@ -39,7 +39,15 @@ fn a_run_projects_to_ten_million_users_with_the_json_contract_and_says_what_it_a
     // in steps, which a few thousand sessions do not average out, so within a fifth).
     assert!(heap_per_session > 6400.0, "heap per session: {heap_per_session}");
     let nodes = session["memory_bytes"]["nodes"].as_f64().expect("a number");
-    assert!((nodes - heap_per_session * 1e7).abs() < 1.0, "node memory is users × heap per session: {nodes}");
+    let (tables, connections) = (
+        session["memory_bytes"]["tables"].as_f64().expect("a number"),
+        session["memory_bytes"]["connections"].as_f64().expect("a number"),
+    );
+    assert!(
+        (nodes - heap_per_session * 1e7 - tables - connections).abs() < 1.0,
+        "node memory is users × heap per session, the tables' steps and the connections: {nodes}"
+    );
+    assert!(tables > 0.0 && tables < 0.1 * nodes, "10M sessions' buckets: {tables} of {nodes}");
     assert_eq!(session["memory_bytes"]["total"], session["memory_bytes"]["nodes"], "a memory store has no store");
     assert!(session["cpu_cores"]["total"].as_f64().is_some_and(|c| c > 0.0), "{session}");
     assert!(session["machines"].as_u64().is_some_and(|m| m >= 1));
@@ -47,10 +55,13 @@ fn a_run_projects_to_ten_million_users_with_the_json_contract_and_says_what_it_a
     assert!(session["measured_range"]["sessions_max"].as_u64().is_some_and(|s| s > 10));
     let note = session["notes"][0].as_str().expect("notes");
     assert!(note.contains("projected to 10M") && note.contains("assumes linear growth"), "{note}");
-    assert!(session["unit_costs"]["heap_bytes_per_session"]["source"].as_str().is_some_and(|s| s.contains("slope")));
+    assert!(session["unit_costs"]["heap_bytes_per_session"]["source"].as_str().is_some_and(|s| s.contains("least squares")));
 
     let token = &json["strategies"]["token"];
-    assert_eq!(token["memory_bytes"]["nodes"], 0.0, "refresh = false: a token node keeps nothing per user");
+    assert_eq!(
+        token["memory_bytes"]["nodes"], token["memory_bytes"]["connections"],
+        "refresh = false: a token node keeps nothing per user, only its connections' buffers"
+    );
     let (token_bytes, cookie_bytes) = (
         token["unit"]["credential_bytes_per_request"].as_f64().expect("a number"),
         session["unit"]["credential_bytes_per_request"].as_f64().expect("a number"),

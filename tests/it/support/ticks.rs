@@ -35,6 +35,7 @@ pub fn strategy_tick(strategy: StrategyName, i: u64) -> StrategyTick {
             cpu_seconds: 0.01 * i as f64,
             requests_total: 400 * i,
             sessions: 100 * i,
+            connections: 4 + i % 3,
         })
         .collect();
     let ok = 1000 + 10 * i;
