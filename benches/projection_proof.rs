@@ -4,11 +4,11 @@
 //! `cargo bench --bench projection_proof` runs, each through `authlab run` (real node processes,
 //! the real driver, ticks and recordings):
 //! - memory: one session node piling up sessions of distinct users (2,000 logins a second at
-//!   most) for 10 s (about 20k sessions) and for 40 s (about 80k), with a 200 B and a 2000 B
+//!   most) for 13 s (about 20k sessions) and for 52 s (about 80k), with a 200 B and a 2000 B
 //!   payload, in the memory store and in a private Redis; the short run's unit costs are
 //!   projected to what the long run held and compared with its heap (or `used_memory`) growth;
-//! - CPU: one node of each strategy at 4 virtual users, then four nodes at 16 (the same load per
-//!   node), 10 s each; the one-node run's CPU per request and per login is projected to what the
+//! - CPU: one node of each strategy ramped from 1 to 4 virtual users, then four nodes from 4 to 16
+//!   (the same load per node), 10 s each; the one-node run's CPU per request and per login is projected to what the
 //!   four nodes served and compared with the CPU they used.
 //!
 //! It prints a table and fails if a memory figure is off by more than 15 % or a CPU figure by more
@@ -49,24 +49,25 @@ fn run(dir: &Path, name: &str, scenario: &str, seconds: f64) -> anyhow::Result<V
 }
 
 fn print(check: &Check, what: &str) {
+    let figure = |v: f64| if v.abs() >= 1000.0 { format!("{v:.0}") } else { format!("{v:.3}") };
     println!(
-        "{:<8} {:<34} {:>9.0} → {:>9.0} {:>14.0} {:>14.0} {:>+7.1} %",
+        "{:<8} {:<42} {:>9.0} → {:>9.0} {:>14} {:>14} {:>+7.1} %",
         check.strategy.as_str(),
         format!("{} ({what})", check.figure),
         check.from,
         check.to,
-        check.projected,
-        check.measured,
+        figure(check.projected),
+        figure(check.measured),
         check.error() * 100.0
     );
 }
 
 fn main() -> anyhow::Result<()> {
     let full = std::env::args().any(|a| a == "--bench");
-    let (short_s, long_s, cpu_s) = if full { (10.0, 40.0, 10) } else { (1.0, 2.0, 2) };
+    let (short_s, long_s, cpu_s) = if full { (13.0, 52.0, 10) } else { (1.0, 2.0, 2) };
     let dir = tempfile_dir()?;
     println!(
-        "{:<8} {:<34} {:>9} → {:>9} {:>14} {:>14} {:>9}",
+        "{:<8} {:<42} {:>9} → {:>9} {:>14} {:>14} {:>9}",
         "strategy", "figure", "from", "to", "projected", "measured", "error"
     );
     let mut failures = Vec::new();

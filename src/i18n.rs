@@ -240,6 +240,7 @@ texts! {
     NoteDenylist => "denylist: logouts/s × TTL = {0} entries held at once (each waits out its token's lifetime; Little's law), against at most {1} in the run", "거부 목록: 로그아웃/초 × TTL = 동시에 보관하는 항목 {0}개 (각 항목은 토큰 수명이 끝날 때까지 남습니다. 리틀의 법칙). 실행에서는 최대 {1}개";
     NoteConnections => "connection buffers: {0} B per open connection × {1} connections, whoever is logged in (measured up to {2} connections)", "연결 버퍼: 열린 연결당 {0} B × 연결 {1}개, 누가 로그인했는지와 무관 ({2}개 연결까지 측정)";
     NoteConnectionsNotMeasured => "connection buffers: the open connections did not vary apart from the rest in this run, so their buffers are inside the other figures, not projected per connection", "연결 버퍼: 이 실행에서는 열린 연결 수가 다른 값과 따로 변하지 않아, 버퍼가 다른 수치 안에 들어 있고 연결당으로 추정하지 않았습니다";
+    NoteIdleCpu => "node cores include {0} cores per node for being up whatever it serves (in the lab: four scrapes a second, sweeps, timers), on {1} machine(s)", "노드 코어에는 처리량과 무관하게 켜져 있는 데 드는 노드당 {0}코어가 들어 있습니다 (랩에서는 초당 네 번의 수집, 정리 작업, 타이머). 머신 {1}대 기준";
     NoteLoginCpu => "login CPU could not be told apart from request CPU in this run: it is inside CPU per request", "이 실행에서는 로그인 CPU를 요청 CPU와 구분할 수 없었습니다. 요청당 CPU 안에 들어 있습니다";
     ReportTimeSeries => "Time series (CSV)", "시계열 (CSV)";
     ReportTruncated => "The recording's last line was incomplete and was left out (the run was killed, or was still being written).", "기록의 마지막 줄이 불완전하여 제외했습니다 (실행이 강제 종료되었거나 아직 기록 중이었습니다).";

@@ -103,15 +103,17 @@ pub fn memory(small: &[Tick], big: &[Tick], strategy: StrategyName) -> Vec<Check
     checks
 }
 
-/// The nodes' CPU in `big` over its ticks from `warm_up_s` on, against `small`'s CPU per request
-/// and per login multiplied by the requests and logins `big` served in those ticks.
+/// The nodes' CPU in `big` over its ticks from `warm_up_s` on, against `small`'s CPU per request,
+/// per login and per node-second multiplied by the requests and logins `big` served and the
+/// node-seconds it ran in those ticks.
 pub fn cpu(small: &[Tick], big: &[Tick], strategy: StrategyName, warm_up_s: f64) -> Option<Check> {
     let costs = RunCosts::measure(small, None);
     let (_, unit) = costs.strategies.iter().find(|(s, _)| *s == strategy)?;
     let per_request = unit.cpu_us_per_request.as_ref()?.value;
     let per_login = unit.login_cpu_us.as_ref().map_or(0.0, |c| c.value);
+    let idle = unit.idle_cpu_us_per_node_second.as_ref().map_or(0.0, |c| c.value);
     let mut last = std::collections::BTreeMap::new();
-    let (mut cpu_s, mut requests, mut logins, mut seconds) = (0.0, 0.0, 0.0, 0.0);
+    let (mut cpu_s, mut requests, mut logins, mut seconds, mut node_seconds) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for tick in big {
         let Some(s) = tick.strategies.get(&strategy) else { continue };
         let known = s.nodes.iter().filter(|n| n.up).all(|n| last.contains_key(&n.id));
@@ -121,6 +123,7 @@ pub fn cpu(small: &[Tick], big: &[Tick], strategy: StrategyName, warm_up_s: f64)
             requests += s.server_requests as f64;
             logins += s.logins as f64;
             seconds += tick.interval_s;
+            node_seconds += s.nodes.iter().filter(|n| n.up).count() as f64 * tick.interval_s;
         }
     }
     (seconds > 0.0).then(|| Check {
@@ -128,7 +131,7 @@ pub fn cpu(small: &[Tick], big: &[Tick], strategy: StrategyName, warm_up_s: f64)
         figure: "node CPU cores",
         from: unit.rps_max,
         to: requests / seconds,
-        projected: (requests * per_request + logins * per_login) / 1e6 / seconds,
+        projected: (requests * per_request + logins * per_login + node_seconds * idle) / 1e6 / seconds,
         measured: cpu_s / seconds,
     })
 }
@@ -152,15 +155,17 @@ pub fn memory_scenario(payload_bytes: u32, redis_url: Option<&str>) -> String {
 }
 
 /// The proof's CPU scenario: `nodes` nodes of each strategy, one after the other, under the same
-/// load per node (4 virtual users per node, 20 ms apart, 20 requests per visit, a third of
-/// visits logging out), for `duration_s` seconds per strategy.
+/// load per node (from 1 to 4 virtual users per node over the run, so that the fit can tell what
+/// a node spends per request from what it spends being up; 20 ms apart, 20 requests per visit, a
+/// third of visits logging out), for `duration_s` seconds per strategy.
 pub fn cpu_scenario(nodes: u32, duration_s: u32) -> String {
     let users = 4 * nodes;
     format!(
         "name = \"projection proof: CPU, {nodes} node(s)\"\nduration = \"{duration_s}s\"\nseed = 42\n\
          mode = \"sequential\"\n\
          [users]\ncount = 10000\npassword_hash = \"sha256\"\n\
-         [load]\nstages = [ {{ at = \"0s\", target = {users} }} ]\nthink_time = \"20ms\"\nrequests_per_login = 20\n\
+         [load]\nstages = [ {{ at = \"0s\", target = {nodes} }}, {{ at = \"{duration_s}s\", target = {users} }} ]\n\
+         think_time = \"20ms\"\nrequests_per_login = 20\n\
          logout_ratio = 0.3\n\
          [cluster]\nrouting = \"round_robin\"\n\
          [session]\nnodes = {nodes}\npayload_bytes = 200\n\

@@ -58,6 +58,9 @@ pub struct UnitCosts {
     pub cpu_us_per_request: Option<UnitCost>,
     /// The nodes' CPU µs per login (mostly the password hash), fitted beside `cpu_us_per_request`.
     pub login_cpu_us: Option<UnitCost>,
+    /// The CPU µs a node spends per second of being up, whatever it serves (the lab's scrapes,
+    /// sweeps, timers), fitted beside `cpu_us_per_request`.
+    pub idle_cpu_us_per_node_second: Option<UnitCost>,
     /// Store operations per request served.
     pub store_ops_per_request: Option<UnitCost>,
     /// The store server's CPU µs per request served, where it is measured.
@@ -90,6 +93,8 @@ struct Point<'a> {
     heap: f64,
     connections: f64,
     cpu_seconds: f64,
+    /// Nodes up times the tick's seconds.
+    node_seconds: f64,
     /// Whether every node up had been read before (its CPU this tick is a difference).
     cpu_known: bool,
     /// Whether every node the strategy has had is up (a dead node's heap is missing from `heap`).
@@ -109,8 +114,8 @@ impl UnitCosts {
             |tick: &StrategyTick| strategy == StrategyName::Session && tick.store.as_ref().is_none_or(|s| s.kind == "memory");
         let points: Vec<Point<'_>> = ticks
             .iter()
-            .filter_map(|tick| Some((tick.t, tick.strategies.get(&strategy)?)))
-            .map(|(t, tick)| {
+            .filter_map(|tick| Some((tick.t, tick.interval_s, tick.strategies.get(&strategy)?)))
+            .map(|(t, interval_s, tick)| {
                 logins += tick.logins as f64;
                 let up = || tick.nodes.iter().filter(|node| node.up);
                 let cpu_known = up().all(|node| last_cpu.get(&node.id).is_some_and(|&before| before <= node.cpu_seconds));
@@ -129,6 +134,7 @@ impl UnitCosts {
                     tick,
                     heap,
                     connections: up().map(|node| node.connections as f64).sum(),
+                    node_seconds: up().count() as f64 * interval_s,
                     cpu_seconds: tick.cpu_seconds_since(&mut last_cpu),
                     cpu_known,
                     all_up: tick.nodes.iter().all(|node| node.up),
@@ -138,7 +144,7 @@ impl UnitCosts {
             .collect();
         let requests = |p: &Point<'_>| p.tick.server_requests as f64;
         let served: Vec<&Point<'_>> = points.iter().filter(|p| p.cpu_known && p.tick.server_requests > 0).collect();
-        let (per_request, login) = cpu_fit(&served);
+        let (per_request, login, idle) = cpu_fit(&served);
         let heap = heap_fit(&points, strategy);
         UnitCosts {
             heap_bytes_per_session: heap.sessions,
@@ -164,6 +170,7 @@ impl UnitCosts {
             ),
             cpu_us_per_request: per_request,
             login_cpu_us: login,
+            idle_cpu_us_per_node_second: idle,
             store_ops_per_request: ratio(
                 served.iter().filter_map(|p| Some((p.t, p.tick.store.as_ref()?.ops as f64, requests(p)))),
                 "the nodes' store operations (authlab_store_ops_total) over the requests they served",
@@ -225,7 +232,7 @@ fn heap_fit(points: &[Point<'_>], strategy: StrategyName) -> HeapFit {
     let rows = if settled.len() >= 5 { settled } else { points.iter().filter(|p| p.all_up).collect() };
     let xs: Vec<Vec<f64>> = rows.iter().map(|p| regressors.iter().map(|x| x(p)).collect()).collect();
     let ys: Vec<f64> = rows.iter().map(|p| p.heap).collect();
-    let fitted = least_squares(&xs, &ys);
+    let fitted = least_squares(&xs, &ys, true);
     let cost = |i: usize| {
         let (value, spread) = fitted.get(i).copied().flatten()?;
         let x = regressors[i];
@@ -241,11 +248,11 @@ fn heap_fit(points: &[Point<'_>], strategy: StrategyName) -> HeapFit {
     }
 }
 
-/// Ordinary least squares of `ys` on an intercept and the regressors of `xs` (one row per
-/// observation, one column per regressor): for each regressor, its coefficient and standard
-/// error, or `None` where it did not vary apart from the intercept and the regressors before it
-/// (those are left out of the fit).
-fn least_squares(xs: &[Vec<f64>], ys: &[f64]) -> Vec<Option<(f64, f64)>> {
+/// Ordinary least squares of `ys` on the regressors of `xs` (one row per observation, one column
+/// per regressor), and an intercept if `intercept`: for each regressor, its coefficient and
+/// standard error, or `None` where it did not vary apart from the intercept and the regressors
+/// before it (those are left out of the fit).
+fn least_squares(xs: &[Vec<f64>], ys: &[f64], intercept: bool) -> Vec<Option<(f64, f64)>> {
     let n = xs.len().min(ys.len());
     let columns = xs.first().map_or(0, Vec::len);
     // Columns kept: the intercept, then each regressor that is not (nearly) a combination of
@@ -254,7 +261,7 @@ fn least_squares(xs: &[Vec<f64>], ys: &[f64]) -> Vec<Option<(f64, f64)>> {
     let mut basis: Vec<Vec<f64>> = Vec::new();
     for i in 0..columns {
         let column: Vec<f64> = xs.iter().map(|row| row.get(i).copied().unwrap_or(0.0)).collect();
-        let mean = column.iter().sum::<f64>() / n.max(1) as f64;
+        let mean = if intercept { column.iter().sum::<f64>() / n.max(1) as f64 } else { 0.0 };
         let mut residual: Vec<f64> = column.iter().map(|v| v - mean).collect();
         let norm = residual.iter().map(|v| v * v).sum::<f64>().sqrt();
         for b in &basis {
@@ -268,14 +275,18 @@ fn least_squares(xs: &[Vec<f64>], ys: &[f64]) -> Vec<Option<(f64, f64)>> {
         }
     }
     let mut out = vec![None; columns];
-    let k = kept.len() + 1;
+    let offset = usize::from(intercept);
+    let k = kept.len() + offset;
     if n < k + 2 {
         return out;
     }
     // The normal equations (XᵀX) β = Xᵀy, with X = [1, kept regressors].
     let design: Vec<Vec<f64>> = xs
         .iter()
-        .map(|row| std::iter::once(1.0).chain(kept.iter().map(|&i| row.get(i).copied().unwrap_or(0.0))).collect())
+        .map(|row| {
+            let x = kept.iter().map(|&i| row.get(i).copied().unwrap_or(0.0));
+            if intercept { std::iter::once(1.0).chain(x).collect() } else { x.collect() }
+        })
         .collect();
     let mut xtx = vec![vec![0.0; k]; k];
     let mut xty = vec![0.0; k];
@@ -293,7 +304,7 @@ fn least_squares(xs: &[Vec<f64>], ys: &[f64]) -> Vec<Option<(f64, f64)>> {
         design.iter().zip(ys).map(|(row, yv)| (yv - row.iter().zip(&beta).map(|(x, b)| x * b).sum::<f64>()).powi(2)).sum();
     let sigma2 = residuals / (n - k) as f64;
     for (j, &i) in kept.iter().enumerate() {
-        out[i] = Some((beta[j + 1], (sigma2 * inverse[j + 1][j + 1]).max(0.0).sqrt()));
+        out[i] = Some((beta[j + offset], (sigma2 * inverse[j + offset][j + offset]).max(0.0).sqrt()));
     }
     out
 }
@@ -390,39 +401,41 @@ fn ratio(points: impl Iterator<Item = (f64, f64, f64)>, source: &'static str) ->
     Some(UnitCost { value, spread: variance.sqrt(), source, measured_over: span(&spans) })
 }
 
-/// The nodes' CPU per tick fitted as `a · requests + b · logins` (least squares, no intercept):
-/// `a` is the CPU of a request, `b` that of a login. Where logins do not vary apart from requests
-/// (the fit is singular), all CPU goes to requests and no login cost is measured.
-fn cpu_fit(points: &[&Point<'_>]) -> (Option<UnitCost>, Option<UnitCost>) {
-    let rows: Vec<(f64, f64, f64, f64)> = points
-        .iter()
-        .map(|p| (p.t, p.tick.server_requests as f64, p.tick.logins as f64, p.cpu_seconds * 1e6))
-        .collect();
-    let spans = |x: fn(&(f64, f64, f64, f64)) -> f64| -> Span {
-        span(&rows.iter().map(|r| (r.0, x(r), 0.0)).collect::<Vec<_>>())
+/// The nodes' CPU per tick fitted as `a · requests + b · logins + c · node-seconds` (least
+/// squares, no intercept): `a` is the CPU of a request, `b` that of a login, `c` what a node
+/// spends being up whatever it serves (scrapes, sweeps, timers). Where logins (or the node-seconds)
+/// do not vary apart from requests, they are left out and their CPU goes to requests; with
+/// neither, the CPU per request is a plain ratio, logins included.
+fn cpu_fit(points: &[&Point<'_>]) -> (Option<UnitCost>, Option<UnitCost>, Option<UnitCost>) {
+    const SOURCE: &str =
+        "the nodes' CPU time (authlab_cpu_seconds_total) per tick, fitted as a·requests + b·logins + c·node-seconds";
+    let column = |x: fn(&Point<'_>) -> f64| -> Vec<f64> { points.iter().map(|p| x(p)).collect() };
+    let columns: [Vec<f64>; 3] =
+        [column(|p| p.tick.server_requests as f64), column(|p| p.tick.logins as f64), column(|p| p.node_seconds)];
+    let ys = column(|p| p.cpu_seconds * 1e6);
+    let cost = |i: usize, (value, spread): (f64, f64)| {
+        let xs: Vec<_> = points.iter().zip(&columns[i]).map(|(p, &x)| (p.t, x, 0.0)).collect();
+        UnitCost { value, spread, source: SOURCE, measured_over: span(&xs) }
     };
-    const REQUESTS: &str = "the nodes' CPU time (authlab_cpu_seconds_total) per tick, fitted as a·requests + b·logins";
-    let (srr, sll, srl) =
-        rows.iter().fold((0.0, 0.0, 0.0), |(rr, ll, rl), r| (rr + r.1 * r.1, ll + r.2 * r.2, rl + r.1 * r.2));
-    let (sry, sly) = rows.iter().fold((0.0, 0.0), |(ry, ly), r| (ry + r.1 * r.3, ly + r.2 * r.3));
-    let det = srr * sll - srl * srl;
-    if rows.len() >= 4 && sll > 0.0 && det > 1e-6 * srr * sll {
-        let a = (sry * sll - sly * srl) / det;
-        let b = (sly * srr - sry * srl) / det;
-        let residuals: f64 = rows.iter().map(|r| (r.3 - a * r.1 - b * r.2).powi(2)).sum();
-        let sigma2 = residuals / (rows.len() as f64 - 2.0);
-        let (se_a, se_b) = ((sigma2 * sll / det).sqrt(), (sigma2 * srr / det).sqrt());
-        if a > 0.0 && b > 0.0 {
-            let request = UnitCost { value: a, spread: se_a, source: REQUESTS, measured_over: spans(|r| r.1) };
-            let login = UnitCost { value: b, spread: se_b, source: REQUESTS, measured_over: spans(|r| r.2) };
-            return (Some(request), Some(login));
+    // All three, then without logins, then without the node-seconds: the first fit whose kept
+    // coefficients are all positive.
+    for kept in [&[0, 1, 2][..], &[0, 2], &[0, 1]] {
+        let xs: Vec<Vec<f64>> = (0..points.len()).map(|row| kept.iter().map(|&i| columns[i][row]).collect()).collect();
+        let fitted = least_squares(&xs, &ys, false);
+        if points.len() >= 4 && fitted.iter().all(|f| f.is_some_and(|(value, _)| value > 0.0)) {
+            let mut out = [None, None, None];
+            for (&i, f) in kept.iter().zip(fitted) {
+                out[i] = f.map(|f| cost(i, f));
+            }
+            let [request, login, idle] = out;
+            return (request, login, idle);
         }
     }
     let all = ratio(
-        rows.iter().map(|r| (r.0, r.3, r.1)),
+        points.iter().map(|p| (p.t, p.cpu_seconds * 1e6, p.tick.server_requests as f64)),
         "the nodes' CPU time (authlab_cpu_seconds_total) over the requests they served, logins included",
     );
-    (all, None)
+    (all, None, None)
 }
 
 #[cfg(test)]
@@ -484,7 +497,7 @@ mod tests {
         // the first and says nothing of the second.
         let xs: Vec<Vec<f64>> = (0..20).map(|i| vec![f64::from(i), 2.0 * f64::from(i)]).collect();
         let ys: Vec<f64> = (0..20).map(|i| 5.0 + 7.0 * f64::from(i)).collect();
-        let fitted = least_squares(&xs, &ys);
+        let fitted = least_squares(&xs, &ys, true);
         assert!(fitted[0].is_some_and(|(b, _)| (b - 7.0).abs() < 1e-9) && fitted[1].is_none(), "{fitted:?}");
     }
 }

@@ -146,6 +146,8 @@ pub struct Unit {
     pub denylist_bytes_per_entry: f64,
     /// Node heap bytes per open client connection.
     pub connection_bytes: f64,
+    /// CPU cores a node spends being up, whatever it serves.
+    pub idle_cores_per_node: f64,
 }
 
 /// A whole projection: its inputs, and each strategy the recording measured.
@@ -175,12 +177,17 @@ pub fn project(strategy: StrategyName, costs: &UnitCosts, inputs: &Inputs) -> St
         refresh_bytes_per_login: value(&costs.refresh_bytes_per_login),
         denylist_bytes_per_entry: value(&costs.denylist_bytes_per_entry),
         connection_bytes: value(&costs.connection_bytes),
+        idle_cores_per_node: value(&costs.idle_cpu_us_per_node_second) / 1e6,
     };
     let range = MeasuredRange { sessions_max: costs.sessions_max, rps_max: costs.rps_max };
     let mut notes = Vec::new();
-    let cpu_total = inputs.rps * unit.cpu_us_per_request / 1e6 + inputs.logins_per_s * unit.login_cpu_us / 1e6;
-    let by_cores = (cpu_total / f64::from(inputs.machine_cores.max(1))).ceil().max(1.0);
+    // The work, and each machine's idle share on top: machines by cores are those whose cores
+    // less their idle share carry the work.
+    let work = inputs.rps * unit.cpu_us_per_request / 1e6 + inputs.logins_per_s * unit.login_cpu_us / 1e6;
+    let cores = f64::from(inputs.machine_cores.max(1));
+    let by_cores = (work / (cores - unit.idle_cores_per_node).max(cores / 2.0)).ceil().max(1.0);
     let machines_for = |node_bytes: f64| (node_bytes / inputs.machine_ram_bytes.max(1) as f64).ceil().max(by_cores);
+    let cpu_on = |machines: f64| work + machines * unit.idle_cores_per_node;
     let connections = inputs.connections as f64 * unit.connection_bytes;
     let mut tables = 0.0;
     let shared_store = costs.store_kind.as_deref().is_some_and(|kind| kind != "memory");
@@ -246,6 +253,11 @@ pub fn project(strategy: StrategyName, costs: &UnitCosts, inputs: &Inputs) -> St
     if costs.login_cpu_us.is_none() {
         notes.push(Note::LoginCpuInsideRequests);
     }
+    let machines = machines_for(nodes);
+    let cpu_total = cpu_on(machines);
+    if costs.idle_cpu_us_per_node_second.is_some() {
+        notes.push(Note::IdleCpu { cores_per_node: unit.idle_cores_per_node, machines });
+    }
     let cpu = CpuCores {
         auth_check: inputs.rps * unit.auth_check_us_per_request / 1e6,
         total: cpu_total,
@@ -266,7 +278,7 @@ pub fn project(strategy: StrategyName, costs: &UnitCosts, inputs: &Inputs) -> St
         cpu_cores: cpu,
         store_ops_per_s: inputs.rps * unit.store_ops_per_request,
         credential_bytes_per_s,
-        machines: machines_for(nodes) as u64,
+        machines: machines as u64,
         monthly_cost,
         measured_range: range,
         notes,

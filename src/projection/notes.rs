@@ -99,6 +99,13 @@ pub enum Note {
     },
     /// The connections' buffers could not be told apart from the rest of the heap.
     ConnectionsNotMeasured,
+    /// Node CPU includes each machine's idle share.
+    IdleCpu {
+        /// Cores a node spends being up, whatever it serves.
+        cores_per_node: f64,
+        /// The machines projected.
+        machines: f64,
+    },
 }
 
 impl Note {
@@ -148,6 +155,9 @@ impl Note {
                 &[&format!("{bytes_per_connection:.0}"), &short(projected), &short(measured)],
             ),
             Note::ConnectionsNotMeasured => language.tr(Text::NoteConnectionsNotMeasured).to_owned(),
+            Note::IdleCpu { cores_per_node, machines } => {
+                language.fill(Text::NoteIdleCpu, &[&format!("{cores_per_node:.3}"), &short(machines)])
+            }
         }
     }
 }

@@ -49,7 +49,7 @@ fn cpu_projected_from_one_node_to_four_is_the_right_size() {
     let (one, four) = (run_for(&check::cpu_scenario(1, 3), "3s"), run_for(&check::cpu_scenario(4, 3), "3s"));
     for strategy in StrategyName::BOTH {
         let c = check::cpu(&one, &four, strategy, 1.0).expect("CPU was measured");
-        assert!(c.to > 2.5 * c.from, "four nodes served more: {c:?}");
+        assert!(c.to > c.from, "four nodes served more on average than one at its peak: {c:?}");
         assert!(c.error() > -0.5 && c.error() < 1.0, "{strategy:?}: {:+.1} %: {c:?}", c.error() * 100.0);
     }
 }
