@@ -418,11 +418,12 @@ fn cpu_fit(points: &[&Point<'_>]) -> (Option<UnitCost>, Option<UnitCost>, Option
         UnitCost { value, spread, source: SOURCE, measured_over: span(&xs) }
     };
     // All three, then without logins, then without the node-seconds: the first fit whose kept
-    // coefficients are all positive.
+    // coefficients are all positive and clear of their own error (twice the standard error), so
+    // that logins moving nearly in step with requests do not buy a wild pair of coefficients.
     for kept in [&[0, 1, 2][..], &[0, 2], &[0, 1]] {
         let xs: Vec<Vec<f64>> = (0..points.len()).map(|row| kept.iter().map(|&i| columns[i][row]).collect()).collect();
         let fitted = least_squares(&xs, &ys, false);
-        if points.len() >= 4 && fitted.iter().all(|f| f.is_some_and(|(value, _)| value > 0.0)) {
+        if points.len() >= 4 && fitted.iter().all(|f| f.is_some_and(|(value, spread)| value > 2.0 * spread)) {
             let mut out = [None, None, None];
             for (&i, f) in kept.iter().zip(fitted) {
                 out[i] = f.map(|f| cost(i, f));
