@@ -179,7 +179,8 @@ mod tests {
 
     #[test]
     fn the_proof_scenarios_are_valid() {
-        for text in [memory_scenario(200, None), memory_scenario(2000, Some("redis://127.0.0.1:6379/")), cpu_scenario(4, 8)]
+        for text in
+            [memory_scenario(200, None), memory_scenario(2000, Some("redis://127.0.0.1:6379/")), cpu_scenario(4, 8)]
         {
             crate::scenario::parse_scenario(&text, "proof").unwrap_or_else(|e| panic!("{e}\n{text}"));
         }

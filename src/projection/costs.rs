@@ -110,15 +110,17 @@ impl UnitCosts {
         let mut last_cpu: BTreeMap<String, f64> = BTreeMap::new();
         let mut most_held: BTreeMap<String, u64> = BTreeMap::new();
         let mut logins = 0.0;
-        let memory_store =
-            |tick: &StrategyTick| strategy == StrategyName::Session && tick.store.as_ref().is_none_or(|s| s.kind == "memory");
+        let memory_store = |tick: &StrategyTick| {
+            strategy == StrategyName::Session && tick.store.as_ref().is_none_or(|s| s.kind == "memory")
+        };
         let points: Vec<Point<'_>> = ticks
             .iter()
             .filter_map(|tick| Some((tick.t, tick.interval_s, tick.strategies.get(&strategy)?)))
             .map(|(t, interval_s, tick)| {
                 logins += tick.logins as f64;
                 let up = || tick.nodes.iter().filter(|node| node.up);
-                let cpu_known = up().all(|node| last_cpu.get(&node.id).is_some_and(|&before| before <= node.cpu_seconds));
+                let cpu_known =
+                    up().all(|node| last_cpu.get(&node.id).is_some_and(|&before| before <= node.cpu_seconds));
                 let mut tables = 0.0;
                 for node in up() {
                     // A table never shrinks: it is as big as the most it has held.
@@ -240,12 +242,7 @@ fn heap_fit(points: &[Point<'_>], strategy: StrategyName) -> HeapFit {
         Some(UnitCost { value, spread, source: HEAP, measured_over: span(&xs) })
     };
     let session_side = strategy == StrategyName::Session;
-    HeapFit {
-        sessions: cost(0).filter(|_| session_side),
-        connections: cost(1),
-        refresh: cost(2),
-        denylist: cost(3),
-    }
+    HeapFit { sessions: cost(0).filter(|_| session_side), connections: cost(1), refresh: cost(2), denylist: cost(3) }
 }
 
 /// Ordinary least squares of `ys` on the regressors of `xs` (one row per observation, one column
@@ -300,8 +297,11 @@ fn least_squares(xs: &[Vec<f64>], ys: &[f64], intercept: bool) -> Vec<Option<(f6
     }
     let Some(inverse) = invert(xtx) else { return out };
     let beta: Vec<f64> = (0..k).map(|a| (0..k).map(|b| inverse[a][b] * xty[b]).sum()).collect();
-    let residuals: f64 =
-        design.iter().zip(ys).map(|(row, yv)| (yv - row.iter().zip(&beta).map(|(x, b)| x * b).sum::<f64>()).powi(2)).sum();
+    let residuals: f64 = design
+        .iter()
+        .zip(ys)
+        .map(|(row, yv)| (yv - row.iter().zip(&beta).map(|(x, b)| x * b).sum::<f64>()).powi(2))
+        .sum();
     let sigma2 = residuals / (n - k) as f64;
     for (j, &i) in kept.iter().enumerate() {
         out[i] = Some((beta[j + offset], (sigma2 * inverse[j + offset][j + offset]).max(0.0).sqrt()));
@@ -471,7 +471,9 @@ mod tests {
         let ticks: Vec<Tick> = (0..40u64)
             .map(|i| {
                 let (sessions, connections) = (500 * i, 6 * i.min(10));
-                let heap = 1_000_000.0 + 300.0 * sessions as f64 + 40_000.0 * connections as f64
+                let heap = 1_000_000.0
+                    + 300.0 * sessions as f64
+                    + 40_000.0 * connections as f64
                     + memory_store_table_bytes(sessions as f64);
                 let node = NodeTick {
                     id: "session/1".into(),
@@ -486,7 +488,8 @@ mod tests {
             })
             .collect();
         let costs = UnitCosts::measure(&ticks, StrategyName::Session);
-        let (session, connection) = (costs.heap_bytes_per_session.expect("fitted"), costs.connection_bytes.expect("fitted"));
+        let (session, connection) =
+            (costs.heap_bytes_per_session.expect("fitted"), costs.connection_bytes.expect("fitted"));
         assert!((session.value - 300.0).abs() < 0.5, "{session:?}");
         assert!((connection.value - 40_000.0).abs() < 50.0, "{connection:?}");
         assert_eq!(costs.connections_max, 60);

@@ -129,17 +129,18 @@ pub(crate) fn crossover_chart(
         .map(|users| (users / 1e6, costs.project(Inputs { users: users as u64, ..inputs })))
         .collect();
     let mut y_max: f64 = 0.0;
-    let lines = [(StrategyName::Session, crate::chart::BLUE, Text::Session), (StrategyName::Token, crate::chart::ORANGE, Text::Token)]
-        .into_iter()
-        .map(|(strategy, rgb, label)| {
-            let points: Vec<(f64, f64)> = points
-                .iter()
-                .filter_map(|(x, p)| Some((*x, p.strategies.get(strategy.as_str())?.monthly_cost?)))
-                .collect();
-            y_max = points.iter().map(|p| p.1).fold(y_max, f64::max);
-            Line { label: tr(label), color: color(rgb), points, width: 3 }
-        })
-        .collect();
+    let lines = [
+        (StrategyName::Session, crate::chart::BLUE, Text::Session),
+        (StrategyName::Token, crate::chart::ORANGE, Text::Token),
+    ]
+    .into_iter()
+    .map(|(strategy, rgb, label)| {
+        let points: Vec<(f64, f64)> =
+            points.iter().filter_map(|(x, p)| Some((*x, p.strategies.get(strategy.as_str())?.monthly_cost?))).collect();
+        y_max = points.iter().map(|p| p.1).fold(y_max, f64::max);
+        Line { label: tr(label), color: color(rgb), points, width: 3 }
+    })
+    .collect();
     let markers = at
         .map(|users| Marker {
             t: users / 1e6,

@@ -199,9 +199,8 @@ fn encode(record: &Record) -> session_store::Result<Box<[u8]>> {
 /// grows in doubling steps. It is the expected value over how the sessions' random ids and their
 /// users' names spread over the shards, which [`MemoryStore::table_bytes`] measures.
 pub fn memory_store_table_bytes(sessions: f64) -> f64 {
-    let table = |entry_bytes: usize| {
-        move |n| tables::hashbrown_table_bytes(tables::hashbrown_buckets(n), entry_bytes as u64)
-    };
+    let table =
+        |entry_bytes: usize| move |n| tables::hashbrown_table_bytes(tables::hashbrown_buckets(n), entry_bytes as u64);
     tables::expected_over_shards(sessions, SHARDS as u64, table(size_of::<(Id, Entry)>()))
         + tables::expected_over_shards(sessions, SHARDS as u64, table(size_of::<(Arc<str>, SessionIds)>()))
 }
@@ -301,7 +300,9 @@ impl MemoryStore {
             };
             tables::hashbrown_table_bytes(buckets, entry_bytes as u64)
         }
-        let lock = |m: &Mutex<Shard>| bytes(m.lock().unwrap_or_else(|p| p.into_inner()).sessions.capacity(), size_of::<(Id, Entry)>());
+        let lock = |m: &Mutex<Shard>| {
+            bytes(m.lock().unwrap_or_else(|p| p.into_inner()).sessions.capacity(), size_of::<(Id, Entry)>())
+        };
         let sessions: u64 = self.inner.shards.iter().map(lock).sum();
         let users: u64 = self
             .inner

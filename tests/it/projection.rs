@@ -55,7 +55,9 @@ fn a_run_projects_to_ten_million_users_with_the_json_contract_and_says_what_it_a
     assert!(session["measured_range"]["sessions_max"].as_u64().is_some_and(|s| s > 10));
     let note = session["notes"][0].as_str().expect("notes");
     assert!(note.contains("projected to 10M") && note.contains("assumes linear growth"), "{note}");
-    assert!(session["unit_costs"]["heap_bytes_per_session"]["source"].as_str().is_some_and(|s| s.contains("least squares")));
+    assert!(
+        session["unit_costs"]["heap_bytes_per_session"]["source"].as_str().is_some_and(|s| s.contains("least squares"))
+    );
 
     let token = &json["strategies"]["token"];
     assert_eq!(
