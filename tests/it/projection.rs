@@ -74,6 +74,19 @@ fn a_run_projects_to_ten_million_users_with_the_json_contract_and_says_what_it_a
     );
     assert_eq!(token["credential_bytes_per_s"].as_f64(), Some(token_bytes * 1e5), "bytes/s = rps × bytes per request");
 
+    // The crossover chart: each strategy's monthly cost against users, where they cross.
+    let dir = std::env::temp_dir().join(format!("authlab-crossover-{}", std::process::id()));
+    let dir_arg = dir.to_str().expect("a UTF-8 path");
+    let priced = ["--chart", dir_arg, "--price-ram-gb-month", "3", "--price-egress-gb", "0.05"];
+    let chart = project(run.recording_path(), &priced);
+    assert!(chart.status.success(), "{}", String::from_utf8_lossy(&chart.stderr));
+    let svg = std::fs::read_to_string(dir.join("projection-crossover.svg")).expect("the SVG was written");
+    assert!(svg.contains("they cross at"), "the chart marks the crossover");
+    assert!(std::fs::metadata(dir.join("projection-crossover.png")).is_ok_and(|m| m.len() > 1000));
+    let _ = std::fs::remove_dir_all(&dir);
+    let unpriced = project(run.recording_path(), &["--chart", dir_arg]);
+    assert!(!unpriced.status.success() && String::from_utf8_lossy(&unpriced.stderr).contains("--price-"));
+
     let table = project(run.recording_path(), &[]);
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(table.status.success() && text.contains("node memory") && text.contains("session:"), "{text}");
