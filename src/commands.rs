@@ -149,6 +149,13 @@ pub struct ProjectArgs {
     /// Client connections open to the nodes at once (each holds the server's buffers).
     #[arg(long, default_value_t = 10_000)]
     pub connections: u64,
+    /// The token nodes' signing algorithm (HS256, RS256, ES256, EdDSA, Ed25519), where it is not
+    /// the run's: the difference in auth-check time and token bytes is measured here and applied.
+    #[arg(long, value_parser = parse_algorithm)]
+    pub algorithm: Option<crate::token::keys::Alg>,
+    /// Bytes of user data in each session, where not the run's (one byte per byte; see the notes).
+    #[arg(long)]
+    pub payload_bytes: Option<usize>,
     /// Session and access-token lifetime (how long a denylist entry lives).
     #[arg(long, default_value = "30m", value_parser = crate::units::parse_duration)]
     pub ttl: std::time::Duration,
@@ -176,6 +183,10 @@ pub struct ProjectArgs {
     pub chart: Option<PathBuf>,
 }
 
+fn parse_algorithm(name: &str) -> Result<crate::token::keys::Alg, String> {
+    crate::token::keys::parse_algorithm(name).map_err(|e| e.to_string())
+}
+
 /// `authlab project`: prints the projection of `args.recording` to `args`' population; the table
 /// in `language`, the JSON (a contract) always in English.
 pub fn project(
@@ -199,6 +210,8 @@ pub fn project(
         ttl_s: args.ttl.as_secs_f64(),
         machine_ram_bytes: args.machine_ram,
         machine_cores: args.machine_cores,
+        algorithm: args.algorithm,
+        payload_bytes: args.payload_bytes,
         prices: crate::projection::Prices {
             ram_gb_month: args.price_ram_gb_month,
             core_month: args.price_core_month,

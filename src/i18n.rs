@@ -211,6 +211,9 @@ texts! {
     ProjInputs => "Project to", "추정할 규모";
     ProjUsers => "logged-in users", "로그인 사용자";
     ProjLogins => "logins/s", "로그인/초";
+    ProjAlgorithm => "token algorithm", "토큰 알고리즘";
+    ProjAlgorithmRun => "the run's", "실행과 같음";
+    ProjPayload => "session payload", "세션 페이로드";
     ProjLogouts => "logouts/s", "로그아웃/초";
     ProjConnections => "open connections", "열린 연결";
     ProjInputsLine => "Projected to {0} logged-in users, {1} requests/s, {2} logins/s, {3} logouts/s, {4} open connections, TTL {5} s, machines of {6} GiB and {7} cores", "로그인 사용자 {0}명, 요청 {1}/초, 로그인 {2}/초, 로그아웃 {3}/초, 열린 연결 {4}개, TTL {5}초, RAM {6} GiB와 코어 {7}개인 머신으로 추정";
@@ -240,6 +243,12 @@ texts! {
     NoteDenylist => "denylist: logouts/s × TTL = {0} entries held at once (each waits out its token's lifetime; Little's law), against at most {1} in the run", "거부 목록: 로그아웃/초 × TTL = 동시에 보관하는 항목 {0}개 (각 항목은 토큰 수명이 끝날 때까지 남습니다. 리틀의 법칙). 실행에서는 최대 {1}개";
     NoteConnections => "connection buffers: {0} B per open connection × {1} connections, whoever is logged in (measured up to {2} connections)", "연결 버퍼: 열린 연결당 {0} B × 연결 {1}개, 누가 로그인했는지와 무관 ({2}개 연결까지 측정)";
     NoteConnectionsNotMeasured => "connection buffers: the open connections did not vary apart from the rest in this run, so their buffers are inside the other figures, not projected per connection", "연결 버퍼: 이 실행에서는 열린 연결 수가 다른 값과 따로 변하지 않아, 버퍼가 다른 수치 안에 들어 있고 연결당으로 추정하지 않았습니다";
+    NotePayloadMemory => "payload of {0} B instead of the run's {1} B: one byte of node heap per byte, as the memory store keeps the encoded data exactly (the projection proof measured 1,802 B more per session for 1,800 B more payload)", "실행의 {1} B 대신 페이로드 {0} B: 메모리 저장소는 인코딩한 데이터를 그대로 보관하므로 바이트마다 노드 힙 1바이트 (규모 추정 검증에서 페이로드 1,800 B 증가에 세션당 1,802 B 증가를 측정)";
+    NotePayloadRedis => "payload of {0} B instead of the run's {1} B, at one byte per byte: a lower bound, as Redis's allocator (jemalloc) rounds each value up to its size class (the projection proof measured 1.24 B of used_memory per payload byte between 200 and 2000 B); run at your payload for a measured figure", "실행의 {1} B 대신 페이로드 {0} B, 바이트당 1바이트로 계산: Redis의 할당자(jemalloc)가 값을 크기 등급으로 올려 잡으므로 하한값입니다 (규모 추정 검증에서 200~2000 B 사이 페이로드 바이트당 used_memory 1.24 B 측정). 측정값이 필요하면 그 페이로드로 실행하세요";
+    NotePayloadPostgres => "payload of {0} B instead of the run's {1} B, at one byte per byte: PostgreSQL compresses values over about 2 kB (TOAST), so a compressible payload costs less; run at your payload for a measured figure", "실행의 {1} B 대신 페이로드 {0} B, 바이트당 1바이트로 계산: PostgreSQL은 약 2 kB가 넘는 값을 압축하므로(TOAST) 압축되는 페이로드는 더 적게 듭니다. 측정값이 필요하면 그 페이로드로 실행하세요";
+    NotePayloadUnknown => "a payload of {0} B was asked for, but this recording does not say its run's: the run's own bytes per session are projected", "페이로드 {0} B를 요청했지만 이 기록에는 실행의 페이로드가 없어 실행의 세션당 바이트를 그대로 추정했습니다";
+    NoteAlgorithm => "{0} instead of the run's {1}: each auth check (and each request's CPU) {2} and each token {3} B, as measured on this machine now by the token node's own check of both", "실행의 {1} 대신 {0}: 인증 확인(과 요청당 CPU)마다 {2}, 토큰마다 {3} B. 토큰 노드의 검사로 지금 이 머신에서 둘 다 측정한 값입니다";
+    NoteAlgorithmUnknown => "{0} was asked for, but this recording does not say which algorithm its run used: the run's own token costs are projected", "{0}을(를) 요청했지만 이 기록에는 실행이 쓴 알고리즘이 없어 실행의 토큰 비용을 그대로 추정했습니다";
     NoteIdleCpu => "node cores include {0} cores per node for being up whatever it serves (in the lab: four scrapes a second, sweeps, timers), on {1} machine(s)", "노드 코어에는 처리량과 무관하게 켜져 있는 데 드는 노드당 {0}코어가 들어 있습니다 (랩에서는 초당 네 번의 수집, 정리 작업, 타이머). 머신 {1}대 기준";
     NoteLoginCpu => "login CPU could not be told apart from request CPU in this run: it is inside CPU per request", "이 실행에서는 로그인 CPU를 요청 CPU와 구분할 수 없었습니다. 요청당 CPU 안에 들어 있습니다";
     ReportTimeSeries => "Time series (CSV)", "시계열 (CSV)";

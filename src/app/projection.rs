@@ -19,6 +19,7 @@ use crate::measure::Tick;
 use crate::measure::format::group_digits;
 use crate::projection::{Inputs, Projection, RunCosts};
 use crate::scenario::Scenario;
+use crate::token::keys::{Alg, SUPPORTED};
 
 /// The shortest time between two measurements of ticks that keep changing, seconds.
 pub(crate) const MEASURE_EVERY_S: f64 = 0.25;
@@ -238,6 +239,30 @@ impl ProjectionPanel {
             });
             row(ui, Text::ProjMachineRam, gib.logarithmic(true).integer().suffix(" GiB"));
             row(ui, Text::ProjMachineCores, egui::Slider::new(&mut inputs.machine_cores, 1..=1024).logarithmic(true));
+            let label = ui.label(lang.tr(Text::ProjAlgorithm));
+            let name = |alg: Option<Alg>| alg.map_or(lang.tr(Text::ProjAlgorithmRun), Alg::name);
+            egui::ComboBox::from_id_salt("projection-algorithm")
+                .selected_text(name(inputs.algorithm))
+                .show_ui(ui, |ui| {
+                    for alg in std::iter::once(None).chain(SUPPORTED.into_iter().map(Some)) {
+                        ui.selectable_value(&mut inputs.algorithm, alg, name(alg));
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.end_row();
+            // The sessions' payload: the run's, or one set here.
+            let label = ui.label(lang.tr(Text::ProjPayload));
+            ui.horizontal(|ui| {
+                let mut own = inputs.payload_bytes.is_none();
+                if ui.checkbox(&mut own, lang.tr(Text::ProjAlgorithmRun)).labelled_by(label.id).changed() {
+                    inputs.payload_bytes = (!own).then_some(200);
+                }
+                if let Some(bytes) = inputs.payload_bytes.as_mut() {
+                    ui.add(egui::Slider::new(bytes, 0..=100_000).logarithmic(true).suffix(" B"));
+                }
+            });
+            ui.end_row();
         });
         ui.label(RichText::new(lang.tr(Text::ProjPrices)).strong());
         egui::Grid::new("projection-prices").num_columns(2).show(ui, |ui| {

@@ -9,6 +9,7 @@ use crate::measure::{StrategyName, StrategyTick, Tick};
 use crate::scenario::{Revocation, Scenario};
 use crate::session_store::memory_store_table_bytes;
 use crate::session_store::tables::redis_table_bytes;
+use crate::token::keys::Alg;
 
 /// One measured unit cost.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -83,6 +84,14 @@ pub struct UnitCosts {
     pub connections_max: u64,
     /// The most denylist entries the nodes held at once.
     pub denylist_entries_max: u64,
+    /// Token nodes: the run's signing algorithm and extra claims bytes (from its scenario; `None`
+    /// for a recording without one), which an [`Inputs::algorithm`](super::Inputs) is set against.
+    #[serde(skip)]
+    pub algorithm: Option<(Alg, usize)>,
+    /// Session nodes: the run's payload bytes per session (from its scenario), which an
+    /// [`Inputs::payload_bytes`](super::Inputs) is set against.
+    #[serde(skip)]
+    pub payload_bytes: Option<usize>,
 }
 
 /// One tick of one strategy, with the figures the costs are fitted on.
@@ -196,6 +205,8 @@ impl UnitCosts {
             rps_max: points.iter().map(|p| p.tick.throughput_rps).fold(0.0, f64::max),
             connections_max: points.iter().map(|p| p.connections as u64).max().unwrap_or(0),
             denylist_entries_max: points.iter().map(|p| p.tick.denylist_entries).max().unwrap_or(0),
+            algorithm: None,
+            payload_bytes: None,
         }
     }
 }
@@ -344,7 +355,11 @@ impl UnitCosts {
     /// token node without refresh tokens keeps nothing per login, and one without a denylist
     /// keeps no entries.
     pub fn as_configured(mut self, scenario: &Scenario) -> Self {
+        if let Some(session) = &scenario.session {
+            self.payload_bytes = Some(session.payload_bytes);
+        }
         if let Some(token) = &scenario.token {
+            self.algorithm = Some((token.algorithm, token.claims_bytes));
             if !token.refresh {
                 self.refresh_bytes_per_login = None;
             }

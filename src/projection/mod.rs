@@ -3,6 +3,7 @@
 //! came from and how far beyond the measured range it reaches. GUI-free: the CLI
 //! (`authlab project`), the report and the app call the same functions.
 
+pub mod algorithm;
 pub mod check;
 mod costs;
 mod model;

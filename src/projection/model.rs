@@ -8,6 +8,7 @@ use super::notes::{Figure, Note};
 use crate::measure::StrategyName;
 use crate::session_store::memory_store_table_bytes;
 use crate::session_store::tables::redis_table_bytes;
+use crate::token::keys::Alg;
 
 /// What to project to.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -28,8 +29,21 @@ pub struct Inputs {
     pub machine_ram_bytes: u64,
     /// One machine's cores.
     pub machine_cores: u32,
+    /// The token nodes' signing algorithm, where it is not the run's: its auth check and token
+    /// size are measured here and the difference applied (`None`: the run's).
+    #[serde(serialize_with = "algorithm_name")]
+    pub algorithm: Option<Alg>,
+    /// Bytes of user data in each session, where not the run's (`None`: the run's).
+    pub payload_bytes: Option<usize>,
     /// Optional unit prices; with none, no cost is given.
     pub prices: Prices,
+}
+
+fn algorithm_name<S: serde::Serializer>(alg: &Option<Alg>, serializer: S) -> Result<S::Ok, S::Error> {
+    match alg {
+        Some(alg) => serializer.serialize_str(alg.name()),
+        None => serializer.serialize_none(),
+    }
 }
 
 impl Default for Inputs {
@@ -45,6 +59,8 @@ impl Default for Inputs {
             ttl_s: 1800.0,
             machine_ram_bytes: 16 << 30,
             machine_cores: 8,
+            algorithm: None,
+            payload_bytes: None,
             prices: Prices::default(),
         }
     }
@@ -181,6 +197,11 @@ pub fn project(strategy: StrategyName, costs: &UnitCosts, inputs: &Inputs) -> St
     };
     let range = MeasuredRange { sessions_max: costs.sessions_max, rps_max: costs.rps_max };
     let mut notes = Vec::new();
+    let other = match strategy {
+        StrategyName::Token => other_algorithm(&mut unit, costs, inputs.algorithm),
+        StrategyName::Session => other_payload(&mut unit, costs, inputs.payload_bytes),
+    };
+    notes.extend(other);
     // The work, and each machine's idle share on top: machines by cores are those whose cores
     // less their idle share carry the work.
     let work = inputs.rps * unit.cpu_us_per_request / 1e6 + inputs.logins_per_s * unit.login_cpu_us / 1e6;
@@ -286,6 +307,42 @@ pub fn project(strategy: StrategyName, costs: &UnitCosts, inputs: &Inputs) -> St
     }
 }
 
+/// Moves a session run's bytes per session to `wanted` payload bytes, one byte per byte: where the
+/// sessions are (the node's heap, or the shared store).
+fn other_payload(unit: &mut Unit, costs: &UnitCosts, wanted: Option<usize>) -> Option<Note> {
+    let wanted = wanted?;
+    let Some(ran) = costs.payload_bytes else { return Some(Note::PayloadUnknown { wanted }) };
+    if ran == wanted {
+        return None;
+    }
+    let delta = wanted as f64 - ran as f64;
+    let shared = costs.store_kind.as_deref().is_some_and(|kind| kind != "memory");
+    let per_session = if shared { &mut unit.store_bytes_per_session } else { &mut unit.heap_bytes_per_session };
+    *per_session = (*per_session + delta).max(0.0);
+    Some(Note::Payload { ran, wanted, store: if shared { costs.store_kind.clone() } else { None } })
+}
+
+/// Moves a token run's auth check, CPU per request and credential bytes to `wanted`, by the
+/// difference between it and the run's algorithm as measured here; the note says what was done.
+fn other_algorithm(unit: &mut Unit, costs: &UnitCosts, wanted: Option<Alg>) -> Option<Note> {
+    let wanted = wanted?;
+    let Some((ran, claims_bytes)) = costs.algorithm else { return Some(Note::AlgorithmUnknown { wanted }) };
+    if ran == wanted {
+        return None;
+    }
+    let (Ok(from), Ok(to)) =
+        (super::algorithm::measure(ran, claims_bytes), super::algorithm::measure(wanted, claims_bytes))
+    else {
+        return Some(Note::AlgorithmUnknown { wanted });
+    };
+    let check_us = to.check_us - from.check_us;
+    let bytes = to.token_bytes as f64 - from.token_bytes as f64;
+    unit.auth_check_us_per_request = (unit.auth_check_us_per_request + check_us).max(0.0);
+    unit.cpu_us_per_request = (unit.cpu_us_per_request + check_us).max(0.0);
+    unit.credential_bytes_per_request = (unit.credential_bytes_per_request + bytes).max(0.0);
+    Some(Note::Algorithm { ran, wanted, check_us, bytes })
+}
+
 /// Seconds in the month prices are per (30 days).
 pub const MONTH_S: f64 = 30.0 * 24.0 * 3600.0;
 
@@ -370,5 +427,30 @@ mod tests {
         // 10M keys: 2^24 buckets in each of two dicts, 8 B each.
         assert_eq!(p.memory_bytes.store, 5e6 * 600.0 + 2.0 * 8.0 * 16_777_216.0);
         assert_eq!(p.memory_bytes.nodes, 0.0, "the sessions are in the store");
+    }
+
+    #[test]
+    fn another_algorithm_moves_the_token_costs_by_what_it_measures_here() {
+        let costs = UnitCosts {
+            auth_check_us_per_request: cost(3.0),
+            cpu_us_per_request: cost(50.0),
+            credential_bytes_per_request: cost(350.0),
+            algorithm: Some((Alg::HS256, 0)),
+            ..UnitCosts::default()
+        };
+        let ran = project(StrategyName::Token, &costs, &Inputs::default());
+        let es = project(StrategyName::Token, &costs, &Inputs { algorithm: Some(Alg::ES256), ..Inputs::default() });
+        assert_eq!(ran.unit.credential_bytes_per_request, 350.0, "the run's own algorithm changes nothing");
+        assert_eq!(es.unit.credential_bytes_per_request, 393.0, "a 64-byte signature, not a 32-byte MAC");
+        let more = es.unit.auth_check_us_per_request - 3.0;
+        assert!(more > 0.0 && (es.unit.cpu_us_per_request - 50.0 - more).abs() < 1e-9, "{:?}", es.unit);
+        assert!(
+            es.notes.iter().any(|n| n.to_string().starts_with("ES256 instead of the run's HS256")),
+            "{:?}",
+            es.notes
+        );
+        let unknown = UnitCosts { algorithm: None, ..costs };
+        let p = project(StrategyName::Token, &unknown, &Inputs { algorithm: Some(Alg::ES256), ..Inputs::default() });
+        assert!(p.notes.contains(&Note::AlgorithmUnknown { wanted: Alg::ES256 }));
     }
 }

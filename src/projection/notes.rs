@@ -8,6 +8,7 @@ use serde::{Serialize, Serializer};
 
 use crate::i18n::{Language, Text};
 use crate::measure::format::short_count as short;
+use crate::token::keys::Alg;
 
 /// A figure a [`Note::Reach`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +100,37 @@ pub enum Note {
     },
     /// The connections' buffers could not be told apart from the rest of the heap.
     ConnectionsNotMeasured,
+    /// The token costs moved from the run's algorithm to another, by the difference measured here.
+    Algorithm {
+        /// The run's.
+        ran: Alg,
+        /// The one projected to.
+        wanted: Alg,
+        /// µs added to each auth check (negative: saved).
+        check_us: f64,
+        /// Bytes added to each token.
+        bytes: f64,
+    },
+    /// Another algorithm was asked for, but the run's is not known (a recording without its
+    /// scenario) or could not be measured: the run's costs are used.
+    AlgorithmUnknown {
+        /// The one asked for.
+        wanted: Alg,
+    },
+    /// The sessions' bytes moved from the run's payload to another, one byte per byte.
+    Payload {
+        /// The run's payload bytes.
+        ran: usize,
+        /// The ones projected to.
+        wanted: usize,
+        /// The shared store's kind, where the sessions are there (its allocator rounds).
+        store: Option<String>,
+    },
+    /// Another payload was asked for, but the run's is not known: the run's bytes are used.
+    PayloadUnknown {
+        /// The payload asked for.
+        wanted: usize,
+    },
     /// Node CPU includes each machine's idle share.
     IdleCpu {
         /// Cores a node spends being up, whatever it serves.
@@ -155,6 +187,20 @@ impl Note {
                 &[&format!("{bytes_per_connection:.0}"), &short(projected), &short(measured)],
             ),
             Note::ConnectionsNotMeasured => language.tr(Text::NoteConnectionsNotMeasured).to_owned(),
+            Note::Algorithm { ran, wanted, check_us, bytes } => language.fill(
+                Text::NoteAlgorithm,
+                &[wanted.name(), ran.name(), &format!("{check_us:+.1} {MICROSECONDS}"), &format!("{bytes:+.0}")],
+            ),
+            Note::Payload { ran, wanted, ref store } => {
+                let text = match store.as_deref() {
+                    None => Text::NotePayloadMemory,
+                    Some("redis") => Text::NotePayloadRedis,
+                    Some(_) => Text::NotePayloadPostgres,
+                };
+                language.fill(text, &[&wanted.to_string(), &ran.to_string()])
+            }
+            Note::PayloadUnknown { wanted } => language.fill(Text::NotePayloadUnknown, &[&wanted.to_string()]),
+            Note::AlgorithmUnknown { wanted } => language.fill(Text::NoteAlgorithmUnknown, &[wanted.name()]),
             Note::IdleCpu { cores_per_node, machines } => {
                 language.fill(Text::NoteIdleCpu, &[&format!("{cores_per_node:.3}"), &short(machines)])
             }

@@ -74,6 +74,24 @@ fn a_run_projects_to_ten_million_users_with_the_json_contract_and_says_what_it_a
     );
     assert_eq!(token["credential_bytes_per_s"].as_f64(), Some(token_bytes * 1e5), "bytes/s = rps × bytes per request");
 
+    // Another payload and another algorithm: the run's costs moved by the difference.
+    let other = project(
+        run.recording_path(),
+        &["--users", "10000000", "--rps", "100000", "--json", "--payload-bytes", "800", "--algorithm", "ES256"],
+    );
+    let other: serde_json::Value = serde_json::from_slice(&other.stdout).expect("JSON");
+    let moved = other["strategies"]["session"]["unit"]["heap_bytes_per_session"].as_f64().expect("a number");
+    assert!(
+        (heap_per_session - moved - 7200.0).abs() < 1e-6,
+        "8000 B → 800 B of payload: {heap_per_session} → {moved}"
+    );
+    let es256 = other["strategies"]["token"]["unit"]["credential_bytes_per_request"].as_f64().expect("a number");
+    assert!(
+        (es256 - token_bytes - 43.0).abs() < 1e-6,
+        "a 64-byte signature, not a 32-byte MAC: {token_bytes} → {es256}"
+    );
+    assert_eq!(other["inputs"]["algorithm"], "ES256");
+
     // The crossover chart: each strategy's monthly cost against users, where they cross.
     let dir = std::env::temp_dir().join(format!("authlab-crossover-{}", std::process::id()));
     let dir_arg = dir.to_str().expect("a UTF-8 path");
