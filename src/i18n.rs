@@ -64,7 +64,7 @@ macro_rules! texts {
 
 texts! {
     AppTitle => "authlab: sessions and tokens under load", "authlab: 부하 속의 세션과 토큰";
-    Export => "Export charts (PNG, SVG, CSV)…", "차트 내보내기 (PNG, SVG, CSV)…";
+    Export => "Export charts (PNG 1× and 2×, SVG, CSV)…", "차트 내보내기 (PNG 1×·2×, SVG, CSV)…";
     Inspector => "Token inspector", "토큰 검사기";
     InspectLogin => "Log in as a user and decode the token", "사용자로 로그인하고 토큰 해독하기";
     InspectNeedsRun => "Start a run with token nodes first.", "먼저 토큰 노드가 있는 실행을 시작하세요.";

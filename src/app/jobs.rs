@@ -166,7 +166,7 @@ impl Jobs {
                 use crate::report::{ChartInput, ExportFormat, export_charts};
                 let ChartExport { title, charts, ticks, events } = &charts;
                 let input = ChartInput { ticks, events, title, charts };
-                let formats = [ExportFormat::Png, ExportFormat::Svg, ExportFormat::Csv];
+                let formats = [ExportFormat::Png, ExportFormat::Png2x, ExportFormat::Svg, ExportFormat::Csv];
                 let result = export_charts(&input, language, &dir, &formats);
                 JobResult::Exported(dir, result)
             }),

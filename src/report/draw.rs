@@ -40,10 +40,17 @@ const LEGEND_ROW: i32 = 26;
 /// Marker label rows at the top of the plot.
 const MARKER_ROWS: usize = 3;
 
-/// What plotters said when a chart could not be drawn (its error types are generic over the backend).
+/// What plotters said when a chart could not be drawn (its error types are generic over the
+/// backend), or resvg when its SVG could not be rasterized.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct DrawError(String);
+
+impl DrawError {
+    pub(crate) fn new(message: String) -> Self {
+        DrawError(message)
+    }
+}
 
 type DrawResult = Result<(), DrawError>;
 

@@ -29,13 +29,14 @@ mod draw;
 mod font;
 mod markdown;
 mod projection;
+mod raster;
 mod series;
 
 use std::fs;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
-use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
+use plotters::prelude::{IntoDrawingArea, SVGBackend};
 
 pub use crate::chart::Chart;
 use crate::i18n::Language;
@@ -123,6 +124,8 @@ impl ChartInput<'_> {
 pub enum ExportFormat {
     /// Each chart as `<name>.png`, [`CHART_SIZE`] pixels.
     Png,
+    /// Each chart as `<name>@2x.png`, twice [`CHART_SIZE`] (for projectors and slides).
+    Png2x,
     /// Each chart as `<name>.svg`, text kept as text.
     Svg,
     /// The time series ([`CSV_FILE`]).
@@ -192,7 +195,7 @@ pub fn write_crossover_chart(
     };
     create_dir(out_dir)?;
     let (png, svg) = (out_dir.join(CROSSOVER_PNG), out_dir.join(CROSSOVER_SVG));
-    write_spec_png(&spec, &png)?;
+    write_spec_png(&spec, &png, 1.0)?;
     write_spec_svg(&spec, &svg)?;
     Ok(Some((png, svg)))
 }
@@ -228,7 +231,7 @@ fn write_report_with(
     let scenario = header.and_then(|header| header.scenario.parsed());
     let spec = projection::memory_chart(input.ticks, scenario.as_ref(), crate::projection::Inputs::default(), language);
     let projection = (out_dir.join(PROJECTION_PNG), out_dir.join(PROJECTION_SVG));
-    write_spec_png(&spec, &projection.0)?;
+    write_spec_png(&spec, &projection.0, 1.0)?;
     write_spec_svg(&spec, &projection.1)?;
 
     let names = |path: &Path| path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
@@ -269,6 +272,11 @@ pub fn export_charts(
             write_png(chart, input, language, &path)?;
             written.push(path);
         }
+        if formats.contains(&ExportFormat::Png2x) {
+            let path = out_dir.join(format!("{}@2x.png", chart.name()));
+            write_spec_png(&ChartSpec::build(chart, input, language), &path, 2.0)?;
+            written.push(path);
+        }
         if formats.contains(&ExportFormat::Svg) {
             let path = out_dir.join(format!("{}.svg", chart.name()));
             write_svg(chart, input, language, &path)?;
@@ -285,7 +293,7 @@ pub fn export_charts(
 
 /// Draws `chart` as a PNG of [`CHART_SIZE`] at `path` (which must end in `.png`).
 pub fn write_png(chart: Chart, input: &ChartInput<'_>, language: Language, path: &Path) -> Result<(), ReportError> {
-    write_spec_png(&ChartSpec::build(chart, input, language), path)
+    write_spec_png(&ChartSpec::build(chart, input, language), path, 1.0)
 }
 
 /// Draws `chart` as an SVG document of [`CHART_SIZE`] at `path`.
@@ -293,14 +301,20 @@ pub fn write_svg(chart: Chart, input: &ChartInput<'_>, language: Language, path:
     write_spec_svg(&ChartSpec::build(chart, input, language), path)
 }
 
-fn write_spec_png(spec: &ChartSpec, path: &Path) -> Result<(), ReportError> {
-    font::ensure_registered()?;
-    let root = BitMapBackend::new(path, CHART_SIZE).into_drawing_area();
-    draw::draw(&root, spec).map_err(|message| ReportError::Draw { path: path.to_path_buf(), message })
+/// Draws `spec` as its SVG, then rasterizes that at `scale` times [`CHART_SIZE`] (resvg, with
+/// the bundled font), so that the PNG is the SVG's picture.
+fn write_spec_png(spec: &ChartSpec, path: &Path, scale: f32) -> Result<(), ReportError> {
+    let draw_error = |message| ReportError::Draw { path: path.to_path_buf(), message };
+    let svg = spec_svg(spec, CHART_SIZE).map_err(|error| match error {
+        ReportError::Draw { message, .. } => draw_error(message),
+        other => other,
+    })?;
+    let png = raster::png(&svg, scale).map_err(draw_error)?;
+    fs::write(path, png).map_err(|error| ReportError::Write { path: path.to_path_buf(), error })
 }
 
 fn write_spec_svg(spec: &ChartSpec, path: &Path) -> Result<(), ReportError> {
-    let svg = spec_svg(spec).map_err(|error| match error {
+    let svg = spec_svg(spec, CHART_SIZE).map_err(|error| match error {
         ReportError::Draw { message, .. } => ReportError::Draw { path: path.to_path_buf(), message },
         other => other,
     })?;
@@ -309,14 +323,14 @@ fn write_spec_svg(spec: &ChartSpec, path: &Path) -> Result<(), ReportError> {
 
 /// `chart` as an SVG document (text kept as text).
 pub fn render_svg(chart: Chart, input: &ChartInput<'_>, language: Language) -> Result<String, ReportError> {
-    spec_svg(&ChartSpec::build(chart, input, language))
+    spec_svg(&ChartSpec::build(chart, input, language), CHART_SIZE)
 }
 
-fn spec_svg(spec: &ChartSpec) -> Result<String, ReportError> {
+fn spec_svg(spec: &ChartSpec, size: (u32, u32)) -> Result<String, ReportError> {
     font::ensure_registered()?;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, CHART_SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         draw::draw(&root, spec).map_err(|message| ReportError::Draw { path: PathBuf::from("<svg>"), message })?;
     }
     Ok(svg)
@@ -329,14 +343,10 @@ pub fn render_rgb(
     language: Language,
     size: (u32, u32),
 ) -> Result<Vec<u8>, ReportError> {
-    font::ensure_registered()?;
-    let spec = ChartSpec::build(chart, input, language);
-    let mut buffer = vec![0u8; size.0 as usize * size.1 as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut buffer, size).into_drawing_area();
-        draw::draw(&root, &spec).map_err(|message| ReportError::Draw { path: PathBuf::from("<buffer>"), message })?;
-    }
-    Ok(buffer)
+    let svg = spec_svg(&ChartSpec::build(chart, input, language), size)?;
+    let (rgb, _) =
+        raster::rgb(&svg, size.0).map_err(|message| ReportError::Draw { path: PathBuf::from("<buffer>"), message })?;
+    Ok(rgb)
 }
 
 /// Writes the CSV of `ticks` (see [`CSV_COLUMNS`]) at `path`.

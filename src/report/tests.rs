@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use plotters::prelude::{BLACK, BitMapBackend, IntoDrawingArea, WHITE};
+use plotters::prelude::{BLACK, IntoDrawingArea, SVGBackend, WHITE};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::*;
@@ -86,18 +86,36 @@ fn dark_pixels(rgb: &[u8], width: u32, rows: std::ops::Range<u32>) -> usize {
         .count()
 }
 
-/// `label` drawn alone in the bundled font, as an RGB buffer of 400×60.
+/// `label` drawn alone in the bundled font, as the PNGs are: an SVG rasterized (400×60, RGB).
 fn render_label(label: &str) -> Vec<u8> {
     font::ensure_registered().unwrap();
-    let mut buffer = vec![0u8; 400 * 60 * 3];
+    let mut svg = String::new();
     {
-        let root = BitMapBackend::with_buffer(&mut buffer, (400, 60)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (400, 60)).into_drawing_area();
         root.fill(&WHITE).unwrap();
         let style = font::text(36.0, BLACK).pos(Pos::new(HPos::Left, VPos::Top));
         root.draw(&plotters::element::Text::new(label.to_owned(), (10, 10), style)).unwrap();
         root.present().unwrap();
     }
-    buffer
+    super::raster::rgb(&svg, 400).unwrap().0
+}
+
+#[test]
+fn a_png_is_its_svg_rasterized_and_twice_as_big_for_slides() {
+    let (ticks, events) = run(false);
+    let input = ChartInput { ticks: &ticks, events: &events, title: "t", charts: &[] };
+    let dir = std::env::temp_dir().join(format!("authlab-png2x-{}", std::process::id()));
+    let written = export_charts(&input, Language::English, &dir, &[ExportFormat::Png, ExportFormat::Png2x]).unwrap();
+    let size = |path: &std::path::Path| {
+        let bytes = std::fs::read(path).unwrap();
+        // The PNG header's IHDR: width and height, big-endian, at bytes 16..24.
+        (u32::from_be_bytes(bytes[16..20].try_into().unwrap()), u32::from_be_bytes(bytes[20..24].try_into().unwrap()))
+    };
+    let one = written.iter().find(|p| p.ends_with("throughput.png")).unwrap();
+    let two = written.iter().find(|p| p.ends_with("throughput@2x.png")).unwrap();
+    assert_eq!(size(one), CHART_SIZE);
+    assert_eq!(size(two), (2 * CHART_SIZE.0, 2 * CHART_SIZE.1));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
