@@ -159,6 +159,18 @@ fn an_expired_token_fails_exp_with_an_hmac_secret_file() {
     let live = sign(&json!({"sub": "user0000001", "iat": now, "exp": now + 600}));
     let out = inspect(&[&live, "--key", file.path_str()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // `-` reads it from stdin, `Bearer ` and the newline dropped.
+    let mut child = Command::new(BIN)
+        .args(["inspect", "-", "--key", file.path_str()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), format!("Bearer {live}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
 #[test]

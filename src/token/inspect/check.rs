@@ -210,7 +210,8 @@ fn time_check(token: &Decoded, name: &'static str, leeway: u64, now: u64) -> Che
     let when = relative(at, now);
     let leeway_text = if leeway > 0 { format!(", with {leeway} s of leeway") } else { String::new() };
     match name {
-        "exp" if at.saturating_add(leeway) <= now => check(name, Outcome::Failed, format!("expired {when}")),
+        // As jsonwebtoken and the node's own check count it: expired once exp < now - leeway.
+        "exp" if at < now.saturating_sub(leeway) => check(name, Outcome::Failed, format!("expired {when}")),
         "exp" => check(name, Outcome::Passed, format!("expires {when}")),
         _ if at > now.saturating_add(leeway) => {
             check(name, Outcome::Failed, format!("not valid yet: only {when}{leeway_text}"))
@@ -321,7 +322,9 @@ mod tests {
         assert_eq!(named(&checks, "nbf").result, Outcome::Passed);
         assert_eq!(named(&checks, "aud").result, Outcome::Passed);
         assert_eq!(named(&checks, "typ").result, Outcome::Failed);
-        let checks = run_checks(&t, None, &Expectations { leeway_s: 0, ..expect }, 100);
+        let checks = run_checks(&t, None, &Expectations { leeway_s: 0, ..expect.clone() }, 100);
+        assert_eq!(named(&checks, "exp").result, Outcome::Passed, "exp == now is not yet expired (jsonwebtoken)");
+        let checks = run_checks(&t, None, &Expectations { leeway_s: 0, ..expect }, 101);
         assert_eq!(named(&checks, "exp").result, Outcome::Failed);
         assert_eq!(named(&checks, "nbf").result, Outcome::Failed);
     }
