@@ -7,7 +7,8 @@
 //! - [`i18n`]: every user-visible string, in English and Korean.
 //! - [`users`]: the deterministic user directory and password verification.
 //! - [`heap`], [`process_stats`]: how a node measures its own memory and CPU.
-//! - [`token`]: JWT keys, issuing and checking access tokens, refresh families and the denylist.
+//! - [`token`]: JWT keys, issuing and checking access tokens, refresh families, the denylist, and
+//!   the inspection of any JWT (`authlab inspect`).
 //! - [`session_store`]: where a session node keeps its sessions (metered memory store, Redis or
 //!   PostgreSQL).
 //! - [`scenario`]: the TOML scenarios, parsed and validated into the model a run follows.

@@ -11,6 +11,7 @@ use authlab::commands;
 use authlab::heap::CountingAllocator;
 use authlab::i18n::Language;
 use authlab::node::NodeOptions;
+use authlab::token::inspect::command::{self as inspect, InspectArgs};
 use authlab::units::parse_duration;
 use authlab::users::{self, parse_user_count};
 use clap::{Parser, Subcommand};
@@ -58,6 +59,9 @@ enum Command {
     /// Project a recording's measured unit costs to a population: memory, cores, store load,
     /// bandwidth and machines for each strategy.
     Project(Box<commands::ProjectArgs>),
+    /// Decode a JWT and check it against a JWKS URL or a key file; exits 0 if it verifies, 1 if it
+    /// does not (or no key was given), 2 if the token or the key could not be read.
+    Inspect(Box<InspectArgs>),
     /// Delete what runs that are no longer alive left in Redis (keys of runs without a liveness
     /// mark) and PostgreSQL (schemas of runs without their lock). Nothing else is touched.
     Clean {
@@ -204,6 +208,16 @@ fn main() -> ExitCode {
             commands::write_report(&args.file, &args.out, lang, &mut out, &mut err).map_err(Into::into)
         }
         Some(Command::Attack(options)) => return attack(*options, lang),
+        Some(Command::Inspect(args)) => {
+            return match inspect::run(&args, &mut out.lock()) {
+                Ok(inspect::Verdict::Verified) => ExitCode::SUCCESS,
+                Ok(inspect::Verdict::NotVerified) => ExitCode::from(1),
+                Err(e) => {
+                    eprintln!("authlab inspect: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         Some(Command::Project(args)) => commands::project(&args, lang, &mut out, &mut err).map_err(Into::into),
         Some(Command::Clean { redis, postgres }) => {
             runtime().and_then(|rt| Ok(rt.block_on(commands::clean(redis, postgres, &mut out))?))

@@ -16,17 +16,17 @@ use super::keys::{Alg, KeyError, algorithm_name, parse_algorithm};
 /// The shortest RSA modulus a published key may have, in bits.
 const MIN_RSA_BITS: usize = 2048;
 
-/// One public JWK, as a JWK Set publishes it.
-#[derive(Debug, Deserialize)]
-struct PublicJwk {
-    kty: String,
+/// One public JWK, as a JWK Set publishes it (private parameters, if any, are ignored).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct PublicJwk {
+    pub(crate) kty: String,
     #[serde(default)]
-    kid: String,
+    pub(crate) kid: String,
     #[serde(default)]
-    alg: String,
+    pub(crate) alg: String,
     #[serde(rename = "use", default)]
-    use_: Option<String>,
-    crv: Option<String>,
+    pub(crate) use_: Option<String>,
+    pub(crate) crv: Option<String>,
     n: Option<String>,
     e: Option<String>,
     x: Option<String>,
@@ -34,8 +34,8 @@ struct PublicJwk {
 }
 
 #[derive(Debug, Deserialize)]
-struct PublicJwkSet {
-    keys: Vec<PublicJwk>,
+pub(crate) struct PublicJwkSet {
+    pub(crate) keys: Vec<PublicJwk>,
 }
 
 /// A key that verifies tokens of one algorithm, with the claim checks that go with it.
@@ -107,6 +107,17 @@ fn verifying_key(jwk: PublicJwk, issuer: &str, audience: &str, leeway: Duration)
         return Err(invalid("every published key needs an alg (the verifier never takes it from a token)"));
     }
     let algorithm = parse_algorithm(&jwk.alg)?;
+    let decoding = public_decoding_key(&jwk, algorithm)?;
+    let validation = validation(algorithm, issuer, audience, leeway);
+    Ok(VerifyingKey { kid, algorithm, decoding, validation })
+}
+
+/// The public key of `jwk` for `algorithm`, if its `kty` (and curve) fit it: RSA keys of at least
+/// 2048 bits for RS256, P-256 for ES256, Ed25519 for EdDSA and Ed25519. A symmetric (`oct`) key
+/// is refused: a published set must never carry one.
+pub(crate) fn public_decoding_key(jwk: &PublicJwk, algorithm: Alg) -> Result<DecodingKey, KeyError> {
+    let kid = jwk.kid.clone();
+    let invalid = |what: &str| KeyError::Invalid { kid: kid.clone(), what: what.to_owned() };
     let text = |value: &Option<String>, name: &str| -> Result<String, KeyError> {
         value.clone().ok_or_else(|| invalid(&format!("missing parameter {name:?}")))
     };
@@ -134,8 +145,7 @@ fn verifying_key(jwk: PublicJwk, issuer: &str, audience: &str, leeway: Duration)
             return Err(invalid(&format!("kty {kty:?}{curve} cannot be used with {}", algorithm_name(alg))));
         }
     };
-    let validation = validation(algorithm, issuer, audience, leeway);
-    Ok(VerifyingKey { kid, algorithm, decoding, validation })
+    Ok(decoding)
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! Token authentication: signing keys, access tokens, refresh-token families, the denylist and
-//! revoked subjects.
+//! Token authentication: signing keys, access tokens, refresh-token families, the denylist,
+//! revoked subjects, and the inspection of any JWT.
 //!
 //! Built on jsonwebtoken 12 with its `aws_lc_rs` backend; keys are generated and checked with
 //! aws-lc-rs itself.
@@ -7,6 +7,7 @@
 pub mod access;
 pub mod denylist;
 mod der;
+pub mod inspect;
 pub mod jwks;
 pub mod keys;
 pub mod refresh;

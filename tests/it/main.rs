@@ -17,6 +17,7 @@ mod browser_cors;
 mod cors;
 mod error_bodies;
 mod fuzz_regressions;
+mod inspect;
 mod interop;
 mod mobile_client;
 mod node_admin;
