@@ -186,6 +186,16 @@ texts! {
     CrossoverChartTitle => "Monthly cost against logged-in users, at the prices given", "로그인 사용자 수에 따른 월 비용 (입력한 가격 기준)";
     CrossoverCostAxis => "cost per month", "월 비용";
     CrossoverMarker => "they cross at {0} users", "사용자 {0}명에서 교차";
+    // The headline figures above each strategy's charts (src/chart/headline.rs).
+    HeadSessionsHeld => "sessions held", "보유 세션";
+    HeadMemoryPerUser => "memory per logged-in user", "로그인 사용자당 메모리";
+    HeadNodeMemory => "node memory", "노드 메모리";
+    HeadStoreMemory => "store memory", "저장소 메모리";
+    HeadStoreOps => "store operations", "저장소 연산";
+    HeadLatencyP99 => "p99 latency", "p99 지연 시간";
+    HeadAuthCheck => "auth check per request", "요청당 인증 확인";
+    HeadCredentialBytes => "credential per request", "요청당 자격 증명";
+    HeadOtherNone => "{0}: –", "{0}: –";
     ProjectionMeasuredMarker => "measured up to here", "여기까지 측정";
     ReportProjectionIntro => "This run's measured unit costs, multiplied out (`authlab project` takes other figures)", "이 실행에서 측정한 단위 비용을 곱해 낸 값입니다 (`authlab project`로 다른 값을 넣을 수 있습니다)";
     // The projection's table (src/projection: the app's panel, `authlab project`, summary.md).

@@ -60,6 +60,7 @@ pub fn strategy_column(
                 .on_hover_text("Each node is a simulated machine (workers, service time, store delay): these are not this laptop's raw speed.");
         }
     });
+    headline_row(ui, data, strategy, window.until_s, lang);
     let columns = (ui.available_width() as usize).max(100);
     let other = overlay.and_then(|o| o.data.strategies.get(&strategy).map(|s| (o.name, s, o.data.end_s)));
     for &chart in data.charts() {
@@ -99,6 +100,36 @@ pub fn strategy_column(
 }
 
 /// The lines of one chart, as its catalogue entry declares them: (legend name, series, colour).
+/// The headline figures of `strategy` at `t`, large, each with a line against the other strategy,
+/// as stat panels: the lesson in numbers before the charts.
+fn headline_row(ui: &mut Ui, data: &RunData, strategy: StrategyName, t: f64, lang: Language) {
+    let Some(series) = data.strategies.get(&strategy) else { return };
+    let other_name = match strategy {
+        StrategyName::Session => StrategyName::Token,
+        StrategyName::Token => StrategyName::Session,
+    };
+    let other = data.strategies.get(&other_name);
+    let other_text = match other_name {
+        StrategyName::Session => Text::Session,
+        StrategyName::Token => Text::Token,
+    };
+    ui.horizontal_wrapped(|ui| {
+        for &figure in &data.headline {
+            let Some(value) = series.headline(figure, t) else { continue };
+            egui::Frame::group(ui.style()).inner_margin(6.0).show(ui, |ui| {
+                ui.vertical(|ui| {
+                    ui.label(egui::RichText::new(figure.format(value)).size(26.0).strong());
+                    ui.label(egui::RichText::new(lang.tr(figure.title())).small());
+                    if let Some(other) = other {
+                        let line = figure.compare(value, other.headline(figure, t), other_text, lang);
+                        ui.label(egui::RichText::new(line).small().weak());
+                    }
+                });
+            });
+        }
+    });
+}
+
 fn chart_parts(chart: Chart, series: &StrategySeries, lang: Language) -> Vec<(&str, &Series, Color32)> {
     let lines = series.chart(chart);
     let nodes = lines

@@ -54,7 +54,7 @@ impl LiveRun {
     ) -> Self {
         let name = scenario.title(language).to_owned();
         let seed = scenario.seed;
-        let data = RunData::with_charts(&scenario.charts);
+        let data = RunData { headline: scenario.headline.clone(), ..RunData::with_charts(&scenario.charts) };
         let node_counts =
             [scenario.session.as_ref().map_or(0, |s| s.nodes), scenario.token.as_ref().map_or(0, |t| t.nodes)];
         let setup = RunSetup { scenario: scenario.clone(), exe };

@@ -48,7 +48,10 @@ impl Replay {
         let parsed = scenario.parsed();
         let charts = parsed.as_ref().map(|s| s.charts.clone()).unwrap_or_default();
         let titles = Language::ALL.map(|language| scenario.title(parsed.as_ref(), language).to_owned());
-        let data = RunData::from_run(recording.ticks(), recording.events(), &charts);
+        let mut data = RunData::from_run(recording.ticks(), recording.events(), &charts);
+        if let Some(scenario) = &parsed {
+            data.headline = scenario.headline.clone();
+        }
         let timeline = Timeline::new(recording.duration_s());
         Self {
             titles,

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::chart::{Chart, Reader};
+use crate::chart::{Baseline, Chart, Headline, Reader};
 use crate::measure::{EventRecord, StrategyTick, Tick};
 use crate::scenario::StrategyName;
 
@@ -39,6 +39,12 @@ impl Series {
 
     pub fn is_empty(&self) -> bool {
         self.t.is_empty()
+    }
+
+    /// The value of the latest point at or before `t`.
+    pub fn at(&self, t: f64) -> Option<f64> {
+        let i = self.t.partition_point(|&x| x <= t);
+        i.checked_sub(1).map(|i| self.v[i])
     }
 
     /// The points within `[from, to]`, reduced to at most two per pixel column (the column's
@@ -96,6 +102,10 @@ pub struct ChartSeries {
 pub struct StrategySeries {
     /// One per chart, in the order of [`Chart::NAMES`].
     charts: Vec<ChartSeries>,
+    /// One per headline figure, in the order of [`Headline::NAMES`].
+    headlines: Vec<Series>,
+    /// The strategy's first tick, which memory per user grows from.
+    baseline: Option<Baseline>,
     reader: Reader,
     pub simulated: bool,
 }
@@ -109,7 +119,8 @@ impl Default for StrategySeries {
                 lines: vec![Series::default(); chart.spec().lines.len()],
             })
             .collect();
-        StrategySeries { charts, reader: Reader::default(), simulated: false }
+        let headlines = vec![Series::default(); Headline::NAMES.len()];
+        StrategySeries { charts, headlines, baseline: None, reader: Reader::default(), simulated: false }
     }
 }
 
@@ -119,9 +130,20 @@ impl StrategySeries {
         &self.charts[chart.index()]
     }
 
+    /// `figure`'s value at the latest tick at or before `t`.
+    pub fn headline(&self, figure: Headline, t: f64) -> Option<f64> {
+        self.headlines[figure.index()].at(t)
+    }
+
     /// Appends the strategy's tick at `t`, which lasted `interval_s`: a point per line that has a
-    /// value there, read as the catalogue says.
+    /// value there, read as the catalogue says, and one per headline figure.
     fn push(&mut self, t: f64, interval_s: f64, tick: &StrategyTick) {
+        let baseline = *self.baseline.get_or_insert_with(|| Baseline::of(tick));
+        for ((figure, _), series) in Headline::NAMES.iter().zip(&mut self.headlines) {
+            if let Some(value) = figure.value(tick, interval_s, baseline) {
+                series.push(t, value);
+            }
+        }
         let sample = self.reader.read(tick, interval_s);
         for ((chart, _), series) in Chart::NAMES.iter().zip(&mut self.charts) {
             let spec = chart.spec();
@@ -153,12 +175,14 @@ pub struct RunData {
     pub ticks: usize,
     /// The charts to draw, in order: the scenario's choice (empty: [`Chart::STANDARD`]).
     pub charts: Vec<Chart>,
+    /// The headline figures above the charts, in order: the scenario's choice.
+    pub headline: Vec<Headline>,
 }
 
 impl RunData {
     /// An empty run that will draw `charts`.
     pub fn with_charts(charts: &[Chart]) -> Self {
-        RunData { charts: charts.to_vec(), ..RunData::default() }
+        RunData { charts: charts.to_vec(), headline: Headline::DEFAULT.to_vec(), ..RunData::default() }
     }
 
     /// The charts to draw, in order.

@@ -25,7 +25,8 @@ pub(crate) fn chart_height(ui: &Ui, charts: usize) -> f32 {
     ((ui.available_height() - 120.0) / charts.max(1) as f32).clamp(90.0, 220.0)
 }
 
-/// Session and token charts in two columns.
+/// Session and token charts in two columns; a run (or overlay) of one strategy only takes the
+/// whole width.
 pub(crate) fn side_by_side(
     ui: &mut Ui,
     data: &RunData,
@@ -33,10 +34,18 @@ pub(crate) fn side_by_side(
     window: charts::Window,
     lang: Language,
 ) {
+    let ran = |strategy: &StrategyName| {
+        data.strategies.contains_key(strategy) || overlay.is_some_and(|o| o.data.strategies.contains_key(strategy))
+    };
+    let shown: Vec<StrategyName> = match StrategyName::BOTH.into_iter().filter(ran).collect::<Vec<_>>() {
+        one if one.len() == 1 => one,
+        _ => StrategyName::BOTH.to_vec(),
+    };
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-        ui.columns(2, |columns| {
-            charts::strategy_column(&mut columns[0], data, overlay, StrategyName::Session, window, lang);
-            charts::strategy_column(&mut columns[1], data, overlay, StrategyName::Token, window, lang);
+        ui.columns(shown.len(), |columns| {
+            for (column, &strategy) in columns.iter_mut().zip(&shown) {
+                charts::strategy_column(column, data, overlay, strategy, window, lang);
+            }
         });
     });
 }

@@ -12,6 +12,7 @@ use crate::i18n::{Language, Text};
 use crate::measure::NodeTick;
 
 pub use catalogue::Chart;
+pub use headline::{Baseline, Headline};
 pub(crate) use read::{Reader, Sample};
 
 /// A colour: red, green, blue.
@@ -157,6 +158,7 @@ macro_rules! charts {
 }
 
 mod catalogue;
+mod headline;
 mod read;
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::token::keys::Alg;
 use serde::{Deserialize, Serialize};
 
-pub use crate::chart::Chart;
+pub use crate::chart::{Chart, Headline};
 use crate::i18n::Language;
 pub use crate::measure::{Action, StrategyName};
 use crate::names::named;
@@ -42,6 +42,8 @@ pub struct Scenario {
     pub events: Vec<EventSpec>,
     /// The charts the app shows for this scenario, in order (default: [`Chart::STANDARD`]).
     pub charts: Vec<Chart>,
+    /// The headline figures above each strategy's charts, in order (default: [`Headline::DEFAULT`]).
+    pub headline: Vec<Headline>,
     /// Absent: requests go to the strategies' own nodes. Present: a second service per strategy
     /// takes the requests of every visit and checks each caller with the issuer.
     pub resource: Option<ResourceSpec>,

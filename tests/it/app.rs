@@ -25,6 +25,11 @@ fn harness(app: AuthlabApp) -> Harness<'static, AuthlabApp> {
 
 /// A small recording on disk: 40 ticks of both strategies and one kill.
 fn recording(path: &Path) -> Recording {
+    recording_of(path, &StrategyName::BOTH)
+}
+
+/// [`recording`] of `strategies` only.
+fn recording_of(path: &Path, strategies: &[StrategyName]) -> Recording {
     let header = Header::with_machine(
         ScenarioInfo { name: "Replayed run".into(), source: String::new(), origin: "test".into() },
         ticks::machine("test"),
@@ -32,7 +37,7 @@ fn recording(path: &Path) -> Recording {
     let mut writer = RecordingWriter::create(path, &header).expect("a recording file");
     for i in 1..=40u64 {
         let mut tick = Tick { t: i as f64 * 0.25, interval_s: 0.25, ..Tick::default() };
-        for strategy in StrategyName::BOTH {
+        for &strategy in strategies {
             let mut latency = Latency::new();
             for k in 0..100 {
                 latency.record_us(200 + k * 7 + i * 3);
@@ -277,6 +282,53 @@ fn the_replay_view_renders_as_its_snapshot() {
     harness.get_by_label("Projection").click();
     harness.run();
     harness.snapshot("replay_view_projection_en");
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn a_one_strategy_replay_takes_the_whole_width_under_its_headline_figures() {
+    let path = temp("one-strategy.jsonl");
+    let mut replayed = app();
+    replayed.replay_recording(recording_of(&path, &[StrategyName::Token]));
+    let mut harness = harness(replayed);
+    harness.run();
+    // No empty session column: the token's charts and figures are all there is.
+    assert!(harness.query_by_label("Session").is_none(), "no session column");
+    assert!(harness.query_by_label_contains("Session:").is_none(), "nothing to compare with");
+    harness.get_by_label("Token");
+    harness.get_by_label("sessions held");
+    harness.get_by_label("p99 latency");
+    harness.get_by_label("1.01 ms");
+    let _ = std::fs::remove_file(&path);
+    if vulkan_available() {
+        let mut app = app();
+        app.replay_recording(recording_of(&path, &[StrategyName::Token]));
+        let mut harness = Harness::builder()
+            .with_size([1400.0, 900.0])
+            .with_context_setup(install_fonts)
+            .wgpu()
+            .build_ui_state(|ui, app: &mut AuthlabApp| app.show(ui), app);
+        harness.run();
+        harness.snapshot("replay_one_strategy_en");
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+#[test]
+fn the_headline_figures_compare_the_two_strategies_and_speak_korean() {
+    let path = temp("headline.jsonl");
+    let mut app = app();
+    app.replay_recording(recording(&path));
+    let mut harness = harness(app);
+    harness.run();
+    // The fixture holds 10 sessions a second up to 400; the token side holds none.
+    harness.get_by_label("400");
+    harness.get_by_label("Token: 0 (−400)");
+    harness.get_by_label("Session: 400 (+400)");
+    harness.get_by_label("한국어").click();
+    harness.run();
+    assert!(harness.query_all_by_label("보유 세션").count() == 2, "the titles in Korean, one per strategy");
+    harness.get_by_label("토큰: 0 (−400)");
     let _ = std::fs::remove_file(path);
 }
 

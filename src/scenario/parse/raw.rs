@@ -73,6 +73,7 @@ pub(super) struct RawScenario {
     pub(super) token: Option<S<RawToken>>,
     pub(super) events: Option<Vec<S<RawEvent>>>,
     pub(super) charts: Option<S<Vec<S<String>>>>,
+    pub(super) headline: Option<S<Vec<S<String>>>>,
     pub(super) resource: Option<S<RawResource>>,
 }
 

@@ -157,6 +157,7 @@ impl RawScenario {
         }
         let events = validate_events(self.events.unwrap_or_default(), duration, session.as_ref(), token.as_ref())?;
         let charts = validate_charts(self.charts)?;
+        let headline = validate_headline(self.headline)?;
         let resource = self
             .resource
             .map(|r| validate_resource(r, session.as_ref(), token.as_ref(), algorithm_span))
@@ -175,6 +176,7 @@ impl RawScenario {
             token,
             events,
             charts,
+            headline,
             resource,
         })
     }
@@ -289,6 +291,20 @@ fn validate_charts(charts: Option<S<Vec<S<String>>>>) -> Check<Vec<Chart>> {
             return Err(at(name, format!("chart {:?} is listed twice", name.get_ref())));
         }
         out.push(chart);
+    }
+    Ok(out)
+}
+
+/// `headline = ["sessions_held", "latency_p99", ...]`: none (no row) or more, each once.
+fn validate_headline(headline: Option<S<Vec<S<String>>>>) -> Check<Vec<Headline>> {
+    let Some(list) = headline else { return Ok(Headline::DEFAULT.to_vec()) };
+    let mut out = Vec::new();
+    for name in list.get_ref() {
+        let figure = one_of("headline figure", name, Headline::NAMES)?;
+        if out.contains(&figure) {
+            return Err(at(name, format!("headline figure {:?} is listed twice", name.get_ref())));
+        }
+        out.push(figure);
     }
     Ok(out)
 }
