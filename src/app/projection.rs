@@ -196,24 +196,8 @@ impl ProjectionPanel {
                     .custom_formatter(|n, _| count(n))
                     .custom_parser(parse_count),
             );
-            row(
-                ui,
-                Text::ProjLogins,
-                egui::Slider::new(&mut inputs.logins_per_s, 0.0..=1_000_000.0)
-                    .logarithmic(true)
-                    .smallest_positive(0.1)
-                    .custom_formatter(|n, _| count(n))
-                    .custom_parser(parse_count),
-            );
-            row(
-                ui,
-                Text::ProjLogouts,
-                egui::Slider::new(&mut inputs.logouts_per_s, 0.0..=1_000_000.0)
-                    .logarithmic(true)
-                    .smallest_positive(0.1)
-                    .custom_formatter(|n, _| count(n))
-                    .custom_parser(parse_count),
-            );
+            row(ui, Text::ProjLogins, per_second(&mut inputs.logins_per_s));
+            row(ui, Text::ProjLogouts, per_second(&mut inputs.logouts_per_s));
             row(
                 ui,
                 Text::ProjConnections,
@@ -381,6 +365,15 @@ fn duration(seconds: f64) -> String {
 /// A duration as typed: `30m`, `1h 30m`, or a plain number of seconds.
 fn parse_duration(text: &str) -> Option<f64> {
     text.trim().parse::<f64>().ok().or_else(|| crate::units::parse_duration(text).ok().map(|d| d.as_secs_f64()))
+}
+
+/// A slider for a rate of 0 to a million a second, on a log scale, written as counts.
+fn per_second(value: &mut f64) -> egui::Slider<'_> {
+    egui::Slider::new(value, 0.0..=1_000_000.0)
+        .logarithmic(true)
+        .smallest_positive(0.1)
+        .custom_formatter(|n, _| count(n))
+        .custom_parser(parse_count)
 }
 
 #[cfg(test)]

@@ -262,6 +262,25 @@ fn vulkan_available() -> bool {
     found
 }
 
+/// The app in a window of 1400×900, rendered on the GPU adapter wgpu finds (Mesa's software
+/// Vulkan, lavapipe, on CI), for snapshots.
+fn gpu_harness(app: AuthlabApp) -> Harness<'static, AuthlabApp> {
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .with_context_setup(install_fonts)
+        .wgpu()
+        .build_ui_state(|ui, app: &mut AuthlabApp| app.show(ui), app)
+}
+
+/// The app replaying `recording`, one frame in.
+fn replaying(recording: Recording) -> Harness<'static, AuthlabApp> {
+    let mut app = app();
+    app.replay_recording(recording);
+    let mut harness = harness(app);
+    harness.run();
+    harness
+}
+
 #[test]
 fn the_replay_view_renders_as_its_snapshot() {
     if !vulkan_available() {
@@ -270,13 +289,8 @@ fn the_replay_view_renders_as_its_snapshot() {
     let path = temp("snapshot.jsonl");
     let mut app = app();
     app.replay_recording(recording(&path));
-    let mut harness = Harness::builder()
-        .with_size([1400.0, 900.0])
-        .with_context_setup(install_fonts)
-        .wgpu()
-        .build_ui_state(|ui, app: &mut AuthlabApp| app.show(ui), app);
+    let mut harness = gpu_harness(app);
     harness.run();
-    // Renders on the GPU adapter wgpu finds: Mesa's software Vulkan (lavapipe) on CI.
     harness.snapshot("replay_view_en");
     // And with the projection panel open beside the charts.
     harness.get_by_label("Projection").click();
@@ -288,10 +302,7 @@ fn the_replay_view_renders_as_its_snapshot() {
 #[test]
 fn a_one_strategy_replay_takes_the_whole_width_under_its_headline_figures() {
     let path = temp("one-strategy.jsonl");
-    let mut replayed = app();
-    replayed.replay_recording(recording_of(&path, &[StrategyName::Token]));
-    let mut harness = harness(replayed);
-    harness.run();
+    let harness = replaying(recording_of(&path, &[StrategyName::Token]));
     // No empty session column: the token's charts and figures are all there is.
     assert!(harness.query_by_label("Session").is_none(), "no session column");
     assert!(harness.query_by_label_contains("Session:").is_none(), "nothing to compare with");
@@ -303,11 +314,7 @@ fn a_one_strategy_replay_takes_the_whole_width_under_its_headline_figures() {
     if vulkan_available() {
         let mut app = app();
         app.replay_recording(recording_of(&path, &[StrategyName::Token]));
-        let mut harness = Harness::builder()
-            .with_size([1400.0, 900.0])
-            .with_context_setup(install_fonts)
-            .wgpu()
-            .build_ui_state(|ui, app: &mut AuthlabApp| app.show(ui), app);
+        let mut harness = gpu_harness(app);
         harness.run();
         harness.snapshot("replay_one_strategy_en");
         let _ = std::fs::remove_file(path);
@@ -317,10 +324,7 @@ fn a_one_strategy_replay_takes_the_whole_width_under_its_headline_figures() {
 #[test]
 fn the_headline_figures_compare_the_two_strategies_and_speak_korean() {
     let path = temp("headline.jsonl");
-    let mut app = app();
-    app.replay_recording(recording(&path));
-    let mut harness = harness(app);
-    harness.run();
+    let mut harness = replaying(recording(&path));
     // The fixture holds 10 sessions a second up to 400; the token side holds none.
     harness.get_by_label("400");
     harness.get_by_label("Token: 0 (−400)");
