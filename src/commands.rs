@@ -151,7 +151,7 @@ pub struct ProjectArgs {
     pub connections: u64,
     /// The token nodes' signing algorithm (HS256, RS256, ES256, EdDSA, Ed25519), where it is not
     /// the run's: the difference in auth-check time and token bytes is measured here and applied.
-    #[arg(long, value_parser = parse_algorithm)]
+    #[arg(long, value_parser = crate::token::keys::parse_algorithm)]
     pub algorithm: Option<crate::token::keys::Alg>,
     /// Bytes of user data in each session, where not the run's (one byte per byte; see the notes).
     #[arg(long)]
@@ -181,10 +181,6 @@ pub struct ProjectArgs {
     /// the prices given) into this directory, as projection-crossover.png and .svg. Needs a price.
     #[arg(long, value_name = "DIR")]
     pub chart: Option<PathBuf>,
-}
-
-fn parse_algorithm(name: &str) -> Result<crate::token::keys::Alg, String> {
-    crate::token::keys::parse_algorithm(name).map_err(|e| e.to_string())
 }
 
 /// `authlab project`: prints the projection of `args.recording` to `args`' population; the table
