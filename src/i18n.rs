@@ -188,7 +188,7 @@ texts! {
     CrossoverMarker => "they cross at {0} users", "사용자 {0}명에서 교차";
     // The headline figures above each strategy's charts (src/chart/headline.rs).
     HeadSessionsHeld => "sessions held", "보유 세션";
-    HeadMemoryPerUser => "memory per logged-in user", "로그인 사용자당 메모리";
+    HeadMemoryPerSession => "memory per session held", "보유 세션당 메모리";
     HeadNodeMemory => "node memory", "노드 메모리";
     HeadStoreMemory => "store memory", "저장소 메모리";
     HeadStoreOps => "store operations", "저장소 연산";
@@ -196,6 +196,7 @@ texts! {
     HeadAuthCheck => "auth check per request", "요청당 인증 확인";
     HeadCredentialBytes => "credential per request", "요청당 자격 증명";
     HeadOtherNone => "{0}: –", "{0}: –";
+    HeadOtherNoSessions => "{0}: holds no sessions", "{0}: 세션을 보관하지 않음";
     ProjectionMeasuredMarker => "measured up to here", "여기까지 측정";
     ReportProjectionIntro => "This run's measured unit costs, multiplied out (`authlab project` takes other figures)", "이 실행에서 측정한 단위 비용을 곱해 낸 값입니다 (`authlab project`로 다른 값을 넣을 수 있습니다)";
     // The projection's table (src/projection: the app's panel, `authlab project`, summary.md).

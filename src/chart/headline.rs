@@ -12,9 +12,10 @@ use crate::names::named;
 pub enum Headline {
     /// Sessions the servers hold.
     SessionsHeld,
-    /// Memory per logged-in user: the growth of the nodes' heap and of the store since the run's
-    /// first tick, over the users logged in.
-    MemoryPerUser,
+    /// Memory per session held: the growth of the nodes' heap and of the store since the run's
+    /// first tick, over the sessions held. A strategy that holds none (tokens) has no such figure,
+    /// and says so, rather than dividing connection buffers and warm-up by its users.
+    MemoryPerSession,
     /// The nodes' heap, all nodes up.
     NodeMemory,
     /// The shared store's memory.
@@ -31,7 +32,7 @@ pub enum Headline {
 
 named!(Headline {
     SessionsHeld => "sessions_held",
-    MemoryPerUser => "memory_per_user",
+    MemoryPerSession => "memory_per_session",
     NodeMemory => "node_memory",
     StoreMemory => "store_memory",
     StoreOps => "store_ops",
@@ -68,7 +69,7 @@ impl Headline {
     /// The figures a scenario leads with unless it says otherwise.
     pub const DEFAULT: [Headline; 5] = [
         Headline::SessionsHeld,
-        Headline::MemoryPerUser,
+        Headline::MemoryPerSession,
         Headline::LatencyP99,
         Headline::AuthCheck,
         Headline::CredentialBytes,
@@ -83,7 +84,7 @@ impl Headline {
     pub fn title(self) -> Text {
         match self {
             Headline::SessionsHeld => Text::HeadSessionsHeld,
-            Headline::MemoryPerUser => Text::HeadMemoryPerUser,
+            Headline::MemoryPerSession => Text::HeadMemoryPerSession,
             Headline::NodeMemory => Text::HeadNodeMemory,
             Headline::StoreMemory => Text::HeadStoreMemory,
             Headline::StoreOps => Text::HeadStoreOps,
@@ -98,10 +99,9 @@ impl Headline {
     pub fn value(self, tick: &StrategyTick, interval_s: f64, baseline: Baseline) -> Option<f64> {
         match self {
             Headline::SessionsHeld => Some(tick.sessions_held as f64),
-            Headline::MemoryPerUser => {
-                let users = tick.users_logged_in.max(tick.sessions_held);
+            Headline::MemoryPerSession => {
                 let growth = heap(tick) - baseline.heap + store(tick).map_or(0.0, |s| s - baseline.store);
-                (users > 0).then(|| (growth / users as f64).max(0.0))
+                (tick.sessions_held > 0).then(|| (growth / tick.sessions_held as f64).max(0.0))
             }
             Headline::NodeMemory => Some(heap(tick)),
             Headline::StoreMemory => store(tick),
@@ -121,7 +121,7 @@ impl Headline {
     pub fn format(self, value: f64) -> String {
         match self {
             Headline::SessionsHeld => crate::measure::format::group(value.max(0.0).round() as u64),
-            Headline::MemoryPerUser | Headline::CredentialBytes => bytes(value),
+            Headline::MemoryPerSession | Headline::CredentialBytes => bytes(value),
             Headline::NodeMemory | Headline::StoreMemory => bytes(value),
             Headline::StoreOps => format!("{}/s", crate::measure::format::rate(value)),
             Headline::LatencyP99 => format!("{value:.2} ms"),
@@ -129,10 +129,12 @@ impl Headline {
         }
     }
 
-    /// One line against the other strategy's value: "token: 0 B (−532 B)".
+    /// One line against the other strategy's value: "Session: 5,244 (+5,244)", or "Token: holds no
+    /// sessions" where the other has no value.
     pub fn compare(self, value: f64, other: Option<f64>, other_name: Text, language: Language) -> String {
         let name = language.tr(other_name);
         match other {
+            None if self == Headline::MemoryPerSession => language.fill(Text::HeadOtherNoSessions, &[name]),
             None => language.fill(Text::HeadOtherNone, &[name]),
             Some(other) => {
                 let diff = other - value;
@@ -164,7 +166,7 @@ mod tests {
     use crate::measure::{NodeTick, StrategyTick};
 
     #[test]
-    fn memory_per_user_is_growth_over_the_users_logged_in() {
+    fn memory_per_session_is_growth_over_the_sessions_held() {
         let node = |heap| NodeTick { id: "session/1".into(), up: true, heap_bytes: heap, ..NodeTick::default() };
         let first = StrategyTick { nodes: vec![node(1_000_000)], ..StrategyTick::default() };
         let later = StrategyTick {
@@ -173,11 +175,14 @@ mod tests {
             users_logged_in: 1000,
             ..StrategyTick::default()
         };
-        let value = Headline::MemoryPerUser.value(&later, 0.25, Baseline::of(&first));
+        let value = Headline::MemoryPerSession.value(&later, 0.25, Baseline::of(&first));
         assert_eq!(value, Some(532.0));
-        assert_eq!(Headline::MemoryPerUser.format(532.0), "532 B");
-        let line = Headline::MemoryPerUser.compare(532.0, Some(0.0), Text::Token, Language::English);
-        assert_eq!(line, "Token: 0 B (−532 B)");
+        assert_eq!(Headline::MemoryPerSession.format(532.0), "532 B");
+        // A token node's heap grows too (connections, warm-up), but it holds no session to divide by.
+        let token = StrategyTick { nodes: vec![node(4_000_000)], users_logged_in: 1000, ..StrategyTick::default() };
+        assert_eq!(Headline::MemoryPerSession.value(&token, 0.25, Baseline::of(&first)), None);
+        let line = Headline::MemoryPerSession.compare(532.0, None, Text::Token, Language::English);
+        assert_eq!(line, "Token: holds no sessions");
         assert_eq!(Headline::from_name("latency_p99"), Some(Headline::LatencyP99));
     }
 }
