@@ -83,6 +83,31 @@ texts! {
     Narrative => "What to watch", "무엇을 볼까요";
     Editor => "Scenario (TOML)", "시나리오 (TOML)";
     Valid => "valid", "유효함";
+    // The knobs' tooltips in the scenario library (src/app/library.rs); the knobs themselves are
+    // named by their TOML keys (`users.count`), which stay as written in scenario files.
+    KnobDuration => "How long the run lasts.", "실행이 지속되는 시간입니다.";
+    KnobUsersCount => "Distinct accounts; each visit logs in as another one.", "서로 다른 계정의 수입니다. 방문마다 다른 계정으로 로그인합니다.";
+    KnobPasswordHash => "argon2id costs tens of milliseconds per login, as in production; sha256 makes logins nearly free.", "argon2id는 실제 서비스처럼 로그인마다 수십 밀리초가 걸리고, sha256은 로그인 비용을 거의 없앱니다.";
+    KnobLoadModel => "closed: virtual users with think time; open: an arrival rate (requests/s).", "closed: 생각 시간(think time)을 두고 움직이는 가상 사용자, open: 도착률 (요청/초).";
+    KnobLoadStages => "The load ramps linearly between these points (edit them in the TOML below).", "부하는 이 지점들 사이에서 선형으로 변합니다 (아래 TOML에서 고치세요).";
+    KnobRequestsPerLogin => "Requests per visit after its login; 0 = endless.", "방문마다 로그인한 뒤 보내는 요청 수입니다. 0이면 끝없이 보냅니다.";
+    KnobLogoutRatio => "Share of visits that log out; the rest abandon their session until it expires.", "로그아웃하는 방문의 비율입니다. 나머지는 세션을 만료될 때까지 내버려 둡니다.";
+    KnobRouting => "How the load balancer picks a node: per-node sessions need sticky routing.", "로드 밸런서가 노드를 고르는 방식입니다. 세션을 노드마다 따로 두면 고정(sticky) 라우팅이 필요합니다.";
+    KnobMachine => "SIMULATED capacity per node, as if each were its own machine.", "노드별 용량을 시뮬레이션합니다. 노드마다 별도의 머신인 것처럼 계산합니다.";
+    KnobMachineValue => "{0} workers × {1}", "워커 {0}개 × {1}";
+    KnobSessionNodes => "Session nodes, each its own process.", "세션 노드의 수입니다. 노드마다 별도의 프로세스입니다.";
+    KnobSessionStore => "memory: each node keeps its own sessions; redis or postgres: one shared store.", "memory: 노드마다 자기 세션을 보관, redis 또는 postgres: 하나의 공유 저장소.";
+    KnobSessionPool => "Connections each session node keeps open to PostgreSQL; a request waits for a free one.", "세션 노드마다 PostgreSQL에 열어 두는 연결 수입니다. 요청은 빈 연결이 날 때까지 기다립니다.";
+    KnobPayloadBytes => "User data kept in every session, on the server.", "서버가 세션마다 보관하는 사용자 데이터입니다.";
+    KnobTokenNodes => "Token nodes, each its own process, sharing the signing keys.", "토큰 노드의 수입니다. 노드마다 별도의 프로세스이며 서명 키를 함께 씁니다.";
+    KnobAlgorithm => "The signature every request's token is checked with: HS256 is cheapest.", "요청마다 토큰을 검사하는 서명 알고리즘입니다. HS256이 가장 저렴합니다.";
+    KnobRevocation => "none: a logged-out token works until it expires; denylist: server state again.", "none: 로그아웃한 토큰도 만료될 때까지 통함, denylist: 다시 서버에 상태를 둠.";
+    KnobClaimsBytes => "Extra permissions carried in every token: bytes on the wire with every request.", "토큰마다 싣는 추가 권한입니다. 요청마다 그만큼 바이트가 더 전송됩니다.";
+    KnobEvents => "Scheduled actions: kill_node, add_node, restart_node, revoke_user, rotate_key, set_load.", "예약된 동작: kill_node, add_node, restart_node, revoke_user, rotate_key, set_load.";
+    // The app's notices (src/app/mod.rs); {0} is a path, a count or an error.
+    NoticeSaved => "saved {0}", "{0}에 저장했습니다";
+    NoticeExported => "exported {0} files to {1}", "파일 {0}개를 {1}에 내보냈습니다";
+    NoticeInspector => "token inspector: {0}", "토큰 검사기: {0}";
     KillNode => "Kill node", "노드 종료";
     AddNode => "Add node", "노드 추가";
     RestartNode => "Restart node", "노드 재시작";
@@ -126,6 +151,7 @@ texts! {
     Connection => "connection", "연결 실패";
     Seconds => "seconds", "초";
     Simulated => "simulated capacity", "시뮬레이션된 용량";
+    SimulatedTip => "Each node is a simulated machine (workers, service time, store delay): these are not this laptop's raw speed.", "노드마다 시뮬레이션된 머신입니다 (워커, 서비스 시간, 저장소 지연). 이 노트북의 실제 속도가 아닙니다.";
     CpuPerRequest => "Node CPU per request", "요청당 노드 CPU 시간";
     CpuPerRequestLine => "CPU μs per request (all nodes)", "요청당 CPU μs (전체 노드)";
     AuthCheck => "Auth check per request", "요청당 인증 확인 시간";
@@ -195,7 +221,7 @@ texts! {
     HeadLatencyP99 => "p99 latency", "p99 지연 시간";
     HeadAuthCheck => "auth check per request", "요청당 인증 확인";
     HeadCredentialBytes => "credential per request", "요청당 자격 증명";
-    HeadOtherNone => "{0}: –", "{0}: –";
+    HeadOtherNone => "{0}: –", "{0}: 값 없음";
     HeadOtherNoSessions => "{0}: holds no sessions", "{0}: 세션을 보관하지 않음";
     ProjectionMeasuredMarker => "measured up to here", "여기까지 측정";
     ReportProjectionIntro => "This run's measured unit costs, multiplied out (`authlab project` takes other figures)", "이 실행에서 측정한 단위 비용을 곱해 낸 값입니다 (`authlab project`로 다른 값을 넣을 수 있습니다)";
@@ -308,6 +334,22 @@ mod tests {
         for text in Text::ALL {
             let (en, ko) = text.texts();
             assert!(!en.is_empty() && !ko.is_empty(), "{text:?}");
+        }
+    }
+
+    /// The texts that read the same in both languages: units, symbols.
+    const SAME_IN_KOREAN: &[Text] = &[Text::Mebibytes, Text::Microseconds];
+
+    #[test]
+    fn every_text_is_translated_to_korean_unless_it_reads_the_same() {
+        let hangul = |s: &str| s.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c));
+        for text in Text::ALL {
+            let (en, ko) = text.texts();
+            if SAME_IN_KOREAN.contains(text) {
+                assert_eq!(en, ko, "{text:?} is on the list of texts that read the same");
+            } else {
+                assert!(en != ko && hangul(ko), "{text:?} is not translated to Korean: {ko:?}");
+            }
         }
     }
 

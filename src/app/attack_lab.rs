@@ -162,8 +162,8 @@ impl AttackLab {
                 .selected_text(format!("{picked}: {}", title(picked)))
                 .show_ui(ui, |ui| {
                     for attack in CATALOGUE {
-                        let text =
-                            format!("{} · {}: {}", attack.strategy.as_str(), attack.name, attack.title.get(lang));
+                        let strategy = report::strategy_word(attack.strategy).get(lang);
+                        let text = format!("{strategy} · {}: {}", attack.name, attack.title.get(lang));
                         ui.selectable_value(&mut picked, attack.name, text);
                     }
                 });

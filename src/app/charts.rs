@@ -7,6 +7,7 @@ use egui_plot::{GridInput, GridMark, Legend, Line, Plot, PlotPoint, Text as Plot
 use super::series::{RunData, Series, StrategySeries};
 use crate::chart::{self, Chart, Rgb};
 use crate::i18n::{Language, Text};
+use crate::measure::EventRecord;
 use crate::scenario::StrategyName;
 
 /// A catalogue colour, for egui.
@@ -45,10 +46,7 @@ pub fn strategy_column(
     window: Window,
     lang: Language,
 ) {
-    let title = match strategy {
-        StrategyName::Session => lang.tr(Text::Session),
-        StrategyName::Token => lang.tr(Text::Token),
-    };
+    let title = lang.tr(chart::strategy_text(strategy));
     let Some(series) = data.strategies.get(&strategy) else {
         ui.label(format!("{title}: –"));
         return;
@@ -57,7 +55,7 @@ pub fn strategy_column(
         ui.heading(title);
         if series.simulated {
             ui.label(egui::RichText::new(format!("({})", lang.tr(Text::Simulated))).color(color(chart::ORANGE)))
-                .on_hover_text("Each node is a simulated machine (workers, service time, store delay): these are not this laptop's raw speed.");
+                .on_hover_text(lang.tr(Text::SimulatedTip));
         }
     });
     headline_row(ui, data, strategy, window.until_s, lang);
@@ -94,7 +92,7 @@ pub fn strategy_column(
                         plot.line(line.style(egui_plot::LineStyle::dashed_loose()));
                     }
                 }
-                event_markers(plot, data, strategy, window.until_s);
+                event_markers(plot, data, strategy, window.until_s, lang);
             });
     }
 }
@@ -198,13 +196,13 @@ fn shared_y_max(chart: Chart, data: &RunData, overlay: Option<Overlay<'_>>) -> f
 }
 
 /// A vertical marker per event of this strategy, labelled with what happened (kept out of the legend).
-fn event_markers(plot: &mut egui_plot::PlotUi<'_>, data: &RunData, strategy: StrategyName, until: f64) {
+fn event_markers(plot: &mut egui_plot::PlotUi<'_>, data: &RunData, strategy: StrategyName, until: f64, lang: Language) {
     let bounds = plot.plot_bounds();
     let (bottom, top) = (bounds.min()[1], bounds.max()[1]);
     let concerns = |target: &str| target == "all" || target.split('/').next() == Some(strategy.as_str());
     let shown = data.events.iter().filter(|e| e.t <= until && concerns(&e.target));
     for (i, event) in shown.enumerate() {
-        let label = format!("{} {}", event.action.name(), event.target);
+        let label = event_label(event, lang);
         let color = if event.ok { Color32::from_rgb(190, 110, 230) } else { color(chart::RED) };
         plot.vline(VLine::new("", event.t).color(color).width(1.5));
         // Labels step down so that events close in time stay readable.
@@ -214,9 +212,32 @@ fn event_markers(plot: &mut egui_plot::PlotUi<'_>, data: &RunData, strategy: Str
     }
 }
 
+/// What an event's marker says: its action in `lang` and its target (a node's id, or "all").
+fn event_label(event: &EventRecord, lang: Language) -> String {
+    let action = lang.tr(chart::action_text(event.action));
+    if event.target.is_empty() { action.to_owned() } else { format!("{action} {}", event.target) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_marker_names_its_action_in_the_users_language() {
+        let event = |action, target: &str| EventRecord {
+            t: 1.0,
+            action,
+            target: target.into(),
+            source: crate::measure::EventSource::Live,
+            detail: String::new(),
+            ok: true,
+        };
+        let kill = event(crate::measure::Action::KillNode, "session/1");
+        assert_eq!(event_label(&kill, Language::English), "Kill node session/1");
+        assert_eq!(event_label(&kill, Language::Korean), "노드 종료 session/1");
+        let retire = event(crate::measure::Action::RetireKeys, "");
+        assert_eq!(event_label(&retire, Language::Korean), "옛 키 폐기");
+    }
 
     #[test]
     fn every_y_axis_gets_a_few_labelled_round_values() {

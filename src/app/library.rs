@@ -71,7 +71,7 @@ impl Library {
                 ui.label(scenario.narrative_in(lang));
                 ui.add_space(8.0);
                 let scenario = scenario.clone();
-                if knobs(ui, &scenario, &mut entry.text) {
+                if knobs(ui, lang, &scenario, &mut entry.text) {
                     entry.parsed = parse_scenario(&entry.text, &entry.origin);
                 }
             }
@@ -112,10 +112,10 @@ impl Library {
 struct Knob {
     table: Option<&'static str>,
     key: &'static str,
-    tip: &'static str,
+    tip: Text,
 }
 
-const fn knob(table: Option<&'static str>, key: &'static str, tip: &'static str) -> Knob {
+const fn knob(table: Option<&'static str>, key: &'static str, tip: Text) -> Knob {
     Knob { table, key, tip }
 }
 
@@ -137,22 +137,23 @@ fn set(text: &mut String, knob: &Knob, value: toml_edit::Item) {
     *text = doc.to_string();
 }
 
-fn label(ui: &mut Ui, knob: &Knob) {
+fn label(ui: &mut Ui, lang: Language, knob: &Knob) {
     let name = match knob.table {
         Some(table) => format!("{table}.{}", knob.key),
         None => knob.key.to_owned(),
     };
-    ui.label(name).on_hover_text(knob.tip);
+    ui.label(name).on_hover_text(lang.tr(knob.tip));
 }
 
 fn choice(
     ui: &mut Ui,
+    lang: Language,
     text: &mut String,
     knob: &Knob,
     current: &str,
     options: impl IntoIterator<Item = &'static str>,
 ) -> bool {
-    label(ui, knob);
+    label(ui, lang, knob);
     let mut changed = false;
     egui::ComboBox::from_id_salt(knob.key)
         .selected_text(current)
@@ -165,20 +166,21 @@ fn choice(
             }
         })
         .response
-        .on_hover_text(knob.tip);
+        .on_hover_text(lang.tr(knob.tip));
     ui.end_row();
     changed
 }
 
 fn number(
     ui: &mut Ui,
+    lang: Language,
     text: &mut String,
     knob: &Knob,
     current: f64,
     range: std::ops::RangeInclusive<f64>,
     integer: bool,
 ) -> bool {
-    label(ui, knob);
+    label(ui, lang, knob);
     let mut value = current;
     let mut drag = egui::DragValue::new(&mut value).range(range);
     if integer {
@@ -186,7 +188,7 @@ fn number(
     } else {
         drag = drag.speed(0.01).fixed_decimals(2);
     }
-    let changed = ui.add(drag).on_hover_text(knob.tip).changed() && value != current;
+    let changed = ui.add(drag).on_hover_text(lang.tr(knob.tip)).changed() && value != current;
     if changed {
         let item = if integer { toml_edit::value(value.round() as i64) } else { toml_edit::value(value) };
         set(text, knob, item);
@@ -203,42 +205,41 @@ fn info(ui: &mut Ui, name: &str, value: String, tip: &str) {
 
 /// The scenario's knobs, each with a tooltip that says what it does. Changing one rewrites that
 /// value in the TOML (comments and layout stay); returns whether anything changed.
-fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
+fn knobs(ui: &mut Ui, lang: Language, s: &Scenario, text: &mut String) -> bool {
     let mut changed = false;
     egui::Grid::new("knobs").num_columns(2).striped(true).show(ui, |ui| {
         let seconds = s.duration.as_secs_f64();
-        label(ui, &knob(None, "duration", "How long the run lasts."));
+        let duration = knob(None, "duration", Text::KnobDuration);
+        label(ui, lang, &duration);
         let mut value = seconds;
-        if ui.add(egui::DragValue::new(&mut value).range(1.0..=86_400.0).suffix(" s").fixed_decimals(0)).changed()
-            && value != seconds
-        {
-            set(text, &knob(None, "duration", ""), toml_edit::value(format!("{}s", value.round())));
+        let drag = egui::DragValue::new(&mut value).range(1.0..=86_400.0).suffix(" s").fixed_decimals(0);
+        if ui.add(drag).on_hover_text(lang.tr(duration.tip)).changed() && value != seconds {
+            set(text, &duration, toml_edit::value(format!("{}s", value.round())));
             changed = true;
         }
         ui.end_row();
         changed |= number(
             ui,
+            lang,
             text,
-            &knob(Some("users"), "count", "Distinct accounts; each visit logs in as another one."),
+            &knob(Some("users"), "count", Text::KnobUsersCount),
             s.users.count as f64,
             1.0..=10_000_000.0,
             true,
         );
         changed |= choice(
             ui,
+            lang,
             text,
-            &knob(
-                Some("users"),
-                "password_hash",
-                "argon2id costs tens of milliseconds per login, as in production; sha256 makes logins nearly free.",
-            ),
+            &knob(Some("users"), "password_hash", Text::KnobPasswordHash),
             s.users.password_hash.name(),
             PasswordHashKind::NAMES.iter().map(|(_, name)| *name),
         );
         changed |= choice(
             ui,
+            lang,
             text,
-            &knob(Some("load"), "model", "closed: virtual users with think time; open: an arrival rate (requests/s)."),
+            &knob(Some("load"), "model", Text::KnobLoadModel),
             s.load.model.name(),
             LoadModel::names(),
         );
@@ -251,36 +252,31 @@ fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
                 .map(|st| format!("{} s: {}", st.at.as_secs_f64(), st.target))
                 .collect::<Vec<_>>()
                 .join(", "),
-            "The load ramps linearly between these points (edit them in the TOML below).",
+            lang.tr(Text::KnobLoadStages),
         );
         changed |= number(
             ui,
+            lang,
             text,
-            &knob(Some("load"), "requests_per_login", "Requests per visit after its login; 0 = endless."),
+            &knob(Some("load"), "requests_per_login", Text::KnobRequestsPerLogin),
             s.load.requests_per_login as f64,
             0.0..=1_000_000.0,
             true,
         );
         changed |= number(
             ui,
+            lang,
             text,
-            &knob(
-                Some("load"),
-                "logout_ratio",
-                "Share of visits that log out; the rest abandon their session until it expires.",
-            ),
+            &knob(Some("load"), "logout_ratio", Text::KnobLogoutRatio),
             s.load.logout_ratio,
             0.0..=1.0,
             false,
         );
         changed |= choice(
             ui,
+            lang,
             text,
-            &knob(
-                Some("cluster"),
-                "routing",
-                "How the load balancer picks a node: per-node sessions need sticky routing.",
-            ),
+            &knob(Some("cluster"), "routing", Text::KnobRouting),
             s.cluster.routing.name(),
             Routing::names(),
         );
@@ -288,39 +284,34 @@ fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
             info(
                 ui,
                 "cluster.machine",
-                format!("{} workers × {:?}", m.workers, m.service_time),
-                "SIMULATED capacity per node, as if each were its own machine.",
+                lang.fill(Text::KnobMachineValue, &[&m.workers.to_string(), &format!("{:?}", m.service_time)]),
+                lang.tr(Text::KnobMachine),
             );
         }
         if let Some(session) = &s.session {
             changed |= number(
                 ui,
+                lang,
                 text,
-                &knob(Some("session"), "nodes", "Session nodes, each its own process."),
+                &knob(Some("session"), "nodes", Text::KnobSessionNodes),
                 session.nodes as f64,
                 1.0..=32.0,
                 true,
             );
             changed |= choice(
                 ui,
+                lang,
                 text,
-                &knob(
-                    Some("session"),
-                    "store",
-                    "memory: each node keeps its own sessions; redis or postgres: one shared store.",
-                ),
+                &knob(Some("session"), "store", Text::KnobSessionStore),
                 session.store.name(),
                 StoreKind::names(),
             );
             if session.store == StoreKind::Postgres {
                 changed |= number(
                     ui,
+                    lang,
                     text,
-                    &knob(
-                        Some("session"),
-                        "pool",
-                        "Connections each session node keeps open to PostgreSQL; a request waits for a free one.",
-                    ),
+                    &knob(Some("session"), "pool", Text::KnobSessionPool),
                     session.pool as f64,
                     1.0..=1000.0,
                     true,
@@ -328,8 +319,9 @@ fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
             }
             changed |= number(
                 ui,
+                lang,
                 text,
-                &knob(Some("session"), "payload_bytes", "User data kept in every session, on the server."),
+                &knob(Some("session"), "payload_bytes", Text::KnobPayloadBytes),
                 session.payload_bytes as f64,
                 0.0..=1_000_000.0,
                 true,
@@ -338,8 +330,9 @@ fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
         if let Some(token) = &s.token {
             changed |= number(
                 ui,
+                lang,
                 text,
-                &knob(Some("token"), "nodes", "Token nodes, each its own process, sharing the signing keys."),
+                &knob(Some("token"), "nodes", Text::KnobTokenNodes),
                 token.nodes as f64,
                 1.0..=32.0,
                 true,
@@ -347,45 +340,31 @@ fn knobs(ui: &mut Ui, s: &Scenario, text: &mut String) -> bool {
             let alg = crate::token::keys::algorithm_name(token.algorithm);
             changed |= choice(
                 ui,
+                lang,
                 text,
-                &knob(
-                    Some("token"),
-                    "algorithm",
-                    "The signature every request's token is checked with: HS256 is cheapest.",
-                ),
+                &knob(Some("token"), "algorithm", Text::KnobAlgorithm),
                 alg,
                 ["HS256", "RS256", "ES256", "EdDSA", "Ed25519"],
             );
             changed |= choice(
                 ui,
+                lang,
                 text,
-                &knob(
-                    Some("token"),
-                    "revocation",
-                    "none: a logged-out token works until it expires; denylist: server state again.",
-                ),
+                &knob(Some("token"), "revocation", Text::KnobRevocation),
                 token.revocation.name(),
                 Revocation::names(),
             );
             changed |= number(
                 ui,
+                lang,
                 text,
-                &knob(
-                    Some("token"),
-                    "claims_bytes",
-                    "Extra permissions carried in every token: bytes on the wire with every request.",
-                ),
+                &knob(Some("token"), "claims_bytes", Text::KnobClaimsBytes),
                 token.claims_bytes as f64,
                 0.0..=100_000.0,
                 true,
             );
         }
-        info(
-            ui,
-            "events",
-            s.events.len().to_string(),
-            "Scheduled actions: kill_node, add_node, restart_node, revoke_user, rotate_key, set_load.",
-        );
+        info(ui, "events", s.events.len().to_string(), lang.tr(Text::KnobEvents));
     });
     changed
 }
@@ -397,8 +376,8 @@ mod tests {
     #[test]
     fn a_knob_rewrites_only_its_value_and_keeps_comments() {
         let mut text = "# my scenario\nname = \"x\"\nduration = \"10s\"\n[load]\nstages = [ { at = \"0s\", target = 5 } ]\nlogout_ratio = 0.3 # most abandon\n[session]\n".to_string();
-        set(&mut text, &knob(Some("load"), "logout_ratio", ""), toml_edit::value(0.5));
-        set(&mut text, &knob(Some("session"), "nodes", ""), toml_edit::value(3));
+        set(&mut text, &knob(Some("load"), "logout_ratio", Text::KnobLogoutRatio), toml_edit::value(0.5));
+        set(&mut text, &knob(Some("session"), "nodes", Text::KnobSessionNodes), toml_edit::value(3));
         assert!(text.starts_with("# my scenario\n"), "{text}");
         assert!(text.contains("logout_ratio = 0.5"), "{text}");
         assert!(text.contains("# most abandon"), "{text}");

@@ -230,21 +230,23 @@ impl LiveView {
                 if nodes == 0 {
                     continue;
                 }
-                ui.menu_button(format!("{} ({})", lang.tr(Text::KillNode), strategy.as_str()), |ui| {
+                let name = lang.tr(crate::chart::strategy_text(strategy));
+                let titled = |text| format!("{} ({name})", lang.tr(text));
+                ui.menu_button(titled(Text::KillNode), |ui| {
                     for n in 1..=nodes {
                         if ui.button(format!("{}/{n}", strategy.as_str())).clicked() {
                             action = Some(EventAction::KillNode(NodeRef { strategy, number: n }));
                         }
                     }
                 });
-                ui.menu_button(format!("{} ({})", lang.tr(Text::RestartNode), strategy.as_str()), |ui| {
+                ui.menu_button(titled(Text::RestartNode), |ui| {
                     for n in 1..=nodes {
                         if ui.button(format!("{}/{n}", strategy.as_str())).clicked() {
                             action = Some(EventAction::RestartNode(NodeRef { strategy, number: n }));
                         }
                     }
                 });
-                if ui.button(format!("{} ({})", lang.tr(Text::AddNode), strategy.as_str())).clicked() {
+                if ui.button(titled(Text::AddNode)).clicked() {
                     action = Some(EventAction::AddNode(strategy));
                 }
             }

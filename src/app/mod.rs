@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use egui::Ui;
 use serde::{Deserialize, Serialize};
 
-use crate::i18n::Language;
+use crate::i18n::{Language, Text};
 use crate::recording::Recording;
 use crate::scenario::{EventAction, Scenario};
 use jobs::{Job, JobResult, Jobs, Pick};
@@ -262,17 +262,24 @@ impl AuthlabApp {
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 self.overlay_recording(&name, &recording);
             }
-            JobResult::Saved(path, Ok(())) => self.notice(format!("saved {}", path.display()), false),
+            JobResult::Saved(path, Ok(())) => {
+                let path = path.display().to_string();
+                self.notice(self.prefs.language.fill(Text::NoticeSaved, &[&path]), false);
+            }
             JobResult::ExportFolder(dir) => self.export_to(dir, ctx),
             JobResult::Exported(path, Ok(files)) => {
                 self.exporting = false;
-                self.notice(format!("exported {} files to {}", files.len(), path.display()), false);
+                let (count, path) = (files.len().to_string(), path.display().to_string());
+                self.notice(self.prefs.language.fill(Text::NoticeExported, &[&count, &path]), false);
             }
             JobResult::Inspected(result) => {
                 self.inspecting = false;
                 match result {
                     Ok(inspection) => self.inspection = Some(inspection),
-                    Err(e) => self.notice(format!("token inspector: {e}"), true),
+                    Err(e) => {
+                        let error = e.to_string();
+                        self.notice(self.prefs.language.fill(Text::NoticeInspector, &[&error]), true);
+                    }
                 }
             }
             JobResult::Exported(path, Err(e)) => {

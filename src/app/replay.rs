@@ -109,7 +109,7 @@ impl Replay {
                 let l = stats.latency_summary();
                 format!(
                     "{}: {} {} ({} {}), p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
-                    s.as_str(),
+                    lang.tr(crate::chart::strategy_text(s)),
                     stats.requests.total(),
                     lang.tr(Text::Requests),
                     stats.requests.failed,
@@ -314,11 +314,11 @@ mod tests {
         let mut replay = Replay::new(recording("range"));
         replay.update_range(Language::English);
         assert_eq!(replay.range, (0.0, 10.0));
-        assert!(replay.range_text[0].starts_with("session: 4000 requests"), "{:?}", replay.range_text);
+        assert!(replay.range_text[0].starts_with("Session: 4000 requests"), "{:?}", replay.range_text);
         replay.range_from = 4.9;
         replay.update_range(Language::English);
         assert_eq!(replay.range, (5.0, 10.0), "the start rounds to a quarter second");
         // The ticks from 5 s on: 5.0, 5.25, ... 10.0.
-        assert!(replay.range_text[0].starts_with("session: 2100 requests"), "{:?}", replay.range_text);
+        assert!(replay.range_text[0].starts_with("Session: 2100 requests"), "{:?}", replay.range_text);
     }
 }

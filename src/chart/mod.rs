@@ -9,7 +9,7 @@
 //! egui_plot and `report::series` into plotters, so a figure on screen and in a PNG cannot disagree.
 
 use crate::i18n::{Language, Text};
-use crate::measure::NodeTick;
+use crate::measure::{Action, NodeTick, StrategyName};
 
 pub use catalogue::Chart;
 pub use headline::{Baseline, Headline};
@@ -32,6 +32,30 @@ pub(crate) const PALETTE: [Rgb; 8] =
 /// The colour of the `index`th node's line.
 pub(crate) fn node_color(index: usize) -> Rgb {
     PALETTE[index % PALETTE.len()]
+}
+
+/// A strategy's name as users read it ("Session", "세션"), over its charts, in its actions and
+/// in the reports; `StrategyName::name` is the name in files and on the command line.
+pub(crate) fn strategy_text(strategy: StrategyName) -> Text {
+    match strategy {
+        StrategyName::Session => Text::Session,
+        StrategyName::Token => Text::Token,
+    }
+}
+
+/// An event's action as users read it on a chart's marker ("Kill node", "노드 종료"); the
+/// recordings and scenario files keep `Action::name` (`kill_node`).
+pub(crate) fn action_text(action: Action) -> Text {
+    match action {
+        Action::KillNode => Text::KillNode,
+        Action::AddNode => Text::AddNode,
+        Action::RestartNode => Text::RestartNode,
+        Action::RevokeUser => Text::RevokeUser,
+        Action::RotateKey => Text::RotateKey,
+        Action::SetLoad => Text::SetLoad,
+        Action::SetRouting => Text::SetRouting,
+        Action::RetireKeys => Text::RetireKeys,
+    }
 }
 
 /// What a chart shows: its titles, its y axis and its lines, per strategy.

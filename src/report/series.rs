@@ -7,7 +7,7 @@ use plotters::style::RGBColor;
 use crate::chart::{self, Reader, Rgb, Scale};
 use crate::i18n::{Language, Text};
 use crate::measure::{EventRecord, Tick};
-use crate::scenario::{Action, StrategyName};
+use crate::scenario::StrategyName;
 
 use super::{Chart, ChartInput};
 
@@ -89,10 +89,7 @@ impl ChartSpec {
                 let ran = input.ticks.iter().any(|tick| tick.strategies.contains_key(&strategy));
                 let strategy_simulated =
                     input.ticks.iter().filter_map(|tick| tick.strategies.get(&strategy)).any(|st| st.simulated);
-                let name = language.tr(match strategy {
-                    StrategyName::Session => Text::Session,
-                    StrategyName::Token => Text::Token,
-                });
+                let name = language.tr(chart::strategy_text(strategy));
                 let caption = if strategy_simulated {
                     format!("{name} ({})", language.tr(Text::Simulated))
                 } else {
@@ -223,7 +220,7 @@ fn markers(events: &[EventRecord], strategy: StrategyName, (from, to): (f64, f64
             !(target == other.as_str() || target.starts_with(&format!("{}/", other.as_str())))
         })
         .map(|event| {
-            let action = language.tr(action_text(event.action));
+            let action = language.tr(chart::action_text(event.action));
             let mut label =
                 if event.target.is_empty() { action.to_owned() } else { format!("{action} {}", event.target) };
             if !event.ok {
@@ -234,25 +231,12 @@ fn markers(events: &[EventRecord], strategy: StrategyName, (from, to): (f64, f64
         .collect()
 }
 
-fn action_text(action: Action) -> Text {
-    match action {
-        Action::KillNode => Text::KillNode,
-        Action::AddNode => Text::AddNode,
-        Action::RestartNode => Text::RestartNode,
-        Action::RevokeUser => Text::RevokeUser,
-        Action::RotateKey => Text::RotateKey,
-        Action::SetLoad => Text::SetLoad,
-        Action::SetRouting => Text::SetRouting,
-        Action::RetireKeys => Text::RetireKeys,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::measure::{EventSource, NodeTick, StoreTick, StrategyTick};
+    use crate::measure::{Action, EventSource, NodeTick, StoreTick, StrategyTick};
 
     const MIB: f64 = 1024.0 * 1024.0;
 

@@ -8,7 +8,7 @@ use authlab::measure::{Latency, NodeTick, RequestCounts, StrategyTick, Tick};
 use authlab::recording::{Header, Recording, RecordingWriter, ScenarioInfo};
 use authlab::scenario::{Action, StrategyName};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{By, NodeT, Queryable};
 
 use crate::support::ticks;
 
@@ -84,7 +84,7 @@ fn opening_a_recording_shows_its_timeline_and_the_range_figures() {
     harness.run();
     harness.get_by_label("Timeline");
     harness.get_by_label("Replayed run");
-    harness.get_by_label_contains("session: 4000 requests");
+    harness.get_by_label_contains("Session: 4000 requests");
     assert!(harness.query_all_by_label("Range starts at").count() >= 1, "the range can be chosen");
     harness.get_by_label("Play").click();
     harness.run_steps(5);
@@ -159,6 +159,7 @@ fn switching_to_korean_shows_korean_labels_with_the_bundled_font() {
     harness.get_by_label("타임라인");
     harness.get_by_label("다시 보기");
     assert_eq!(harness.query_all_by_label("처리량").count(), 2, "both columns chart throughput");
+    harness.get_by_label_contains("세션: 4000 요청");
     let _ = std::fs::remove_file(path);
 }
 
@@ -225,7 +226,7 @@ fn start_makes_ticks_arrive_and_kill_node_draws_a_marker() {
 
     harness.get_by_label("Live").click();
     harness.run_steps(2);
-    harness.get_by_label("Kill node (session)").click();
+    harness.get_by_label("Kill node (Session)").click();
     harness.run_steps(2);
     harness
         .get_all_by_role_and_label(egui::accesskit::Role::Button, "session/1")
@@ -241,6 +242,57 @@ fn start_makes_ticks_arrive_and_kill_node_draws_a_marker() {
     harness.state_mut().stop();
     run_until(&mut harness, Duration::from_secs(15), AuthlabApp::live_finished);
     assert!(harness.state().notices.iter().all(|n| !n.error), "no error: {:?}", harness.state().notices);
+}
+
+/// Whether `text` has a Hangul syllable in it.
+fn hangul(text: &str) -> bool {
+    text.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c))
+}
+
+#[test]
+fn in_korean_every_knob_of_the_library_says_in_korean_what_it_does() {
+    let mut app = app();
+    app.add_scenario(Path::new("smoke.toml"), SHORT_SCENARIO.into());
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("한국어").click();
+    harness.run();
+    // A tooltip is its widget's accessible description; the list's entries show where they came
+    // from (a file path, or a built-in's name) instead.
+    let tips: Vec<String> = harness
+        .query_all(By::new().predicate(|node| node.description().is_some()))
+        .filter_map(|node| node.accesskit_node().description())
+        .filter(|tip| !tip.starts_with("built-in: ") && !tip.ends_with(".toml"))
+        .collect();
+    assert!(tips.len() >= 15, "the knobs have tooltips: {tips:?}");
+    let english: Vec<&String> = tips.iter().filter(|tip| !hangul(tip)).collect();
+    assert!(english.is_empty(), "tooltips left in English: {english:?}");
+    let users = harness.get_by_label("users.count");
+    let tip = users.accesskit_node().description().unwrap_or_default();
+    assert!(tip.contains("계정"), "{tip}");
+}
+
+#[test]
+fn in_korean_the_live_actions_name_the_strategy_in_korean() {
+    let mut app = app();
+    app.add_scenario(Path::new("smoke.toml"), SHORT_SCENARIO.into());
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("한국어").click();
+    harness.run();
+    harness.get_by_label("시작").click();
+    run_until(&mut harness, Duration::from_secs(20), |app| app.live_progress().is_some_and(|(ticks, _)| ticks >= 2));
+    harness.get_by_label("실시간").click();
+    harness.run_steps(2);
+    harness.get_by_label("노드 추가 (토큰)");
+    harness.get_by_label("노드 재시작 (세션)");
+    harness.get_by_label("노드 종료 (세션)").click();
+    harness.run_steps(2);
+    for english in ["(session)", "(token)", "Kill node", "Add node", "Restart node"] {
+        assert_eq!(harness.query_all_by_label_contains(english).count(), 0, "{english} in the Korean live view");
+    }
+    harness.state_mut().stop();
+    run_until(&mut harness, Duration::from_secs(15), AuthlabApp::live_finished);
 }
 
 /// Whether a Vulkan driver is installed for wgpu (Mesa's software one will do), or

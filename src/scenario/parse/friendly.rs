@@ -19,6 +19,7 @@ const TOP_KEYS: &[&str] = &[
     "token",
     "events",
     "charts",
+    "headline",
     "resource",
 ];
 const NARRATIVE_KEYS: &[&str] = &["en", "ko", "name_ko"];
