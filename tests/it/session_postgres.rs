@@ -163,8 +163,9 @@ fn a_run_keeps_sessions_in_a_schema_of_its_own_counts_its_rows_as_sessions_held_
 #[cfg(target_os = "linux")]
 fn kill_a_postgres_run(pg: &PrivatePostgres) -> String {
     let file = TempFile::with_contents("killed.toml", &postgres_scenario(pg, "60s", "logout_ratio = 0.0\n"));
+    let recording = TempFile::with_contents("killed.jsonl", "");
     let mut child = Command::new(BIN)
-        .args(["run", file.path_str()])
+        .args(["run", file.path_str(), "--out", recording.path_str()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -221,8 +222,9 @@ fn the_schema_a_killed_run_left_is_dropped_by_authlab_clean_and_by_the_next_run_
 /// `authlab run` on `scenario`, expected to fail within 15 s; returns its stderr.
 fn failed_run(scenario: &str) -> String {
     let file = TempFile::with_contents("failing.toml", scenario);
+    let recording = TempFile::with_contents("failing.jsonl", "");
     let mut child = Command::new(BIN)
-        .args(["run", file.path_str()])
+        .args(["run", file.path_str(), "--out", recording.path_str()])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
