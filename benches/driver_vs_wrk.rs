@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use authlab::cluster::{Endpoint, Endpoints};
-use authlab::load::{LoadDriver, LoadOptions};
+use authlab::load::{Accounts, LoadDriver, LoadOptions, Protocol};
 use authlab::scenario::{ClientKind, LoadModel, LoadSpec, Routing, Stage, StrategyName};
 
 const CONNECTIONS: usize = 32;
@@ -78,11 +78,12 @@ async fn driver(url: &str, seconds: u64) -> anyhow::Result<f64> {
             logout_ratio: 0.0,
             client: ClientKind::Browser,
         },
-        seed: 42,
-        users: 1000,
+        accounts: Accounts::Derived { seed: 42, count: 1000 },
+        protocol: Protocol::lab(StrategyName::Token),
         refresh: true,
         routing: Routing::RoundRobin,
         health_check: Duration::from_secs(3600),
+        health_path: Some("/healthz".into()),
     };
     let http = reqwest::Client::builder().no_proxy().tcp_nodelay(true).build()?;
     let load = LoadDriver::new(options, endpoints, http);

@@ -14,7 +14,7 @@ use crate::measure::{EventRecord, Tick};
 use crate::measure::{RunSummary, render_table};
 use crate::recording::{Header, RecordingWriter, ScenarioInfo};
 use crate::scenario::builtin::read_scenario_text;
-use crate::scenario::{Mode, parse_scenario};
+use crate::scenario::{Mode, StrategyName, parse_scenario};
 
 /// What `authlab run` was asked to do.
 #[derive(Debug, Clone)]
@@ -87,7 +87,7 @@ pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
     }
     let phases = match scenario.mode {
         Mode::Concurrent => 1,
-        Mode::Sequential => u32::from(scenario.session.is_some()) + u32::from(scenario.token.is_some()),
+        Mode::Sequential => StrategyName::BOTH.into_iter().filter(|s| scenario.runs(*s)).count() as u32,
     };
     let total = scenario.duration * phases.max(1);
     let out = request.out.clone().unwrap_or_else(|| default_recording_path(&request.scenario));
@@ -109,6 +109,13 @@ pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
         None
     };
 
+    // Before anything is sent: what goes where, when the load goes to the user's own servers.
+    for line in crate::scenario::target::send_plan(&scenario) {
+        match &bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
     let name = scenario.name.clone();
     let simulated = simulation_note(&scenario);
     let started = Instant::now();

@@ -1,4 +1,5 @@
-//! The node's own resident memory and CPU time, as the operating system reports them.
+//! A process's resident memory and CPU time, as the operating system reports them: the node's own,
+//! or a foreign target's (`pid`).
 
 use std::sync::Mutex;
 
@@ -25,19 +26,26 @@ impl ProcessStats {
         Self { pid: Pid::from_u32(std::process::id()), system: Mutex::new(System::new()) }
     }
 
+    /// Stats of process `pid`, another process of this machine.
+    pub fn for_pid(pid: u32) -> Self {
+        Self { pid: Pid::from_u32(pid), system: Mutex::new(System::new()) }
+    }
+
     /// Refreshes and returns the current figures (zeros if the OS would not say).
     pub fn sample(&self) -> ProcessSample {
-        let Ok(mut system) = self.system.lock() else {
-            return ProcessSample::default();
-        };
+        self.try_sample().unwrap_or_default()
+    }
+
+    /// Refreshes and returns the current figures; `None` when the process is gone.
+    pub fn try_sample(&self) -> Option<ProcessSample> {
+        let mut system = self.system.lock().ok()?;
         system.refresh_processes_specifics(
             ProcessesToUpdate::Some(&[self.pid]),
-            false,
+            true,
             ProcessRefreshKind::nothing().with_memory().with_cpu(),
         );
         system
             .process(self.pid)
             .map(|p| ProcessSample { rss_bytes: p.memory(), cpu_seconds: p.accumulated_cpu_time() as f64 / 1000.0 })
-            .unwrap_or_default()
     }
 }

@@ -12,11 +12,13 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::control::{Command, RunMessage};
+use super::foreign::{ForeignError, ForeignTarget};
 use super::scrape::{NodeReading, scrape};
 use crate::cluster::leftovers;
-use crate::cluster::{ClusterError, Supervisor, SupervisorConfig};
-use crate::load::{LoadDriver, LoadOptions};
-use crate::measure::{EventRecord, EventSource, NodeTick, ResourceTick, StoreTick, StrategyTick, Tick};
+use crate::cluster::{ClusterError, Endpoints, Supervisor, SupervisorConfig};
+use crate::load::{Accounts, LoadDriver, LoadOptions, Protocol};
+use crate::load::TickStats;
+use crate::measure::{EventRecord, EventSource, ForeignTick, NodeTick, ResourceTick, StoreTick, StrategyTick, Tick};
 use crate::scenario::{Action, EventAction, Mode, Revokee, Scenario, Scope, SessionSpec, StoreKind, StrategyName};
 use crate::session_store::{PgReading, RedisSessionStore, postgres};
 
@@ -36,6 +38,9 @@ pub(crate) enum RunError {
     Cleanup(ClusterError),
     #[error("the run engine panicked: {0}")]
     Panicked(String),
+    /// A foreign target's accounts or process could not be read.
+    #[error("{0}")]
+    Foreign(#[from] ForeignError),
 }
 
 /// Why an event could not be applied; its message is the failed event's detail in the recording.
@@ -47,6 +52,14 @@ pub(crate) enum EventError {
     /// rotate_key in a phase without token nodes.
     #[error("only token nodes have keys to rotate")]
     NoKeysToRotate,
+    /// An event that needs the lab's own nodes, against the user's server.
+    #[error("{action} needs the lab's own nodes; {strategy} is your own server, which the lab does not start or administer")]
+    Foreign {
+        /// The event's name.
+        action: &'static str,
+        /// `session` or `token`.
+        strategy: &'static str,
+    },
 }
 
 /// How to run a scenario.
@@ -118,6 +131,8 @@ struct Engine {
 /// One strategy's running parts during a phase.
 struct Running {
     driver: Arc<LoadDriver>,
+    /// `[target.*]`: the user's server the driver sends to (the supervisor has no nodes for it).
+    foreign: Option<ForeignTarget>,
     /// Cumulative figures of each node at the previous tick (by node id and address), to turn
     /// the nodes' counters into per-tick figures.
     last: HashMap<(String, String), NodeReading>,
@@ -143,10 +158,7 @@ impl Engine {
         let phases: Vec<Vec<StrategyName>> = {
             let present: Vec<StrategyName> = StrategyName::BOTH
                 .into_iter()
-                .filter(|s| match s {
-                    StrategyName::Session => scenario.session.is_some(),
-                    StrategyName::Token => scenario.token.is_some(),
-                })
+                .filter(|s| scenario.runs(*s))
                 .collect();
             match scenario.mode {
                 Mode::Concurrent => vec![present],
@@ -162,6 +174,15 @@ impl Engine {
             .map_err(RunError::HttpClient)?;
         let mut offset = 0.0;
         let mut announced = false;
+        let mut foreign = BTreeMap::new();
+        for strategy in StrategyName::BOTH {
+            if let Some(spec) = scenario.targets.get(strategy).cloned() {
+                let target = tokio::task::spawn_blocking(move || ForeignTarget::open(strategy, &spec))
+                    .await
+                    .map_err(|e| RunError::Panicked(e.to_string()))??;
+                foreign.insert(strategy, target);
+            }
+        }
         for strategies in phases {
             let mut phase_scenario = scenario.clone();
             if !strategies.contains(&StrategyName::Session) {
@@ -180,11 +201,12 @@ impl Engine {
             };
             let supervisor = Supervisor::start(&phase_scenario, config).await.map_err(RunError::Start)?;
             if !announced {
-                let nodes = supervisor
-                    .strategies()
-                    .into_iter()
-                    .filter_map(|s| {
-                        supervisor.endpoints(s).map(|e| (s, e.snapshot().iter().map(|n| n.url.clone()).collect()))
+                let urls = |e: &Endpoints| e.snapshot().iter().map(|n| n.url.clone()).collect();
+                let nodes = strategies
+                    .iter()
+                    .filter_map(|&s| match foreign.get(&s) {
+                        Some(target) => Some((s, urls(&target.endpoints))),
+                        None => supervisor.endpoints(s).map(|e| (s, urls(&e))),
                     })
                     .collect();
                 let _ = self.messages.send(RunMessage::Started { nodes });
@@ -192,22 +214,40 @@ impl Engine {
             }
             let mut running = BTreeMap::new();
             for strategy in strategies {
-                let Some(endpoints) = supervisor.endpoints(strategy) else { continue };
+                let target = foreign.remove(&strategy);
+                let spec = scenario.targets.get(strategy);
+                let endpoints = match &target {
+                    Some(target) => target.endpoints.clone(),
+                    None => match supervisor.endpoints(strategy) {
+                        Some(endpoints) => endpoints,
+                        None => continue,
+                    },
+                };
                 let options = LoadOptions {
                     strategy,
                     load: scenario.load.clone(),
-                    seed: scenario.seed,
-                    users: scenario.users.count,
-                    refresh: scenario.token.as_ref().is_none_or(|t| t.refresh),
+                    accounts: match &target {
+                        Some(target) => target.accounts.clone(),
+                        None => Accounts::Derived { seed: scenario.seed, count: scenario.users.count },
+                    },
+                    protocol: spec.map_or_else(|| Protocol::lab(strategy), Protocol::of_target),
+                    refresh: match spec {
+                        Some(spec) => spec.refresh.is_some(),
+                        None => scenario.token.as_ref().is_none_or(|t| t.refresh),
+                    },
                     routing: scenario.cluster.routing,
                     health_check: scenario.cluster.health_check,
+                    health_path: match spec {
+                        Some(spec) => spec.health.clone(),
+                        None => Some("/healthz".to_owned()),
+                    },
                 };
                 let driver = LoadDriver::new(options, endpoints, http.clone());
                 if let Some(resource) = supervisor.resource_endpoints(strategy) {
                     driver.send_requests_to_resource(resource);
                 }
                 driver.start();
-                running.insert(strategy, Running { driver, last: HashMap::new() });
+                running.insert(strategy, Running { driver, foreign: target, last: HashMap::new() });
             }
             let mut phase = Phase {
                 supervisor,
@@ -307,6 +347,12 @@ impl Engine {
             self.record(phase, kind, label, source, why);
             return;
         }
+        let administers = !matches!(action, EventAction::SetLoad(..) | EventAction::SetRouting(..));
+        if let Some(foreign) = strategies.iter().find(|s| administers && phase.running[s].foreign.is_some()) {
+            let why = Err(EventError::Foreign { action: kind.name(), strategy: foreign.as_str() });
+            self.record(phase, kind, label, source, why);
+            return;
+        }
         let result: Result<String, EventError> = match action {
             EventAction::KillNode(node) => {
                 phase.supervisor.kill_node(node.strategy, node.number).await.map_err(Into::into)
@@ -387,6 +433,11 @@ impl Engine {
         let redis = phase.supervisor.redis().cloned();
         for (&strategy, running) in phase.running.iter_mut() {
             let measured = running.driver.stats().take();
+            if let Some(target) = &running.foreign {
+                let out = foreign_tick(target, &running.driver, measured, interval, http, scrape_timeout).await;
+                tick.strategies.insert(strategy, out);
+                continue;
+            }
             let mut endpoints = phase.supervisor.endpoints(strategy).map(|e| e.snapshot()).unwrap_or_default();
             // The resource service's nodes come after the strategy's own (the issuers).
             let issuers = endpoints.len();
@@ -397,26 +448,7 @@ impl Engine {
                 if endpoint.is_alive() { scrape(http, &endpoint.url, scrape_timeout).await } else { None }
             });
             let readings = futures_util::future::join_all(scrapes).await;
-            let mut out = StrategyTick {
-                throughput_rps: measured.requests.total() as f64 / interval,
-                requests: measured.requests,
-                latency_us: (&measured.latency).into(),
-                logins: measured.logins,
-                forced_relogins: measured.forced_relogins,
-                refreshes: measured.refreshes,
-                late: measured.late,
-                dropped: measured.dropped,
-                arrivals: measured.arrivals,
-                arrival_outcomes: measured.arrival_outcomes,
-                users_logged_in: running.driver.stats().users_logged_in(),
-                credential_bytes_per_request: if measured.credential_requests == 0 {
-                    0.0
-                } else {
-                    measured.credential_bytes as f64 / measured.credential_requests as f64
-                },
-                simulated,
-                ..StrategyTick::default()
-            };
+            let mut out = StrategyTick { simulated, ..driver_figures(&running.driver, measured, interval) };
             let (mut store_ops, mut sweep_errors) = (0, 0);
             for (i, (endpoint, reading)) in endpoints.iter().zip(readings).enumerate() {
                 let key = (endpoint.id.clone(), endpoint.url.clone());
@@ -487,6 +519,59 @@ impl Engine {
         }
         tick
     }
+}
+
+/// What the driver measured in a tick, as a strategy's tick carries it (the nodes' figures come after).
+fn driver_figures(driver: &LoadDriver, measured: TickStats, interval: f64) -> StrategyTick {
+    StrategyTick {
+        throughput_rps: measured.requests.total() as f64 / interval,
+        requests: measured.requests,
+        latency_us: (&measured.latency).into(),
+        logins: measured.logins,
+        forced_relogins: measured.forced_relogins,
+        refreshes: measured.refreshes,
+        late: measured.late,
+        dropped: measured.dropped,
+        arrivals: measured.arrivals,
+        arrival_outcomes: measured.arrival_outcomes,
+        users_logged_in: driver.stats().users_logged_in(),
+        credential_bytes_per_request: if measured.credential_requests == 0 {
+            0.0
+        } else {
+            measured.credential_bytes as f64 / measured.credential_requests as f64
+        },
+        ..StrategyTick::default()
+    }
+}
+
+/// A foreign target's tick: the driver's figures, each base URL up or down as the balancer's
+/// health checks last saw it, and its process's RSS and CPU where they were read. The requests it
+/// served are the ones the driver got an answer to.
+async fn foreign_tick(
+    target: &ForeignTarget,
+    driver: &LoadDriver,
+    measured: TickStats,
+    interval: f64,
+    http: &reqwest::Client,
+    timeout: Duration,
+) -> StrategyTick {
+    let answered = measured.requests.total().saturating_sub(measured.requests.connection);
+    let mut out = driver_figures(driver, measured, interval);
+    out.server_requests = answered;
+    out.foreign = Some(ForeignTick { measured_by: target.measured_by() });
+    let endpoints = target.endpoints.snapshot();
+    let readings = target.read(http, endpoints.len(), timeout).await;
+    for (endpoint, reading) in endpoints.iter().zip(readings) {
+        let (rss_bytes, cpu_seconds) = reading.map_or((0, 0.0), |r| (r.rss_bytes, r.cpu_seconds));
+        out.nodes.push(NodeTick {
+            id: endpoint.id.clone(),
+            up: endpoint.is_up(),
+            rss_bytes,
+            cpu_seconds,
+            ..NodeTick::default()
+        });
+    }
+    out
 }
 
 /// Deletes what run `run_id` left in its shared store (any phase's Redis keys or schema), once the

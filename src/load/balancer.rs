@@ -80,12 +80,14 @@ impl Balancer {
         Some(chosen)
     }
 
-    /// Checks every node's `/healthz` once; a node that does not answer within `timeout` is down.
-    pub async fn check_health(&self, client: &reqwest::Client, timeout: Duration) {
+    /// Checks every node once at `path` (a 2xx is up), or without a path at `/` (any answer is up);
+    /// a node that does not answer within `timeout` is down.
+    pub async fn check_health(&self, client: &reqwest::Client, timeout: Duration, path: Option<&str>) {
         let checks = self.endpoints.snapshot().into_iter().map(|endpoint| {
-            let request = client.get(format!("{}/healthz", endpoint.url)).timeout(timeout).send();
+            let request = client.get(format!("{}{}", endpoint.url, path.unwrap_or("/"))).timeout(timeout).send();
             async move {
-                let healthy = request.await.is_ok_and(|r| r.status().is_success());
+                // Without a health path, any HTTP answer means the server is up.
+                let healthy = request.await.is_ok_and(|r| path.is_none() || r.status().is_success());
                 endpoint.set_up(healthy);
             }
         });

@@ -17,12 +17,13 @@ use rand::Rng;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
+use super::accounts::Accounts;
 use super::balancer::Balancer;
+use super::protocol::Protocol;
 use super::stats::{Outcome, StrategyStats};
 use super::visit::{Client, Credential};
 use crate::cluster::{Endpoint, Endpoints};
 use crate::scenario::{LoadModel, LoadSpec, Routing, StrategyName};
-use crate::users;
 
 /// Open model: arrivals beyond this many requests in flight are dropped (and counted).
 const MAX_IN_FLIGHT: usize = 10_000;
@@ -40,16 +41,19 @@ pub struct LoadOptions {
     pub strategy: StrategyName,
     /// The scenario's `[load]`: model, stages, think time, visits, client kind.
     pub load: LoadSpec,
-    /// The scenario's seed: the driver derives the users' passwords from it, as the nodes do.
-    pub seed: u64,
-    /// Accounts in the user directory.
-    pub users: u32,
+    /// Who the virtual users log in as.
+    pub accounts: Accounts,
+    /// What they send, and where their credential comes from.
+    pub protocol: Protocol,
     /// Token clients refresh expiring access tokens (else they log in again).
     pub refresh: bool,
     /// The routing policy the balancer starts with.
     pub routing: Routing,
     /// How often the balancer checks node health (so how long a dead node keeps getting traffic).
     pub health_check: Duration,
+    /// The path whose 2xx answer means a node is up (`/healthz` on the lab's nodes); `None`: any
+    /// HTTP answer at `/` does (a target without `health`).
+    pub health_path: Option<String>,
 }
 
 /// The virtual users of one strategy.
@@ -71,6 +75,8 @@ pub struct LoadDriver {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     /// `[resource]`: the second service that takes every request of a visit (set before `start`).
     resource: std::sync::OnceLock<Balancer>,
+    /// `options.protocol`, shared by every client.
+    protocol: Arc<Protocol>,
 }
 
 impl LoadDriver {
@@ -78,6 +84,7 @@ impl LoadDriver {
     pub fn new(options: LoadOptions, endpoints: Arc<Endpoints>, http: reqwest::Client) -> Arc<Self> {
         Arc::new(Self {
             balancer: Arc::new(Balancer::new(endpoints, options.routing)),
+            protocol: Arc::new(options.protocol.clone()),
             options,
             stats: Arc::default(),
             http,
@@ -204,9 +211,9 @@ impl LoadDriver {
         // from being taken for a dead node.
         let timeout = Duration::from_secs(2);
         while self.pause(period).await {
-            self.balancer.check_health(&self.http, timeout).await;
+            self.balancer.check_health(&self.http, timeout, self.options.health_path.as_deref()).await;
             if let Some(resource) = self.resource.get() {
-                resource.check_health(&self.http, timeout).await;
+                resource.check_health(&self.http, timeout, Some("/healthz")).await;
             }
         }
     }
@@ -214,7 +221,7 @@ impl LoadDriver {
     fn client(&self, worker: usize) -> Client {
         Client {
             http: self.http.clone(),
-            strategy: self.options.strategy,
+            protocol: self.protocol.clone(),
             stats: self.stats.clone(),
             worker,
             kind: self.options.load.client,
@@ -228,8 +235,7 @@ impl LoadDriver {
 
     /// The account of the next visit: each visit uses another one.
     fn next_account(&self) -> (String, String) {
-        let index = (self.next_account.fetch_add(1, Relaxed) % self.options.users.max(1) as u64) as u32;
-        (users::username(index), users::password(self.options.seed, index))
+        self.options.accounts.get(self.next_account.fetch_add(1, Relaxed))
     }
 
     /// Picks a node, or records a connection failure when none is up.
@@ -341,7 +347,7 @@ impl LoadDriver {
                 break;
             }
             let Ok(node) = self.pick(client.worker, &mut affinity).await else { continue };
-            if self.options.strategy == StrategyName::Token && credential.expiring() {
+            if credential.expiring() {
                 match self.renew(client, &node, &credential, &user, &password, &mut affinity).await {
                     Ok(fresh) => credential = fresh,
                     Err(_) => {
@@ -477,7 +483,7 @@ impl LoadDriver {
             Ok(node) => node,
             Err(failed) => return failed,
         };
-        if self.options.strategy == StrategyName::Token && user.credential.expiring() {
+        if user.credential.expiring() {
             let renewed = self.renew(&client, &node, &user.credential, &user.name, &user.password, &mut user.affinity);
             match renewed.await {
                 Ok(credential) => user.credential = credential,
@@ -526,11 +532,12 @@ mod tests {
         let options = LoadOptions {
             strategy: StrategyName::Token,
             load: scenario.load,
-            seed: 1,
-            users: 1,
+            accounts: Accounts::Derived { seed: 1, count: 1 },
+            protocol: Protocol::lab(StrategyName::Token),
             refresh: false,
             routing: Routing::RoundRobin,
             health_check: Duration::from_secs(1),
+            health_path: Some("/healthz".into()),
         };
         let driver = LoadDriver::new(options, Arc::default(), reqwest::Client::new());
         // Nothing subscribes to the stop flag here, as when no user is pausing at that instant:

@@ -1,10 +1,14 @@
 //! The load driver: virtual users on tokio with one shared reqwest client, a client-side load
 //! balancer, and per-worker statistics merged once per tick.
 
+pub mod accounts;
 pub mod balancer;
 pub mod driver;
+pub mod protocol;
 pub mod stats;
 pub mod visit;
 
+pub use accounts::Accounts;
 pub use driver::{LoadDriver, LoadOptions};
+pub use protocol::Protocol;
 pub use stats::{StrategyStats, TickStats};

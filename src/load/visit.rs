@@ -1,4 +1,5 @@
-//! What one virtual user does over HTTP: log in, call the protected resource, refresh, log out.
+//! What one virtual user does over HTTP: log in, call the protected resource, refresh, log out,
+//! as its strategy's [`Protocol`] describes.
 //!
 //! Every call is recorded (outcome, latency, credential bytes) into the user's worker shard; a call
 //! cut short by the end of the run counts as interrupted (see [`super::stats::Pending`]).
@@ -6,13 +7,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
-use serde::Deserialize;
-use serde_json::json;
+use reqwest::header::{COOKIE, HeaderName, SET_COOKIE};
+use serde_json::Value;
 
+use super::protocol::{Fill, Protocol};
 use super::stats::{Outcome, Pending, StrategyStats};
 use crate::cluster::Endpoint;
-use crate::scenario::{ClientKind, StrategyName};
+use crate::scenario::ClientKind;
+use crate::scenario::target::CredentialSpec;
 
 /// What a logged-in client holds.
 #[derive(Debug, Clone)]
@@ -22,35 +24,39 @@ pub enum Credential {
     /// Logged in, with nothing kept to send back: an app without a cookie jar whose code never
     /// reads `Set-Cookie` (`client = "mobile_naive"`).
     Nothing,
-    /// `Bearer <jwt>`, the refresh token, and when the access token expires.
+    /// A token in a header (`Authorization: Bearer <jwt>`), the refresh token, and when the access
+    /// token expires.
     Token {
-        /// The `Authorization` header value, as sent: `Bearer <jwt>`.
-        authorization: String,
-        /// The refresh token; `None` when the node issued none.
+        /// The header that carries it.
+        header: HeaderName,
+        /// The header's value, as sent: `Bearer <jwt>`.
+        value: String,
+        /// The refresh token; `None` when the server issued none.
         refresh: Option<String>,
-        /// When the access token expires, by this client's clock (from the login's `expires_in`).
-        expires_at: Instant,
+        /// When the access token expires, by this client's clock (from the login's `expires_in`);
+        /// `None`: the server did not say, and the token is used until it is refused.
+        expires_at: Option<Instant>,
     },
 }
 
 impl Credential {
     /// Whether an access token is (nearly) expired and should be refreshed before use.
     pub fn expiring(&self) -> bool {
-        matches!(self, Credential::Token { expires_at, .. } if Instant::now() + Duration::from_millis(500) >= *expires_at)
+        matches!(self, Credential::Token { expires_at: Some(at), .. } if Instant::now() + Duration::from_millis(500) >= *at)
     }
 
-    fn header(&self) -> Option<(reqwest::header::HeaderName, &str)> {
+    fn header(&self) -> Option<(&HeaderName, &str)> {
         match self {
-            Credential::Cookie(cookie) => Some((COOKIE, cookie)),
+            Credential::Cookie(cookie) => Some((&COOKIE, cookie)),
             Credential::Nothing => None,
-            Credential::Token { authorization, .. } => Some((AUTHORIZATION, authorization)),
+            Credential::Token { header, value, .. } => Some((header, value)),
         }
     }
 
     /// `request` carrying the credential's header, if there is one to send.
     fn attach(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match self.header() {
-            Some((name, value)) => request.header(name, value),
+            Some((name, value)) => request.header(name.clone(), value),
             None => request,
         }
     }
@@ -59,20 +65,21 @@ impl Credential {
     pub fn wire_bytes(&self) -> usize {
         self.header().map_or(0, |(name, value)| name.as_str().len() + 2 + value.len())
     }
-}
 
-#[derive(Deserialize)]
-struct TokenPair {
-    access_token: String,
-    expires_in: u64,
-    refresh_token: Option<String>,
+    fn refresh_token(&self) -> Option<&str> {
+        match self {
+            Credential::Token { refresh: Some(token), .. } => Some(token),
+            _ => None,
+        }
+    }
 }
 
 /// One worker's HTTP client for one strategy.
 #[derive(Clone)]
 pub struct Client {
     pub(crate) http: reqwest::Client,
-    pub(crate) strategy: StrategyName,
+    /// What it sends, and where the credential comes from.
+    pub(crate) protocol: Arc<Protocol>,
     pub(crate) stats: Arc<StrategyStats>,
     pub(crate) worker: usize,
     /// Whether the session cookie is kept and sent back (see [`ClientKind`]).
@@ -95,8 +102,8 @@ impl Client {
     ) -> Result<Credential, Outcome> {
         let pending = self.begin();
         let _in_flight = node.start_request();
-        let sent =
-            self.http.post(format!("{}/login", node.url)).json(&json!({"username": user, "password": password})).send();
+        let fill = Fill { username: user, password, refresh_token: "" };
+        let sent = self.protocol.login.build(&self.http, &node.url, fill).send();
         let response = match sent.await {
             Ok(r) => r,
             Err(_) => {
@@ -105,26 +112,21 @@ impl Client {
             }
         };
         let status = response.status().as_u16();
-        let cookie = response
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("sid="))
-            .and_then(|v| v.split(';').next())
-            .map(str::to_owned);
+        let cookie = match &self.protocol.credential {
+            CredentialSpec::Cookie { name } => set_cookie(&response, name),
+            CredentialSpec::Json { .. } => None,
+        };
         let body = read_body(response).await;
         let outcome = if body.is_err() { Outcome::Connection } else { Outcome::from_status(status) };
-        let credential = match (outcome, self.strategy) {
+        let credential = match (outcome, &self.protocol.credential) {
             // A browser's jar keeps the cookie; an app without a jar only if its own code reads it.
-            (Outcome::Ok, StrategyName::Session) => match self.kind {
+            (Outcome::Ok, CredentialSpec::Cookie { .. }) => match self.kind {
                 ClientKind::Browser | ClientKind::Mobile => cookie.map(Credential::Cookie),
                 ClientKind::MobileNaive => Some(Credential::Nothing),
             },
-            (Outcome::Ok, StrategyName::Token) => body
-                .ok()
-                .and_then(|b| serde_json::from_slice::<TokenPair>(&b).ok())
-                .map(|pair| token_credential(pair, started)),
+            (Outcome::Ok, spec @ CredentialSpec::Json { .. }) => {
+                body.ok().and_then(|b| token_credential(spec, &b, None, started))
+            }
             _ => None,
         };
         // A 200 without a usable credential is a broken server, not a login.
@@ -141,43 +143,54 @@ impl Client {
 
     /// Calls the protected resource.
     pub async fn profile(&self, node: &Arc<Endpoint>, credential: &Credential, started: Instant) -> Outcome {
-        self.protected(node, "/api/profile", credential, started).await
+        let request = self.protocol.request.build(&self.http, &node.url, Fill::default());
+        self.protected(node, request, credential, started).await
     }
 
     /// Calls the second service (scenario `[resource]`) with the credential the issuer gave.
     pub async fn orders(&self, node: &Arc<Endpoint>, credential: &Credential, started: Instant) -> Outcome {
-        self.protected(node, "/api/orders", credential, started).await
+        let request = self.http.get(format!("{}/api/orders", node.url));
+        self.protected(node, request, credential, started).await
     }
 
-    async fn protected(&self, node: &Arc<Endpoint>, path: &str, credential: &Credential, started: Instant) -> Outcome {
+    async fn protected(
+        &self,
+        node: &Arc<Endpoint>,
+        request: reqwest::RequestBuilder,
+        credential: &Credential,
+        started: Instant,
+    ) -> Outcome {
         let pending = self.begin();
         let _in_flight = node.start_request();
-        let sent = credential.attach(self.http.get(format!("{}{path}", node.url))).send();
-        let outcome = finish(sent.await).await;
+        let outcome = finish(credential.attach(request).send().await).await;
         record(pending, outcome, started, Some(credential));
         outcome
     }
 
     /// Exchanges the refresh token for a new pair; `None` if that failed (then log in again).
     pub async fn refresh(&self, node: &Arc<Endpoint>, credential: &Credential) -> Option<Credential> {
-        let Credential::Token { refresh: Some(refresh_token), .. } = credential else { return None };
+        let (Some(call), Some(refresh_token)) = (&self.protocol.refresh, credential.refresh_token()) else {
+            return None;
+        };
         let started = Instant::now();
         let pending = self.begin();
         let _in_flight = node.start_request();
-        let sent =
-            self.http.post(format!("{}/refresh", node.url)).json(&json!({"refresh_token": refresh_token})).send();
-        let (outcome, pair) = match sent.await {
+        let fill = Fill { refresh_token, ..Fill::default() };
+        let sent = call.build(&self.http, &node.url, fill).send();
+        let (outcome, body) = match sent.await {
             Err(_) => (Outcome::Connection, None),
             Ok(response) => {
                 let status = response.status().as_u16();
                 match read_body(response).await {
                     Err(_) => (Outcome::Connection, None),
-                    Ok(body) => (Outcome::from_status(status), serde_json::from_slice::<TokenPair>(&body).ok()),
+                    Ok(body) => (Outcome::from_status(status), Some(body)),
                 }
             }
         };
         record(pending, outcome, started, None);
-        let fresh = pair.filter(|_| outcome == Outcome::Ok).map(|pair| token_credential(pair, started));
+        let fresh = body
+            .filter(|_| outcome == Outcome::Ok)
+            .and_then(|body| token_credential(&self.protocol.credential, &body, Some(refresh_token), started));
         if fresh.is_some() {
             self.stats.with(self.worker, |s| s.refreshes += 1);
         }
@@ -185,15 +198,29 @@ impl Client {
     }
 
     /// Logs out (the session is deleted; a token is denylisted if the nodes keep a denylist).
-    pub async fn logout(&self, node: &Arc<Endpoint>, credential: &Credential) -> Outcome {
+    /// Without a logout request, nothing is sent and the outcome is `None`.
+    pub async fn logout(&self, node: &Arc<Endpoint>, credential: &Credential) -> Option<Outcome> {
+        let call = self.protocol.logout.as_ref()?;
         let started = Instant::now();
         let pending = self.begin();
         let _in_flight = node.start_request();
-        let sent = credential.attach(self.http.post(format!("{}/logout", node.url))).send();
+        let sent = credential.attach(call.build(&self.http, &node.url, Fill::default())).send();
         let outcome = finish(sent.await).await;
         record(pending, outcome, started, Some(credential));
-        outcome
+        Some(outcome)
     }
+}
+
+/// The `name=value` pair of the `Set-Cookie` header that sets cookie `name`.
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .find(|pair| pair.split_once('=').is_some_and(|(n, _)| n.trim() == name))
+        .map(|pair| pair.trim().to_owned())
 }
 
 /// Finishes a request: its outcome, its latency since `started` and the credential bytes it carried.
@@ -201,12 +228,20 @@ fn record(pending: Pending<&StrategyStats>, outcome: Outcome, started: Instant, 
     pending.request(outcome, started.elapsed(), credential.map_or(0, Credential::wire_bytes));
 }
 
-fn token_credential(pair: TokenPair, issued: Instant) -> Credential {
-    Credential::Token {
-        authorization: format!("Bearer {}", pair.access_token),
-        refresh: pair.refresh_token,
-        expires_at: issued + Duration::from_secs(pair.expires_in),
-    }
+/// The token credential in a login's (or refresh's) JSON answer, read through `spec`'s pointers;
+/// a refresh whose answer carries no new refresh token keeps `previous_refresh`.
+fn token_credential(
+    spec: &CredentialSpec,
+    body: &[u8],
+    previous_refresh: Option<&str>,
+    issued: Instant,
+) -> Option<Credential> {
+    let CredentialSpec::Json { pointer, header, refresh_pointer, expires_pointer } = spec else { return None };
+    let answer: Value = serde_json::from_slice(body).ok()?;
+    let access = answer.pointer(pointer)?.as_str()?;
+    let refresh = answer.pointer(refresh_pointer).and_then(Value::as_str).or(previous_refresh).map(str::to_owned);
+    let expires_at = answer.pointer(expires_pointer).and_then(Value::as_u64).map(|s| issued + Duration::from_secs(s));
+    Some(Credential::Token { header: header.name.clone(), value: header.value(access), refresh, expires_at })
 }
 
 /// Reads the whole answer, then lets the connection go back to the pool before the user's next

@@ -1,7 +1,7 @@
 //! Re-aggregates one strategy over a run of ticks: sums, exact percentiles, peaks.
 
 use super::names::StrategyName;
-use super::tick::{Latency, LatencySummary, NodeTick, RequestCounts, ResourceTick, StrategyTick, Tick};
+use super::tick::{ForeignTick, Latency, LatencySummary, NodeTick, RequestCounts, ResourceTick, StrategyTick, Tick};
 
 /// One strategy over a range of ticks.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +62,9 @@ pub struct RangeStats {
     pub resource: Option<ResourceTick>,
     /// Open model: the books of the scheduled arrivals (absent when none was scheduled).
     pub arrivals: Option<ArrivalBooks>,
+    /// `[target.*]`: the user's own server, and what the lab could read of it (absent for the
+    /// lab's own nodes).
+    pub foreign: Option<ForeignTick>,
 }
 
 /// Open model: every scheduled arrival, counted exactly once by how it ended.
@@ -157,6 +160,7 @@ impl RangeStats {
             store_keys_peak: None,
             store_used_memory_peak: None,
             store_cpu_seconds: None,
+            foreign: None,
             store_dead_tuples_peak: None,
             store_ops: 0,
             resource: None,
@@ -166,6 +170,7 @@ impl RangeStats {
 
     fn add(&mut self, tick: &Tick, st: &StrategyTick) {
         self.ticks += 1;
+        self.foreign = self.foreign.or(st.foreign);
         self.end_s = tick.t;
         self.covered_s += tick.interval_s.max(0.0);
         self.requests.add(&st.requests);

@@ -88,6 +88,11 @@ pub struct StrategySummary {
     /// Open model: every scheduled arrival by how it ended (absent in the closed model).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arrivals: Option<ArrivalBooks>,
+    /// The figures of this summary the lab could not measure, by key: a foreign target's
+    /// (`[target.*]`) `heap_bytes` and `sessions_held_peak`, and its `rss_bytes` without `metrics`
+    /// or `pid`. Their values are 0 and mean nothing. Absent for the lab's own nodes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_measured: Vec<String>,
 }
 
 /// A strategy's resource service over the whole run.
@@ -172,8 +177,29 @@ impl StrategySummary {
                 issuer_calls_per_request: if r.requests == 0 { 0.0 } else { r.issuer_calls as f64 / r.requests as f64 },
             }),
             arrivals: stats.arrivals,
+            not_measured: stats.foreign.map_or_else(Vec::new, |foreign| {
+                let process = (!foreign.process_measured()).then_some(RSS);
+                [HEAP, SESSIONS_HELD].into_iter().chain(process).map(str::to_owned).collect()
+            }),
         }
     }
+
+    /// Whether the figure of `key` (a JSON key: `heap_bytes`, ...) was measured.
+    pub fn measured(&self, key: &str) -> bool {
+        !self.not_measured.iter().any(|k| k == key)
+    }
+}
+
+const HEAP: &str = "heap_bytes";
+const RSS: &str = "rss_bytes";
+const SESSIONS_HELD: &str = "sessions_held_peak";
+
+/// Shown for a figure the lab could not measure (a foreign target's heap, say).
+const NOT_MEASURED: &str = "not measured";
+
+/// `cell`, or "not measured" where the summary's `key` was not.
+fn measured_or(s: &StrategySummary, key: &str, cell: impl Fn(&StrategySummary) -> String) -> String {
+    if s.measured(key) { cell(s) } else { NOT_MEASURED.to_owned() }
 }
 
 /// Shown where a strategy did not run, or a figure does not apply.
@@ -200,9 +226,9 @@ pub fn render_table(summary: &RunSummary) -> String {
         ("latency p99.9 (ms)", |s| ms(s.latency_us.p999)),
         ("logins", |s| group(s.logins)),
         ("forced re-logins", |s| group(s.forced_relogins)),
-        ("sessions held, peak", |s| group(s.sessions_held_peak)),
-        ("heap peak (MiB)", |s| mib(s.heap_bytes.peak)),
-        ("RSS peak (MiB)", |s| mib(s.rss_bytes.peak)),
+        ("sessions held, peak", |s| measured_or(s, SESSIONS_HELD, |s| group(s.sessions_held_peak))),
+        ("heap peak (MiB)", |s| measured_or(s, HEAP, |s| mib(s.heap_bytes.peak))),
+        ("RSS peak (MiB)", |s| measured_or(s, RSS, |s| mib(s.rss_bytes.peak))),
         ("credential bytes/request", |s| format!("{:.0}", s.credential_bytes_per_request)),
         ("store keys, peak", |s| s.store.as_ref().and_then(|store| store.keys_peak).map_or(NONE.to_owned(), group)),
     ];

@@ -320,6 +320,10 @@ pub struct StrategyTick {
     /// `[resource]`: the second service that took this strategy's requests (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<ResourceTick>,
+    /// `[target.*]`: the user's own server, which the lab did not start; what it could read of it
+    /// (absent for the lab's own nodes, which report everything).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign: Option<ForeignTick>,
 }
 
 impl StrategyTick {
@@ -338,6 +342,36 @@ impl StrategyTick {
         }
         cpu
     }
+}
+
+/// What the lab could read of a foreign target (the user's own server). Its heap, sessions held,
+/// auth-check time and store are never measured: only the lab's own nodes report them. Its RSS and
+/// CPU are measured when `measured_by` is not `none`; the nodes' `requests_total` are then the
+/// requests the driver got an answer to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignTick {
+    /// Where the RSS and CPU figures come from.
+    pub measured_by: MeasuredBy,
+}
+
+impl ForeignTick {
+    /// Whether the process's memory and CPU were read.
+    pub fn process_measured(&self) -> bool {
+        self.measured_by != MeasuredBy::None
+    }
+}
+
+/// Where a foreign target's RSS and CPU come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasuredBy {
+    /// Nowhere: the memory and CPU charts say "not measured".
+    #[default]
+    None,
+    /// The application's Prometheus endpoint (`process_resident_memory_bytes`, ...).
+    Metrics,
+    /// A process on this machine, read through the operating system (`pid`, `pid_file`).
+    Process,
 }
 
 /// The resource service of one strategy during one tick (scenario `[resource]`).

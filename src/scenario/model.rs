@@ -10,6 +10,7 @@ pub use crate::chart::{Chart, Headline};
 use crate::i18n::Language;
 pub use crate::measure::{Action, StrategyName};
 use crate::names::named;
+pub use crate::scenario::target::TargetSpec;
 pub use crate::token::Revocation;
 use crate::users::PasswordHashKind;
 
@@ -38,6 +39,9 @@ pub struct Scenario {
     pub session: Option<SessionSpec>,
     /// Absent: the token strategy does not run.
     pub token: Option<TokenSpec>,
+    /// `[target.session]`, `[target.token]`: the user's own servers, each in place of `[session]`
+    /// or `[token]`; the lab starts no nodes for them.
+    pub targets: Targets,
     /// Scheduled events, in time order.
     pub events: Vec<EventSpec>,
     /// The charts the app shows for this scenario, in order (default: [`Chart::STANDARD`]).
@@ -50,6 +54,15 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Whether `strategy` runs: on the lab's own nodes or against the user's server.
+    pub fn runs(&self, strategy: StrategyName) -> bool {
+        self.targets.get(strategy).is_some()
+            || match strategy {
+                StrategyName::Session => self.session.is_some(),
+                StrategyName::Token => self.token.is_some(),
+            }
+    }
+
     /// The scenario's name in `language` (its `name_ko` in Korean, when it has one).
     pub fn title(&self, language: Language) -> &str {
         match language {
@@ -64,6 +77,30 @@ impl Scenario {
             Language::English => &self.narrative.en,
             Language::Korean => &self.narrative.ko,
         }
+    }
+}
+
+/// The user's own servers, by strategy (SPEC "Your own servers").
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Targets {
+    /// `[target.session]`.
+    pub session: Option<TargetSpec>,
+    /// `[target.token]`.
+    pub token: Option<TargetSpec>,
+}
+
+impl Targets {
+    /// The target of `strategy`, if the scenario drives the user's server for it.
+    pub fn get(&self, strategy: StrategyName) -> Option<&TargetSpec> {
+        match strategy {
+            StrategyName::Session => self.session.as_ref(),
+            StrategyName::Token => self.token.as_ref(),
+        }
+    }
+
+    /// Whether any strategy runs against the user's server.
+    pub fn any(&self) -> bool {
+        self.session.is_some() || self.token.is_some()
     }
 }
 

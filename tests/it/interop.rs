@@ -17,56 +17,13 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use crate::support::python::{PythonLibrary, available};
 use crate::support::*;
 use authlab::token::keys::{Alg, KeySet, algorithm_name};
 use serde_json::Value;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/interop.py");
 const JOSERFC_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/interop_joserfc.py");
-
-/// A Python library an interoperability test needs, and how to tell it is missing.
-struct PythonLibrary {
-    /// What to import (`jwt, cryptography`).
-    import: &'static str,
-    /// Its name in messages (`PyJWT and cryptography`).
-    name: &'static str,
-    /// The environment variable that turns a skip into a failure.
-    require: &'static str,
-    install: &'static str,
-    /// The tests that skip without it.
-    tests: &'static str,
-}
-
-/// Whether python3 with `library` is here; a loud skip (or a panic in CI) if not.
-fn available(library: &PythonLibrary, probed: &OnceLock<Result<(), String>>) -> bool {
-    let available = probed.get_or_init(|| {
-        let probe =
-            Command::new("python3").args(["-c", &format!("import {}", library.import)]).stdin(Stdio::null()).output();
-        match probe {
-            Ok(out) if out.status.success() => Ok(()),
-            Ok(out) => Err(String::from_utf8_lossy(&out.stderr).trim().to_owned()),
-            Err(e) => Err(format!("python3: {e}")),
-        }
-    });
-    match available {
-        Ok(()) => true,
-        Err(why) => {
-            let PythonLibrary { name, require, install, tests, .. } = library;
-            if std::env::var(require).as_deref() == Ok("1") {
-                panic!("{name} is not usable and {require}=1: {why}");
-            }
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n==================================================================\n\
-                 SKIPPED: python3 with {name} is not available ({why});\n\
-                 {tests} did NOT run. Install with: {install}\n\
-                 or set {require}=1 to make this a failure.\n\
-                 =================================================================="
-            );
-            false
-        }
-    }
-}
 
 fn pyjwt_available() -> bool {
     static PROBED: OnceLock<Result<(), String>> = OnceLock::new();

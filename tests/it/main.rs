@@ -16,6 +16,7 @@ mod bad_input;
 mod browser_cors;
 mod cors;
 mod error_bodies;
+mod foreign_target;
 mod fuzz_regressions;
 mod inspect;
 mod interop;

@@ -135,6 +135,7 @@ pub(super) fn validate_events(
     duration: Duration,
     session: Option<&SessionSpec>,
     token: Option<&TokenSpec>,
+    targets: &Targets,
 ) -> Check<Vec<EventSpec>> {
     // Parse each event on its own first, keeping the spans for the checks that need time order.
     struct Parsed<'a> {
@@ -168,7 +169,9 @@ pub(super) fn validate_events(
     parsed.sort_by_key(|p| p.at);
 
     // Then in time order: node numbers count the nodes added so far.
-    let mut nodes = [session.map(|s| s.nodes), token.map(|t| t.nodes)];
+    let urls = |s: StrategyName| targets.get(s).map(|t| t.urls.len() as u32);
+    let mut nodes =
+        [session.map(|s| s.nodes).or(urls(StrategyName::Session)), token.map(|t| t.nodes).or(urls(StrategyName::Token))];
     let index = |s: StrategyName| match s {
         StrategyName::Session => 0,
         StrategyName::Token => 1,
@@ -234,6 +237,20 @@ pub(super) fn validate_events(
             }
             (Pending::Scoped(scoped), TargetText::All) => scoped.on(Scope::All),
         };
+        if !matches!(action, EventAction::SetLoad(..) | EventAction::SetRouting(..)) {
+            let acts_on = |s: StrategyName| match action.scope() {
+                Scope::All => true,
+                Scope::Strategy(one) => one == s,
+            };
+            let foreign = StrategyName::BOTH.into_iter().find(|s| targets.get(*s).is_some() && acts_on(*s));
+            if let Some(s) = foreign {
+                let s = s.as_str();
+                return Err(target_at(format!(
+                    "{name} needs the lab's own nodes, and [target.{s}] is your own server, which the lab does not \
+                     start or administer; set_load and set_routing work against it"
+                )));
+            }
+        }
         events.push(EventSpec { at: p.at, action });
     }
     Ok(events)

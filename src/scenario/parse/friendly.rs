@@ -17,6 +17,7 @@ const TOP_KEYS: &[&str] = &[
     "cluster",
     "session",
     "token",
+    "target",
     "events",
     "charts",
     "headline",
@@ -47,6 +48,7 @@ const TABLES: &[(&str, &[&str])] = &[
     ("in [token]", TOKEN_KEYS),
     ("in [resource]", RESOURCE_KEYS),
     ("in [[events]]", EVENT_KEYS),
+    ("in a [target.*] table", super::target::TARGET_KEYS),
 ];
 
 /// Makes toml's and serde's messages name what they are about: the table of an unknown key, the

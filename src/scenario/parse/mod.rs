@@ -19,6 +19,7 @@ use validate::Problem;
 mod events;
 mod friendly;
 mod raw;
+mod target;
 #[cfg(test)]
 mod tests;
 mod validate;
@@ -90,11 +91,17 @@ pub fn parse_scenario(text: &str, origin: &str) -> Result<Scenario, ScenarioErro
         let message = friendly_toml_message(e.message(), text, span.clone());
         ScenarioError::Invalid { origin: origin.to_owned(), position: span.map(|s| line_col(text, s.start)), message }
     })?;
-    raw.validate().map_err(|Problem { span, message }| ScenarioError::Invalid {
+    let mut scenario = raw.validate().map_err(|Problem { span, message }| ScenarioError::Invalid {
         origin: origin.to_owned(),
         position: span.map(|s| line_col(text, s.start)),
         message,
-    })
+    })?;
+    // A target's files are named relative to the scenario file (a built-in: to the working directory).
+    let dir = Path::new(origin).parent().filter(|_| Path::new(origin).is_file());
+    for target in [&mut scenario.targets.session, &mut scenario.targets.token].into_iter().flatten() {
+        target.resolve_paths(dir.unwrap_or(Path::new(".")));
+    }
+    Ok(scenario)
 }
 
 /// 1-based line and column (counted in characters) of byte `offset` in `text`.

@@ -75,6 +75,7 @@ pub(super) struct RawScenario {
     pub(super) charts: Option<S<Vec<S<String>>>>,
     pub(super) headline: Option<S<Vec<S<String>>>>,
     pub(super) resource: Option<S<RawResource>>,
+    pub(super) target: Option<super::target::RawTargets>,
 }
 
 #[derive(Debug, Deserialize)]

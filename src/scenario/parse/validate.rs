@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use super::events::validate_events;
+use super::target::{both_present, validate_targets};
 use super::raw::*;
 use super::{MAX_NODES, MAX_USERS};
 use crate::scenario::model::*;
@@ -146,8 +147,13 @@ impl RawScenario {
         let session = self.session.map(validate_session).transpose()?;
         let algorithm_span = self.token.as_ref().and_then(|t| t.get_ref().algorithm.as_ref().map(|a| a.span()));
         let token = self.token.map(validate_token).transpose()?;
-        if session.is_none() && token.is_none() {
-            return Err(nowhere("no strategy to run: add a [session] table, a [token] table, or both"));
+        let [session_target, token_target] = validate_targets(self.target)?;
+        both_present((session.is_some(), session_target.is_some()), (token.is_some(), token_target.is_some()))?;
+        let targets = Targets { session: session_target, token: token_target };
+        if session.is_none() && token.is_none() && !targets.any() {
+            return Err(nowhere(
+                "no strategy to run: add a [session] table, a [token] table, or both (or [target.session], [target.token] for your own servers)",
+            ));
         }
         if let (Some(span), Some(s)) = (store_machine_span, &session)
             && s.store != StoreKind::Redis
@@ -155,9 +161,13 @@ impl RawScenario {
             let message = "store_machine simulates the shared store: it needs [session] store = \"redis\"";
             return Err(Problem { span: Some(span), message: message.into() });
         }
-        let events = validate_events(self.events.unwrap_or_default(), duration, session.as_ref(), token.as_ref())?;
+        let events =
+            validate_events(self.events.unwrap_or_default(), duration, session.as_ref(), token.as_ref(), &targets)?;
         let charts = validate_charts(self.charts)?;
         let headline = validate_headline(self.headline)?;
+        if let (Some(resource), true) = (&self.resource, targets.any()) {
+            return Err(at(resource, "[resource] runs beside the lab's own nodes; it cannot check the credentials of your own server"));
+        }
         let resource = self
             .resource
             .map(|r| validate_resource(r, session.as_ref(), token.as_ref(), algorithm_span))
@@ -174,6 +184,7 @@ impl RawScenario {
             cluster,
             session,
             token,
+            targets,
             events,
             charts,
             headline,

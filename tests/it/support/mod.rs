@@ -3,6 +3,7 @@
 //! a private PostgreSQL in [`postgres`].
 
 pub mod postgres;
+pub mod python;
 pub mod ticks;
 
 use std::ffi::OsString;
