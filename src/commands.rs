@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::i18n::Language;
+use crate::scenario::StrategyName;
 use crate::report::ReportError;
 use crate::session_store::{PostgresStoreError, RedisStoreError};
 
@@ -59,10 +60,14 @@ pub fn check_scenarios(files: &[PathBuf], out: &mut impl Write, err: &mut impl W
     for file in files {
         match crate::scenario::load_scenario(file) {
             Ok(s) => {
-                let strategy = |name: &str, nodes: Option<u32>| match nodes {
-                    Some(1) => format!("{name}: 1 node"),
-                    Some(n) => format!("{name}: {n} nodes"),
-                    None => format!("{name}: off"),
+                let strategy = |strategy: StrategyName, nodes: Option<u32>| {
+                    let name = strategy.as_str();
+                    match (nodes, s.targets.get(strategy)) {
+                        (_, Some(target)) => format!("{name}: your server at {}", target.urls.join(", ")),
+                        (Some(1), None) => format!("{name}: 1 node"),
+                        (Some(n), None) => format!("{name}: {n} nodes"),
+                        (None, None) => format!("{name}: off"),
+                    }
                 };
                 writeln!(
                     out,
@@ -70,9 +75,13 @@ pub fn check_scenarios(files: &[PathBuf], out: &mut impl Write, err: &mut impl W
                     file.display(),
                     s.name,
                     humantime::format_duration(s.duration),
-                    strategy("session", s.session.as_ref().map(|x| x.nodes)),
-                    strategy("token", s.token.as_ref().map(|x| x.nodes)),
+                    strategy(StrategyName::Session, s.session.as_ref().map(|x| x.nodes)),
+                    strategy(StrategyName::Token, s.token.as_ref().map(|x| x.nodes)),
                 )?;
+                // What a run of it would send where, when it goes to the user's own servers.
+                for line in crate::scenario::target::send_plan(&s) {
+                    writeln!(out, "  {line}")?;
+                }
             }
             Err(e) => {
                 writeln!(err, "{e}")?;

@@ -189,6 +189,10 @@ texts! {
     ChartStoreUsedMemory => "Redis used_memory (whole server)", "Redis used_memory (서버 전체)";
     ChartStoreTableSize => "PostgreSQL session table (data, indexes, TOAST)", "PostgreSQL 세션 테이블 (데이터, 인덱스, TOAST)";
     ChartDidNotRun => "did not run", "실행되지 않음";
+    YourServer => "your own server", "사용자 서버";
+    NotMeasured => "not measured", "측정 안 됨";
+    ProcessRss => "the process's RSS, not its heap", "힙이 아닌 프로세스 RSS";
+    ChartNotMeasured => "not measured: your own server (only the lab's nodes report this)", "측정 안 됨: 사용자 서버 (랩의 노드만 보고함)";
     ChartSimulatedNote => "Simulated capacity: node workers, service time and store round trips were simulated, so throughput and latency reflect that setting, not this machine's raw speed.", "시뮬레이션된 용량: 노드의 워커, 서비스 시간, 저장소 왕복 지연을 시뮬레이션했습니다. 처리량과 지연 시간은 이 컴퓨터의 실제 속도가 아니라 이 설정을 반영합니다.";
     ReportScenarioFile => "Scenario file", "시나리오 파일";
     ReportMachine => "Machine", "실행 머신";

@@ -57,6 +57,9 @@ pub fn strategy_column(
             ui.label(egui::RichText::new(format!("({})", lang.tr(Text::Simulated))).color(color(chart::ORANGE)))
                 .on_hover_text(lang.tr(Text::SimulatedTip));
         }
+        if series.foreign.is_some() {
+            ui.label(egui::RichText::new(format!("({})", lang.tr(Text::YourServer))).color(color(chart::BLUE)));
+        }
     });
     headline_row(ui, data, strategy, window.until_s, lang);
     let columns = (ui.available_width() as usize).max(100);
@@ -64,7 +67,21 @@ pub fn strategy_column(
     for &chart in data.charts() {
         let spec = chart.spec();
         let (chart_title, unit) = (spec.title, spec.axis.unit);
-        ui.label(egui::RichText::new(lang.tr(chart_title)).strong());
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new(lang.tr(chart_title)).strong());
+            // The nodes' stack of a foreign target is its process's RSS, not a heap.
+            if series.foreign.is_some() && spec.nodes.is_some() && spec.measured(series.foreign) {
+                ui.label(egui::RichText::new(format!("({})", lang.tr(Text::ProcessRss))).weak());
+            }
+        });
+        if !spec.measured(series.foreign) {
+            // Never a zero line for what the lab cannot see of the user's own server.
+            let size = egui::vec2(ui.available_width(), window.chart_height);
+            ui.allocate_ui_with_layout(size, egui::Layout::centered_and_justified(egui::Direction::TopDown), |ui| {
+                ui.label(egui::RichText::new(lang.tr(Text::ChartNotMeasured)).weak());
+            });
+            continue;
+        }
         Plot::new((strategy.as_str(), chart_title.texts().0))
             .height(window.chart_height)
             .legend(Legend::default().position(egui_plot::Corner::LeftTop).background_alpha(0.6))

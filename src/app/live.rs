@@ -140,7 +140,7 @@ impl LiveRun {
 
     /// Whether the run has token nodes up (the inspector logs in on them).
     pub(crate) fn has_token_nodes(&self) -> bool {
-        self.nodes.contains_key(&StrategyName::Token)
+        self.scenario.token.is_some() && self.nodes.contains_key(&StrategyName::Token)
     }
 
     /// The inspector's login: user 7 of the run's directory, on its token and session nodes.
@@ -253,13 +253,22 @@ impl LiveView {
             if counts[StrategyName::Token as usize] > 0 && ui.button(lang.tr(Text::RotateKey)).clicked() {
                 action = Some(EventAction::RotateKey(Scope::Strategy(StrategyName::Token)));
             }
-            let revoke = ui.button(lang.tr(Text::RevokeUser));
-            ui.add(egui::TextEdit::singleline(&mut self.revoke_user).hint_text("user0000042").desired_width(90.0))
-                .labelled_by(revoke.id);
-            if revoke.clicked() {
-                let user = self.revoke_user.trim();
-                let who = if user.is_empty() { Revokee::Recent(1) } else { Revokee::User(user.to_owned()) };
-                action = Some(EventAction::RevokeUser(Scope::All, who));
+            // Revoking goes through the lab's own nodes' admin API: not to the user's own server.
+            let own: Vec<StrategyName> = StrategyName::BOTH.into_iter().filter(|s| counts[*s as usize] > 0).collect();
+            let revoke_scope = match own.as_slice() {
+                [one] if run.scenario.targets.any() => Some(Scope::Strategy(*one)),
+                [] => None,
+                _ => Some(Scope::All),
+            };
+            if let Some(scope) = revoke_scope {
+                let revoke = ui.button(lang.tr(Text::RevokeUser));
+                ui.add(egui::TextEdit::singleline(&mut self.revoke_user).hint_text("user0000042").desired_width(90.0))
+                    .labelled_by(revoke.id);
+                if revoke.clicked() {
+                    let user = self.revoke_user.trim();
+                    let who = if user.is_empty() { Revokee::Recent(1) } else { Revokee::User(user.to_owned()) };
+                    action = Some(EventAction::RevokeUser(scope, who));
+                }
             }
             let set_load = ui.button(lang.tr(Text::SetLoad));
             ui.add(egui::DragValue::new(&mut self.load_value).range(0.0..=10_000.0)).labelled_by(set_load.id);

@@ -108,6 +108,8 @@ pub struct StrategySeries {
     baseline: Option<Baseline>,
     reader: Reader,
     pub simulated: bool,
+    /// `[target.*]`: the user's own server, and what the lab could read of it.
+    pub foreign: Option<crate::measure::ForeignTick>,
 }
 
 impl Default for StrategySeries {
@@ -120,7 +122,7 @@ impl Default for StrategySeries {
             })
             .collect();
         let headlines = vec![Series::default(); Headline::NAMES.len()];
-        StrategySeries { charts, headlines, baseline: None, reader: Reader::default(), simulated: false }
+        StrategySeries { charts, headlines, baseline: None, reader: Reader::default(), simulated: false, foreign: None }
     }
 }
 
@@ -162,6 +164,7 @@ impl StrategySeries {
             }
         }
         self.simulated |= tick.simulated;
+        self.foreign = self.foreign.or(tick.foreign);
     }
 }
 

@@ -1,7 +1,7 @@
 //! The catalogue: every chart, in one entry each (its name in scenario files, its titles, its axis
 //! and its lines with the way each reads a tick). Adding a chart is one entry here plus its texts.
 
-use super::{Axis, BLUE, GREEN, GREY, Label, Line, NodeStack, ORANGE, RED, Sample, Scale, Spec};
+use super::{Axis, BLUE, GREEN, GREY, Label, Line, NodeStack, ORANGE, OfForeign, RED, Sample, Scale, Spec};
 use crate::i18n::Text;
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -36,6 +36,7 @@ charts! {
         figure_title: Text::ChartThroughput,
         axis: linear(Some(Text::RequestsPerSecond), Text::RequestsPerSecond),
         nodes: None,
+        of_foreign: OfForeign::Drawn,
         lines: &[Line::new(text(Text::RequestsPerSecond), BLUE, |s| Some(s.tick.throughput_rps))],
     },
     /// Latency p50, p99, p99.9.
@@ -44,6 +45,7 @@ charts! {
         figure_title: Text::ChartLatency,
         axis: Axis { unit: Some(Text::Milliseconds), description: Text::ChartAxisLatencyLog, scale: Scale::Log },
         nodes: None,
+        of_foreign: OfForeign::Drawn,
         lines: &[
             Line::new(Label::Plain("p50"), GREEN, |s| latency(s.tick.latency_us.summary.p50)),
             Line::new(Label::Plain("p99"), ORANGE, |s| latency(s.tick.latency_us.summary.p99)),
@@ -55,7 +57,8 @@ charts! {
         title: Text::Memory,
         figure_title: Text::ChartMemory,
         axis: linear(Some(Text::Mebibytes), Text::Mebibytes),
-        nodes: Some(NodeStack { value: |node| node.heap_bytes as f64 / MIB }),
+        nodes: Some(NodeStack { value: |node| node.heap_bytes as f64 / MIB, of_process: |node| node.rss_bytes as f64 / MIB }),
+        of_foreign: OfForeign::Process,
         // Only a shared store reports its memory; wide, as it stands over the nodes' heap.
         lines: &[
             Line::new(text(Text::ChartStoreUsedMemory), RED, |s| store_memory(s, "redis")).width(3).optional(),
@@ -68,10 +71,12 @@ charts! {
         figure_title: Text::ChartUsers,
         axis: linear(None, Text::ChartAxisCount),
         nodes: None,
+        of_foreign: OfForeign::Drawn,
         lines: &[
             // Wide: sessions held, drawn over it, often equals it.
             Line::new(text(Text::UsersLoggedIn), BLUE, |s| Some(s.tick.users_logged_in as f64)).width(5),
-            Line::new(text(Text::SessionsHeld), ORANGE, |s| Some(s.tick.sessions_held as f64)),
+            // A foreign target's sessions are inside it, where the lab cannot count them.
+            Line::new(text(Text::SessionsHeld), ORANGE, |s| s.tick.foreign.is_none().then_some(s.tick.sessions_held as f64)),
         ],
     },
     /// Failed requests per second, by class.
@@ -80,6 +85,7 @@ charts! {
         figure_title: Text::ChartErrors,
         axis: linear(Some(Text::RequestsPerSecond), Text::ChartAxisErrorsPerSecond),
         nodes: None,
+        of_foreign: OfForeign::Drawn,
         // Widest first, so classes that coincide (all at zero, say) all stay visible.
         lines: &[
             Line::new(text(Text::Unauthorized), ORANGE, |s| Some(s.per_second(s.tick.requests.unauthorized))).width(4),
@@ -93,6 +99,7 @@ charts! {
         figure_title: Text::CpuPerRequest,
         axis: linear(Some(Text::Microseconds), Text::Microseconds),
         nodes: None,
+        of_foreign: OfForeign::Process,
         lines: &[Line::new(text(Text::CpuPerRequestLine), BLUE, |s: &Sample<'_>| {
             (s.tick.server_requests > 0).then(|| s.cpu_seconds * 1e6 / s.tick.server_requests as f64)
         })],
@@ -103,6 +110,7 @@ charts! {
         figure_title: Text::AuthCheck,
         axis: linear(Some(Text::Microseconds), Text::Microseconds),
         nodes: None,
+        of_foreign: OfForeign::NotMeasured,
         lines: &[Line::new(text(Text::AuthCheckLine), GREEN, |s| s.tick.auth_check_us())],
     },
     /// Credential bytes each request carries (cookie or bearer header).
@@ -111,6 +119,7 @@ charts! {
         figure_title: Text::BytesPerRequest,
         axis: linear(Some(Text::Bytes), Text::Bytes),
         nodes: None,
+        of_foreign: OfForeign::Drawn,
         // A tick without requests carried no credential: no point rather than a zero.
         lines: &[Line::new(text(Text::BytesPerRequestLine), ORANGE, |s| {
             Some(s.tick.credential_bytes_per_request).filter(|&bytes| bytes > 0.0)
@@ -122,6 +131,7 @@ charts! {
         figure_title: Text::StoreOps,
         axis: linear(Some(Text::OpsPerSecond), Text::OpsPerSecond),
         nodes: None,
+        of_foreign: OfForeign::NotMeasured,
         lines: &[Line::new(text(Text::StoreOpsLine), RED, |s| {
             s.tick.store.as_ref().map(|store| s.per_second(store.ops))
         })],
@@ -132,6 +142,7 @@ charts! {
         figure_title: Text::StoreCpu,
         axis: linear(Some(Text::Microseconds), Text::Microseconds),
         nodes: None,
+        of_foreign: OfForeign::NotMeasured,
         lines: &[Line::new(text(Text::StoreCpuLine), RED, |s: &Sample<'_>| {
             let seconds = s.tick.store.as_ref()?.cpu_seconds?;
             (s.tick.server_requests > 0).then(|| seconds * 1e6 / s.tick.server_requests as f64)
@@ -144,6 +155,7 @@ charts! {
         figure_title: Text::StoreRows,
         axis: linear(None, Text::ChartAxisCount),
         nodes: None,
+        of_foreign: OfForeign::NotMeasured,
         lines: &[
             Line::new(text(Text::StoreRowsLine), BLUE, |s| {
                 s.tick.store.as_ref().filter(|store| store.kind == "postgres")?.keys.map(|rows| rows as f64)
@@ -161,6 +173,7 @@ charts! {
         figure_title: Text::DenylistEntries,
         axis: linear(None, Text::ChartAxisCount),
         nodes: None,
+        of_foreign: OfForeign::NotMeasured,
         lines: &[
             Line::new(text(Text::DenylistLine), RED, |s| Some(s.tick.denylist_entries as f64)).width(4),
             Line::new(text(Text::RevokedUsersLine), ORANGE, |s| Some(s.tick.revoked_users as f64)),
@@ -172,6 +185,7 @@ charts! {
         figure_title: Text::NodesUp,
         axis: linear(None, Text::ChartAxisCount),
         nodes: None,
+        of_foreign: OfForeign::Drawn,
         lines: &[Line::new(text(Text::NodesUpLine), GREEN, |s| {
             Some(s.tick.nodes.iter().filter(|node| node.up).count() as f64)
         })],
@@ -182,6 +196,7 @@ charts! {
         figure_title: Text::IssuerCalls,
         axis: linear(Some(Text::RequestsPerSecond), Text::RequestsPerSecond),
         nodes: None,
+        of_foreign: OfForeign::NotMeasured,
         lines: &[
             Line::new(text(Text::ResourceRequestsLine), BLUE, |s| {
                 s.tick.resource.as_ref().map(|resource| s.per_second(resource.requests))

@@ -97,6 +97,12 @@ impl Headline {
     /// Its value at `tick` (which lasted `interval_s`), or `None` where the tick does not have it
     /// (no store, no auth check yet).
     pub fn value(self, tick: &StrategyTick, interval_s: f64, baseline: Baseline) -> Option<f64> {
+        // Of the user's own server the lab sees what its driver measures, and at most the RSS.
+        let driver_side = matches!(self, Headline::LatencyP99 | Headline::CredentialBytes);
+        if let Some(foreign) = tick.foreign.filter(|_| !driver_side) {
+            let rss = || tick.nodes.iter().filter(|n| n.up).map(|n| n.rss_bytes as f64).sum();
+            return (self == Headline::NodeMemory && foreign.process_measured()).then(rss);
+        }
         match self {
             Headline::SessionsHeld => Some(tick.sessions_held as f64),
             Headline::MemoryPerSession => {

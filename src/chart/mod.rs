@@ -9,7 +9,7 @@
 //! egui_plot and `report::series` into plotters, so a figure on screen and in a PNG cannot disagree.
 
 use crate::i18n::{Language, Text};
-use crate::measure::{Action, NodeTick, StrategyName};
+use crate::measure::{Action, ForeignTick, NodeTick, StrategyName};
 
 pub use catalogue::Chart;
 pub use headline::{Baseline, Headline};
@@ -70,6 +70,31 @@ pub(crate) struct Spec {
     pub nodes: Option<NodeStack>,
     /// The fixed lines, in legend order.
     pub lines: &'static [Line],
+    /// What it shows of the user's own server (`[target.*]`).
+    pub of_foreign: OfForeign,
+}
+
+/// What a chart can show of a foreign target, whose process the lab did not start or instrument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OfForeign {
+    /// The driver's own figures (throughput, latency, errors): drawn as for the lab's nodes.
+    Drawn,
+    /// The process's memory and CPU: drawn where `metrics` or `pid` measure it.
+    Process,
+    /// What only the lab's nodes report (heap, auth checks, the store, the denylist).
+    NotMeasured,
+}
+
+impl Spec {
+    /// Whether the chart has anything to show of a strategy whose ticks carry `foreign` (the
+    /// views say "not measured" where it has not, never plot a zero).
+    pub fn measured(&self, foreign: Option<ForeignTick>) -> bool {
+        match (foreign, self.of_foreign) {
+            (None, _) | (_, OfForeign::Drawn) => true,
+            (Some(foreign), OfForeign::Process) => foreign.process_measured(),
+            (Some(_), OfForeign::NotMeasured) => false,
+        }
+    }
 }
 
 /// A chart's y axis (the x axis is always seconds since the run started).
@@ -95,6 +120,9 @@ pub(crate) enum Scale {
 #[derive(Debug)]
 pub(crate) struct NodeStack {
     pub value: fn(&NodeTick) -> f64,
+    /// What stands for `value` on a foreign target, whose process is all the lab can read (its
+    /// RSS for the heap).
+    pub of_process: fn(&NodeTick) -> f64,
 }
 
 /// One fixed line of a chart.

@@ -51,11 +51,12 @@ impl Reader {
     /// `stack` at `sample`: its bottom is the top of the node before it.
     pub fn stack<'r>(&'r self, sample: &Sample<'_>, stack: &NodeStack) -> Vec<(&'r str, f64, f64)> {
         let mut bottom = 0.0;
+        let value = if sample.tick.foreign.is_some() { stack.of_process } else { stack.value };
         self.nodes
             .iter()
             .map(|id| {
                 let node = sample.tick.nodes.iter().find(|node| node.id == *id).filter(|node| node.up);
-                let top = bottom + node.map_or(0.0, stack.value);
+                let top = bottom + node.map_or(0.0, value);
                 let slice = (id.as_str(), bottom, top);
                 bottom = top;
                 slice
@@ -75,7 +76,7 @@ mod tests {
 
     #[test]
     fn nodes_stack_in_order_of_first_appearance_and_a_node_down_or_gone_adds_nothing() {
-        let heap = NodeStack { value: |node| node.heap_bytes as f64 };
+        let heap = NodeStack { value: |node| node.heap_bytes as f64, of_process: |node| node.rss_bytes as f64 };
         let mut reader = Reader::default();
         let first = StrategyTick { nodes: vec![node("a", true, 1, 0.0)], ..StrategyTick::default() };
         let second =

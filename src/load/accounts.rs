@@ -1,7 +1,7 @@
 //! The accounts virtual users log in as: the lab's directory derived from the seed, or the list a
 //! `[target.*]` table names (a CSV file, or a command that prints one).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::scenario::target::AccountSource;
@@ -83,20 +83,18 @@ impl Accounts {
                     .map_err(|error| AccountsError::Read { path: path.clone(), error })?;
                 (path.display().to_string(), text)
             }
-            AccountSource::Command { argv, dir } => (argv.join(" "), run_command(argv, dir.as_deref())?),
+            AccountSource::Command(argv) => (argv.join(" "), run_command(argv)?),
         };
         parse_csv(&origin, &text).map(|list| Accounts::Listed(Arc::new(list)))
     }
 }
 
-fn run_command(argv: &[String], dir: Option<&Path>) -> Result<String, AccountsError> {
+fn run_command(argv: &[String]) -> Result<String, AccountsError> {
     let program = argv.first().cloned().unwrap_or_default();
-    let mut command = std::process::Command::new(&program);
-    command.args(argv.iter().skip(1));
-    if let Some(dir) = dir {
-        command.current_dir(dir);
-    }
-    let output = command.output().map_err(|error| AccountsError::Start { program: program.clone(), error })?;
+    let output = std::process::Command::new(&program)
+        .args(argv.iter().skip(1))
+        .stdin(std::process::Stdio::null())
+        .output().map_err(|error| AccountsError::Start { program: program.clone(), error })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let tail: String = stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");

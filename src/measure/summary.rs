@@ -178,8 +178,8 @@ impl StrategySummary {
             }),
             arrivals: stats.arrivals,
             not_measured: stats.foreign.map_or_else(Vec::new, |foreign| {
-                let process = (!foreign.process_measured()).then_some(RSS);
-                [HEAP, SESSIONS_HELD].into_iter().chain(process).map(str::to_owned).collect()
+                let process = (!foreign.process_measured()).then_some(Self::RSS);
+                [Self::HEAP, Self::SESSIONS_HELD].into_iter().chain(process).map(str::to_owned).collect()
             }),
         }
     }
@@ -188,11 +188,14 @@ impl StrategySummary {
     pub fn measured(&self, key: &str) -> bool {
         !self.not_measured.iter().any(|k| k == key)
     }
-}
 
-const HEAP: &str = "heap_bytes";
-const RSS: &str = "rss_bytes";
-const SESSIONS_HELD: &str = "sessions_held_peak";
+    /// `heap_bytes`, as [`Self::not_measured`] names it.
+    pub const HEAP: &'static str = "heap_bytes";
+    /// `rss_bytes`, likewise.
+    pub const RSS: &'static str = "rss_bytes";
+    /// `sessions_held_peak`, likewise.
+    pub const SESSIONS_HELD: &'static str = "sessions_held_peak";
+}
 
 /// Shown for a figure the lab could not measure (a foreign target's heap, say).
 const NOT_MEASURED: &str = "not measured";
@@ -226,9 +229,9 @@ pub fn render_table(summary: &RunSummary) -> String {
         ("latency p99.9 (ms)", |s| ms(s.latency_us.p999)),
         ("logins", |s| group(s.logins)),
         ("forced re-logins", |s| group(s.forced_relogins)),
-        ("sessions held, peak", |s| measured_or(s, SESSIONS_HELD, |s| group(s.sessions_held_peak))),
-        ("heap peak (MiB)", |s| measured_or(s, HEAP, |s| mib(s.heap_bytes.peak))),
-        ("RSS peak (MiB)", |s| measured_or(s, RSS, |s| mib(s.rss_bytes.peak))),
+        ("sessions held, peak", |s| measured_or(s, StrategySummary::SESSIONS_HELD, |s| group(s.sessions_held_peak))),
+        ("heap peak (MiB)", |s| measured_or(s, StrategySummary::HEAP, |s| mib(s.heap_bytes.peak))),
+        ("RSS peak (MiB)", |s| measured_or(s, StrategySummary::RSS, |s| mib(s.rss_bytes.peak))),
         ("credential bytes/request", |s| format!("{:.0}", s.credential_bytes_per_request)),
         ("store keys, peak", |s| s.store.as_ref().and_then(|store| store.keys_peak).map_or(NONE.to_owned(), group)),
     ];

@@ -29,12 +29,15 @@ pub struct RunCosts {
 }
 
 impl RunCosts {
-    /// The unit costs of every strategy measured in `ticks`; with the run's `scenario`, costs its
+    /// The unit costs of every strategy of the lab's own nodes measured in `ticks`; with the run's `scenario`, costs its
     /// nodes never kept are left out (see [`UnitCosts::as_configured`]).
     pub fn measure(ticks: &[Tick], scenario: Option<&Scenario>) -> Self {
         let strategies = StrategyName::BOTH
             .into_iter()
             .filter(|strategy| ticks.iter().any(|tick| tick.strategies.contains_key(strategy)))
+            // The user's own server shows the lab its RSS, not the heap and sessions a projection
+            // multiplies out: it is not projected.
+            .filter(|strategy| !ticks.iter().any(|tick| tick.strategies.get(strategy).is_some_and(|st| st.foreign.is_some())))
             .map(|strategy| {
                 let measured = UnitCosts::measure(ticks, strategy);
                 let costs = match scenario {

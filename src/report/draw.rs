@@ -137,11 +137,12 @@ where
         .draw()
         .map_err(err)?;
 
-    if !panel.ran {
+    let note = if panel.ran { panel.not_measured.as_ref() } else { Some(&spec.did_not_run) };
+    if let Some(note) = note {
         let style = text(CAPTION_SIZE, MUTED).pos(Pos::new(HPos::Center, VPos::Center));
         chart
             .draw_series(std::iter::once(Text::new(
-                spec.did_not_run.clone(),
+                note.clone(),
                 ((x.start + x.end) / 2.0, y_middle),
                 style,
             )))

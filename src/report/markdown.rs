@@ -167,9 +167,20 @@ fn table(summary: &RunSummary, language: Language) -> String {
         name(columns[0]),
         name(columns[1])
     );
+    // What the lab could not measure of a foreign target says so, never 0.
+    let key = |label: Text| match label {
+        Text::ReportSessionsPeak => Some(StrategySummary::SESSIONS_HELD),
+        Text::ReportHeapPeak => Some(StrategySummary::HEAP),
+        Text::ReportRssPeak => Some(StrategySummary::RSS),
+        _ => None,
+    };
     for (label, value) in rows {
+        let cell = |s: &StrategySummary| match key(label) {
+            Some(key) if !s.measured(key) => language.tr(Text::NotMeasured).to_owned(),
+            _ => value(s),
+        };
         let values: Vec<String> =
-            columns.iter().map(|&strategy| summary.strategies.get(strategy).map_or(NONE.to_owned(), value)).collect();
+            columns.iter().map(|&strategy| summary.strategies.get(strategy).map_or(NONE.to_owned(), cell)).collect();
         let _ = writeln!(out, "| {} | {} | {} |", language.tr(label), values[0], values[1]);
     }
     out

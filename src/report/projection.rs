@@ -45,6 +45,7 @@ pub(crate) fn memory_chart(
                     StrategyName::Token => Text::Token,
                 }),
                 ran: !nodes.is_empty(),
+                not_measured: None,
                 bands: Vec::new(),
                 lines: vec![
                     Line {
@@ -158,6 +159,6 @@ pub(crate) fn crossover_chart(
         y_range: (0.0, (y_max * 1.15).max(1e-3)),
         log_y: false,
         did_not_run: tr(Text::ChartDidNotRun),
-        panels: vec![Panel { caption: String::new(), ran: true, bands: Vec::new(), lines, markers }],
+        panels: vec![Panel { caption: String::new(), ran: true, not_measured: None, bands: Vec::new(), lines, markers }],
     })
 }

@@ -52,6 +52,9 @@ pub(crate) struct Panel {
     pub caption: String,
     /// False when the strategy has no tick in the input: the panel says so instead of plotting.
     pub ran: bool,
+    /// Said instead of plotting where the strategy ran against the user's own server and the lab
+    /// could not measure what the chart shows ("not measured: your own server").
+    pub not_measured: Option<String>,
     pub bands: Vec<Band>,
     pub lines: Vec<Line>,
     pub markers: Vec<Marker>,
@@ -90,15 +93,24 @@ impl ChartSpec {
                 let strategy_simulated =
                     input.ticks.iter().filter_map(|tick| tick.strategies.get(&strategy)).any(|st| st.simulated);
                 let name = language.tr(chart::strategy_text(strategy));
-                let caption = if strategy_simulated {
-                    format!("{name} ({})", language.tr(Text::Simulated))
-                } else {
-                    name.to_owned()
+                let foreign = input.ticks.iter().find_map(|tick| tick.strategies.get(&strategy)?.foreign);
+                let caption = match (strategy_simulated, foreign) {
+                    (true, _) => format!("{name} ({})", language.tr(Text::Simulated)),
+                    // The nodes' stack of a foreign target is its process's RSS, not a heap.
+                    (false, Some(_)) if spec.nodes.is_some() => {
+                        format!("{name} ({}: {})", language.tr(Text::YourServer), language.tr(Text::ProcessRss))
+                    }
+                    (false, Some(_)) => format!("{name} ({})", language.tr(Text::YourServer)),
+                    (false, None) => name.to_owned(),
                 };
-                let (bands, lines) =
-                    if ran { series(spec, input.ticks, strategy, language) } else { Default::default() };
+                let not_measured = (!spec.measured(foreign)).then(|| tr(Text::ChartNotMeasured));
+                let (bands, lines) = if ran && not_measured.is_none() {
+                    series(spec, input.ticks, strategy, language)
+                } else {
+                    Default::default()
+                };
                 let markers = markers(input.events, strategy, x_range, language);
-                Panel { caption, ran, bands, lines, markers }
+                Panel { caption, ran, not_measured, bands, lines, markers }
             })
             .collect();
 
@@ -329,6 +341,7 @@ mod tests {
         let panel = |values: &[f64]| Panel {
             caption: String::new(),
             ran: true,
+            not_measured: None,
             bands: Vec::new(),
             lines: vec![Line {
                 label: String::new(),

@@ -26,6 +26,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("key-rotation", include_str!("../../scenarios/key-rotation.toml")),
     ("second-service", include_str!("../../scenarios/second-service.toml")),
     ("mobile-client", include_str!("../../scenarios/mobile-client.toml")),
+    ("your-own-app", include_str!("../../scenarios/your-own-app.toml")),
 ];
 
 /// The TOML source of the built-in scenario called `name`.

@@ -43,17 +43,17 @@ impl TargetSpec {
         self.urls.iter().chain(metrics).map(String::as_str).filter(|url| !is_loopback_url(url)).collect()
     }
 
-    /// Resolves the relative paths it names (the accounts CSV, the pid file, the command's
-    /// working directory) against `dir`, the scenario file's directory.
+    /// Resolves the relative file paths it names (the accounts CSV, the pid file) against `dir`,
+    /// the scenario file's directory. A `users_command` runs where the lab runs, as a command
+    /// typed there would.
     pub fn resolve_paths(&mut self, dir: &Path) {
         let resolve = |path: &mut PathBuf| {
             if path.is_relative() {
                 *path = dir.join(&*path);
             }
         };
-        match &mut self.accounts {
-            AccountSource::Csv(path) => resolve(path),
-            AccountSource::Command { dir: cwd, .. } => *cwd = Some(dir.to_path_buf()),
+        if let AccountSource::Csv(path) = &mut self.accounts {
+            resolve(path);
         }
         if let TargetMeasure::Process(PidSource::File(path)) = &mut self.measure {
             resolve(path);
@@ -121,13 +121,8 @@ pub enum AccountSource {
     /// `users_csv = "users.csv"` (relative to the scenario file).
     Csv(PathBuf),
     /// `users_command = ["python3", "app.py", "users"]`: a command that prints the CSV, run in
-    /// the scenario file's directory.
-    Command {
-        /// The program and its arguments.
-        argv: Vec<String>,
-        /// Where it runs; `None`: the lab's working directory.
-        dir: Option<PathBuf>,
-    },
+    /// the lab's working directory.
+    Command(Vec<String>),
 }
 
 /// One HTTP request of a visit. `{username}`, `{password}` and (in a refresh)

@@ -143,3 +143,22 @@ fn a_foreign_target_without_metrics_or_pid_shows_its_memory_as_not_measured() {
     let row = stdout.lines().find(|l| l.starts_with("RSS peak")).unwrap_or_default();
     assert!(row.ends_with("not measured"), "the token column says so, never 0: {row:?}");
 }
+
+/// The library's `your-own-app`, pointed at the fixture apps' ports and shortened: it runs as its
+/// comments say (its users_command runs in the repository root, where cargo runs the tests).
+#[test]
+fn the_library_s_your_own_app_scenario_runs_against_the_fixture_apps() {
+    let Some(session) = FixtureApp::start("session", 1000) else { return };
+    let Some(token) = FixtureApp::start("token", 1000) else { return };
+    let source = authlab::scenario::builtin::source("your-own-app").expect("your-own-app is built in");
+    let text = source
+        .replace("http://127.0.0.1:5001", &session.url)
+        .replace("http://127.0.0.1:5002", &token.url)
+        .replace("duration = \"30s\"", "duration = \"3s\"");
+    let run = run_scenario(&text);
+    for (name, app) in [("session", &session), ("token", &token)] {
+        assert!(run.count(name, "ok") > 50, "{name}: {}", run.strategy(name));
+        assert_eq!(run.count(name, "failed"), 0, "{name}");
+        assert_eq!(run.strategy(name)["logins"].as_u64(), Some(counted(app, "logins")), "{name}");
+    }
+}

@@ -17,11 +17,11 @@ const TOP_KEYS: &[&str] = &[
     "cluster",
     "session",
     "token",
-    "target",
     "events",
     "charts",
     "headline",
     "resource",
+    "target",
 ];
 const NARRATIVE_KEYS: &[&str] = &["en", "ko", "name_ko"];
 const USERS_KEYS: &[&str] = &["count", "password_hash"];

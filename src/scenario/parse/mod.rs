@@ -97,9 +97,10 @@ pub fn parse_scenario(text: &str, origin: &str) -> Result<Scenario, ScenarioErro
         message,
     })?;
     // A target's files are named relative to the scenario file (a built-in: to the working directory).
-    let dir = Path::new(origin).parent().filter(|_| Path::new(origin).is_file());
-    for target in [&mut scenario.targets.session, &mut scenario.targets.token].into_iter().flatten() {
-        target.resolve_paths(dir.unwrap_or(Path::new(".")));
+    if let Some(dir) = Path::new(origin).parent().filter(|_| Path::new(origin).is_file()) {
+        for target in [&mut scenario.targets.session, &mut scenario.targets.token].into_iter().flatten() {
+            target.resolve_paths(dir);
+        }
     }
     Ok(scenario)
 }

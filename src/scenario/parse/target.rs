@@ -126,7 +126,7 @@ fn validate_target(strategy: StrategyName, raw: S<RawTarget>) -> Check<TargetSpe
         (None, Some(command)) if command.get_ref().is_empty() => {
             return Err(at(command, "users_command needs a program, as in [\"python3\", \"app.py\", \"users\"]"));
         }
-        (None, Some(command)) => AccountSource::Command { argv: command.get_ref().clone(), dir: None },
+        (None, Some(command)) => AccountSource::Command(command.get_ref().clone()),
         (None, None) => return Err(missing("the app's accounts", "users_csv = \"users.csv\"")),
     };
     let login = call("login", t.login.as_ref())?
