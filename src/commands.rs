@@ -6,8 +6,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::i18n::Language;
-use crate::scenario::StrategyName;
 use crate::report::ReportError;
+use crate::scenario::StrategyName;
 use crate::session_store::{PostgresStoreError, RedisStoreError};
 
 /// Why a subcommand failed.

@@ -49,7 +49,7 @@ pub enum ForeignError {
 enum Meter {
     Nothing,
     Metrics { urls: Vec<String>, rss_metric: String, cpu_metric: String },
-    Process(ProcessStats),
+    Process(Box<ProcessStats>),
 }
 
 /// One strategy's foreign target: the URLs the balancer routes over, and its meter.
@@ -65,26 +65,29 @@ impl ForeignTarget {
     /// Reads the target's accounts and finds its process (blocking: files, a command, the OS).
     pub fn open(strategy: StrategyName, spec: &TargetSpec) -> Result<ForeignTarget, ForeignError> {
         let name = strategy.as_str();
-        let accounts = Accounts::read(&spec.accounts).map_err(|error| ForeignError::Accounts { strategy: name, error })?;
+        let accounts =
+            Accounts::read(&spec.accounts).map_err(|error| ForeignError::Accounts { strategy: name, error })?;
         let endpoints = Arc::new(Endpoints::default());
         for (slot, url) in spec.urls.iter().enumerate() {
             endpoints.set(slot, Endpoint::new(format!("{name}/{}", slot + 1), url.clone()));
         }
         let meter = match &spec.measure {
             TargetMeasure::Nothing => Meter::Nothing,
-            TargetMeasure::Metrics { urls, rss_metric, cpu_metric } => Meter::Metrics {
-                urls: urls.clone(),
-                rss_metric: rss_metric.clone(),
-                cpu_metric: cpu_metric.clone(),
-            },
+            TargetMeasure::Metrics { urls, rss_metric, cpu_metric } => {
+                Meter::Metrics { urls: urls.clone(), rss_metric: rss_metric.clone(), cpu_metric: cpu_metric.clone() }
+            }
             TargetMeasure::Process(source) => {
                 let (pid, source_note) = match source {
                     PidSource::Pid(pid) => (*pid, String::new()),
                     PidSource::File(path) => {
                         let shown = path.display().to_string();
-                        let bad = |reason: String| ForeignError::PidFile { strategy: name, path: shown.clone(), reason };
+                        let bad =
+                            |reason: String| ForeignError::PidFile { strategy: name, path: shown.clone(), reason };
                         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-                        let pid = text.trim().parse::<u32>().map_err(|_| bad(format!("{:?} is not a process id", text.trim())))?;
+                        let pid = text
+                            .trim()
+                            .parse::<u32>()
+                            .map_err(|_| bad(format!("{:?} is not a process id", text.trim())))?;
                         (pid, format!(" from {shown}"))
                     }
                 };
@@ -92,7 +95,7 @@ impl ForeignTarget {
                 if stats.try_sample().is_none() {
                     return Err(ForeignError::NoProcess { strategy: name, pid, source_note });
                 }
-                Meter::Process(stats)
+                Meter::Process(Box::new(stats))
             }
         };
         Ok(ForeignTarget { endpoints, accounts, meter })

@@ -16,8 +16,8 @@ use super::foreign::{ForeignError, ForeignTarget};
 use super::scrape::{NodeReading, scrape};
 use crate::cluster::leftovers;
 use crate::cluster::{ClusterError, Endpoints, Supervisor, SupervisorConfig};
-use crate::load::{Accounts, LoadDriver, LoadOptions, Protocol};
 use crate::load::TickStats;
+use crate::load::{Accounts, LoadDriver, LoadOptions, Protocol};
 use crate::measure::{EventRecord, EventSource, ForeignTick, NodeTick, ResourceTick, StoreTick, StrategyTick, Tick};
 use crate::scenario::{Action, EventAction, Mode, Revokee, Scenario, Scope, SessionSpec, StoreKind, StrategyName};
 use crate::session_store::{PgReading, RedisSessionStore, postgres};
@@ -53,7 +53,9 @@ pub(crate) enum EventError {
     #[error("only token nodes have keys to rotate")]
     NoKeysToRotate,
     /// An event that needs the lab's own nodes, against the user's server.
-    #[error("{action} needs the lab's own nodes; {strategy} is your own server, which the lab does not start or administer")]
+    #[error(
+        "{action} needs the lab's own nodes; {strategy} is your own server, which the lab does not start or administer"
+    )]
     Foreign {
         /// The event's name.
         action: &'static str,
@@ -156,10 +158,7 @@ impl Engine {
     async fn run(mut self) -> Result<(), RunError> {
         let scenario = self.setup.scenario.clone();
         let phases: Vec<Vec<StrategyName>> = {
-            let present: Vec<StrategyName> = StrategyName::BOTH
-                .into_iter()
-                .filter(|s| scenario.runs(*s))
-                .collect();
+            let present: Vec<StrategyName> = StrategyName::BOTH.into_iter().filter(|s| scenario.runs(*s)).collect();
             match scenario.mode {
                 Mode::Concurrent => vec![present],
                 Mode::Sequential => present.into_iter().map(|s| vec![s]).collect(),

@@ -79,8 +79,8 @@ impl Accounts {
     pub fn read(source: &AccountSource) -> Result<Accounts, AccountsError> {
         let (origin, text) = match source {
             AccountSource::Csv(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|error| AccountsError::Read { path: path.clone(), error })?;
+                let text =
+                    std::fs::read_to_string(path).map_err(|error| AccountsError::Read { path: path.clone(), error })?;
                 (path.display().to_string(), text)
             }
             AccountSource::Command(argv) => (argv.join(" "), run_command(argv)?),
@@ -94,10 +94,12 @@ fn run_command(argv: &[String]) -> Result<String, AccountsError> {
     let output = std::process::Command::new(&program)
         .args(argv.iter().skip(1))
         .stdin(std::process::Stdio::null())
-        .output().map_err(|error| AccountsError::Start { program: program.clone(), error })?;
+        .output()
+        .map_err(|error| AccountsError::Start { program: program.clone(), error })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: String = stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+        let tail: String =
+            stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
         return Err(AccountsError::Failed { program, status: output.status, stderr: tail });
     }
     String::from_utf8(output.stdout)
@@ -106,11 +108,16 @@ fn run_command(argv: &[String]) -> Result<String, AccountsError> {
 
 /// `username,password` with a header line; blank lines are skipped.
 pub fn parse_csv(origin: &str, text: &str) -> Result<Vec<(String, String)>, AccountsError> {
-    let bad = |line: usize, message: String| AccountsError::Csv { origin: origin.to_owned(), message: format!("line {line}: {message}") };
+    let bad = |line: usize, message: String| AccountsError::Csv {
+        origin: origin.to_owned(),
+        message: format!("line {line}: {message}"),
+    };
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
     match lines.next() {
         Some((_, header)) if header.trim().eq_ignore_ascii_case("username,password") => {}
-        Some((n, header)) => return Err(bad(n + 1, format!("expected the header line username,password, not {header:?}"))),
+        Some((n, header)) => {
+            return Err(bad(n + 1, format!("expected the header line username,password, not {header:?}")));
+        }
         None => return Err(AccountsError::Csv { origin: origin.to_owned(), message: "no accounts".into() }),
     }
     let accounts = lines

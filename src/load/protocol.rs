@@ -148,7 +148,8 @@ mod tests {
         let mut refresh = call(reqwest::Method::POST, "/refresh", CallBody::Empty);
         refresh.token_header = Some(HeaderSpec { name: AUTHORIZATION, scheme: Some("Bearer".into()) });
         let fill = Fill { refresh_token: "r1", ..Fill::default() };
-        let request = refresh.build(&reqwest::Client::new(), "http://h", fill).build().unwrap_or_else(|e| panic!("{e}"));
+        let request =
+            refresh.build(&reqwest::Client::new(), "http://h", fill).build().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(request.headers()[AUTHORIZATION], "Bearer r1");
     }
 }

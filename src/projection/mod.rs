@@ -37,7 +37,9 @@ impl RunCosts {
             .filter(|strategy| ticks.iter().any(|tick| tick.strategies.contains_key(strategy)))
             // The user's own server shows the lab its RSS, not the heap and sessions a projection
             // multiplies out: it is not projected.
-            .filter(|strategy| !ticks.iter().any(|tick| tick.strategies.get(strategy).is_some_and(|st| st.foreign.is_some())))
+            .filter(|strategy| {
+                !ticks.iter().any(|tick| tick.strategies.get(strategy).is_some_and(|st| st.foreign.is_some()))
+            })
             .map(|strategy| {
                 let measured = UnitCosts::measure(ticks, strategy);
                 let costs = match scenario {

@@ -141,11 +141,7 @@ where
     if let Some(note) = note {
         let style = text(CAPTION_SIZE, MUTED).pos(Pos::new(HPos::Center, VPos::Center));
         chart
-            .draw_series(std::iter::once(Text::new(
-                note.clone(),
-                ((x.start + x.end) / 2.0, y_middle),
-                style,
-            )))
+            .draw_series(std::iter::once(Text::new(note.clone(), ((x.start + x.end) / 2.0, y_middle), style)))
             .map_err(err)?;
         return Ok(());
     }

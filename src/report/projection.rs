@@ -159,6 +159,13 @@ pub(crate) fn crossover_chart(
         y_range: (0.0, (y_max * 1.15).max(1e-3)),
         log_y: false,
         did_not_run: tr(Text::ChartDidNotRun),
-        panels: vec![Panel { caption: String::new(), ran: true, not_measured: None, bands: Vec::new(), lines, markers }],
+        panels: vec![Panel {
+            caption: String::new(),
+            ran: true,
+            not_measured: None,
+            bands: Vec::new(),
+            lines,
+            markers,
+        }],
     })
 }

@@ -82,11 +82,12 @@ pub fn send_plan(scenario: &Scenario) -> Vec<String> {
         .into_iter()
         .filter_map(|strategy| Some((strategy, scenario.targets.get(strategy)?)))
         .map(|(strategy, target)| {
-            let calls: Vec<String> = [Some(&target.login), Some(&target.request), target.refresh.as_ref(), target.logout.as_ref()]
-                .into_iter()
-                .flatten()
-                .map(|call| format!("{} {}", call.method, call.path))
-                .collect();
+            let calls: Vec<String> =
+                [Some(&target.login), Some(&target.request), target.refresh.as_ref(), target.logout.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .map(|call| format!("{} {}", call.method, call.path))
+                    .collect();
             let remote = target.remote_urls();
             let urls: Vec<String> = target
                 .urls
@@ -98,7 +99,11 @@ pub fn send_plan(scenario: &Scenario) -> Vec<String> {
                 strategy.as_str(),
                 urls.join(", "),
                 calls.join(", "),
-                if remote.is_empty() { String::new() } else { "; allow_remote = true lets this load leave the machine".into() }
+                if remote.is_empty() {
+                    String::new()
+                } else {
+                    "; allow_remote = true lets this load leave the machine".into()
+                }
             )
         })
         .collect()

@@ -79,7 +79,11 @@ fn a_flask_app_is_driven_and_its_own_books_agree_with_the_lab_s() {
             + counted(app, "logouts")
             + counted(app, "refreshes")
             + counted(app, "unauthorized");
-        assert_eq!(field("ok") + field("unauthorized"), answered_by_app, "{name}: every request the lab made, the app answered");
+        assert_eq!(
+            field("ok") + field("unauthorized"),
+            answered_by_app,
+            "{name}: every request the lab made, the app answered"
+        );
         assert!(counted(app, "requests") > 20, "{name}: visits reached the protected resource");
         assert_eq!(s["server_requests"].as_u64(), Some(answered_by_app), "{name}: served = answered");
         assert_eq!(s["not_measured"][0], "heap_bytes", "{name}: {}", s["not_measured"]);
@@ -99,7 +103,11 @@ fn a_flask_app_is_driven_and_its_own_books_agree_with_the_lab_s() {
         assert_eq!(st.nodes.len(), 1);
         assert!(st.nodes[0].up, "{name}/1 is up by its health check");
         let by = st.foreign.map(|f| f.measured_by);
-        let want = if name == "session" { authlab::measure::MeasuredBy::Process } else { authlab::measure::MeasuredBy::Metrics };
+        let want = if name == "session" {
+            authlab::measure::MeasuredBy::Process
+        } else {
+            authlab::measure::MeasuredBy::Metrics
+        };
         assert_eq!(by, Some(want), "{name} measured by");
     }
     let cookie = run.strategy("session")["credential_bytes_per_request"].as_f64().unwrap_or(0.0);

@@ -13,7 +13,6 @@
 //! the node's tokens with the key it imports from the node's JWKS, and the node accepts joserfc's
 //! tokens (with a fractional `exp`, RFC 7519 NumericDate) and refuses one signed with another key.
 //! Without joserfc those tests skip loudly; with `AUTHLAB_REQUIRE_JOSERFC=1` (CI) they fail.
-use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 

@@ -170,8 +170,10 @@ pub(super) fn validate_events(
 
     // Then in time order: node numbers count the nodes added so far.
     let urls = |s: StrategyName| targets.get(s).map(|t| t.urls.len() as u32);
-    let mut nodes =
-        [session.map(|s| s.nodes).or(urls(StrategyName::Session)), token.map(|t| t.nodes).or(urls(StrategyName::Token))];
+    let mut nodes = [
+        session.map(|s| s.nodes).or(urls(StrategyName::Session)),
+        token.map(|t| t.nodes).or(urls(StrategyName::Token)),
+    ];
     let index = |s: StrategyName| match s {
         StrategyName::Session => 0,
         StrategyName::Token => 1,

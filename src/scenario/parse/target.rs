@@ -218,16 +218,19 @@ fn call(key: &str, raw: Option<&S<RawCall>>) -> Check<Option<HttpCall>> {
             "PATCH" => Method::PATCH,
             "DELETE" => Method::DELETE,
             other => {
-                return Err(at(m, format!("{key}: unknown method {other:?}; expected GET, POST, PUT, PATCH or DELETE")));
+                return Err(at(
+                    m,
+                    format!("{key}: unknown method {other:?}; expected GET, POST, PUT, PATCH or DELETE"),
+                ));
             }
         },
     };
     let Some(raw_path) = &c.path else { return Err(at(raw, format!("{key} needs a path, as in path = \"/login\""))) };
     let body = match (&c.json, &c.form) {
         (Some(_), Some(form)) => return Err(at(form, format!("{key}: give json or form, not both"))),
-        (Some(json), None) => CallBody::Json(
-            serde_json::to_value(json).map_err(|e| at(raw, format!("{key}: json cannot be sent: {e}")))?,
-        ),
+        (Some(json), None) => {
+            CallBody::Json(serde_json::to_value(json).map_err(|e| at(raw, format!("{key}: json cannot be sent: {e}")))?)
+        }
         (None, Some(form)) => CallBody::Form(
             form.get_ref()
                 .iter()
@@ -252,7 +255,10 @@ fn call(key: &str, raw: Option<&S<RawCall>>) -> Check<Option<HttpCall>> {
 fn pointer(key: &str, value: &S<String>) -> Check<String> {
     let text = value.get_ref();
     if !text.starts_with('/') {
-        return Err(at(value, format!("{key}: {text:?} is not a JSON pointer; it starts with /, as in \"/access_token\"")));
+        return Err(at(
+            value,
+            format!("{key}: {text:?} is not a JSON pointer; it starts with /, as in \"/access_token\""),
+        ));
     }
     Ok(text.clone())
 }
@@ -263,7 +269,10 @@ fn validate_credential(raw: &S<RawCredential>) -> Check<CredentialSpec> {
         (Some(_), Some(json)) => Err(at(json, "credential: give cookie or json, not both")),
         (Some(cookie), None) => {
             if let Some(extra) = c.header.as_ref().or(c.refresh_json.as_ref()).or(c.expires_json.as_ref()) {
-                return Err(at(extra, "credential: a cookie goes back as a cookie; header, refresh_json and expires_json are for json credentials"));
+                return Err(at(
+                    extra,
+                    "credential: a cookie goes back as a cookie; header, refresh_json and expires_json are for json credentials",
+                ));
             }
             let name = cookie.get_ref().trim();
             if name.is_empty() || name.contains(['=', ';', ' ']) {
@@ -283,15 +292,15 @@ fn validate_credential(raw: &S<RawCredential>) -> Check<CredentialSpec> {
                 .as_ref()
                 .map_or(Ok("/expires_in".to_owned()), |p| pointer("expires_json", p))?,
         }),
-        (None, None) => Err(at(
-            raw,
-            "credential needs cookie = \"<name>\" or json = \"/pointer/into/the/login/answer\"",
-        )),
+        (None, None) => {
+            Err(at(raw, "credential needs cookie = \"<name>\" or json = \"/pointer/into/the/login/answer\""))
+        }
     }
 }
 
 fn validate_measure(table: &str, t: &RawTarget, url_count: usize) -> Check<TargetMeasure> {
-    let metric = |value: &Option<S<String>>, default: &str| value.as_ref().map_or(default.to_owned(), |v| v.get_ref().clone());
+    let metric =
+        |value: &Option<S<String>>, default: &str| value.as_ref().map_or(default.to_owned(), |v| v.get_ref().clone());
     let sources = [t.metrics.is_some(), t.pid.is_some(), t.pid_file.is_some()];
     if sources.iter().filter(|s| **s).count() > 1 {
         return Err(nowhere(format!("{table}: measure the app one way: metrics, pid or pid_file")));

@@ -429,20 +429,27 @@ fn a_target_table_reads_as_written_in_the_spec() {
     assert_eq!(target.urls, ["http://127.0.0.1:5001"]);
     assert_eq!(target.accounts, AccountSource::Csv("users.csv".into()), "a built-in origin keeps the path");
     assert_eq!(target.login.method, reqwest::Method::POST);
-    assert_eq!(target.login.body, CallBody::Form(vec![("p".into(), "{password}".into()), ("u".into(), "{username}".into())]));
+    assert_eq!(
+        target.login.body,
+        CallBody::Form(vec![("p".into(), "{password}".into()), ("u".into(), "{username}".into())])
+    );
     assert_eq!(target.credential, CredentialSpec::Cookie { name: "connect.sid".into() });
     assert_eq!((target.request.method.as_str(), target.request.path.as_str()), ("GET", "/me"));
     assert_eq!(target.measure, TargetMeasure::Nothing);
-    let token = TARGET.replace("target.session", "target.token").replace(
-        "{ cookie = \"connect.sid\" }",
-        "{ json = \"/data/jwt\", header = \"X-Auth\" }",
-    );
-    let scenario = parse_scenario(&format!("{}{token}metrics = \"http://127.0.0.1:5002/m\"\n", MINIMAL.replace("[token]\n", "")), "x.toml")
-        .unwrap_or_else(|e| panic!("{e}"));
+    let token = TARGET
+        .replace("target.session", "target.token")
+        .replace("{ cookie = \"connect.sid\" }", "{ json = \"/data/jwt\", header = \"X-Auth\" }");
+    let scenario = parse_scenario(
+        &format!("{}{token}metrics = \"http://127.0.0.1:5002/m\"\n", MINIMAL.replace("[token]\n", "")),
+        "x.toml",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let target = scenario.targets.token.as_ref().unwrap_or_else(|| panic!("a token target"));
     let CredentialSpec::Json { pointer, header, .. } = &target.credential else { panic!("a JSON credential") };
     assert_eq!((pointer.as_str(), header.name.as_str(), header.scheme.as_deref()), ("/data/jwt", "x-auth", None));
-    assert!(matches!(&target.measure, TargetMeasure::Metrics { rss_metric, .. } if rss_metric == "process_resident_memory_bytes"));
+    assert!(
+        matches!(&target.measure, TargetMeasure::Metrics { rss_metric, .. } if rss_metric == "process_resident_memory_bytes")
+    );
 }
 
 #[test]
@@ -450,19 +457,27 @@ fn a_bad_target_is_an_error_that_says_what_to_write() {
     let base = MINIMAL.replace("[token]\n", "");
     let e = |target: &str| err(&format!("{base}{target}"));
     let remote = e(&TARGET.replace("127.0.0.1", "10.0.0.7"));
-    assert!(remote.contains("http://10.0.0.7:5001 is not on this machine") && remote.contains("allow_remote = true"), "{remote}");
+    assert!(
+        remote.contains("http://10.0.0.7:5001 is not on this machine") && remote.contains("allow_remote = true"),
+        "{remote}"
+    );
     let allowed = format!("{base}{}allow_remote = true\n", TARGET.replace("127.0.0.1", "10.0.0.7"));
     assert!(parse_scenario(&allowed, "x.toml").is_ok(), "allow_remote = true lets it through");
     assert!(e(&TARGET.replace("base_url = \"http://127.0.0.1:5001\"\n", "")).contains("needs base_url"));
     assert!(e(&TARGET.replace("/me", "me")).contains("must start with /"));
     assert!(e(&TARGET.replace("method = \"POST\"", "method = \"FETCH\"")).contains("unknown method \"FETCH\""));
-    assert!(e(&TARGET.replace("cookie = \"connect.sid\"", "json = \"access_token\"")).contains("is not a JSON pointer"));
+    assert!(
+        e(&TARGET.replace("cookie = \"connect.sid\"", "json = \"access_token\"")).contains("is not a JSON pointer")
+    );
     assert!(e(&format!("{TARGET}pid = 3\nmetrics = \"http://127.0.0.1:1/m\"\n")).contains("one way"));
     assert!(e(&format!("{TARGET}bse_url = 1\n")).contains("unknown key \"bse_url\" in a [target.*] table"));
     let both = err(&format!("{MINIMAL}{}", TARGET.replace("target.session", "target.token")));
     assert!(both.contains("[token] and [target.token] both describe"), "{both}");
     let kill = e(&format!("{TARGET}[[events]]\nat = \"1s\"\naction = \"kill_node\"\ntarget = \"session/1\"\n"));
-    assert!(kill.contains("kill_node needs the lab's own nodes") && kill.contains("set_load and set_routing work"), "{kill}");
+    assert!(
+        kill.contains("kill_node needs the lab's own nodes") && kill.contains("set_load and set_routing work"),
+        "{kill}"
+    );
     let load = format!("{base}{TARGET}[[events]]\nat = \"1s\"\naction = \"set_load\"\nvalue = 3\n");
     assert!(parse_scenario(&load, "x.toml").is_ok());
 }

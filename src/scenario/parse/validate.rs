@@ -5,8 +5,8 @@ use std::ops::Range;
 use std::time::Duration;
 
 use super::events::validate_events;
-use super::target::{both_present, validate_targets};
 use super::raw::*;
+use super::target::{both_present, validate_targets};
 use super::{MAX_NODES, MAX_USERS};
 use crate::scenario::model::*;
 use crate::token::keys::{Alg, SUPPORTED, algorithm_name, parse_algorithm};
@@ -166,7 +166,10 @@ impl RawScenario {
         let charts = validate_charts(self.charts)?;
         let headline = validate_headline(self.headline)?;
         if let (Some(resource), true) = (&self.resource, targets.any()) {
-            return Err(at(resource, "[resource] runs beside the lab's own nodes; it cannot check the credentials of your own server"));
+            return Err(at(
+                resource,
+                "[resource] runs beside the lab's own nodes; it cannot check the credentials of your own server",
+            ));
         }
         let resource = self
             .resource
