@@ -33,6 +33,16 @@ pub enum ForeignError {
         /// Why.
         reason: String,
     },
+    /// Nothing answers at a base URL when the run starts.
+    #[error("[target.{strategy}]: nothing answers at {url} ({reason}); start your app first, or fix base_url")]
+    Unreachable {
+        /// `session` or `token`.
+        strategy: &'static str,
+        /// The URL.
+        url: String,
+        /// What the connection said.
+        reason: String,
+    },
     /// No process has that id.
     #[error("[target.{strategy}]: no process {pid} runs on this machine (pid{source_note})")]
     NoProcess {
@@ -99,6 +109,33 @@ impl ForeignTarget {
             }
         };
         Ok(ForeignTarget { endpoints, accounts, meter })
+    }
+
+    /// Checks that every base URL answers HTTP (any status) before the load starts, so a server
+    /// that is not running is a clear error rather than a run of connection failures.
+    pub async fn check_reachable(
+        &self,
+        strategy: StrategyName,
+        http: &reqwest::Client,
+        health: Option<&str>,
+    ) -> Result<(), ForeignError> {
+        for endpoint in self.endpoints.snapshot() {
+            let url = format!("{}{}", endpoint.url, health.unwrap_or("/"));
+            if let Err(e) = http.get(&url).timeout(Duration::from_secs(5)).send().await {
+                // The deepest cause says it best: "Connection refused (os error 111)".
+                let mut cause: &dyn std::error::Error = &e;
+                while let Some(deeper) = cause.source() {
+                    cause = deeper;
+                }
+                let reason = cause.to_string();
+                return Err(ForeignError::Unreachable {
+                    strategy: strategy.as_str(),
+                    url: endpoint.url.clone(),
+                    reason,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Where its RSS and CPU come from.

@@ -179,6 +179,8 @@ impl Engine {
                 let target = tokio::task::spawn_blocking(move || ForeignTarget::open(strategy, &spec))
                     .await
                     .map_err(|e| RunError::Panicked(e.to_string()))??;
+                let health = scenario.targets.get(strategy).and_then(|spec| spec.health.as_deref());
+                target.check_reachable(strategy, &http, health).await?;
                 foreign.insert(strategy, target);
             }
         }

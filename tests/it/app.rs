@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use authlab::app::{AuthlabApp, Prefs, install_fonts};
-use authlab::measure::{Latency, NodeTick, RequestCounts, StrategyTick, Tick};
+use authlab::measure::{ForeignTick, Latency, NodeTick, RequestCounts, StrategyTick, Tick};
 use authlab::recording::{Header, Recording, RecordingWriter, ScenarioInfo};
 use authlab::scenario::{Action, StrategyName};
 use egui_kittest::Harness;
@@ -30,6 +30,12 @@ fn recording(path: &Path) -> Recording {
 
 /// [`recording`] of `strategies` only.
 fn recording_of(path: &Path, strategies: &[StrategyName]) -> Recording {
+    recording_with(path, strategies, &[])
+}
+
+/// [`recording_of`], with the strategies of `foreign` run against the user's own server, whose
+/// process was not measured.
+fn recording_with(path: &Path, strategies: &[StrategyName], foreign: &[StrategyName]) -> Recording {
     let header = Header::with_machine(
         ScenarioInfo { name: "Replayed run".into(), source: String::new(), origin: "test".into() },
         ticks::machine("test"),
@@ -58,6 +64,7 @@ fn recording_of(path: &Path, strategies: &[StrategyName]) -> Recording {
                     users_logged_in: 10,
                     sessions_held: if strategy == StrategyName::Session { 10 * i } else { 0 },
                     nodes: vec![node],
+                    foreign: foreign.contains(&strategy).then(ForeignTick::default),
                     ..StrategyTick::default()
                 },
             );
@@ -371,6 +378,21 @@ fn a_one_strategy_replay_takes_the_whole_width_under_its_headline_figures() {
         harness.snapshot("replay_one_strategy_en");
         let _ = std::fs::remove_file(path);
     }
+}
+
+#[test]
+fn a_foreign_target_s_unmeasured_charts_say_so_instead_of_drawing_zeros() {
+    let path = temp("foreign.jsonl");
+    let mut harness = replaying(recording_with(&path, &StrategyName::BOTH, &[StrategyName::Token]));
+    harness.get_by_label("(your own server)");
+    // Memory (no metrics, no pid) is not measured on the token side only; the session side plots it.
+    assert_eq!(harness.query_all_by_label_contains("not measured: your own server").count(), 1, "memory, token side");
+    assert!(harness.query_by_label("Token: 0 (−400)").is_none(), "a foreign server's sessions are not counted as 0");
+    harness.get_by_label("한국어").click();
+    harness.run();
+    harness.get_by_label("(사용자 서버)");
+    assert_eq!(harness.query_all_by_label_contains("측정 안 됨").count(), 1);
+    let _ = std::fs::remove_file(path);
 }
 
 #[test]

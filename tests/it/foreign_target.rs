@@ -170,3 +170,26 @@ fn the_library_s_your_own_app_scenario_runs_against_the_fixture_apps() {
         assert_eq!(run.strategy(name)["logins"].as_u64(), Some(counted(app, "logins")), "{name}");
     }
 }
+
+#[test]
+fn a_target_that_is_not_running_is_a_clear_error_before_any_load() {
+    let port = free_port();
+    let users = TempFile::with_contents("users.csv", "username,password\nann,pw\n");
+    let text = authlab::scenario::builtin::source("your-own-app")
+        .expect("your-own-app is built in")
+        .replace("http://127.0.0.1:5001", &format!("http://127.0.0.1:{port}"))
+        .replace(
+            "users_command = [\"python3\", \"scripts/fixture_app.py\", \"users\"]",
+            &format!("users_csv = \"{}\"", users.path_str()),
+        );
+    let file = TempFile::with_contents("down.toml", &text);
+    let recording = TempFile::with_contents("down.jsonl", "");
+    let out = Command::new(BIN)
+        .args(["run", file.path_str(), "--out", recording.path_str()])
+        .output()
+        .expect("authlab run starts");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&format!("nothing answers at http://127.0.0.1:{port}")), "{stderr}");
+    assert!(stderr.contains("start your app first"), "{stderr}");
+}
