@@ -123,6 +123,7 @@ pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
     let mut ticks: Vec<Tick> = Vec::new();
     let mut events: Vec<EventRecord> = Vec::new();
     let mut last_log = Instant::now();
+    let mut last_saturated: Option<Instant> = None;
     let mut interrupted = false;
     // One listener for the whole run, so a Ctrl-C arriving while a tick is being written is not lost.
     let ctrl_c = tokio::signal::ctrl_c();
@@ -136,6 +137,12 @@ pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
                 }
                 Some(RunMessage::Tick(tick)) => {
                     recording.write_tick(&tick).context("writing the recording")?;
+                    let saturated = tick.strategies.values().any(|st| st.driver.is_some_and(|d| d.saturated));
+                    if saturated && last_saturated.is_none_or(|at: Instant| at.elapsed() >= Duration::from_secs(5)) {
+                        last_saturated = Some(Instant::now());
+                        let line = format!("[{:>6.1}s] WARNING: the load driver is the bottleneck; these figures describe the driver, not the nodes", tick.t);
+                        match &bar { Some(bar) => bar.println(line), None => eprintln!("{line}") }
+                    }
                     let line = live_line(&tick);
                     match &bar {
                         Some(bar) => {

@@ -154,6 +154,8 @@ texts! {
     SimulatedTip => "Each node is a simulated machine (workers, service time, store delay): these are not this laptop's raw speed.", "노드마다 시뮬레이션된 머신입니다 (워커, 서비스 시간, 저장소 지연). 이 노트북의 실제 속도가 아닙니다.";
     CpuPerRequest => "Node CPU per request", "요청당 노드 CPU 시간";
     CpuPerRequestLine => "CPU μs per request (all nodes)", "요청당 CPU μs (전체 노드)";
+    DriverCpuPerRequestLine => "load driver (this lab)", "부하 생성기 (이 랩)";
+    DriverSaturated => "The load driver is the bottleneck: these figures describe the driver, not the nodes", "부하 생성기가 병목입니다: 이 수치는 노드가 아니라 부하 생성기를 나타냅니다";
     AuthCheck => "Auth check per request", "요청당 인증 확인 시간";
     AuthCheckLine => "μs deciding who the caller is (mean, all nodes)", "호출자 확인에 걸린 μs (평균, 전체 노드)";
     Microseconds => "μs", "μs";

@@ -162,7 +162,7 @@ fn run_node(options: NodeOptions) -> anyhow::Result<()> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")
+    authlab::engine::runtime(None).context("starting the runtime")
 }
 
 /// This executable, which nodes are started from.

@@ -49,3 +49,36 @@ impl ProcessStats {
             .map(|p| ProcessSample { rss_bytes: p.memory(), cpu_seconds: p.accumulated_cpu_time() as f64 / 1000.0 })
     }
 }
+
+/// The name of the threads that run the engine and the load driver (the runtime's workers and its
+/// blocking pool), in the command line and in the app alike.
+pub const ENGINE_THREAD: &str = "authlab-engine";
+
+/// CPU seconds this process's threads named [`ENGINE_THREAD`] have used so far: the load
+/// driver's own cost, apart from the app's drawing (Linux: `/proc/self/task/*/schedstat`, in
+/// nanoseconds). Elsewhere, or when no thread has that name, the whole process's CPU.
+pub fn engine_cpu_seconds() -> f64 {
+    engine_threads_cpu_seconds().unwrap_or_else(|| ProcessStats::for_this_process().sample().cpu_seconds)
+}
+
+fn engine_threads_cpu_seconds() -> Option<f64> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    let mut nanoseconds = 0u64;
+    let mut found = false;
+    for task in tasks.flatten() {
+        let path = task.path();
+        let named = std::fs::read_to_string(path.join("comm")).is_ok_and(|comm| comm.trim_end() == ENGINE_THREAD);
+        if !named {
+            continue;
+        }
+        // A thread that ended between the listing and the read counts nothing.
+        let on_cpu = std::fs::read_to_string(path.join("schedstat"))
+            .ok()
+            .and_then(|text| text.split_whitespace().next()?.parse::<u64>().ok());
+        if let Some(ns) = on_cpu {
+            nanoseconds += ns;
+            found = true;
+        }
+    }
+    found.then(|| nanoseconds as f64 / 1e9)
+}

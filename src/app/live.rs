@@ -216,6 +216,12 @@ impl LiveView {
             ui.label(lang.tr(run.status));
             ui.label(format!("{:.1} s", run.data.end_s));
         });
+        // As k6 warns of an overloaded load generator: the figures would describe the driver.
+        let saturated =
+            run.ticks.last().is_some_and(|t| t.strategies.values().any(|st| st.driver.is_some_and(|d| d.saturated)));
+        if saturated {
+            ui.colored_label(egui::Color32::from_rgb(220, 60, 60), lang.tr(Text::DriverSaturated));
+        }
         let mut stop = false;
         let mut action: Option<EventAction> = None;
         let counts = run.node_counts;

@@ -115,11 +115,7 @@ pub struct AuthlabApp {
 impl AuthlabApp {
     /// A new app; `node_exe` runs the nodes of live runs.
     pub fn new(prefs: Prefs, node_exe: PathBuf) -> anyhow::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .thread_name("authlab-engine")
-            .build()?;
+        let runtime = crate::engine::runtime(Some(2))?;
         let jobs = Jobs::new(runtime.handle().clone());
         Ok(Self {
             prefs,

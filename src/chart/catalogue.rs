@@ -93,16 +93,24 @@ charts! {
             Line::new(text(Text::Connection), GREY, |s| Some(s.per_second(s.tick.requests.connection))),
         ],
     },
-    /// Node CPU time per request served, in µs.
+    /// Node CPU time per request served, in µs, and the load driver's per request it made.
     CpuPerRequest = "cpu_per_request" => Spec {
         title: Text::CpuPerRequest,
         figure_title: Text::CpuPerRequest,
         axis: linear(Some(Text::Microseconds), Text::Microseconds),
         nodes: None,
         of_foreign: OfForeign::Process,
-        lines: &[Line::new(text(Text::CpuPerRequestLine), BLUE, |s: &Sample<'_>| {
-            (s.tick.server_requests > 0).then(|| s.cpu_seconds * 1e6 / s.tick.server_requests as f64)
-        })],
+        lines: &[
+            Line::new(text(Text::CpuPerRequestLine), BLUE, |s: &Sample<'_>| {
+                (s.tick.server_requests > 0).then(|| s.cpu_seconds * 1e6 / s.tick.server_requests as f64)
+            }),
+            // The driver's own cost, on the same machine: what it takes from the nodes.
+            Line::new(text(Text::DriverCpuPerRequestLine), GREY, |s: &Sample<'_>| {
+                let driver = s.tick.driver?;
+                (s.tick.requests.total() > 0).then(|| driver.cpu_seconds * 1e6 / s.tick.requests.total() as f64)
+            })
+            .optional(),
+        ],
     },
     /// Mean time of the nodes' auth checks, in µs.
     AuthCheck = "auth_check" => Spec {

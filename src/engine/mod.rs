@@ -6,9 +6,21 @@
 //! ([`foreign`]).
 
 pub mod control;
+mod driver_cost;
 pub mod foreign;
 pub mod run;
 pub(crate) mod scrape;
 
 pub use control::{Command, RunMessage};
 pub use run::{RunHandle, RunSetup, start_run};
+
+/// The runtime the engine and its load driver run on, with every thread named
+/// [`crate::process_stats::ENGINE_THREAD`] so that the driver's own CPU can be told apart from the
+/// app's; `workers` worker threads (`None`: one per core).
+pub fn runtime(workers: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = workers {
+        builder.worker_threads(workers);
+    }
+    builder.thread_name(crate::process_stats::ENGINE_THREAD).enable_all().build()
+}

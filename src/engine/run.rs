@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::control::{Command, RunMessage};
+use super::driver_cost::DriverMeter;
 use super::foreign::{ForeignError, ForeignTarget};
 use super::scrape::{NodeReading, scrape};
 use crate::cluster::leftovers;
@@ -152,6 +153,8 @@ struct Phase {
     last_tick_t: f64,
     /// `store = "postgres"`: the database's cumulative figures at the previous tick.
     last_database: Option<PgReading>,
+    /// The load driver's own CPU since the previous tick.
+    driver: DriverMeter,
 }
 
 impl Engine {
@@ -258,6 +261,7 @@ impl Engine {
                 retire_keys_at: None,
                 last_tick_t: offset,
                 last_database: None,
+                driver: DriverMeter::start(),
             };
             let result = self.drive(&mut phase, &http).await;
             for running in phase.running.values() {
@@ -518,6 +522,7 @@ impl Engine {
             out.resource = resource;
             tick.strategies.insert(strategy, out);
         }
+        phase.driver.measure(&mut tick);
         tick
     }
 }

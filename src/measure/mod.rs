@@ -15,6 +15,6 @@ pub use names::{Action, StrategyName};
 pub use range::{ArrivalBooks, MemorySpan, NodePeak, RangeStats};
 pub use summary::{EventSummary, RunSummary, StrategySummary, render_table};
 pub use tick::{
-    EventRecord, EventSource, ForeignTick, Latency, LatencyRecord, LatencySummary, MAX_LATENCY_US, MeasuredBy,
-    NodeTick, RequestCounts, ResourceTick, StoreTick, StrategyTick, Tick,
+    DriverTick, EventRecord, EventSource, ForeignTick, Latency, LatencyRecord, LatencySummary, MAX_LATENCY_US,
+    MeasuredBy, NodeTick, RequestCounts, ResourceTick, StoreTick, StrategyTick, Tick,
 };

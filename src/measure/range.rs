@@ -65,6 +65,11 @@ pub struct RangeStats {
     /// `[target.*]`: the user's own server, and what the lab could read of it (absent for the
     /// lab's own nodes).
     pub foreign: Option<ForeignTick>,
+    /// The load driver's CPU seconds on this strategy's requests (absent in recordings made before
+    /// the driver measured itself).
+    pub driver_cpu_seconds: Option<f64>,
+    /// Ticks in which the load driver itself was the bottleneck.
+    pub driver_saturated_ticks: u64,
 }
 
 /// Open model: every scheduled arrival, counted exactly once by how it ended.
@@ -161,6 +166,8 @@ impl RangeStats {
             store_used_memory_peak: None,
             store_cpu_seconds: None,
             foreign: None,
+            driver_cpu_seconds: None,
+            driver_saturated_ticks: 0,
             store_dead_tuples_peak: None,
             store_ops: 0,
             resource: None,
@@ -171,6 +178,10 @@ impl RangeStats {
     fn add(&mut self, tick: &Tick, st: &StrategyTick) {
         self.ticks += 1;
         self.foreign = self.foreign.or(st.foreign);
+        if let Some(driver) = st.driver {
+            *self.driver_cpu_seconds.get_or_insert(0.0) += driver.cpu_seconds;
+            self.driver_saturated_ticks += u64::from(driver.saturated);
+        }
         self.end_s = tick.t;
         self.covered_s += tick.interval_s.max(0.0);
         self.requests.add(&st.requests);

@@ -93,6 +93,21 @@ pub struct StrategySummary {
     /// or `pid`. Their values are 0 and mean nothing. Absent for the lab's own nodes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_measured: Vec<String>,
+    /// The load driver's own cost (absent in recordings made before it measured itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<DriverSummary>,
+}
+
+/// The load driver over a strategy's run: what it cost, and whether it held the figures back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriverSummary {
+    /// The driver's CPU µs per request it made (its threads' CPU, this strategy's share).
+    pub cpu_us_per_request: f64,
+    /// Ticks in which the driver itself was the bottleneck; when not 0, the figures of those
+    /// ticks describe the driver, not the servers.
+    pub saturated_ticks: u64,
+    /// The strategy's ticks.
+    pub ticks: u64,
 }
 
 /// A strategy's resource service over the whole run.
@@ -177,6 +192,15 @@ impl StrategySummary {
                 issuer_calls_per_request: if r.requests == 0 { 0.0 } else { r.issuer_calls as f64 / r.requests as f64 },
             }),
             arrivals: stats.arrivals,
+            driver: stats.driver_cpu_seconds.map(|seconds| DriverSummary {
+                cpu_us_per_request: if stats.requests.total() > 0 {
+                    seconds * 1e6 / stats.requests.total() as f64
+                } else {
+                    0.0
+                },
+                saturated_ticks: stats.driver_saturated_ticks,
+                ticks: stats.ticks as u64,
+            }),
             not_measured: stats.foreign.map_or_else(Vec::new, |foreign| {
                 let process = (!foreign.process_measured()).then_some(Self::RSS);
                 [Self::HEAP, Self::SESSIONS_HELD].into_iter().chain(process).map(str::to_owned).collect()
@@ -205,6 +229,27 @@ fn measured_or(s: &StrategySummary, key: &str, cell: impl Fn(&StrategySummary) -
     if s.measured(key) { cell(s) } else { NOT_MEASURED.to_owned() }
 }
 
+/// The closing warning when the load driver itself was the bottleneck in some ticks, as k6 warns
+/// of an overloaded load generator: the figures of those ticks describe the driver.
+pub fn driver_warning(summary: &RunSummary) -> Option<String> {
+    let saturated: Vec<String> = StrategyName::BOTH
+        .into_iter()
+        .filter_map(|name| {
+            let driver = summary.strategies.get(name)?.driver.as_ref()?;
+            (driver.saturated_ticks > 0)
+                .then(|| format!("{}: {} of {} ticks", name.as_str(), driver.saturated_ticks, driver.ticks))
+        })
+        .collect();
+    (!saturated.is_empty()).then(|| {
+        format!(
+            "WARNING: the load driver was the bottleneck ({}): its threads were busy on nearly all the cores \
+             they may use, or sent open-model arrivals late. In those ticks the figures describe the driver, \
+             not the nodes; lower the load, or run the driver on more cores.",
+            saturated.join("; ")
+        )
+    })
+}
+
 /// Shown where a strategy did not run, or a figure does not apply.
 const NONE: &str = "–";
 
@@ -216,7 +261,7 @@ fn database(s: &StrategySummary) -> Option<&StoreSummary> {
 /// The closing table of `authlab run`: session and token side by side, plain text, aligned.
 pub fn render_table(summary: &RunSummary) -> String {
     type Cell = fn(&StrategySummary) -> String;
-    let rows: [(&str, Cell); 17] = [
+    let rows: [(&str, Cell); 18] = [
         ("requests ok", |s| group(s.requests.ok)),
         ("failed", |s| group(s.requests.failed)),
         ("  unauthorized", |s| group(s.requests.unauthorized)),
@@ -234,6 +279,9 @@ pub fn render_table(summary: &RunSummary) -> String {
         ("RSS peak (MiB)", |s| measured_or(s, StrategySummary::RSS, |s| mib(s.rss_bytes.peak))),
         ("credential bytes/request", |s| format!("{:.0}", s.credential_bytes_per_request)),
         ("store keys, peak", |s| s.store.as_ref().and_then(|store| store.keys_peak).map_or(NONE.to_owned(), group)),
+        ("driver CPU/request (µs)", |s| {
+            s.driver.as_ref().map_or(NONE.to_owned(), |d| format!("{:.1}", d.cpu_us_per_request))
+        }),
     ];
     // A scenario with a resource service also shows what it cost the issuer.
     let resource_rows: [(&str, Cell); 3] = [
@@ -307,6 +355,10 @@ pub fn render_table(summary: &RunSummary) -> String {
     out.push('\n');
     for (label, values) in &cells {
         out.push_str(&format!("{label:<label_width$}  {:>value_width$}  {:>value_width$}\n", values[0], values[1]));
+    }
+    if let Some(warning) = driver_warning(summary) {
+        out.push_str(&warning);
+        out.push('\n');
     }
     out
 }

@@ -320,6 +320,10 @@ pub struct StrategyTick {
     /// `[resource]`: the second service that took this strategy's requests (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<ResourceTick>,
+    /// The load driver's own cost in this tick (absent in recordings made before it measured
+    /// itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<DriverTick>,
     /// `[target.*]`: the user's own server, which the lab did not start; what it could read of it
     /// (absent for the lab's own nodes, which report everything).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -342,6 +346,20 @@ impl StrategyTick {
         }
         cpu
     }
+}
+
+/// The load driver during one tick, for one strategy. The driver runs on the same machine as the
+/// nodes: every CPU second it spends is taken from them, and when it is the bottleneck the figures
+/// describe the driver, not the servers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct DriverTick {
+    /// CPU seconds the driver (the engine's threads of the lab's own process) spent in this tick,
+    /// this strategy's share by requests made.
+    pub cpu_seconds: f64,
+    /// Whether the driver itself was the bottleneck: its threads busy on nearly all the cores they
+    /// may use, or busier than every node together while on half of them, or (open model) more
+    /// than 5 % of this strategy's arrivals sent late.
+    pub saturated: bool,
 }
 
 /// What the lab could read of a foreign target (the user's own server). Its heap, sessions held,
