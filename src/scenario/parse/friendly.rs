@@ -21,6 +21,7 @@ const TOP_KEYS: &[&str] = &[
     "charts",
     "headline",
     "resource",
+    "thresholds",
 ];
 const NARRATIVE_KEYS: &[&str] = &["en", "ko", "name_ko"];
 const USERS_KEYS: &[&str] = &["count", "password_hash"];

@@ -21,6 +21,7 @@ mod friendly;
 mod raw;
 #[cfg(test)]
 mod tests;
+mod thresholds;
 mod validate;
 
 /// The most nodes a strategy can have.

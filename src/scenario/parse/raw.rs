@@ -75,6 +75,7 @@ pub(super) struct RawScenario {
     pub(super) charts: Option<S<Vec<S<String>>>>,
     pub(super) headline: Option<S<Vec<S<String>>>>,
     pub(super) resource: Option<S<RawResource>>,
+    pub(super) thresholds: Option<std::collections::BTreeMap<S<String>, S<toml::Value>>>,
 }
 
 #[derive(Debug, Deserialize)]
