@@ -132,6 +132,8 @@ texts! {
     CompareChange => "Change", "변화";
     Regression => "regression", "퇴보";
     Improvement => "improvement", "개선";
+    Regressions => "regressions", "퇴보";
+    Improvements => "improvements", "개선";
     RangeFrom => "Range starts at", "구간 시작";
     Presentation => "Presentation mode", "발표 모드";
     Language => "Language", "언어";

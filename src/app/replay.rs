@@ -181,48 +181,61 @@ impl Replay {
 }
 
 /// This recording against the overlay: each figure in both, the difference, the ratio and the
-/// flagged changes (beyond 5 %), in a short scrolled box so the charts keep the room.
+/// flagged changes (beyond 5 %), in a short scrolled box so the charts keep the room: the flagged
+/// figures first, and none that are the same in both.
 fn comparison_table(ui: &mut Ui, lang: Language, comparison: &Comparison) {
-    egui::CollapsingHeader::new(lang.tr(Text::CompareTitle)).id_salt("replay-comparison").default_open(true).show(
-        ui,
-        |ui| {
-            egui::ScrollArea::vertical().max_height(220.0).show(ui, |ui| {
-                egui::Grid::new("replay-comparison-grid").striped(true).show(ui, |ui| {
-                    let header = [
-                        Text::CompareFigure,
-                        Text::CompareThisRun,
-                        Text::CompareOverlayRun,
-                        Text::CompareDifference,
-                        Text::CompareRatio,
-                        Text::CompareChange,
-                    ];
-                    for text in header {
-                        ui.label(RichText::new(lang.tr(text)).strong());
-                    }
-                    ui.end_row();
-                    let words = [lang.tr(Text::Regression), lang.tr(Text::Improvement)];
-                    for (row, cells) in comparison.rows.iter().zip(comparison.cells(words)) {
-                        for (i, cell) in cells.iter().enumerate() {
-                            let color = match row.change {
-                                Some(crate::compare::Change::Regression) if i == 5 => {
-                                    Some(egui::Color32::from_rgb(220, 60, 50))
-                                }
-                                Some(crate::compare::Change::Improvement) if i == 5 => {
-                                    Some(egui::Color32::from_rgb(40, 160, 70))
-                                }
-                                _ => None,
-                            };
-                            match color {
-                                Some(color) => ui.label(RichText::new(cell).color(color).strong()),
-                                None => ui.label(cell),
-                            };
-                        }
-                        ui.end_row();
-                    }
-                });
-            });
-        },
+    use crate::compare::Change;
+    let words = [lang.tr(Text::Regression), lang.tr(Text::Improvement)];
+    let title = format!(
+        "{}: {} {}, {} {}",
+        lang.tr(Text::CompareTitle),
+        comparison.regressions,
+        lang.tr(Text::Regressions),
+        comparison.improvements,
+        lang.tr(Text::Improvements)
     );
+    let rank = |change: Option<Change>| match change {
+        Some(Change::Regression) => 0,
+        Some(Change::Improvement) => 1,
+        None => 2,
+    };
+    let mut rows: Vec<_> =
+        comparison.rows.iter().zip(comparison.cells(words)).filter(|(row, _)| row.difference != Some(0.0)).collect();
+    rows.sort_by_key(|(row, _)| rank(row.change));
+    let header = [
+        Text::CompareFigure,
+        Text::CompareThisRun,
+        Text::CompareOverlayRun,
+        Text::CompareDifference,
+        Text::CompareRatio,
+        Text::CompareChange,
+    ];
+    let grid = |ui: &mut Ui| {
+        egui::Grid::new("replay-comparison-grid").striped(true).show(ui, |ui| {
+            for text in header {
+                ui.label(RichText::new(lang.tr(text)).strong());
+            }
+            ui.end_row();
+            for (row, cells) in &rows {
+                let flag = match row.change {
+                    Some(Change::Regression) => Some(egui::Color32::from_rgb(220, 60, 50)),
+                    Some(Change::Improvement) => Some(egui::Color32::from_rgb(40, 160, 70)),
+                    None => None,
+                };
+                for (i, cell) in cells.iter().enumerate() {
+                    match flag {
+                        Some(color) if i == 5 => ui.label(RichText::new(cell).color(color).strong()),
+                        _ => ui.label(cell),
+                    };
+                }
+                ui.end_row();
+            }
+        });
+    };
+    egui::CollapsingHeader::new(title)
+        .id_salt("replay-comparison")
+        .default_open(true)
+        .show(ui, |ui| egui::ScrollArea::vertical().max_height(170.0).show(ui, grid));
 }
 
 /// What the user asked the app for in the replay view.

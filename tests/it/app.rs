@@ -30,6 +30,11 @@ fn recording(path: &Path) -> Recording {
 
 /// [`recording`] of `strategies` only.
 fn recording_of(path: &Path, strategies: &[StrategyName]) -> Recording {
+    recording_slower(path, strategies, 0)
+}
+
+/// [`recording_of`] with every latency `extra_us` longer.
+fn recording_slower(path: &Path, strategies: &[StrategyName], extra_us: u64) -> Recording {
     let header = Header::with_machine(
         ScenarioInfo { name: "Replayed run".into(), source: String::new(), origin: "test".into() },
         ticks::machine("test"),
@@ -40,7 +45,7 @@ fn recording_of(path: &Path, strategies: &[StrategyName]) -> Recording {
         for &strategy in strategies {
             let mut latency = Latency::new();
             for k in 0..100 {
-                latency.record_us(200 + k * 7 + i * 3);
+                latency.record_us(200 + k * 7 + i * 3 + extra_us);
             }
             let requests = RequestCounts { ok: 100, ..RequestCounts::default() };
             let node = NodeTick {
@@ -415,4 +420,32 @@ fn export_writes_valid_png_and_svg_files_of_the_view() {
     assert!(files.iter().any(|p| p.extension().is_some_and(|e| e == "csv")));
     let _ = std::fs::remove_dir_all(dir);
     let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn an_overlaid_recording_is_compared_figure_by_figure_in_both_languages() {
+    let (path, slower) = (temp("compared.jsonl"), temp("compared-slower.jsonl"));
+    let mut harness = replaying(recording(&path));
+    let other = recording_slower(&slower, &StrategyName::BOTH, 1000);
+    harness.state_mut().overlay_recording("slower.jsonl", &other);
+    harness.run_steps(3);
+    harness.get_by_label_contains("This run against the overlay: ");
+    harness.get_by_label("session.latency_p99");
+    assert!(harness.query_by_label("token.throughput_rps").is_none(), "a figure the same in both is left out");
+    // The overlay's latencies are a millisecond longer: a regression, in both strategies.
+    assert!(harness.query_all_by_label("regression").count() >= 2, "the slower overlay is flagged");
+    harness.get_by_label("한국어").click();
+    harness.run();
+    harness.get_by_label_contains("이 실행과 겹친 기록 비교: ");
+    assert!(harness.query_all_by_label("퇴보").count() >= 2, "the flags in Korean");
+    if vulkan_available() {
+        let mut app = app();
+        app.replay_recording(recording(&path));
+        app.overlay_recording("slower.jsonl", &other);
+        let mut harness = gpu_harness(app);
+        harness.run();
+        harness.snapshot("replay_comparison_en");
+    }
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_file(slower);
 }
