@@ -15,6 +15,7 @@ use crate::measure::{RunSummary, render_table};
 use crate::recording::{Header, RecordingWriter, ScenarioInfo};
 use crate::scenario::builtin::read_scenario_text;
 use crate::scenario::{Mode, StrategyName, parse_scenario};
+use crate::thresholds::{Verdict, check_all, first_abort, summary_json};
 
 /// What `authlab run` was asked to do.
 #[derive(Debug, Clone)]
@@ -78,8 +79,27 @@ fn simulation_note(scenario: &crate::scenario::Scenario) -> Option<String> {
     (!parts.is_empty()).then(|| format!("SIMULATED: {}.", parts.join("; ")))
 }
 
-/// Runs the scenario to the end (or until Ctrl-C), then prints the table; returns the summary.
-pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
+/// What a finished `authlab run` came to.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The run's totals.
+    pub summary: RunSummary,
+    /// The scenario's thresholds checked on them (empty without `[thresholds]`).
+    pub verdicts: Vec<Verdict>,
+    /// Why an `abort_on_fail` threshold stopped the run early, if one did.
+    pub aborted: Option<String>,
+}
+
+impl RunOutcome {
+    /// Whether any threshold failed (`authlab run` then exits with status 99).
+    pub fn thresholds_failed(&self) -> bool {
+        self.aborted.is_some() || self.verdicts.iter().any(|v| !v.ok)
+    }
+}
+
+/// Runs the scenario to the end (or until Ctrl-C, or an `abort_on_fail` threshold fails), then
+/// prints the tables; returns the summary and the thresholds' verdicts.
+pub async fn run(request: HeadlessRun) -> anyhow::Result<RunOutcome> {
     let (origin, source) = read_scenario_text(&request.scenario)?;
     let mut scenario = parse_scenario(&source, &origin)?;
     if let Some(duration) = request.duration {
@@ -118,6 +138,10 @@ pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
     }
     let name = scenario.name.clone();
     let simulated = simulation_note(&scenario);
+    let thresholds = scenario.thresholds.clone();
+    let watch_aborts = thresholds.iter().any(|t| t.abort_on_fail);
+    let mut aborted: Option<String> = None;
+    let mut last_abort_check = 0.0;
     let started = Instant::now();
     let mut handle = start_run(RunSetup { scenario, exe: request.exe.clone() });
     let mut ticks: Vec<Tick> = Vec::new();
@@ -156,6 +180,19 @@ pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
                         None => {}
                     }
                     ticks.push(tick);
+                    // abort_on_fail: the figures so far, every second (every 5 % of the run, later
+                    // on, so a long run does not merge its histograms at every tick).
+                    let t = ticks.last().map_or(0.0, |tick| tick.t);
+                    if watch_aborts && aborted.is_none() && t - last_abort_check >= (t / 20.0).max(1.0) {
+                        last_abort_check = t;
+                        let so_far = RunSummary::from_run(&name, &ticks, &events);
+                        if let Some(reason) = first_abort(&thresholds, &so_far, Duration::from_secs_f64(t.max(0.0))) {
+                            let _ = handle.commands.send(Command::Stop);
+                            let line = format!("stopping early: {reason}");
+                            match &bar { Some(bar) => bar.println(&line), None => eprintln!("{line}") }
+                            aborted = Some(reason);
+                        }
+                    }
                 }
                 Some(RunMessage::Event(event)) => {
                     recording.write_event(&event).context("writing the recording")?;
@@ -185,10 +222,17 @@ pub async fn run(request: HeadlessRun) -> anyhow::Result<RunSummary> {
     if let Some(note) = simulated {
         println!("{note}");
     }
+    let verdicts = check_all(&thresholds, &summary);
+    if !verdicts.is_empty() {
+        println!("\n{}", crate::thresholds::render_table(&verdicts));
+    }
+    if let Some(reason) = &aborted {
+        println!("stopped early: {reason}");
+    }
     println!("recording: {}", out.display());
     if let Some(path) = &request.summary_json {
-        std::fs::write(path, summary.to_json_pretty())
+        std::fs::write(path, summary_json(&summary, &verdicts))
             .with_context(|| format!("cannot write the summary {}", path.display()))?;
     }
-    Ok(summary)
+    Ok(RunOutcome { summary, verdicts, aborted })
 }

@@ -123,6 +123,17 @@ texts! {
     Timeline => "Timeline", "타임라인";
     Overlay => "Overlay a second recording…", "두 번째 기록 겹쳐 보기…";
     RangeStats => "Selected range", "선택한 구간";
+    CompareTitle => "This run against the overlay", "이 실행과 겹친 기록 비교";
+    CompareFigure => "Figure", "지표";
+    CompareThisRun => "This run", "이 실행";
+    CompareOverlayRun => "Overlay", "겹친 기록";
+    CompareDifference => "Difference", "차이";
+    CompareRatio => "Ratio", "비율";
+    CompareChange => "Change", "변화";
+    Regression => "regression", "퇴보";
+    Improvement => "improvement", "개선";
+    Regressions => "regressions", "퇴보";
+    Improvements => "improvements", "개선";
     RangeFrom => "Range starts at", "구간 시작";
     Presentation => "Presentation mode", "발표 모드";
     Language => "Language", "언어";

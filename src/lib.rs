@@ -14,6 +14,7 @@
 //! - [`scenario`]: the TOML scenarios, parsed and validated into the model a run follows.
 //! - [`measure`]: the measurement vocabulary every consumer shares: ticks, latency, request
 //!   counts, range aggregation, the run summary and its number formatting.
+//! - [`thresholds`]: k6-style pass/fail checks on a run's summary figures, and their verdicts.
 //! - [`projection`]: capacity projection: a run's measured unit costs multiplied out to a
 //!   population the user gives.
 //! - [`chart`]: the chart catalogue: each chart's titles, axis and lines (colour, how a tick is
@@ -27,6 +28,7 @@
 //! - [`report`]: charts (PNG, SVG), CSV and summary.md of a recording.
 //! - [`attack`]: the attack lab: attacks on both strategies fired at real nodes, and their report.
 //! - [`headless`]: `authlab run`: a run on the terminal, with progress, recording and summary.
+//! - [`compare`]: `authlab compare`: two recordings' summary figures, their changes and regressions.
 //! - [`commands`]: the small terminal subcommands' work (`check`, `scenarios`, `report`, `clean`).
 //! - [`app`]: the desktop app (egui): library, live view, replay, inspector, attack lab.
 
@@ -35,6 +37,7 @@ pub mod attack;
 pub mod chart;
 pub mod cluster;
 pub mod commands;
+pub mod compare;
 pub mod engine;
 pub mod headless;
 pub mod heap;
@@ -49,6 +52,7 @@ pub mod recording;
 pub mod report;
 pub mod scenario;
 pub mod session_store;
+pub mod thresholds;
 pub mod token;
 pub mod units;
 pub mod users;

@@ -74,6 +74,8 @@ enum Command {
         #[arg(long = "postgres", value_name = "URL")]
         postgres: Vec<String>,
     },
+    /// Compare two recordings' summary figures; exits 1 on a flagged regression with --fail-on-regression.
+    Compare(Box<authlab::compare::CompareArgs>),
     /// Open the app on a recording, to replay it.
     Replay {
         /// A recording (.jsonl) written by `authlab run` or the app.
@@ -130,7 +132,8 @@ fn language(lang: Option<&str>) -> Language {
     if lang == Some("ko") { Language::Korean } else { Language::English }
 }
 
-fn run_scenario(args: RunArgs) -> anyhow::Result<()> {
+/// Whether a threshold failed.
+fn run_scenario(args: RunArgs) -> anyhow::Result<bool> {
     let request = authlab::headless::HeadlessRun {
         scenario: args.scenario,
         out: args.out,
@@ -138,8 +141,7 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<()> {
         duration: args.duration,
         exe: exe()?,
     };
-    runtime()?.block_on(authlab::headless::run(request))?;
-    Ok(())
+    Ok(runtime()?.block_on(authlab::headless::run(request))?.thresholds_failed())
 }
 
 #[derive(clap::Args)]
@@ -203,7 +205,10 @@ fn main() -> ExitCode {
         Some(Command::Scenarios) => {
             commands::list_scenarios(lang, &mut out).or_else(ignore_closed_pipe).context("listing the scenarios")
         }
-        Some(Command::Run(args)) => run_scenario(args),
+        Some(Command::Run(args)) => match run_scenario(args) {
+            Ok(true) => return ExitCode::from(authlab::thresholds::EXIT_THRESHOLDS_FAILED),
+            result => result.map(drop),
+        },
         Some(Command::Report(args)) => {
             commands::write_report(&args.file, &args.out, lang, &mut out, &mut err).map_err(Into::into)
         }
@@ -222,6 +227,10 @@ fn main() -> ExitCode {
         Some(Command::Clean { redis, postgres }) => {
             runtime().and_then(|rt| Ok(rt.block_on(commands::clean(redis, postgres, &mut out))?))
         }
+        Some(Command::Compare(args)) => match authlab::compare::run(&args, &mut out) {
+            Ok(true) => return ExitCode::FAILURE,
+            result => result.map(drop).map_err(Into::into),
+        },
         Some(Command::Replay { file }) => authlab::app::run_app(app_options(&cli, Some(file), None)),
         None => authlab::app::run_app(app_options(&cli, None, cli.start.clone())),
     };

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use egui::{RichText, Ui};
 
+use crate::compare::Comparison;
 use crate::i18n::{Language, Text};
 use crate::measure::Tick;
 use crate::recording::Recording;
@@ -29,6 +30,8 @@ pub(crate) struct Replay {
     data: RunData,
     pub(crate) timeline: Timeline,
     overlay: Option<(String, RunData)>,
+    /// This recording against the overlay, figure by figure (as `authlab compare` prints it).
+    comparison: Option<Comparison>,
     /// Where the selected range starts (it ends at the timeline's position).
     range_from: f64,
     /// The range (seconds) whose percentiles are shown, and their text, computed when it changes.
@@ -59,6 +62,7 @@ impl Replay {
             data,
             timeline,
             overlay: None,
+            comparison: None,
             range_from: 0.0,
             range: (f64::NAN, f64::NAN),
             range_text: Vec::new(),
@@ -77,6 +81,8 @@ impl Replay {
     pub(crate) fn set_overlay(&mut self, name: &str, recording: &Recording) {
         let data = RunData::from_run(recording.ticks(), recording.events(), &self.data.charts);
         self.overlay = Some((name.to_owned(), data));
+        let tolerance = 0.05;
+        self.comparison = Some(Comparison::of(&self.recording.summary(), &recording.summary(), tolerance));
     }
 
     /// The charts up to the timeline's position, for an export.
@@ -174,6 +180,64 @@ impl Replay {
     }
 }
 
+/// This recording against the overlay: each figure in both, the difference, the ratio and the
+/// flagged changes (beyond 5 %), in a short scrolled box so the charts keep the room: the flagged
+/// figures first, and none that are the same in both.
+fn comparison_table(ui: &mut Ui, lang: Language, comparison: &Comparison) {
+    use crate::compare::Change;
+    let words = [lang.tr(Text::Regression), lang.tr(Text::Improvement)];
+    let title = format!(
+        "{}: {} {}, {} {}",
+        lang.tr(Text::CompareTitle),
+        comparison.regressions,
+        lang.tr(Text::Regressions),
+        comparison.improvements,
+        lang.tr(Text::Improvements)
+    );
+    let rank = |change: Option<Change>| match change {
+        Some(Change::Regression) => 0,
+        Some(Change::Improvement) => 1,
+        None => 2,
+    };
+    let mut rows: Vec<_> =
+        comparison.rows.iter().zip(comparison.cells(words)).filter(|(row, _)| row.difference != Some(0.0)).collect();
+    rows.sort_by_key(|(row, _)| rank(row.change));
+    let header = [
+        Text::CompareFigure,
+        Text::CompareThisRun,
+        Text::CompareOverlayRun,
+        Text::CompareDifference,
+        Text::CompareRatio,
+        Text::CompareChange,
+    ];
+    let grid = |ui: &mut Ui| {
+        egui::Grid::new("replay-comparison-grid").striped(true).show(ui, |ui| {
+            for text in header {
+                ui.label(RichText::new(lang.tr(text)).strong());
+            }
+            ui.end_row();
+            for (row, cells) in &rows {
+                let flag = match row.change {
+                    Some(Change::Regression) => Some(egui::Color32::from_rgb(220, 60, 50)),
+                    Some(Change::Improvement) => Some(egui::Color32::from_rgb(40, 160, 70)),
+                    None => None,
+                };
+                for (i, cell) in cells.iter().enumerate() {
+                    match flag {
+                        Some(color) if i == 5 => ui.label(RichText::new(cell).color(color).strong()),
+                        _ => ui.label(cell),
+                    };
+                }
+                ui.end_row();
+            }
+        });
+    };
+    egui::CollapsingHeader::new(title)
+        .id_salt("replay-comparison")
+        .default_open(true)
+        .show(ui, |ui| egui::ScrollArea::vertical().max_height(170.0).show(ui, grid));
+}
+
 /// What the user asked the app for in the replay view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ReplayAction {
@@ -254,6 +318,9 @@ impl ReplayView {
         }
         if let Some((name, _)) = &replay.overlay {
             ui.label(format!("+ {name}"));
+        }
+        if let Some(comparison) = &replay.comparison {
+            comparison_table(ui, lang, comparison);
         }
         let height = chart_height(ui, replay.data.charts().len());
         let window = charts::Window { until_s: replay.timeline.position_s, chart_height: height };

@@ -5,6 +5,7 @@
 //! It is a leaf: the engine, the load driver, recordings, reports and the app all depend on it, and
 //! it depends on none of them.
 
+pub mod figures;
 pub(crate) mod format;
 pub mod names;
 pub mod range;

@@ -51,6 +51,8 @@ pub struct Scenario {
     /// Absent: requests go to the strategies' own nodes. Present: a second service per strategy
     /// takes the requests of every visit and checks each caller with the issuer.
     pub resource: Option<ResourceSpec>,
+    /// `[thresholds]`: checks on the run's summary figures, in the file's order (none by default).
+    pub thresholds: Vec<crate::thresholds::Threshold>,
 }
 
 impl Scenario {

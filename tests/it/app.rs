@@ -30,12 +30,17 @@ fn recording(path: &Path) -> Recording {
 
 /// [`recording`] of `strategies` only.
 fn recording_of(path: &Path, strategies: &[StrategyName]) -> Recording {
-    recording_with(path, strategies, &[])
+    recording_with(path, strategies, &[], 0)
+}
+
+/// [`recording_of`] with every latency `extra_us` longer.
+fn recording_slower(path: &Path, strategies: &[StrategyName], extra_us: u64) -> Recording {
+    recording_with(path, strategies, &[], extra_us)
 }
 
 /// [`recording_of`], with the strategies of `foreign` run against the user's own server, whose
-/// process was not measured.
-fn recording_with(path: &Path, strategies: &[StrategyName], foreign: &[StrategyName]) -> Recording {
+/// process was not measured, and every latency `extra_us` longer.
+fn recording_with(path: &Path, strategies: &[StrategyName], foreign: &[StrategyName], extra_us: u64) -> Recording {
     let header = Header::with_machine(
         ScenarioInfo { name: "Replayed run".into(), source: String::new(), origin: "test".into() },
         ticks::machine("test"),
@@ -46,7 +51,7 @@ fn recording_with(path: &Path, strategies: &[StrategyName], foreign: &[StrategyN
         for &strategy in strategies {
             let mut latency = Latency::new();
             for k in 0..100 {
-                latency.record_us(200 + k * 7 + i * 3);
+                latency.record_us(200 + k * 7 + i * 3 + extra_us);
             }
             let requests = RequestCounts { ok: 100, ..RequestCounts::default() };
             let node = NodeTick {
@@ -383,7 +388,7 @@ fn a_one_strategy_replay_takes_the_whole_width_under_its_headline_figures() {
 #[test]
 fn a_foreign_target_s_unmeasured_charts_say_so_instead_of_drawing_zeros() {
     let path = temp("foreign.jsonl");
-    let mut harness = replaying(recording_with(&path, &StrategyName::BOTH, &[StrategyName::Token]));
+    let mut harness = replaying(recording_with(&path, &StrategyName::BOTH, &[StrategyName::Token], 0));
     harness.get_by_label("(your own server)");
     // Memory (no metrics, no pid) is not measured on the token side only; the session side plots it.
     assert_eq!(harness.query_all_by_label_contains("not measured: your own server").count(), 1, "memory, token side");
@@ -437,4 +442,32 @@ fn export_writes_valid_png_and_svg_files_of_the_view() {
     assert!(files.iter().any(|p| p.extension().is_some_and(|e| e == "csv")));
     let _ = std::fs::remove_dir_all(dir);
     let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn an_overlaid_recording_is_compared_figure_by_figure_in_both_languages() {
+    let (path, slower) = (temp("compared.jsonl"), temp("compared-slower.jsonl"));
+    let mut harness = replaying(recording(&path));
+    let other = recording_slower(&slower, &StrategyName::BOTH, 1000);
+    harness.state_mut().overlay_recording("slower.jsonl", &other);
+    harness.run_steps(3);
+    harness.get_by_label_contains("This run against the overlay: ");
+    harness.get_by_label("session.latency_p99");
+    assert!(harness.query_by_label("token.throughput_rps").is_none(), "a figure the same in both is left out");
+    // The overlay's latencies are a millisecond longer: a regression, in both strategies.
+    assert!(harness.query_all_by_label("regression").count() >= 2, "the slower overlay is flagged");
+    harness.get_by_label("한국어").click();
+    harness.run();
+    harness.get_by_label_contains("이 실행과 겹친 기록 비교: ");
+    assert!(harness.query_all_by_label("퇴보").count() >= 2, "the flags in Korean");
+    if vulkan_available() {
+        let mut app = app();
+        app.replay_recording(recording(&path));
+        app.overlay_recording("slower.jsonl", &other);
+        let mut harness = gpu_harness(app);
+        harness.run();
+        harness.snapshot("replay_comparison_en");
+    }
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_file(slower);
 }

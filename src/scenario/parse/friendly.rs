@@ -22,6 +22,7 @@ const TOP_KEYS: &[&str] = &[
     "headline",
     "resource",
     "target",
+    "thresholds",
 ];
 const NARRATIVE_KEYS: &[&str] = &["en", "ko", "name_ko"];
 const USERS_KEYS: &[&str] = &["count", "password_hash"];

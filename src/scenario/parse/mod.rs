@@ -22,6 +22,7 @@ mod raw;
 mod target;
 #[cfg(test)]
 mod tests;
+mod thresholds;
 mod validate;
 
 /// The most nodes a strategy can have.

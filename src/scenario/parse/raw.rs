@@ -76,6 +76,7 @@ pub(super) struct RawScenario {
     pub(super) headline: Option<S<Vec<S<String>>>>,
     pub(super) resource: Option<S<RawResource>>,
     pub(super) target: Option<super::target::RawTargets>,
+    pub(super) thresholds: Option<std::collections::BTreeMap<S<String>, S<toml::Value>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -481,3 +481,70 @@ fn a_bad_target_is_an_error_that_says_what_to_write() {
     let load = format!("{base}{TARGET}[[events]]\nat = \"1s\"\naction = \"set_load\"\nvalue = 3\n");
     assert!(parse_scenario(&load, "x.toml").is_ok());
 }
+
+#[test]
+fn thresholds_parse_in_order_with_their_units() {
+    let text = format!(
+        "{MINIMAL}[session]\n[thresholds]\n\"token.latency_p99\" = \"< 50ms\"\n\"session.failed_ratio\" = \"< 0.01\"\n\
+         \"session.heap_bytes_peak\" = \"<= 256MiB\"\n\
+         \"token.throughput_rps\" = [\"> 10\", {{ threshold = \">= 1/s\", abort_on_fail = true, delay = \"10s\" }}]\n"
+    );
+    let s = parse_scenario(&text, "x.toml").unwrap();
+    let names: Vec<String> = s.thresholds.iter().map(|t| format!("{} {}", t.name(), t.expr)).collect();
+    assert_eq!(
+        names,
+        [
+            "token.latency_p99 < 50ms",
+            "session.failed_ratio < 0.01",
+            "session.heap_bytes_peak <= 256MiB",
+            "token.throughput_rps > 10",
+            "token.throughput_rps >= 1/s"
+        ]
+    );
+    assert_eq!(s.thresholds[0].value, 50_000.0, "durations in µs");
+    assert_eq!(s.thresholds[2].value, 256.0 * 1024.0 * 1024.0);
+    assert!(!s.thresholds[3].abort_on_fail);
+    assert!(s.thresholds[4].abort_on_fail);
+    assert_eq!(s.thresholds[4].delay, Duration::from_secs(10));
+    assert!(parse_scenario(MINIMAL, "x.toml").unwrap().thresholds.is_empty());
+}
+
+#[test]
+fn bad_thresholds_are_errors_at_their_place() {
+    let bad = |line: &str| err(&format!("{MINIMAL}[thresholds]\n{line}\n"));
+    assert_eq!(
+        bad("\"token.latency_p95\" = \"< 50ms\""),
+        "x.toml:7:1: threshold \"token.latency_p95\": unknown figure \"latency_p95\"; did you mean \"token.latency_p90\"?"
+    );
+    assert_eq!(
+        bad("\"tokens.latency_p99\" = \"< 50ms\""),
+        "x.toml:7:1: threshold \"tokens.latency_p99\": unknown strategy \"tokens\"; expected session or token"
+    );
+    assert!(bad("latency = \"< 50ms\"").starts_with("x.toml:7:1: threshold \"latency\" must name a strategy"));
+    assert_eq!(
+        bad("\"session.heap_bytes_peak\" = \"< 50ms\""),
+        "x.toml:7:29: session.heap_bytes_peak is a size such as \"256MiB\" or a number of bytes, not \"50ms\""
+    );
+    assert_eq!(
+        bad("\"token.latency_p99\" = \"< 256MiB\""),
+        "x.toml:7:23: token.latency_p99 is a duration such as \"50ms\" or \"1.5s\", not \"256MiB\""
+    );
+    assert_eq!(
+        bad("\"token.latency_p99\" = \"about 50ms\""),
+        "x.toml:7:23: threshold \"about 50ms\" must start with one of <, <=, >, >=, ==, != (e.g. \"< 50ms\")"
+    );
+    assert_eq!(
+        bad("\"token.latency_p99\" = { threshold = \"< 5ms\", abort = true }"),
+        "x.toml:7:23: unknown key \"abort\" in a threshold of token.latency_p99; expected one of threshold, \
+         abort_on_fail, delay"
+    );
+    assert!(bad("\"token.latency_p99\" = { threshold = \"< 5ms\", delay = \"5s\" }").contains("needs abort_on_fail"));
+    assert!(bad("\"token.latency_p99\" = 50").contains("a threshold is an expression such as"));
+    assert!(bad("\"token.latency_p99\" = { abort_on_fail = true }").contains("missing key \"threshold\""));
+    assert!(
+        err(&format!("{MINIMAL}[threshold]\n")).contains("did you mean")
+            || err(&format!("{MINIMAL}[threshold]\n")).contains("thresholds"),
+        "{}",
+        err(&format!("{MINIMAL}[threshold]\n"))
+    );
+}

@@ -175,6 +175,7 @@ impl RawScenario {
             .resource
             .map(|r| validate_resource(r, session.as_ref(), token.as_ref(), algorithm_span))
             .transpose()?;
+        let thresholds = super::thresholds::validate_thresholds(self.thresholds)?;
         Ok(Scenario {
             name,
             duration,
@@ -192,6 +193,7 @@ impl RawScenario {
             charts,
             headline,
             resource,
+            thresholds,
         })
     }
 }
