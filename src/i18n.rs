@@ -104,7 +104,7 @@ texts! {
     CheckAud => "aud (audience)", "aud (대상)";
     CheckCrit => "crit (critical extensions)", "crit (필수 확장)";
     WhySignatureOk => "the signature verifies with the key given", "주어진 키로 서명이 검증됩니다";
-    WhySignatureBad => "the signature does not verify with the key given (edited, or signed with another key)", "주어진 키로 서명이 검증되지 않습니다 (수정되었거나 다른 키로 서명됨)";
+    WhySignatureBad => "the signature does not verify with the key given (edited, or another key)", "주어진 키로 서명이 검증되지 않습니다 (수정됐거나 다른 키)";
     WhyNoKey => "no key given: fetch a JWKS or paste a key", "키가 없습니다: JWKS를 가져오거나 키를 붙여 넣으세요";
     WhyAlgRefusedNoTry => "the alg is refused, so no key is tried", "alg가 거부되어 키를 시도하지 않습니다";
     WhyAlgOk => "{0} is on the allowlist and fits the key", "{0}는 허용 목록에 있고 키에 맞습니다";

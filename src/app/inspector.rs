@@ -84,6 +84,11 @@ impl Inspector {
         self.own_node.as_ref().map(|n| n.url.as_str())
     }
 
+    /// `Cookie: sid=<id>`'s bytes, measured on a live run's session node, if it has been.
+    pub fn measured_cookie(&self) -> Option<usize> {
+        self.measured_cookie
+    }
+
     /// Kills the token node started for minting, if any (a run is starting).
     pub(crate) fn drop_own_node(&mut self) {
         self.own_node = None;
@@ -145,9 +150,10 @@ impl Inspector {
                 ui.label(lang.fill(Text::InspectMinted, &[node, user]));
             }
         });
-        ui.label(lang.tr(Text::InspectPaste));
+        let paste = ui.label(lang.tr(Text::InspectPaste));
         let font = FontId::monospace(12.0);
-        ui.add(TextEdit::multiline(&mut self.token).font(font.clone()).desired_rows(3).desired_width(f32::INFINITY));
+        let edit = TextEdit::multiline(&mut self.token).font(font.clone()).desired_rows(3).desired_width(f32::INFINITY);
+        ui.add(edit).labelled_by(paste.id);
         let decoded = inspect::decode(&self.token);
         let decoded = match decoded {
             Ok(decoded) => decoded,
@@ -179,11 +185,13 @@ impl Inspector {
         };
         let now = self.now();
         if let Ok(inspection) = inspect::inspect(&self.token, usable, &expect, now) {
-            ui.columns(2, |columns| {
-                self.show_parts(&mut columns[0], lang, &inspection, &font);
-                if let Some(fetch) = self.show_checks(&mut columns[1], lang, &inspection, key.as_ref(), fetched) {
-                    action = Some(fetch);
-                }
+            egui::ScrollArea::vertical().id_salt("inspection").auto_shrink(false).show(ui, |ui| {
+                ui.columns(2, |columns| {
+                    self.show_parts(&mut columns[0], lang, &inspection, &font);
+                    if let Some(fetch) = self.show_checks(&mut columns[1], lang, &inspection, key.as_ref(), fetched) {
+                        action = Some(fetch);
+                    }
+                });
             });
         }
         if self.jwks.is_none() {
@@ -198,19 +206,19 @@ impl Inspector {
         let sizes = token.sizes;
         let bytes = |n: usize| lang.fill(Text::InspectBytes, &[&n.to_string()]);
         let title = |ui: &mut Ui, text: Text, n: usize, colour: Color32| {
-            ui.label(RichText::new(format!("{} ({})", lang.tr(text), bytes(n))).strong().color(colour));
+            ui.label(RichText::new(format!("{} ({})", lang.tr(text), bytes(n))).strong().color(colour))
         };
         ui.label(lang.fill(Text::InspectTokenBytes, &[&sizes.token_bytes.to_string()]));
         title(ui, Text::Header, sizes.header_bytes, HEADER_COLOUR);
         let header = serde_json::to_string_pretty(&token.header).unwrap_or_default();
         ui.label(RichText::new(header).font(font.clone()).color(HEADER_COLOUR));
-        title(ui, Text::Payload, sizes.claims_bytes, CLAIMS_COLOUR);
+        let claims_title = title(ui, Text::Payload, sizes.claims_bytes, CLAIMS_COLOUR);
         let edit = TextEdit::multiline(&mut self.claims)
             .font(font.clone())
             .text_color(CLAIMS_COLOUR)
             .desired_rows(6)
             .desired_width(f32::INFINITY);
-        let edited = ui.add(edit).changed();
+        let edited = ui.add(edit).labelled_by(claims_title.id).changed();
         ui.label(RichText::new(lang.tr(Text::InspectClaimsHint)).small());
         let claims_ok = resign::parse_claims(&self.claims).is_ok();
         if !claims_ok {
@@ -272,8 +280,8 @@ impl Inspector {
         let mut action = None;
         ui.label(RichText::new(lang.tr(Text::InspectVerify)).strong());
         ui.horizontal(|ui| {
-            ui.label(lang.tr(Text::InspectJwksUrl));
-            ui.add(TextEdit::singleline(&mut self.jwks_url).desired_width(320.0));
+            let label = ui.label(lang.tr(Text::InspectJwksUrl));
+            ui.add(TextEdit::singleline(&mut self.jwks_url).desired_width(320.0)).labelled_by(label.id);
             if self.fetching {
                 ui.add(egui::Spinner::new());
             } else if ui.button(lang.tr(Text::InspectFetch)).clicked() && !self.jwks_url.trim().is_empty() {
@@ -285,17 +293,21 @@ impl Inspector {
             let count = keys.candidates.len().to_string();
             ui.label(lang.fill(Text::InspectKeysFetched, &[&count, self.jwks_url.trim()]));
         }
-        ui.label(lang.tr(Text::InspectPastedKey));
-        ui.add(TextEdit::multiline(&mut self.key_text).font(FontId::monospace(11.0)).desired_rows(2));
+        let label = ui.label(lang.tr(Text::InspectPastedKey));
+        let edit = TextEdit::multiline(&mut self.key_text).font(FontId::monospace(11.0)).desired_rows(2);
+        // A pasted PEM is long: the box scrolls rather than pushing the rest off the window.
+        egui::ScrollArea::vertical().id_salt("pasted-key").max_height(64.0).show(ui, |ui| {
+            ui.add(edit.desired_width(ui.available_width())).labelled_by(label.id);
+        });
         if let Some(Err(e)) = key {
             ui.label(RichText::new(lang.fill(Text::InspectKeyUnusable, &[e])).color(FAILED_COLOUR));
         }
         egui::Grid::new("expectations").show(ui, |ui| {
-            ui.label(lang.tr(Text::InspectExpectIss));
-            ui.text_edit_singleline(&mut self.issuer);
+            let label = ui.label(lang.tr(Text::InspectExpectIss));
+            ui.add(TextEdit::singleline(&mut self.issuer).desired_width(240.0)).labelled_by(label.id);
             ui.end_row();
-            ui.label(lang.tr(Text::InspectExpectAud));
-            ui.text_edit_singleline(&mut self.audience);
+            let label = ui.label(lang.tr(Text::InspectExpectAud));
+            ui.add(TextEdit::singleline(&mut self.audience).desired_width(240.0)).labelled_by(label.id);
             ui.end_row();
         });
         ui.add_space(4.0);
@@ -322,8 +334,12 @@ impl Inspector {
         };
         ui.label(RichText::new(lang.tr(verdict)).strong().color(colour));
         ui.add_space(8.0);
-        ui.label(lang.tr(Text::InspectSignKey));
-        ui.add(TextEdit::multiline(&mut self.sign_key).font(FontId::monospace(11.0)).desired_rows(2));
+        let label = ui.label(lang.tr(Text::InspectSignKey));
+        let edit = TextEdit::multiline(&mut self.sign_key).font(FontId::monospace(11.0)).desired_rows(2);
+        // A pasted PEM is long: the box scrolls rather than pushing the rest off the window.
+        egui::ScrollArea::vertical().id_salt("sign-key").max_height(64.0).show(ui, |ui| {
+            ui.add(edit.desired_width(ui.available_width())).labelled_by(label.id);
+        });
         if ui.button(lang.tr(Text::InspectResign)).clicked() {
             let signed = Signer::from_text(&self.sign_key)
                 .and_then(|signer| resign::resign(&inspection.token, &self.claims, &signer));
