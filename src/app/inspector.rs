@@ -209,9 +209,12 @@ impl Inspector {
             ui.label(RichText::new(format!("{} ({})", lang.tr(text), bytes(n))).strong().color(colour))
         };
         ui.label(lang.fill(Text::InspectTokenBytes, &[&sizes.token_bytes.to_string()]));
-        title(ui, Text::Header, sizes.header_bytes, HEADER_COLOUR);
-        let header = serde_json::to_string_pretty(&token.header).unwrap_or_default();
-        ui.label(RichText::new(header).font(font.clone()).color(HEADER_COLOUR));
+        let header_title = title(ui, Text::Header, sizes.header_bytes, HEADER_COLOUR);
+        let header = pretty(&token.header);
+        let mut header = header.as_str();
+        // A read-only text box keeps the JSON's indentation (and lets it be selected and copied).
+        let shown = TextEdit::multiline(&mut header).font(font.clone()).text_color(HEADER_COLOUR);
+        ui.add(shown.desired_rows(1).desired_width(f32::INFINITY)).labelled_by(header_title.id);
         let claims_title = title(ui, Text::Payload, sizes.claims_bytes, CLAIMS_COLOUR);
         let edit = TextEdit::multiline(&mut self.claims)
             .font(font.clone())
@@ -304,10 +307,10 @@ impl Inspector {
         }
         egui::Grid::new("expectations").show(ui, |ui| {
             let label = ui.label(lang.tr(Text::InspectExpectIss));
-            ui.add(TextEdit::singleline(&mut self.issuer).desired_width(240.0)).labelled_by(label.id);
+            ui.add(TextEdit::singleline(&mut self.issuer).min_size(egui::vec2(240.0, 0.0))).labelled_by(label.id);
             ui.end_row();
             let label = ui.label(lang.tr(Text::InspectExpectAud));
-            ui.add(TextEdit::singleline(&mut self.audience).desired_width(240.0)).labelled_by(label.id);
+            ui.add(TextEdit::singleline(&mut self.audience).min_size(egui::vec2(240.0, 0.0))).labelled_by(label.id);
             ui.end_row();
         });
         ui.add_space(4.0);

@@ -133,3 +133,20 @@ fn minting_with_no_run_starts_a_token_node_whose_jwks_verifies_the_token() {
     assert_eq!(signature_reason(&harness), SIGNATURE_PASSED);
     harness.get_by_label_contains("key(s) fetched from");
 }
+
+#[test]
+fn malformed_input_says_where_it_breaks_and_korean_names_the_checks_in_korean() {
+    let mut app = inspecting(app(), "eyJhbGciOiJIUzI1NiJ9.e+30.c2ln", SECRET);
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Part 2 (Payload (claims)) is not base64url at byte 1 of the part (byte 22 of the token).");
+    harness.state_mut().inspector.token = hs256_token("another secret, which the verifier does not hold");
+    harness.get_by_label("한국어").click();
+    harness.run();
+    harness.get_by_label("서명");
+    harness.get_by_label("실패");
+    harness.get_by_label_contains("주어진 키로 서명이 검증되지 않습니다");
+    harness.get_by_label_contains("만료: ");
+    app = harness.into_state();
+    assert_eq!(app.prefs.language, authlab::i18n::Language::Korean);
+}
