@@ -123,6 +123,7 @@ pub fn write_report(
     file: &Path,
     out_dir: &Path,
     language: Language,
+    png_2x: bool,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Result<(), CommandError> {
@@ -133,6 +134,11 @@ pub fn write_report(
     let files = crate::report::write_report(&recording, out_dir, language)?;
     for path in files.paths() {
         writeln!(out, "{}", path.display())?;
+    }
+    if png_2x {
+        for path in crate::report::write_report_pngs_2x(&recording, out_dir, language)? {
+            writeln!(out, "{}", path.display())?;
+        }
     }
     Ok(())
 }

@@ -110,6 +110,9 @@ struct ReportArgs {
     /// The directory to write into (created if needed).
     #[arg(long)]
     out: PathBuf,
+    /// Also write each chart as <name>@2x.png, twice the size, for projectors.
+    #[arg(long = "2x")]
+    png_2x: bool,
 }
 
 #[derive(clap::Args)]
@@ -210,7 +213,7 @@ fn main() -> ExitCode {
             result => result.map(drop),
         },
         Some(Command::Report(args)) => {
-            commands::write_report(&args.file, &args.out, lang, &mut out, &mut err).map_err(Into::into)
+            commands::write_report(&args.file, &args.out, lang, args.png_2x, &mut out, &mut err).map_err(Into::into)
         }
         Some(Command::Attack(options)) => return attack(*options, lang),
         Some(Command::Inspect(args)) => {

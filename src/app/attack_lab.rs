@@ -272,9 +272,11 @@ fn exchange_view(ui: &mut Ui, lang: Language, name: &str, i: usize, exchange: &E
         }
         ui.label(RichText::new(request.trim_end()).monospace());
         if let Some(token) = bearer_token(exchange) {
-            if let Ok((header, payload, _, _)) = super::inspector::decode(token) {
+            if let Ok(decoded) = crate::token::inspect::decode(token) {
+                let (header, claims) =
+                    (super::inspector::pretty(&decoded.header), super::inspector::pretty(&decoded.claims));
                 ui.label(RichText::new(lang.tr(Text::AttackTokenSent)).strong());
-                ui.label(RichText::new(format!("{header}\n{}", report_cut(&payload))).monospace());
+                ui.label(RichText::new(format!("{header}\n{}", report_cut(&claims))).monospace());
             }
         }
         ui.label(RichText::new(lang.tr(Text::AttackResponse)).strong());

@@ -1,9 +1,9 @@
 //! The app's background jobs: file dialogs, reading scenarios and recordings, saving, exporting
-//! and inspecting, each run off the UI thread on the app's runtime, their results pumped back to
+//! fetching keys and minting tokens for the inspector, each run off the UI thread on the app's runtime, their results pumped back to
 //! the UI over one channel that wakes it.
 //!
 //! Disk and CPU work runs on the runtime's blocking pool (`spawn_blocking`), never on the two
-//! workers that also drive the engine; only the dialogs and the inspector's HTTP calls are async.
+//! workers that also drive the engine; only the dialogs and the inspector's logins are async.
 
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -14,7 +14,8 @@ use crate::measure::{EventRecord, Tick};
 use crate::recording::{Recording, RecordingError};
 use crate::report::ReportError;
 
-use super::inspector::{self, InspectError, Inspection};
+use super::mint::{self, MintError, MintFrom, Minted};
+use crate::token::inspect::{KeySource, KeySourceError};
 
 /// What a picked file is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,14 +46,6 @@ pub(crate) struct ChartExport {
     pub(crate) events: Vec<EventRecord>,
 }
 
-/// Who the token inspector logs in as, and where.
-pub(crate) struct Login {
-    pub(crate) token_nodes: Vec<String>,
-    pub(crate) session_nodes: Vec<String>,
-    pub(crate) user: String,
-    pub(crate) password: String,
-}
-
 /// A piece of work the UI hands off.
 pub(crate) enum Job {
     /// Read a scenario file (dropped on the window).
@@ -67,8 +60,10 @@ pub(crate) enum Job {
     PickExportFolder,
     /// Write charts as PNG, SVG and CSV into a folder.
     Export { dir: PathBuf, charts: ChartExport, language: Language },
-    /// Log in on a token node and decode the token.
-    Inspect(Login),
+    /// Fetch a JWKS for the token inspector.
+    FetchJwks(String),
+    /// Mint a token for the token inspector.
+    Mint(MintFrom),
 }
 
 /// What a job gave back.
@@ -85,8 +80,10 @@ pub(crate) enum JobResult {
     ExportFolder(PathBuf),
     /// The files an export wrote.
     Exported(PathBuf, Result<Vec<PathBuf>, ReportError>),
-    /// What the token inspector found.
-    Inspected(Result<Inspection, InspectError>),
+    /// The keys of a JWKS URL.
+    JwksFetched(String, Result<KeySource, KeySourceError>),
+    /// A token minted for the inspector.
+    Minted(Result<Minted, MintError>),
 }
 
 /// Starts jobs on the app's runtime and hands their results back to the UI.
@@ -170,18 +167,14 @@ impl Jobs {
                 let result = export_charts(&input, language, &dir, &formats);
                 JobResult::Exported(dir, result)
             }),
-            Job::Inspect(login) => {
+            Job::FetchJwks(url) => blocking(&self.runtime, tx, ctx, move || {
+                let result = crate::token::inspect::key::fetch_jwks(&url);
+                JobResult::JwksFetched(url, result)
+            }),
+            Job::Mint(from) => {
                 self.runtime.spawn(async move {
-                    let http =
-                        reqwest::Client::builder().no_proxy().timeout(std::time::Duration::from_secs(10)).build();
-                    let result = match http {
-                        Ok(http) => {
-                            let Login { token_nodes, session_nodes, user, password } = login;
-                            inspector::inspect(http, token_nodes, session_nodes, user, password).await
-                        }
-                        Err(e) => Err(InspectError::Client(e)),
-                    };
-                    deliver(&tx, &ctx, JobResult::Inspected(result));
+                    let result = mint::mint(from).await;
+                    deliver(&tx, &ctx, JobResult::Minted(result));
                 });
             }
         }

@@ -16,7 +16,8 @@ use crate::measure::Tick;
 use crate::scenario::{EventAction, NodeRef, Revokee, Scenario, Scope, StrategyName};
 
 use super::charts;
-use super::jobs::{ChartExport, Login};
+use super::jobs::ChartExport;
+use super::mint::Login;
 use super::projection::{ProjectionPanel, Source, SourceId};
 use super::series::RunData;
 use super::widgets::{chart_height, export_button, side_by_side};
@@ -138,7 +139,7 @@ impl LiveRun {
         self.status == Text::Finished
     }
 
-    /// Whether the run has token nodes up (the inspector logs in on them).
+    /// Whether the run has token nodes up (the inspector mints its tokens there).
     pub(crate) fn has_token_nodes(&self) -> bool {
         self.scenario.token.is_some() && self.nodes.contains_key(&StrategyName::Token)
     }

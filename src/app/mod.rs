@@ -16,6 +16,7 @@ pub(crate) mod inspector;
 mod jobs;
 mod library;
 mod live;
+mod mint;
 mod projection;
 mod replay;
 pub(crate) mod series;
@@ -78,7 +79,7 @@ enum Action {
     Stop,
     Send(EventAction),
     Job(Job),
-    Inspect,
+    Mint,
     RunAttacks(Option<&'static str>),
 }
 
@@ -102,10 +103,8 @@ pub struct AuthlabApp {
     pub notices: Vec<Notice>,
     /// An export is being written (its progress shows until it is done).
     pub exporting: bool,
-    /// The inspector's last result: a token logged in for and decoded, or why not.
-    pub inspection: Option<inspector::Inspection>,
-    /// The inspector is logging in (a spinner shows until it has).
-    pub inspecting: bool,
+    /// The token inspector: what is pasted, the keys fetched, the node it minted from.
+    pub inspector: inspector::Inspector,
     /// The attack lab panel: its results and the run in progress.
     pub attack_lab: attack_lab::AttackLab,
     /// A recording is being read (a spinner shows until it is).
@@ -129,8 +128,7 @@ impl AuthlabApp {
             projection: projection::ProjectionPanel::default(),
             notices: Vec::new(),
             exporting: false,
-            inspection: None,
-            inspecting: false,
+            inspector: inspector::Inspector::default(),
             attack_lab: attack_lab::AttackLab::default(),
             loading: false,
         })
@@ -209,6 +207,7 @@ impl AuthlabApp {
     /// Starts `scenario` live.
     pub fn start(&mut self, scenario: Scenario, ctx: &egui::Context) {
         self.stop();
+        self.inspector.drop_own_node();
         let exe = self.node_exe.clone();
         self.live.run = Some(LiveRun::start(self.runtime.handle(), scenario, exe, self.prefs.language, ctx));
         self.view = View::Live;
@@ -222,12 +221,16 @@ impl AuthlabApp {
         }
     }
 
-    /// Logs a user in on the live run's token nodes and decodes the token, off the UI thread.
-    pub fn inspect_token(&mut self, ctx: &egui::Context) {
-        let Some(run) = &self.live.run else { return };
-        let login = run.login();
-        self.inspecting = true;
-        self.jobs.start(Job::Inspect(login), ctx);
+    /// Mints a token for the inspector, off the UI thread: from the live run's token nodes if it
+    /// has some, else from the inspector's own token node (started first if none is up).
+    pub fn mint_token(&mut self, ctx: &egui::Context) {
+        let from = match (&self.live.run, self.inspector.own_node()) {
+            (Some(run), _) if run.has_token_nodes() => mint::MintFrom::Nodes(run.login()),
+            (_, Some(own)) => mint::MintFrom::Nodes(own.login()),
+            (_, None) => mint::MintFrom::OwnNode(self.node_exe.clone()),
+        };
+        self.inspector.minting = true;
+        self.jobs.start(Job::Mint(from), ctx);
     }
 
     /// Runs the attack catalogue (or the one attack named) against the lab's own nodes, on the
@@ -268,16 +271,17 @@ impl AuthlabApp {
                 let (count, path) = (files.len().to_string(), path.display().to_string());
                 self.notice(self.prefs.language.fill(Text::NoticeExported, &[&count, &path]), false);
             }
-            JobResult::Inspected(result) => {
-                self.inspecting = false;
-                match result {
-                    Ok(inspection) => self.inspection = Some(inspection),
-                    Err(e) => {
-                        let error = e.to_string();
-                        self.notice(self.prefs.language.fill(Text::NoticeInspector, &[&error]), true);
-                    }
-                }
+            JobResult::Minted(Ok(minted)) => {
+                let url = self.inspector.minted(minted);
+                self.inspector.fetching = true;
+                self.jobs.start(Job::FetchJwks(url), ctx);
             }
+            JobResult::Minted(Err(e)) => {
+                self.inspector.minting = false;
+                let error = e.to_string();
+                self.notice(self.prefs.language.fill(Text::NoticeInspector, &[&error]), true);
+            }
+            JobResult::JwksFetched(url, keys) => self.inspector.fetched(url, keys),
             JobResult::Exported(path, Err(e)) => {
                 self.exporting = false;
                 self.notice(format!("{}: {e}", path.display()), true);
@@ -360,9 +364,12 @@ impl AuthlabApp {
                 })
                 .collect(),
             View::Inspector => {
-                let has_tokens = self.live.run.as_ref().is_some_and(LiveRun::has_token_nodes);
-                let login = inspector::show(ui, lang, has_tokens, self.inspecting, self.inspection.as_ref());
-                if login { vec![Action::Inspect] } else { vec![] }
+                let live_tokens = self.live.run.as_ref().is_some_and(LiveRun::has_token_nodes);
+                match self.inspector.show(ui, lang, live_tokens) {
+                    Some(inspector::InspectorAction::Fetch(url)) => vec![Action::Job(Job::FetchJwks(url))],
+                    Some(inspector::InspectorAction::Mint) => vec![Action::Mint],
+                    None => vec![],
+                }
             }
             View::AttackLab => match self.attack_lab.show(ui, lang) {
                 Some(attack_lab::LabAction::RunAll) => vec![Action::RunAttacks(None)],
@@ -379,7 +386,7 @@ impl AuthlabApp {
             Action::Stop => self.stop(),
             Action::Send(event) => self.send(event),
             Action::Job(job) => self.jobs.start(job, ctx),
-            Action::Inspect => self.inspect_token(ctx),
+            Action::Mint => self.mint_token(ctx),
             Action::RunAttacks(only) => self.run_attacks(only, ctx),
         }
     }

@@ -180,6 +180,21 @@ pub fn write_report(recording: &Recording, out_dir: &Path, language: Language) -
     write_report_with(&input, Some(recording.header()), recording.truncated(), out_dir, language)
 }
 
+/// Writes each chart of `recording`'s report again as `<name>@2x.png`, twice the size, for
+/// projectors (`authlab report --2x`).
+pub fn write_report_pngs_2x(
+    recording: &Recording,
+    out_dir: &Path,
+    language: Language,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let scenario = &recording.header().scenario;
+    let parsed = scenario.parsed();
+    let charts = parsed.as_ref().map(|s| s.charts.clone()).unwrap_or_default();
+    let title = scenario.title(parsed.as_ref(), language);
+    let input = ChartInput { ticks: recording.ticks(), events: recording.events(), title, charts: &charts };
+    export_charts(&input, language, out_dir, &[ExportFormat::Png2x])
+}
+
 /// Writes the crossover chart of `recording`'s projection to `inputs` (its prices) into `out_dir`
 /// (created if needed), as [`CROSSOVER_PNG`] and [`CROSSOVER_SVG`]; `Ok(None)` when `inputs` sets
 /// no price, as there is then no cost to cross.

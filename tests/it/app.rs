@@ -12,11 +12,11 @@ use egui_kittest::kittest::{By, NodeT, Queryable};
 
 use crate::support::ticks;
 
-fn app() -> AuthlabApp {
+pub(crate) fn app() -> AuthlabApp {
     AuthlabApp::new(Prefs::default(), PathBuf::from(env!("CARGO_BIN_EXE_authlab"))).expect("the app starts")
 }
 
-fn harness(app: AuthlabApp) -> Harness<'static, AuthlabApp> {
+pub(crate) fn harness(app: AuthlabApp) -> Harness<'static, AuthlabApp> {
     Harness::builder()
         .with_size([1400.0, 900.0])
         .with_context_setup(install_fonts)
@@ -227,14 +227,16 @@ fn start_makes_ticks_arrive_and_kill_node_draws_a_marker() {
     run_until(&mut harness, Duration::from_secs(20), |app| app.live_progress().is_some_and(|(ticks, _)| ticks >= 4));
     assert_eq!(harness.query_all_by_label("Throughput").count(), 2, "session and token charts side by side");
 
-    // The token inspector logs a user in and decodes the live token.
+    // The token inspector mints a token from the live run's token node, not a node of its own.
     let ctx = harness.ctx.clone();
-    harness.state_mut().inspect_token(&ctx);
-    run_until(&mut harness, Duration::from_secs(10), |app| !app.inspecting);
-    let inspection = harness.state().inspection.clone().expect("a decoded token");
-    assert!(inspection.header.contains("at+jwt") && inspection.payload.contains("\"sub\""), "{inspection:?}");
-    let cookie = inspection.cookie_bytes.expect("the session cookie's size");
-    assert!(inspection.authorization_bytes > 4 * cookie, "a token is much larger than a session cookie");
+    harness.state_mut().mint_token(&ctx);
+    run_until(&mut harness, Duration::from_secs(10), |app| !app.inspector.minting && !app.inspector.fetching);
+    let inspector = &harness.state().inspector;
+    let token = authlab::token::inspect::decode(&inspector.token).expect("a minted token");
+    assert!(token.header_str("typ") == Some("at+jwt") && token.claims.contains_key("sub"), "{token:?}");
+    assert!(inspector.own_node_url().is_none(), "the live run's node minted it");
+    let cookie = inspector.measured_cookie().expect("the session cookie's size, measured");
+    assert!(token.sizes.token_bytes > 4 * cookie, "a token is much larger than a session cookie");
 
     harness.get_by_label("Live").click();
     harness.run_steps(2);
@@ -311,7 +313,7 @@ fn in_korean_the_live_actions_name_the_strategy_in_korean() {
 /// `VK_ICD_FILENAMES` names one (a driver unpacked outside /usr, e.g. from
 /// `apt-get download mesa-vulkan-drivers libvulkan1`, with `LD_LIBRARY_PATH`). Where none is,
 /// the snapshot test skips loudly, unless `AUTHLAB_REQUIRE_GPU=1` (CI) makes that a failure.
-fn vulkan_available() -> bool {
+pub(crate) fn vulkan_available() -> bool {
     let found = std::env::var_os("VK_ICD_FILENAMES").is_some()
         || std::fs::read_dir("/usr/share/vulkan/icd.d")
             .map(|dir| dir.flatten().any(|f| f.path().extension().is_some_and(|e| e == "json")))
@@ -328,7 +330,7 @@ fn vulkan_available() -> bool {
 
 /// The app in a window of 1400×900, rendered on the GPU adapter wgpu finds (Mesa's software
 /// Vulkan, lavapipe, on CI), for snapshots.
-fn gpu_harness(app: AuthlabApp) -> Harness<'static, AuthlabApp> {
+pub(crate) fn gpu_harness(app: AuthlabApp) -> Harness<'static, AuthlabApp> {
     Harness::builder()
         .with_size([1400.0, 900.0])
         .with_context_setup(install_fonts)

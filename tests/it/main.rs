@@ -8,6 +8,7 @@
 mod support;
 
 mod app;
+mod app_inspector;
 mod app_start;
 mod architecture;
 mod attack;

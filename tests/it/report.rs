@@ -283,3 +283,19 @@ fn a_scenarios_report_draws_the_charts_it_names_in_its_order() {
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(summary.contains("(denylist.png)") && !summary.contains("(memory.png)"), "{summary}");
 }
+
+#[test]
+fn with_2x_each_chart_is_also_written_at_twice_the_width() {
+    let dir = TempDir::new("2x");
+    let recording = write_recording(&dir.0);
+    let out = dir.0.join("report");
+    let output = authlab(&["report", recording.to_str().unwrap(), "--out", out.to_str().unwrap(), "--2x"]);
+    assert!(output.status.success(), "authlab report --2x failed: {}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    for stem in STEMS {
+        let one = png_size(&std::fs::read(out.join(format!("{stem}.png"))).unwrap());
+        let two = png_size(&std::fs::read(out.join(format!("{stem}@2x.png"))).unwrap());
+        assert_eq!(two, (one.0 * 2, one.1 * 2), "{stem}@2x.png is twice {stem}.png");
+        assert!(stdout.contains(&format!("{stem}@2x.png")), "{stem}@2x.png is printed: {stdout}");
+    }
+}

@@ -7,6 +7,7 @@
 //! - [`check`]: the checks, the signature through jsonwebtoken;
 //! - [`times`]: `exp`, `iat` and `nbf` as dates and as time left or ago;
 //! - [`report`]: the text report and the JSON document;
+//! - [`resign`]: edited claims re-encoded, or re-signed with a pasted private key;
 //! - [`command`]: `authlab inspect`, its arguments and exit status.
 
 pub mod check;
@@ -14,6 +15,7 @@ pub mod command;
 pub mod decode;
 pub mod key;
 pub mod report;
+pub mod resign;
 pub mod times;
 
 pub use check::{Check, Expectations, Outcome};
