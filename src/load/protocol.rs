@@ -2,6 +2,8 @@
 //! node"), or the one a `[target.*]` table describes for the user's server. The lab's nodes are
 //! driven through the same description as any other server.
 
+use std::borrow::Cow;
+
 use reqwest::header::AUTHORIZATION;
 use serde_json::{Value, json};
 
@@ -84,18 +86,20 @@ pub struct Fill<'a> {
 }
 
 impl Fill<'_> {
-    fn apply(&self, text: &str) -> String {
+    fn apply<'t>(&self, text: &'t str) -> Cow<'t, str> {
         if !text.contains('{') {
-            return text.to_owned();
+            return Cow::Borrowed(text);
         }
-        text.replace("{username}", self.username)
-            .replace("{password}", self.password)
-            .replace("{refresh_token}", self.refresh_token)
+        Cow::Owned(
+            text.replace("{username}", self.username)
+                .replace("{password}", self.password)
+                .replace("{refresh_token}", self.refresh_token),
+        )
     }
 
     fn apply_json(&self, value: &Value) -> Value {
         match value {
-            Value::String(s) => Value::String(self.apply(s)),
+            Value::String(s) => Value::String(self.apply(s).into_owned()),
             Value::Array(items) => Value::Array(items.iter().map(|v| self.apply_json(v)).collect()),
             Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), self.apply_json(v))).collect()),
             other => other.clone(),

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{COOKIE, HeaderName, SET_COOKIE};
+use reqwest::header::{COOKIE, HeaderName, HeaderValue, SET_COOKIE};
 use serde_json::Value;
 
 use super::protocol::{Fill, Protocol};
@@ -19,8 +19,9 @@ use crate::scenario::target::CredentialSpec;
 /// What a logged-in client holds.
 #[derive(Debug, Clone)]
 pub enum Credential {
-    /// The session cookie, as sent: `sid=...`.
-    Cookie(String),
+    /// The session cookie, as sent: `sid=...` (a header value, checked once at login and then
+    /// shared, not copied, by every request).
+    Cookie(HeaderValue),
     /// Logged in, with nothing kept to send back: an app without a cookie jar whose code never
     /// reads `Set-Cookie` (`client = "mobile_naive"`).
     Nothing,
@@ -30,7 +31,7 @@ pub enum Credential {
         /// The header that carries it.
         header: HeaderName,
         /// The header's value, as sent: `Bearer <jwt>`.
-        value: String,
+        value: HeaderValue,
         /// The refresh token; `None` when the server issued none.
         refresh: Option<String>,
         /// When the access token expires, by this client's clock (from the login's `expires_in`);
@@ -45,7 +46,7 @@ impl Credential {
         matches!(self, Credential::Token { expires_at: Some(at), .. } if Instant::now() + Duration::from_millis(500) >= *at)
     }
 
-    fn header(&self) -> Option<(&HeaderName, &str)> {
+    fn header(&self) -> Option<(&HeaderName, &HeaderValue)> {
         match self {
             Credential::Cookie(cookie) => Some((&COOKIE, cookie)),
             Credential::Nothing => None,
@@ -56,7 +57,7 @@ impl Credential {
     /// `request` carrying the credential's header, if there is one to send.
     fn attach(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match self.header() {
-            Some((name, value)) => request.header(name.clone(), value),
+            Some((name, value)) => request.header(name.clone(), value.clone()),
             None => request,
         }
     }
@@ -121,7 +122,9 @@ impl Client {
         let credential = match (outcome, &self.protocol.credential) {
             // A browser's jar keeps the cookie; an app without a jar only if its own code reads it.
             (Outcome::Ok, CredentialSpec::Cookie { .. }) => match self.kind {
-                ClientKind::Browser | ClientKind::Mobile => cookie.map(Credential::Cookie),
+                ClientKind::Browser | ClientKind::Mobile => {
+                    cookie.and_then(|c| HeaderValue::try_from(c).ok()).map(Credential::Cookie)
+                }
                 ClientKind::MobileNaive => Some(Credential::Nothing),
             },
             (Outcome::Ok, spec @ CredentialSpec::Json { .. }) => {
@@ -241,7 +244,8 @@ fn token_credential(
     let access = answer.pointer(pointer)?.as_str()?;
     let refresh = answer.pointer(refresh_pointer).and_then(Value::as_str).or(previous_refresh).map(str::to_owned);
     let expires_at = answer.pointer(expires_pointer).and_then(Value::as_u64).map(|s| issued + Duration::from_secs(s));
-    Some(Credential::Token { header: header.name.clone(), value: header.value(access), refresh, expires_at })
+    let value = HeaderValue::try_from(header.value(access)).ok()?;
+    Some(Credential::Token { header: header.name.clone(), value, refresh, expires_at })
 }
 
 /// Reads the whole answer, then lets the connection go back to the pool before the user's next
