@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use reqwest::header::AUTHORIZATION;
 use serde_json::{Value, json};
 
+use crate::cluster::Endpoint;
 use crate::scenario::StrategyName;
 use crate::scenario::target::{CallBody, CredentialSpec, HeaderSpec, HttpCall, TargetSpec};
 
@@ -108,9 +109,14 @@ impl Fill<'_> {
 }
 
 impl HttpCall {
-    /// The request to `base` (a base URL), its placeholders filled in.
-    pub fn build(&self, http: &reqwest::Client, base: &str, fill: Fill<'_>) -> reqwest::RequestBuilder {
-        let request = http.request(self.method.clone(), format!("{base}{}", fill.apply(&self.path)));
+    /// The request to `node`, its placeholders filled in.
+    pub fn build(&self, http: &reqwest::Client, node: &Endpoint, fill: Fill<'_>) -> reqwest::RequestBuilder {
+        let path = fill.apply(&self.path);
+        let request = match path {
+            // A fixed path: its URL is parsed once per node, not once per request.
+            Cow::Borrowed(path) if let Some(url) = node.url_for(path) => http.request(self.method.clone(), url),
+            path => http.request(self.method.clone(), format!("{}{path}", node.url)),
+        };
         let request = match &self.token_header {
             Some(header) => request.header(header.name.clone(), header.value(fill.refresh_token)),
             None => request,
@@ -141,7 +147,8 @@ mod tests {
         assert_eq!(fill.apply_json(&body), json!({"user": {"name": "ann", "tags": ["pw", 3]}, "n": 1}));
         let http = reqwest::Client::new();
         let form = call(reqwest::Method::POST, "/login", CallBody::Form(vec![("u".into(), "{username} x".into())]));
-        let request = form.build(&http, "http://127.0.0.1:1", fill).build().unwrap_or_else(|e| panic!("{e}"));
+        let node = Endpoint::new("session/1".into(), "http://127.0.0.1:1".into());
+        let request = form.build(&http, &node, fill).build().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(request.url().as_str(), "http://127.0.0.1:1/login");
         let sent = request.body().and_then(|b| b.as_bytes()).unwrap_or_default();
         assert_eq!(sent, b"u=ann+x");
@@ -152,8 +159,11 @@ mod tests {
         let mut refresh = call(reqwest::Method::POST, "/refresh", CallBody::Empty);
         refresh.token_header = Some(HeaderSpec { name: AUTHORIZATION, scheme: Some("Bearer".into()) });
         let fill = Fill { refresh_token: "r1", ..Fill::default() };
-        let request =
-            refresh.build(&reqwest::Client::new(), "http://h", fill).build().unwrap_or_else(|e| panic!("{e}"));
+        let node = Endpoint::new("token/1".into(), "http://h".into());
+        let request = refresh.build(&reqwest::Client::new(), &node, fill).build().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(request.headers()[AUTHORIZATION], "Bearer r1");
+        assert_eq!(request.url().as_str(), "http://h/refresh");
+        let again = refresh.build(&reqwest::Client::new(), &node, fill).build().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again.url(), request.url(), "the cached URL is the same");
     }
 }

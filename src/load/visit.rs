@@ -104,7 +104,7 @@ impl Client {
         let pending = self.begin();
         let _in_flight = node.start_request();
         let fill = Fill { username: user, password, refresh_token: "" };
-        let sent = self.protocol.login.build(&self.http, &node.url, fill).send();
+        let sent = self.protocol.login.build(&self.http, node, fill).send();
         let response = match sent.await {
             Ok(r) => r,
             Err(_) => {
@@ -146,7 +146,7 @@ impl Client {
 
     /// Calls the protected resource.
     pub async fn profile(&self, node: &Arc<Endpoint>, credential: &Credential, started: Instant) -> Outcome {
-        let request = self.protocol.request.build(&self.http, &node.url, Fill::default());
+        let request = self.protocol.request.build(&self.http, node, Fill::default());
         self.protected(node, request, credential, started).await
     }
 
@@ -179,7 +179,7 @@ impl Client {
         let pending = self.begin();
         let _in_flight = node.start_request();
         let fill = Fill { refresh_token, ..Fill::default() };
-        let sent = call.build(&self.http, &node.url, fill).send();
+        let sent = call.build(&self.http, node, fill).send();
         let (outcome, body) = match sent.await {
             Err(_) => (Outcome::Connection, None),
             Ok(response) => {
@@ -207,7 +207,7 @@ impl Client {
         let started = Instant::now();
         let pending = self.begin();
         let _in_flight = node.start_request();
-        let sent = credential.attach(call.build(&self.http, &node.url, Fill::default())).send();
+        let sent = credential.attach(call.build(&self.http, node, Fill::default())).send();
         let outcome = finish(sent.await).await;
         record(pending, outcome, started, Some(credential));
         Some(outcome)
