@@ -1,7 +1,7 @@
 //! `[thresholds]` in a real `authlab run`: the table, the summary JSON's `thresholds`, exit status
 //! 99 on a failure, and `abort_on_fail` stopping the run early with its recording kept.
 
-use crate::support::{BIN, TempFile};
+use crate::support::run_scenario_whatever;
 
 /// A token-only run of a few seconds with `thresholds` (the lines of a `[thresholds]` table).
 fn scenario(duration: &str, thresholds: &str) -> String {
@@ -12,20 +12,10 @@ fn scenario(duration: &str, thresholds: &str) -> String {
     )
 }
 
-/// `authlab run` of `text`, whatever its exit status: the output, the summary JSON, the recording's file.
+/// `authlab run` of `text`, whatever its exit status: the output, the summary JSON, the recording.
 fn run(text: &str) -> (std::process::Output, serde_json::Value, authlab::recording::Recording) {
-    let file = TempFile::with_contents("scenario.toml", text);
-    let summary = TempFile::with_contents("summary.json", "");
-    let recording = TempFile::with_contents("recording.jsonl", "");
-    let output = std::process::Command::new(BIN)
-        .args(["run", file.path_str(), "--summary-json", summary.path_str(), "--out", recording.path_str()])
-        .output()
-        .expect("authlab run starts");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let text = std::fs::read_to_string(&summary.path).unwrap_or_default();
-    let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("no summary JSON; stderr: {stderr}"));
-    let recorded = authlab::recording::Recording::open(&recording.path).expect("the recording is kept");
-    (output, json, recorded)
+    let finished = run_scenario_whatever(text);
+    (finished.output, finished.summary, finished.recording)
 }
 
 #[test]

@@ -681,6 +681,16 @@ impl Finished {
 
 /// Runs `authlab run` on a scenario text and waits for it: it must succeed.
 pub fn run_scenario(scenario: &str) -> Finished {
+    let finished = run_scenario_whatever(scenario);
+    let output = &finished.output;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "authlab run failed: {stderr}\n{}", String::from_utf8_lossy(&output.stdout));
+    finished
+}
+
+/// Runs `authlab run` on a scenario text and waits for it, whatever its exit status (a failed
+/// threshold exits 99): it must leave its summary and its recording.
+pub fn run_scenario_whatever(scenario: &str) -> Finished {
     let file = TempFile::with_contents("scenario.toml", scenario);
     let summary = TempFile::with_contents("summary.json", "");
     let recording = TempFile::with_contents("recording.jsonl", "");
@@ -689,9 +699,9 @@ pub fn run_scenario(scenario: &str) -> Finished {
         .output()
         .expect("authlab run starts");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "authlab run failed: {stderr}\n{}", String::from_utf8_lossy(&output.stdout));
-    let text = std::fs::read_to_string(&summary.path).expect("the summary was written");
-    let summary_json: serde_json::Value = serde_json::from_str(&text).expect("the summary is JSON");
+    let text = std::fs::read_to_string(&summary.path).unwrap_or_default();
+    let summary_json: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("no summary JSON; stderr: {stderr}"));
     let recording_read = authlab::recording::Recording::open(&recording.path).expect("the recording reads");
     Finished { output, summary: summary_json, recording: recording_read, _files: vec![file, summary, recording] }
 }
