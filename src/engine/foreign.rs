@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::scrape::samples;
 use crate::cluster::{Endpoint, Endpoints};
 use crate::load::Accounts;
 use crate::load::accounts::AccountsError;
@@ -191,10 +192,7 @@ async fn scrape_process(
 /// metric's series); `None` when neither is there.
 pub fn process_sample(text: &str, rss_metric: &str, cpu_metric: &str) -> Option<ProcessSample> {
     let (mut rss, mut cpu) = (None::<f64>, None::<f64>);
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let Some((series, value)) = line.trim().rsplit_once(' ') else { continue };
-        let Ok(value) = value.parse::<f64>() else { continue };
-        let name = series.split_once('{').map_or(series, |(name, _)| name);
+    for (name, _, value) in samples(text) {
         if name == rss_metric {
             *rss.get_or_insert(0.0) += value;
         } else if name == cpu_metric {

@@ -235,10 +235,6 @@ impl Engine {
                         None => Accounts::Derived { seed: scenario.seed, count: scenario.users.count },
                     },
                     protocol: spec.map_or_else(|| Protocol::lab(strategy), Protocol::of_target),
-                    refresh: match spec {
-                        Some(spec) => spec.refresh.is_some(),
-                        None => scenario.token.as_ref().is_none_or(|t| t.refresh),
-                    },
                     routing: scenario.cluster.routing,
                     health_check: scenario.cluster.health_check,
                     health_path: match spec {

@@ -43,19 +43,23 @@ fn label<'a>(labels: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// Each sample of a Prometheus text exposition: its metric name, its label set (`a="x",b="y"`, or
+/// empty) and its value. Comments, blank and unreadable lines are skipped.
+pub(crate) fn samples(text: &str) -> impl Iterator<Item = (&str, &str, f64)> {
+    text.lines().filter(|line| !line.starts_with('#')).filter_map(|line| {
+        let (series, value) = line.trim().rsplit_once(' ')?;
+        let value = value.parse::<f64>().ok()?;
+        Some(match series.split_once('{') {
+            Some((name, rest)) => (name, rest.trim_end_matches('}'), value),
+            None => (series, "", value),
+        })
+    })
+}
+
 /// Parses the exposition text; unknown metrics are ignored.
 pub fn parse_metrics(text: &str) -> NodeReading {
     let mut reading = NodeReading::default();
-    for line in text.lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        let Some((series, value)) = line.rsplit_once(' ') else { continue };
-        let Ok(value) = value.parse::<f64>() else { continue };
-        let (name, labels) = match series.split_once('{') {
-            Some((name, rest)) => (name, rest.trim_end_matches('}')),
-            None => (series, ""),
-        };
+    for (name, labels, value) in samples(text) {
         let whole = value.max(0.0) as u64;
         match name {
             "authlab_heap_bytes" => reading.heap_bytes = whole,

@@ -45,8 +45,6 @@ pub struct LoadOptions {
     pub accounts: Accounts,
     /// What they send, and where their credential comes from.
     pub protocol: Protocol,
-    /// Token clients refresh expiring access tokens (else they log in again).
-    pub refresh: bool,
     /// The routing policy the balancer starts with.
     pub routing: Routing,
     /// How often the balancer checks node health (so how long a dead node keeps getting traffic).
@@ -379,7 +377,8 @@ impl LoadDriver {
         }
     }
 
-    /// A fresh credential for an expiring token: refreshed if the scenario refreshes, else a new login.
+    /// A fresh credential for an expiring token: refreshed where the server issued a refresh token
+    /// and the protocol has a refresh request, else a new login.
     async fn renew(
         &self,
         client: &Client,
@@ -389,10 +388,8 @@ impl LoadDriver {
         password: &str,
         affinity: &mut Option<Arc<Endpoint>>,
     ) -> Result<Credential, Outcome> {
-        if self.options.refresh {
-            if let Some(fresh) = client.refresh(node, credential).await {
-                return Ok(fresh);
-            }
+        if let Some(fresh) = client.refresh(node, credential).await {
+            return Ok(fresh);
         }
         self.relogin(client, user, password, affinity).await
     }
@@ -534,7 +531,6 @@ mod tests {
             load: scenario.load,
             accounts: Accounts::Derived { seed: 1, count: 1 },
             protocol: Protocol::lab(StrategyName::Token),
-            refresh: false,
             routing: Routing::RoundRobin,
             health_check: Duration::from_secs(1),
             health_path: Some("/healthz".into()),
