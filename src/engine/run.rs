@@ -19,6 +19,7 @@ use crate::cluster::leftovers;
 use crate::cluster::{ClusterError, Endpoints, Supervisor, SupervisorConfig};
 use crate::load::TickStats;
 use crate::load::{Accounts, LoadDriver, LoadOptions, Protocol};
+use crate::measure::buckets::Buckets;
 use crate::measure::{EventRecord, EventSource, ForeignTick, NodeTick, ResourceTick, StoreTick, StrategyTick, Tick};
 use crate::scenario::{Action, EventAction, Mode, Revokee, Scenario, Scope, SessionSpec, StoreKind, StrategyName};
 use crate::session_store::{PgReading, RedisSessionStore, postgres};
@@ -451,6 +452,7 @@ impl Engine {
             let readings = futures_util::future::join_all(scrapes).await;
             let mut out = StrategyTick { simulated, ..driver_figures(&running.driver, measured, interval) };
             let (mut store_ops, mut sweep_errors) = (0, 0);
+            let mut round_trips = Buckets::default();
             for (i, (endpoint, reading)) in endpoints.iter().zip(readings).enumerate() {
                 let key = (endpoint.id.clone(), endpoint.url.clone());
                 let node = match reading {
@@ -467,6 +469,7 @@ impl Engine {
                             }
                         }
                         store_ops += reading.store_ops.saturating_sub(previous.store_ops);
+                        round_trips.add(&reading.store_round_trips.since(&previous.store_round_trips));
                         sweep_errors += reading.store_sweep_errors.saturating_sub(previous.store_sweep_errors);
                         out.auth_checks += reading.auth_checks.saturating_sub(previous.auth_checks);
                         out.auth_check_seconds += (reading.auth_check_seconds - previous.auth_check_seconds).max(0.0);
@@ -492,7 +495,9 @@ impl Engine {
                 out.nodes.push(node);
             }
             if strategy == StrategyName::Session {
-                let mut store = StoreTick { kind: "memory".into(), ops: store_ops, ..StoreTick::default() };
+                let round_trips = (!round_trips.is_empty()).then_some(round_trips);
+                let mut store =
+                    StoreTick { kind: "memory".into(), ops: store_ops, round_trips, ..StoreTick::default() };
                 if let Some(redis) = &redis {
                     store.kind = "redis".into();
                     store.used_memory = redis.used_memory().await.ok();

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::measure::buckets::Buckets;
+
 /// Routes that carry the lab's load (scrapes, health checks and admin calls are not load).
 const LOAD_ROUTES: [&str; 6] = ["/login", "/api/profile", "/logout", "/refresh", "/api/orders", "unmatched"];
 /// Routes a resource service calls on the issuer: session introspection, token JWKS fetches.
@@ -22,6 +24,8 @@ pub struct NodeReading {
     pub requests_total: u64,
     /// Cumulative session-store operations.
     pub store_ops: u64,
+    /// Cumulative session-store round trips, by time taken (`authlab_store_round_trip_seconds`).
+    pub store_round_trips: Buckets,
     /// Cumulative failed sweeps of expired sessions (PostgreSQL store).
     pub store_sweep_errors: u64,
     pub denylist_entries: u64,
@@ -59,6 +63,7 @@ pub(crate) fn samples(text: &str) -> impl Iterator<Item = (&str, &str, f64)> {
 /// Parses the exposition text; unknown metrics are ignored.
 pub fn parse_metrics(text: &str) -> NodeReading {
     let mut reading = NodeReading::default();
+    let mut round_trips = Vec::new();
     for (name, labels, value) in samples(text) {
         let whole = value.max(0.0) as u64;
         match name {
@@ -68,6 +73,13 @@ pub fn parse_metrics(text: &str) -> NodeReading {
             "authlab_sessions" => reading.sessions = whole,
             "authlab_connections_open" => reading.connections = whole,
             "authlab_store_ops_total" => reading.store_ops += whole,
+            "authlab_store_round_trip_seconds_bucket" => {
+                let bound =
+                    label(labels, "le").and_then(|le| if le == "+Inf" { Some(f64::INFINITY) } else { le.parse().ok() });
+                if let Some(bound) = bound {
+                    round_trips.push((bound, whole));
+                }
+            }
             "authlab_store_sweep_errors_total" => reading.store_sweep_errors = whole,
             "authlab_denylist_entries" => reading.denylist_entries = whole,
             "authlab_revoked_subjects" => reading.revoked_users = whole,
@@ -87,6 +99,7 @@ pub fn parse_metrics(text: &str) -> NodeReading {
             _ => {}
         }
     }
+    reading.store_round_trips = Buckets::from_cumulative(&round_trips);
     reading
 }
 
@@ -122,8 +135,13 @@ mod tests {
             authlab_store_ops_total{op=\"create\"} 1\n\
             authlab_heap_bytes 1000\nauthlab_rss_bytes 2000\nauthlab_cpu_seconds_total 0.5\nauthlab_sessions 7\n\
             authlab_auth_check_seconds_bucket{le=\"+Inf\"} 8\n\
-            authlab_auth_check_seconds_sum 0.000024\nauthlab_auth_check_seconds_count 8\n";
+            authlab_auth_check_seconds_sum 0.000024\nauthlab_auth_check_seconds_count 8\n\
+            authlab_store_round_trip_seconds_bucket{le=\"0.001\"} 1\n\
+            authlab_store_round_trip_seconds_bucket{le=\"0.002\"} 4\n\
+            authlab_store_round_trip_seconds_bucket{le=\"+Inf\"} 5\n";
         let r = parse_metrics(text);
+        assert_eq!(r.store_round_trips.counts, vec![(0.0, 0.001, 1), (0.001, 0.002, 3)]);
+        assert_eq!(r.store_round_trips.beyond, 1);
         assert_eq!((r.load_requests, r.requests_total, r.store_ops), (8, 17, 5));
         assert_eq!((r.heap_bytes, r.rss_bytes, r.sessions), (1000, 2000, 7));
         assert_eq!(r.cpu_seconds, 0.5);

@@ -177,6 +177,18 @@ pub const FIGURES: &[Figure] = &[
         read: |s| s.store.as_ref()?.dead_tuples_peak.map(|d| d as f64),
     },
     Figure {
+        name: "store_round_trip_p50",
+        unit: Unit::Duration,
+        better: Better::Lower,
+        read: |s| s.store.as_ref()?.round_trip_p50_us,
+    },
+    Figure {
+        name: "store_round_trip_p99",
+        unit: Unit::Duration,
+        better: Better::Lower,
+        read: |s| s.store.as_ref()?.round_trip_p99_us,
+    },
+    Figure {
         name: "store_cpu_per_request",
         unit: Unit::Duration,
         better: Better::Lower,

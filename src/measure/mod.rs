@@ -1,10 +1,11 @@
 //! The measurement vocabulary every consumer shares: what a tick holds (latency, request counts,
-//! node and store samples), how a range of ticks is re-aggregated, a run's summary, and how its
+//! node and store samples, histogram buckets), how a range of ticks is re-aggregated, a run's summary, and how its
 //! numbers are printed.
 //!
 //! It is a leaf: the engine, the load driver, recordings, reports and the app all depend on it, and
 //! it depends on none of them.
 
+pub mod buckets;
 pub mod figures;
 pub(crate) mod format;
 pub mod names;

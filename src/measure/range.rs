@@ -57,6 +57,8 @@ pub struct RangeStats {
     pub store_cpu_seconds: Option<f64>,
     /// Peak dead row versions of the session table (PostgreSQL).
     pub store_dead_tuples_peak: Option<u64>,
+    /// The nodes' store operations by time taken, over the range (absent when no tick has them).
+    pub store_round_trips: Option<super::buckets::Buckets>,
     /// `[resource]`: the resource service's requests and its calls to the issuer, summed (absent
     /// when the strategy had no resource service).
     pub resource: Option<ResourceTick>,
@@ -169,6 +171,7 @@ impl RangeStats {
             driver_cpu_seconds: None,
             driver_saturated_ticks: 0,
             store_dead_tuples_peak: None,
+            store_round_trips: None,
             store_ops: 0,
             resource: None,
             arrivals: None,
@@ -220,6 +223,9 @@ impl RangeStats {
             self.store_keys_peak = max_option(self.store_keys_peak, store.keys);
             self.store_used_memory_peak = max_option(self.store_used_memory_peak, store.used_memory);
             self.store_dead_tuples_peak = max_option(self.store_dead_tuples_peak, store.dead_tuples);
+            if let Some(round_trips) = &store.round_trips {
+                self.store_round_trips.get_or_insert_default().add(round_trips);
+            }
             if let Some(cpu) = store.cpu_seconds {
                 *self.store_cpu_seconds.get_or_insert(0.0) += cpu;
             }

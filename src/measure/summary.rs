@@ -134,6 +134,13 @@ pub struct StoreSummary {
     /// PostgreSQL: peak dead row versions of the session table (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dead_tuples_peak: Option<u64>,
+    /// Median time of the nodes' store operations, in µs (about one network round trip to a
+    /// remote store), read from their histogram; absent where no node reported one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_trip_p50_us: Option<f64>,
+    /// The 99th percentile of the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_trip_p99_us: Option<f64>,
     /// The store server's CPU µs per request the nodes served, where it is measured (PostgreSQL
     /// on this machine; absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -180,6 +187,8 @@ impl StrategySummary {
                 keys_peak: stats.store_keys_peak,
                 used_memory_peak: stats.store_used_memory_peak,
                 dead_tuples_peak: stats.store_dead_tuples_peak,
+                round_trip_p50_us: round_trip_us(&stats.store_round_trips, 0.5),
+                round_trip_p99_us: round_trip_us(&stats.store_round_trips, 0.99),
                 cpu_us_per_request: stats
                     .store_cpu_seconds
                     .filter(|_| stats.server_requests > 0)
@@ -254,6 +263,11 @@ pub fn driver_warning(summary: &RunSummary) -> Option<String> {
 const NONE: &str = "–";
 
 /// The strategy's store, if it is a database (PostgreSQL).
+/// The `q` quantile of the store's round trips, in µs.
+fn round_trip_us(round_trips: &Option<super::buckets::Buckets>, q: f64) -> Option<f64> {
+    round_trips.as_ref().and_then(|b| b.quantile(q)).map(|seconds| seconds * 1e6)
+}
+
 fn database(s: &StrategySummary) -> Option<&StoreSummary> {
     s.store.as_ref().filter(|store| store.kind == "postgres")
 }
@@ -261,7 +275,7 @@ fn database(s: &StrategySummary) -> Option<&StoreSummary> {
 /// The closing table of `authlab run`: session and token side by side, plain text, aligned.
 pub fn render_table(summary: &RunSummary) -> String {
     type Cell = fn(&StrategySummary) -> String;
-    let rows: [(&str, Cell); 18] = [
+    let rows: [(&str, Cell); 19] = [
         ("requests ok", |s| group(s.requests.ok)),
         ("failed", |s| group(s.requests.failed)),
         ("  unauthorized", |s| group(s.requests.unauthorized)),
@@ -279,6 +293,13 @@ pub fn render_table(summary: &RunSummary) -> String {
         ("RSS peak (MiB)", |s| measured_or(s, StrategySummary::RSS, |s| mib(s.rss_bytes.peak))),
         ("credential bytes/request", |s| format!("{:.0}", s.credential_bytes_per_request)),
         ("store keys, peak", |s| s.store.as_ref().and_then(|store| store.keys_peak).map_or(NONE.to_owned(), group)),
+        ("store round trip p50 / p99 (µs)", |s| {
+            let store = s.store.as_ref();
+            match (store.and_then(|t| t.round_trip_p50_us), store.and_then(|t| t.round_trip_p99_us)) {
+                (Some(p50), Some(p99)) => format!("{p50:.0} / {p99:.0}"),
+                _ => NONE.to_owned(),
+            }
+        }),
         ("driver CPU/request (µs)", |s| {
             s.driver.as_ref().map_or(NONE.to_owned(), |d| format!("{:.1}", d.cpu_us_per_request))
         }),
@@ -530,6 +551,8 @@ mod tests {
                 keys_peak: Some(2),
                 used_memory_peak: Some(2000),
                 dead_tuples_peak: None,
+                round_trip_p50_us: None,
+                round_trip_p99_us: None,
                 cpu_us_per_request: None
             })
         );

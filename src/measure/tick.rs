@@ -260,6 +260,10 @@ pub struct StoreTick {
     /// backends serving them, where the server runs on this machine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_seconds: Option<f64>,
+    /// The nodes' store operations of this tick by time taken, summed over nodes
+    /// (`authlab_store_round_trip_seconds`; absent in older recordings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_trips: Option<super::buckets::Buckets>,
     /// PostgreSQL: sweeps of expired sessions that failed in this tick, summed over nodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep_errors: Option<u64>,

@@ -4,9 +4,9 @@
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::Duration;
 
 use crate::heap;
+use crate::measure::buckets::Histogram;
 use crate::process_stats::ProcessStats;
 use crate::session_store::{StoreOp, StoreOps};
 use crate::token::access::AuthError;
@@ -37,58 +37,6 @@ const STATUSES: usize = 600;
 const AUTH_CHECK_BOUNDS: [f64; 18] = [
     1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 1.0,
 ];
-
-/// A Prometheus histogram with fixed buckets.
-#[derive(Debug)]
-pub struct Histogram {
-    bounds: &'static [f64],
-    /// Per-bucket (not cumulative) counts; the last bucket is +Inf.
-    buckets: Vec<AtomicU64>,
-    sum_nanos: AtomicU64,
-    count: AtomicU64,
-}
-
-impl Histogram {
-    fn new(bounds: &'static [f64]) -> Self {
-        Self {
-            bounds,
-            buckets: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
-            sum_nanos: AtomicU64::new(0),
-            count: AtomicU64::new(0),
-        }
-    }
-
-    pub(crate) fn observe(&self, elapsed: Duration) {
-        let seconds = elapsed.as_secs_f64();
-        let bucket = self.bounds.iter().position(|&b| seconds <= b).unwrap_or(self.bounds.len());
-        self.buckets[bucket].fetch_add(1, Relaxed);
-        self.sum_nanos.fetch_add(elapsed.as_nanos() as u64, Relaxed);
-        self.count.fetch_add(1, Relaxed);
-    }
-
-    /// Observations so far (the histogram's `_count`).
-    pub fn count(&self) -> u64 {
-        self.count.load(Relaxed)
-    }
-
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        let mut cumulative = 0;
-        for (i, bucket) in self.buckets.iter().enumerate() {
-            cumulative += bucket.load(Relaxed);
-            match self.bounds.get(i) {
-                Some(bound) => {
-                    let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
-                }
-                None => {
-                    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cumulative}");
-                }
-            }
-        }
-        let sum = self.sum_nanos.load(Relaxed) as f64 / 1e9;
-        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {cumulative}");
-    }
-}
 
 /// A value a strategy adds to `/metrics` (sessions held, denylist size, ...).
 #[derive(Debug, Clone, Copy)]
@@ -209,6 +157,11 @@ impl NodeMetrics {
         for op in StoreOp::ALL {
             let _ = writeln!(out, "authlab_store_ops_total{{op=\"{}\"}} {}", op.label(), self.store_ops.get(op));
         }
+        self.store_ops.round_trips.render(
+            &mut out,
+            "authlab_store_round_trip_seconds",
+            "Time from a session-store call to its answer (about one network round trip to a remote store).",
+        );
         self.auth_check.render(
             &mut out,
             "authlab_auth_check_seconds",
@@ -254,21 +207,6 @@ impl NodeMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_histogram_is_cumulative_and_ends_with_inf() {
-        let h = Histogram::new(&AUTH_CHECK_BOUNDS);
-        h.observe(Duration::from_nanos(500));
-        h.observe(Duration::from_micros(3));
-        h.observe(Duration::from_secs(5));
-        let mut out = String::new();
-        h.render(&mut out, "x", "help");
-        assert!(out.contains("x_bucket{le=\"0.000001\"} 1\n"));
-        assert!(out.contains("x_bucket{le=\"0.000005\"} 2\n"));
-        assert!(out.contains("x_bucket{le=\"1\"} 2\n"));
-        assert!(out.contains("x_bucket{le=\"+Inf\"} 3\n"));
-        assert!(out.contains("x_count 3\n"));
-    }
 
     #[test]
     fn requests_are_counted_by_route_and_status() {

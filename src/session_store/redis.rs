@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use fred::prelude::{ClientLike, KeysInterface, Pool, SetsInterface, TransactionInterface};
-use fred::types::config::{Config, ReconnectPolicy};
+use fred::types::config::{Config, ReconnectPolicy, TcpConfig};
 use fred::types::{Builder, Expiration, ExpireOptions, SetOptions};
 use futures_util::StreamExt;
 use time::OffsetDateTime;
@@ -97,31 +97,31 @@ impl RedisSessionStore {
         format!("{}user:{}", self.prefix, user)
     }
 
-    /// Stores `record`; when it was stored, lists it in its user's set (if it has a user).
+    /// Stores `record` and, with the user index, lists it in its user's set, in one round trip:
+    /// the SET and the set's updates go in one pipeline. Should the SET not store (NX on an id
+    /// taken, XX on a session gone), the set lists an id with no session, which is harmless: it
+    /// deletes nothing, and goes when the set expires.
     async fn set(&self, record: &Record, options: SetOptions) -> session_store::Result<bool> {
         let value = rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let expires_at = OffsetDateTime::unix_timestamp(record.expiry_date);
-        let stored: bool = self
-            .pool
-            .set(self.key(&record.id), value.as_slice(), Some(Expiration::EXAT(expires_at)), Some(options), false)
-            .await
-            .map_err(backend)?;
-        if let (true, true, Some(user)) = (stored, self.user_index, user_of(record)) {
-            self.index(user, &record.id, expires_at).await?;
-        }
-        Ok(stored)
-    }
-
-    /// Adds `id` to `user`'s set and makes the set live at least until `expires_at` (one round trip).
-    async fn index(&self, user: &str, id: &Id, expires_at: i64) -> session_store::Result<()> {
-        let key = self.user_key(user);
+        let expiration = Some(Expiration::EXAT(expires_at));
+        let key = self.key(&record.id);
+        let user = user_of(record).filter(|_| self.user_index);
+        let Some(user) = user else {
+            let stored: Option<String> =
+                self.pool.set(key, value.as_slice(), expiration, Some(options), false).await.map_err(backend)?;
+            return Ok(stored.is_some());
+        };
+        let index = self.user_key(user);
         let pipeline = self.pool.next().pipeline();
-        let _: () = pipeline.sadd(key.as_str(), id.to_string()).await.map_err(backend)?;
+        let _: () = pipeline.set(key, value.as_slice(), expiration, Some(options), false).await.map_err(backend)?;
+        let _: () = pipeline.sadd(index.as_str(), record.id.to_string()).await.map_err(backend)?;
         // A fresh set has no expiry (NX sets one); an older one only ever gets a later one (GT).
-        let _: () = pipeline.expire_at(key.as_str(), expires_at, Some(ExpireOptions::NX)).await.map_err(backend)?;
-        let _: () = pipeline.expire_at(key.as_str(), expires_at, Some(ExpireOptions::GT)).await.map_err(backend)?;
-        let _: Vec<fred::types::Value> = pipeline.all().await.map_err(backend)?;
-        Ok(())
+        let _: () = pipeline.expire_at(index.as_str(), expires_at, Some(ExpireOptions::NX)).await.map_err(backend)?;
+        let _: () = pipeline.expire_at(index.as_str(), expires_at, Some(ExpireOptions::GT)).await.map_err(backend)?;
+        // The SET's reply comes first: OK when it stored, nil when its condition kept it from it.
+        let replies: Vec<fred::types::Value> = pipeline.all().await.map_err(backend)?;
+        Ok(replies.first().is_some_and(|reply| !reply.is_null()))
     }
 
     /// The keys under this store's prefix, in batches.
@@ -183,7 +183,14 @@ pub async fn connect_pool(url: &str) -> Result<Pool, RedisStoreError> {
     let config = Config::from_url(url).map_err(|reason| RedisStoreError::Url { url: url.into(), reason })?;
     let mut builder = Builder::from_config(config);
     builder
-        .with_connection_config(|c| c.connection_timeout = Duration::from_secs(2))
+        .with_connection_config(|c| {
+            c.connection_timeout = Duration::from_secs(2);
+            // Without TCP_NODELAY, a command written while the one before it on the same connection
+            // is still unacknowledged waits for that ACK (Nagle): over a real network, with the
+            // pool's connections shared by concurrent requests, that doubled every store round
+            // trip (measured in tests/it/network_hosts.rs). On loopback it cannot be seen.
+            c.tcp = TcpConfig { nodelay: Some(true), ..TcpConfig::default() };
+        })
         .set_policy(ReconnectPolicy::new_constant(0, 200));
     let pool = builder.build_pool(POOL_SIZE).map_err(|reason| RedisStoreError::Url { url: url.into(), reason })?;
     let unreachable = |reason| RedisStoreError::Unreachable { url: url.into(), reason };

@@ -23,6 +23,7 @@ mod fuzz_regressions;
 mod inspect;
 mod interop;
 mod mobile_client;
+mod network_hosts;
 mod node_admin;
 mod node_simulation;
 mod postgres_fixture;

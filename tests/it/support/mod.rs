@@ -1,7 +1,8 @@
 //! Shared helpers for the integration tests: node processes, the user CSV, a private Redis,
 //! a tiny RESP client, Prometheus text parsing and a few HTTP helpers; synthetic ticks in [`ticks`],
-//! a private PostgreSQL in [`postgres`].
+//! a private PostgreSQL in [`postgres`], hosts in network namespaces in [`netns`].
 
+pub mod netns;
 pub mod postgres;
 pub mod python;
 pub mod ticks;
@@ -691,10 +692,16 @@ pub fn run_scenario(scenario: &str) -> Finished {
 /// Runs `authlab run` on a scenario text and waits for it, whatever its exit status (a failed
 /// threshold exits 99): it must leave its summary and its recording.
 pub fn run_scenario_whatever(scenario: &str) -> Finished {
+    run_scenario_by(Command::new(BIN), scenario)
+}
+
+/// Runs a scenario text with `authlab`, the command given (`BIN`, or `BIN` inside a network
+/// namespace), whatever its exit status.
+pub fn run_scenario_by(mut authlab: Command, scenario: &str) -> Finished {
     let file = TempFile::with_contents("scenario.toml", scenario);
     let summary = TempFile::with_contents("summary.json", "");
     let recording = TempFile::with_contents("recording.jsonl", "");
-    let output = std::process::Command::new(BIN)
+    let output = authlab
         .args(["run", file.path_str(), "--summary-json", summary.path_str(), "--out", recording.path_str()])
         .output()
         .expect("authlab run starts");
