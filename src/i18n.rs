@@ -241,6 +241,16 @@ texts! {
     StoreOps => "Session store operations", "세션 저장소 연산";
     StoreOpsLine => "store operations/s (all nodes)", "저장소 연산/초 (전체 노드)";
     OpsPerSecond => "ops/s", "연산/초";
+    StorePrimaries => "Sessions per Redis Cluster primary", "Redis 클러스터 프라이머리별 세션";
+    Primary1 => "primary 1", "프라이머리 1";
+    Primary2 => "primary 2", "프라이머리 2";
+    Primary3 => "primary 3", "프라이머리 3";
+    PrimaryOps1 => "primary 1: commands/s (Redis's own count)", "프라이머리 1: 명령/초 (Redis 자체 집계)";
+    PrimaryOps2 => "primary 2: commands/s (Redis's own count)", "프라이머리 2: 명령/초 (Redis 자체 집계)";
+    PrimaryOps3 => "primary 3: commands/s (Redis's own count)", "프라이머리 3: 명령/초 (Redis 자체 집계)";
+    PrimaryMemory1 => "primary 1 used_memory", "프라이머리 1 used_memory";
+    PrimaryMemory2 => "primary 2 used_memory", "프라이머리 2 used_memory";
+    PrimaryMemory3 => "primary 3 used_memory", "프라이머리 3 used_memory";
     StoreCpu => "Store CPU per request", "요청당 저장소 CPU 시간";
     StoreCpuLine => "database CPU μs per request (its backends for the nodes)", "요청당 데이터베이스 CPU μs (노드를 맡은 백엔드)";
     StoreRows => "Rows in the session table", "세션 테이블의 행";
@@ -265,6 +275,7 @@ texts! {
     ChartAxisCount => "count", "개수";
     ChartAxisErrorsPerSecond => "errors/s", "오류/초";
     ChartStoreUsedMemory => "Redis used_memory (whole server)", "Redis used_memory (서버 전체)";
+    ChartClusterUsedMemory => "Redis Cluster used_memory (all primaries)", "Redis 클러스터 used_memory (모든 프라이머리)";
     ChartStoreTableSize => "PostgreSQL session table (data, indexes, TOAST)", "PostgreSQL 세션 테이블 (데이터, 인덱스, TOAST)";
     ChartDidNotRun => "did not run", "실행되지 않음";
     YourServer => "your own server", "사용자 서버";

@@ -21,6 +21,23 @@ fn store_memory(s: &Sample<'_>, kind: &str) -> Option<f64> {
     store.used_memory.map(|bytes| bytes as f64 / MIB)
 }
 
+/// Primary `index` of a Redis Cluster store, if there is one.
+fn primary<'a>(s: &Sample<'a>, index: usize) -> Option<&'a crate::measure::PrimaryTick> {
+    s.tick.store.as_ref()?.primaries.get(index)
+}
+
+fn primary_memory(s: &Sample<'_>, index: usize) -> Option<f64> {
+    primary(s, index)?.used_memory.map(|bytes| bytes as f64 / MIB)
+}
+
+fn primary_ops(s: &Sample<'_>, index: usize) -> Option<f64> {
+    primary(s, index)?.ops_per_sec.map(|ops| ops as f64)
+}
+
+fn primary_sessions(s: &Sample<'_>, index: usize) -> Option<f64> {
+    primary(s, index).map(|p| p.sessions as f64)
+}
+
 const fn linear(unit: Option<Text>, description: Text) -> Axis {
     Axis { unit, description, scale: Scale::Linear }
 }
@@ -63,6 +80,11 @@ charts! {
         lines: &[
             Line::new(text(Text::ChartStoreUsedMemory), RED, |s| store_memory(s, "redis")).width(3).optional(),
             Line::new(text(Text::ChartStoreTableSize), RED, |s| store_memory(s, "postgres")).width(3).optional(),
+            // A Redis Cluster: the sum, and each of (up to) three primaries under it.
+            Line::new(text(Text::ChartClusterUsedMemory), RED, |s| store_memory(s, "redis-cluster")).width(3).optional(),
+            Line::new(text(Text::PrimaryMemory1), ORANGE, |s| primary_memory(s, 0)).optional(),
+            Line::new(text(Text::PrimaryMemory2), GREEN, |s| primary_memory(s, 1)).optional(),
+            Line::new(text(Text::PrimaryMemory3), GREY, |s| primary_memory(s, 2)).optional(),
         ],
     },
     /// Users logged in against sessions held.
@@ -140,9 +162,27 @@ charts! {
         axis: linear(Some(Text::OpsPerSecond), Text::OpsPerSecond),
         nodes: None,
         of_foreign: OfForeign::NotMeasured,
-        lines: &[Line::new(text(Text::StoreOpsLine), RED, |s| {
-            s.tick.store.as_ref().map(|store| s.per_second(store.ops))
-        })],
+        lines: &[
+            Line::new(text(Text::StoreOpsLine), RED, |s| s.tick.store.as_ref().map(|store| s.per_second(store.ops)))
+                .width(3),
+            // A Redis Cluster: each primary's own count (the lab's monitoring included).
+            Line::new(text(Text::PrimaryOps1), ORANGE, |s| primary_ops(s, 0)).optional(),
+            Line::new(text(Text::PrimaryOps2), GREEN, |s| primary_ops(s, 1)).optional(),
+            Line::new(text(Text::PrimaryOps3), GREY, |s| primary_ops(s, 2)).optional(),
+        ],
+    },
+    /// A Redis Cluster's sessions, per primary: each holds a share.
+    StorePrimaries = "store_primaries" => Spec {
+        title: Text::StorePrimaries,
+        figure_title: Text::StorePrimaries,
+        axis: linear(None, Text::ChartAxisCount),
+        nodes: None,
+        of_foreign: OfForeign::NotMeasured,
+        lines: &[
+            Line::new(text(Text::Primary1), ORANGE, |s| primary_sessions(s, 0)).optional(),
+            Line::new(text(Text::Primary2), GREEN, |s| primary_sessions(s, 1)).optional(),
+            Line::new(text(Text::Primary3), GREY, |s| primary_sessions(s, 2)).optional(),
+        ],
     },
     /// The store server's CPU time per request served, in µs (PostgreSQL on this machine).
     StoreCpu = "store_cpu" => Spec {

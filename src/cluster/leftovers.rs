@@ -7,7 +7,8 @@
 //! start of every Redis-store run and by `authlab clean`, scans for keys of the form
 //! `authlab:run-<id>:...` (a run id is hex digits and the strategies of its phase), and deletes
 //! those whose run has no mark. Keys of any other form are
-//! never touched, nor are a live run's.
+//! never touched, nor are a live run's. On a Redis Cluster the scan visits every primary (SCAN
+//! answers for one server), and keys go one per command (they lie in many slots).
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -18,7 +19,7 @@ use fred::types::Expiration;
 use futures_util::StreamExt;
 use tokio::task::JoinHandle;
 
-use crate::session_store::RedisStoreError;
+use crate::session_store::{RedisStoreError, each_primary, unlink};
 
 /// The start of every run's key prefix.
 const RUN_KEYS: &str = "authlab:run-";
@@ -99,11 +100,25 @@ pub struct Swept {
 
 /// Deletes every key of every run that has no liveness mark, and nothing else.
 pub async fn sweep_dead_runs(client: &Client) -> Result<Swept, RedisStoreError> {
+    let servers = each_primary(client).await?;
+    let swept = sweep_servers(client, &servers).await;
+    if client.is_clustered() {
+        for server in servers {
+            let _ = server.quit().await;
+        }
+    }
+    swept
+}
+
+/// [`sweep_dead_runs`] over `servers`, every server `client` reaches.
+async fn sweep_servers(client: &Client, servers: &[Client]) -> Result<Swept, RedisStoreError> {
     let mut runs = BTreeSet::new();
-    let mut scan = client.scan_buffered(format!("{RUN_KEYS}*"), Some(1000), None);
-    while let Some(key) = scan.next().await {
-        if let Some(run) = key?.as_str().and_then(run_of) {
-            runs.insert(run.to_owned());
+    for server in servers {
+        let mut scan = server.scan_buffered(format!("{RUN_KEYS}*"), Some(1000), None);
+        while let Some(key) = scan.next().await {
+            if let Some(run) = key?.as_str().and_then(run_of) {
+                runs.insert(run.to_owned());
+            }
         }
     }
     let mut swept = Swept::default();
@@ -112,19 +127,21 @@ pub async fn sweep_dead_runs(client: &Client) -> Result<Swept, RedisStoreError> 
         if alive > 0 {
             continue;
         }
-        // Run ids are hex digits, dashes and strategy names, so the prefix holds no glob characters.
-        let mut keys = client.scan_buffered(format!("{}*", run_prefix(&run)), Some(1000), None).chunks(500);
-        while let Some(batch) = keys.next().await {
-            let batch = batch.into_iter().collect::<Result<Vec<_>, _>>()?;
-            let deleted: u64 = client.unlink(batch).await?;
-            swept.keys += deleted;
+        for server in servers {
+            // Run ids are hex digits, dashes and strategy names, so the prefix holds no glob characters.
+            let mut keys = server.scan_buffered(format!("{}*", run_prefix(&run)), Some(1000), None).chunks(500);
+            while let Some(batch) = keys.next().await {
+                let batch = batch.into_iter().collect::<Result<Vec<_>, _>>()?;
+                swept.keys += unlink(server, batch, client.is_clustered()).await?;
+            }
         }
         swept.runs.push(run);
     }
     Ok(swept)
 }
 
-/// `authlab clean`: sweeps the Redis at `url` of what dead runs left behind.
+/// `authlab clean`: sweeps the Redis at `url` of what dead runs left behind (a
+/// `redis-cluster://host:port` URL: every primary of that cluster).
 pub async fn clean(url: &str) -> Result<Swept, RedisStoreError> {
     let pool = crate::session_store::connect_pool(url).await?;
     let swept = sweep_dead_runs(pool.next()).await;

@@ -7,10 +7,12 @@
 mod database;
 mod endpoints;
 pub mod leftovers;
+mod private_redis;
 mod store_gate;
 mod supervisor;
 
 pub use database::RunDatabase;
 pub use endpoints::{Endpoint, Endpoints};
+pub use private_redis::{PrivateCluster, PrivateClusterError};
 pub use store_gate::{StoreGate, StoreGateError};
 pub use supervisor::{ClusterError, NodeProcess, Supervisor, SupervisorConfig};

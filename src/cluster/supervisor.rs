@@ -10,10 +10,10 @@ use tokio::process::Child;
 
 use super::endpoints::{Endpoint, Endpoints};
 use super::leftovers::{self, AliveMark};
-use super::{RunDatabase, StoreGate};
+use super::{PrivateCluster, PrivateClusterError, RunDatabase, StoreGate};
 use crate::node::{NodeOptions, NodeStderr, NodeStrategy, spawn_node};
 use crate::scenario::{ResourceSpec, Scenario, StoreKind, StrategyName};
-use crate::session_store::{PostgresStoreError, RedisSessionStore, RedisStoreError};
+use crate::session_store::{PostgresStoreError, RedisSessionStore, RedisStoreError, RedisTarget};
 use crate::token::keys::{KeyError, KeySet, algorithm_name};
 
 /// Why the cluster could not do what was asked.
@@ -50,6 +50,9 @@ pub enum ClusterError {
     /// `[cluster] store_machine`: the simulated shared store could not start.
     #[error(transparent)]
     StoreGate(#[from] super::StoreGateError),
+    /// `store = "redis-cluster"` without `redis_urls`: the run's private cluster did not start.
+    #[error(transparent)]
+    PrivateCluster(#[from] PrivateClusterError),
     /// The node number is out of range, or that node is already dead (the id, as `session/3`).
     #[error("there is no node {0}")]
     NoSuchNode(String),
@@ -124,6 +127,8 @@ pub struct Supervisor {
     database: Option<RunDatabase>,
     /// `store_machine`: the simulated shared store every session node talks through.
     store_gate: Option<StoreGate>,
+    /// `store = "redis-cluster"` without `redis_urls`: the run's own cluster (its gates too).
+    private_cluster: Option<PrivateCluster>,
     key_prefix: String,
     /// Token strategy: the key file and the private JWKs in it (current key first).
     key_file: Option<PathBuf>,
@@ -159,6 +164,7 @@ impl Supervisor {
             alive: None,
             database: None,
             store_gate: None,
+            private_cluster: None,
             key_prefix,
             key_file: None,
             keys: Vec::new(),
@@ -211,10 +217,20 @@ impl Supervisor {
                     options.store = "memory".into();
                     options.max_memory = session.max_memory;
                 }
-                StoreKind::Redis => {
-                    let redis = RedisSessionStore::connect(&session.redis_url, &self.key_prefix)
-                        .await
-                        .map_err(ClusterError::Redis)?;
+                StoreKind::Redis | StoreKind::RedisCluster => {
+                    let target = match (session.store, session.redis_urls.is_empty()) {
+                        (StoreKind::Redis, _) => RedisTarget::Server(session.redis_url.clone()),
+                        (_, false) => RedisTarget::Cluster(session.redis_urls.clone()),
+                        (_, true) => {
+                            let machine = scenario.cluster.store_machine;
+                            let cluster = PrivateCluster::start(session.primaries, machine, &self.dir.0).await?;
+                            let seeds = cluster.seeds.clone();
+                            self.private_cluster = Some(cluster);
+                            RedisTarget::Cluster(seeds)
+                        }
+                    };
+                    let redis =
+                        RedisSessionStore::connect(&target, &self.key_prefix).await.map_err(ClusterError::Redis)?;
                     // Marked alive before any key of this run exists, so no sweep takes its keys.
                     let alive = AliveMark::set(redis.client(), &self.config.run_id).await;
                     self.alive = Some(alive.map_err(ClusterError::Redis)?);
@@ -228,14 +244,19 @@ impl Supervisor {
                         );
                     }
                     self.redis = Some(redis);
-                    options.store = match scenario.cluster.store_machine {
-                        Some(machine) => {
+                    options.store = match (&target, scenario.cluster.store_machine) {
+                        (RedisTarget::Cluster(seeds), _) => {
+                            // A private cluster's seeds are its gates already, if it has any.
+                            options.redis_urls = seeds.clone();
+                            "redis-cluster".into()
+                        }
+                        (RedisTarget::Server(_), Some(machine)) => {
                             let gate = StoreGate::start(&session.redis_url, machine).await?;
                             let url = gate.url.clone();
                             self.store_gate = Some(gate);
                             url
                         }
-                        None => session.redis_url.clone(),
+                        (RedisTarget::Server(url), None) => url.clone(),
                     };
                     options.key_prefix = Some(self.key_prefix.clone());
                     options.store_rtt = scenario.cluster.store_rtt;
@@ -620,6 +641,8 @@ impl Supervisor {
         if let Some(database) = self.database.take() {
             database.shutdown().await.map_err(ClusterError::Postgres)?;
         }
+        // The run's own cluster goes last: its keys went above, through the same clients.
+        self.private_cluster = None;
         Ok(deleted)
     }
 

@@ -20,9 +20,11 @@ use crate::cluster::{ClusterError, Endpoints, Supervisor, SupervisorConfig};
 use crate::load::TickStats;
 use crate::load::{Accounts, LoadDriver, LoadOptions, Protocol};
 use crate::measure::buckets::Buckets;
-use crate::measure::{EventRecord, EventSource, ForeignTick, NodeTick, ResourceTick, StoreTick, StrategyTick, Tick};
+use crate::measure::{
+    EventRecord, EventSource, ForeignTick, NodeTick, PrimaryTick, ResourceTick, StoreTick, StrategyTick, Tick,
+};
 use crate::scenario::{Action, EventAction, Mode, Revokee, Scenario, Scope, SessionSpec, StoreKind, StrategyName};
-use crate::session_store::{PgReading, RedisSessionStore, postgres};
+use crate::session_store::{PgReading, PrimaryReading, RedisSessionStore, RedisTarget, postgres};
 
 /// Clock leeway of token nodes: old keys verify this much longer than the longest token.
 const KEY_RETIREMENT_SLACK: Duration = Duration::from_secs(5);
@@ -498,12 +500,19 @@ impl Engine {
                 let round_trips = (!round_trips.is_empty()).then_some(round_trips);
                 let mut store =
                     StoreTick { kind: "memory".into(), ops: store_ops, round_trips, ..StoreTick::default() };
-                if let Some(redis) = &redis {
+                if let Some(redis) = redis.as_ref().filter(|r| !r.is_cluster()) {
                     store.kind = "redis".into();
                     store.used_memory = redis.used_memory().await.ok();
                     if let Ok((keys, sessions)) = redis.count_own_keys().await {
                         store.keys = Some(keys);
                         out.sessions_held = sessions;
+                    }
+                }
+                if let Some(redis) = redis.as_ref().filter(|r| r.is_cluster()) {
+                    store.kind = "redis-cluster".into();
+                    match redis.primary_readings().await {
+                        Ok(primaries) => cluster_figures(&mut store, &mut out.sessions_held, primaries),
+                        Err(e) => tracing::warn!("reading the Redis Cluster's primaries: {e}"),
                     }
                 }
                 if let Some(database) = phase.supervisor.database() {
@@ -581,16 +590,38 @@ async fn foreign_tick(
     out
 }
 
+/// A Redis Cluster's figures: each primary's, and the store's as their sums.
+fn cluster_figures(store: &mut StoreTick, sessions_held: &mut u64, primaries: Vec<PrimaryReading>) {
+    store.used_memory = Some(primaries.iter().filter_map(|p| p.used_memory).sum());
+    store.keys = Some(primaries.iter().map(|p| p.keys).sum());
+    *sessions_held = primaries.iter().map(|p| p.sessions).sum();
+    store.primaries = primaries
+        .into_iter()
+        .map(|p| PrimaryTick {
+            address: p.address,
+            used_memory: p.used_memory,
+            keys: p.keys,
+            sessions: p.sessions,
+            ops_per_sec: p.ops_per_sec,
+        })
+        .collect();
+}
+
 /// Deletes what run `run_id` left in its shared store (any phase's Redis keys or schema), once the
 /// engine panicked and its supervisor could not. Best effort: a later sweep takes what this misses.
 async fn clean_up_after_panic(session: &SessionSpec, run_id: &str) {
     let phases = ["session-token", "session"].map(|strategies| format!("{run_id}-{strategies}"));
     match session.store {
         StoreKind::Memory => {}
-        StoreKind::Redis => {
+        StoreKind::Redis | StoreKind::RedisCluster => {
+            let target = match (session.store, session.redis_urls.is_empty()) {
+                (StoreKind::Redis, _) => RedisTarget::Server(session.redis_url.clone()),
+                (_, false) => RedisTarget::Cluster(session.redis_urls.clone()),
+                // A private cluster dies with the run, keys and all.
+                (_, true) => return,
+            };
             for phase in phases {
-                if let Ok(store) = RedisSessionStore::connect(&session.redis_url, &leftovers::run_prefix(&phase)).await
-                {
+                if let Ok(store) = RedisSessionStore::connect(&target, &leftovers::run_prefix(&phase)).await {
                     let _ = store.delete_own_keys().await;
                 }
             }

@@ -18,5 +18,5 @@ pub use range::{ArrivalBooks, MemorySpan, NodePeak, RangeStats};
 pub use summary::{EventSummary, RunSummary, StrategySummary, render_table};
 pub use tick::{
     DriverTick, EventRecord, EventSource, ForeignTick, Latency, LatencyRecord, LatencySummary, MAX_LATENCY_US,
-    MeasuredBy, NodeTick, RequestCounts, ResourceTick, StoreTick, StrategyTick, Tick,
+    MeasuredBy, NodeTick, PrimaryTick, RequestCounts, ResourceTick, StoreTick, StrategyTick, Tick,
 };

@@ -230,7 +230,7 @@ fn is_zero(n: &u64) -> bool {
 /// The session store at the end of the tick: per node, or shared (Redis, PostgreSQL).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StoreTick {
-    /// `memory` (per node), `redis` or `postgres` (shared).
+    /// `memory` (per node), `redis`, `redis-cluster` or `postgres` (shared).
     pub kind: String,
     /// Store operations in this tick, summed over nodes.
     pub ops: u64,
@@ -267,6 +267,26 @@ pub struct StoreTick {
     /// PostgreSQL: sweeps of expired sessions that failed in this tick, summed over nodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep_errors: Option<u64>,
+    /// Redis Cluster (`redis-cluster`): each primary, in the order of their addresses; the
+    /// figures above are their sums. Empty for every other store (and in older recordings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub primaries: Vec<PrimaryTick>,
+}
+
+/// One primary of a Redis Cluster at the end of a tick.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PrimaryTick {
+    /// `host:port`, as the cluster announces the primary.
+    pub address: String,
+    /// The primary's `used_memory` (the whole server's), in bytes.
+    pub used_memory: Option<u64>,
+    /// Keys under the run's prefix on this primary.
+    pub keys: u64,
+    /// The sessions among them (the rest are per-user index sets).
+    pub sessions: u64,
+    /// The primary's `instantaneous_ops_per_sec`: every client's commands, the lab's own
+    /// monitoring too.
+    pub ops_per_sec: Option<u64>,
 }
 
 /// One strategy during one tick.

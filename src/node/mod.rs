@@ -51,7 +51,7 @@ pub use resource::{ResourceError, ResourceOptions};
 pub use simulation::{SimulatedWorkers, Simulation};
 
 use crate::session_store::{
-    MemoryStore, PgSessionStore, PostgresStoreError, RedisSessionStore, RedisStoreError, postgres,
+    MemoryStore, PgSessionStore, PostgresStoreError, RedisSessionStore, RedisStoreError, RedisTarget, postgres,
 };
 use crate::token::access::{TokenAuthority, TokenPolicy};
 use crate::token::keys::{KeyError, KeySet};
@@ -157,10 +157,11 @@ pub enum StoreChoice {
     /// `--store memory`: in this node's own memory, metered for `/metrics`; other nodes cannot
     /// see these sessions, and they die with the node.
     Memory,
-    /// `--store redis://...`: in Redis, which the session nodes of a run share.
+    /// `--store redis://...`, or `--store redis-cluster --redis-url URL...`: in Redis (one
+    /// server or a Redis Cluster), which the session nodes of a run share.
     Redis {
-        /// The `redis://` or `rediss://` URL, as `--store` gave it.
-        url: String,
+        /// The server's URL, as `--store` gave it, or the cluster's seed nodes (`--redis-url`).
+        target: RedisTarget,
     },
     /// `--store postgres://...`: in a PostgreSQL database, in a run's schema the nodes share.
     Postgres {
@@ -356,8 +357,8 @@ impl Node {
                         .merge(introspection(store.clone(), &metrics, &simulation, introspect_token.as_ref()));
                     (routes, Holdings::Memory(store))
                 }
-                StoreChoice::Redis { url } => {
-                    let store = RedisSessionStore::connect(url, &options.key_prefix).await?;
+                StoreChoice::Redis { target } => {
+                    let store = RedisSessionStore::connect(target, &options.key_prefix).await?;
                     // The user index costs a key per user and a round trip per login: only a node
                     // whose admin API can revoke users keeps it.
                     let store = if admin.is_some() { store.with_user_index() } else { store };

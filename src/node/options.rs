@@ -16,6 +16,7 @@ use super::{
     AdminToken, CorsError, CorsOrigins, KeySource, NodeConfig, NodeSetup, ResourceOptions, SessionOptions,
     SimulatedWorkers, Simulation, StoreChoice, Strategy, TokenOptions,
 };
+use crate::session_store::RedisTarget;
 use crate::token::Revocation;
 use crate::token::access::TokenPolicy;
 use crate::token::keys::{KeyError, parse_algorithm};
@@ -47,10 +48,17 @@ pub enum NodeOptionsError {
     /// `--introspect-token` given as an empty string.
     #[error("--introspect-token must not be empty")]
     EmptyIntrospectToken,
-    /// A session node's `--store` that is neither `memory` nor a `redis://`, `rediss://` or
-    /// `postgres://` URL (the value given).
-    #[error("--store {0:?}: expected `memory`, a redis:// URL or a postgres:// URL")]
+    /// A session node's `--store` that is neither `memory`, `redis-cluster` nor a `redis://`,
+    /// `rediss://` or `postgres://` URL (the value given).
+    #[error("--store {0:?}: expected `memory`, a redis:// URL, `redis-cluster` or a postgres:// URL")]
     BadStore(String),
+    /// `--store redis-cluster` without a `--redis-url` seed node, or a `--redis-url` that is not a
+    /// `redis://` URL (the value given, empty when there was none).
+    #[error("--store redis-cluster needs --redis-url redis://host:port (one per seed node), got {0:?}")]
+    BadClusterSeed(String),
+    /// `--redis-url` given with a store other than `redis-cluster`.
+    #[error("--redis-url names a Redis Cluster's seed nodes: it needs --store redis-cluster")]
+    SeedsWithoutCluster,
     /// A `--cors-origin` value cannot be used.
     #[error(transparent)]
     Cors(#[from] CorsError),
@@ -84,10 +92,14 @@ pub struct NodeOptions {
     pub password_hash: PasswordHashKind,
 
     // Session strategy.
-    /// Session store: `memory`, a Redis URL such as redis://127.0.0.1:6379/, or a PostgreSQL URL
-    /// such as postgres://127.0.0.1:5432/postgres.
+    /// Session store: `memory`, a Redis URL such as redis://127.0.0.1:6379/, `redis-cluster`
+    /// (with --redis-url), or a PostgreSQL URL such as postgres://127.0.0.1:5432/postgres.
     #[arg(long, default_value = "memory", help_heading = "Session strategy")]
     pub store: String,
+    /// With --store redis-cluster: a seed node of the Redis Cluster, e.g. redis://127.0.0.1:7001;
+    /// repeatable (the client finds the other nodes from any one).
+    #[arg(long = "redis-url", value_name = "URL", help_heading = "Session strategy")]
+    pub redis_urls: Vec<String>,
     /// Prefix of every Redis key of this node [default: authlab:<random>:].
     #[arg(long, help_heading = "Session strategy")]
     pub key_prefix: Option<String>,
@@ -234,6 +246,7 @@ impl NodeOptions {
         args.value("--users", self.users);
         args.value("--password-hash", self.password_hash);
         args.value("--store", &self.store);
+        args.each("--redis-url", &self.redis_urls);
         args.optional("--key-prefix", self.key_prefix.as_ref());
         args.flag("--cleanup-on-exit", self.cleanup_on_exit);
         args.optional("--pg-schema", self.pg_schema.as_ref());
@@ -282,10 +295,23 @@ impl NodeOptions {
         };
         let strategy = match self.strategy {
             NodeStrategy::Session => {
-                let store = if self.store.eq_ignore_ascii_case("memory") {
+                let is_redis = |url: &str| url.starts_with("redis://") || url.starts_with("rediss://");
+                let cluster = self.store.eq_ignore_ascii_case("redis-cluster");
+                if !cluster && !self.redis_urls.is_empty() {
+                    return Err(NodeOptionsError::SeedsWithoutCluster);
+                }
+                let store = if cluster {
+                    if let Some(bad) = self.redis_urls.iter().find(|url| !is_redis(url)) {
+                        return Err(NodeOptionsError::BadClusterSeed(bad.clone()));
+                    }
+                    if self.redis_urls.is_empty() {
+                        return Err(NodeOptionsError::BadClusterSeed(String::new()));
+                    }
+                    StoreChoice::Redis { target: RedisTarget::Cluster(self.redis_urls) }
+                } else if self.store.eq_ignore_ascii_case("memory") {
                     StoreChoice::Memory
-                } else if self.store.starts_with("redis://") || self.store.starts_with("rediss://") {
-                    StoreChoice::Redis { url: self.store }
+                } else if is_redis(&self.store) {
+                    StoreChoice::Redis { target: RedisTarget::Server(self.store) }
                 } else if self.store.starts_with("postgres://") || self.store.starts_with("postgresql://") {
                     StoreChoice::Postgres { url: self.store, schema: self.pg_schema, pool: self.pool }
                 } else {
@@ -420,6 +446,29 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_store_is_named_by_its_seed_nodes() {
+        let seeds = ["redis://127.0.0.1:7001", "redis://127.0.0.1:7002"];
+        let args =
+            ["--strategy", "session", "--store", "redis-cluster", "--redis-url", seeds[0], "--redis-url", seeds[1]];
+        let options = NodeOptions::parse_args(args).expect("the flags parse");
+        assert_eq!(NodeOptions::parse_args(options.to_args()).ok(), Some(options.clone()));
+        let setup = options.into_setup().expect("a session node");
+        let Strategy::Session(session) = &setup.config.strategy else { panic!("a session node") };
+        let target = RedisTarget::Cluster(seeds.map(String::from).to_vec());
+        assert_eq!(session.store, StoreChoice::Redis { target });
+        assert!(setup.redis_key_prefix().is_some(), "a cluster's keys carry the prefix too");
+
+        let mut no_seed = NodeOptions::new(NodeStrategy::Session);
+        no_seed.store = "redis-cluster".into();
+        assert!(matches!(no_seed.clone().into_setup(), Err(NodeOptionsError::BadClusterSeed(_))));
+        no_seed.redis_urls = vec!["http://127.0.0.1:7001".into()];
+        assert!(matches!(no_seed.into_setup(), Err(NodeOptionsError::BadClusterSeed(_))));
+        let mut seeds_alone = NodeOptions::new(NodeStrategy::Session);
+        seeds_alone.redis_urls = vec![seeds[0].into()];
+        assert!(matches!(seeds_alone.into_setup(), Err(NodeOptionsError::SeedsWithoutCluster)));
+    }
+
+    #[test]
     fn values_that_look_like_flags_stay_values() {
         let mut options = NodeOptions::new(NodeStrategy::Resource);
         options.node_name = "-n".into();
@@ -454,8 +503,9 @@ mod tests {
                 1..=crate::users::MAX_USERS,
                 prop::sample::select(vec![PasswordHashKind::Argon2id, PasswordHashKind::Sha256]),
             ),
-            (store, key_prefix, cleanup_on_exit, pg_schema, pool, ttl, payload_bytes, max_memory, purge_interval, secure_cookie) in (
+            (store, redis_urls, key_prefix, cleanup_on_exit, pg_schema, pool, ttl, payload_bytes, max_memory, purge_interval, secure_cookie) in (
                 text(),
+                proptest::collection::vec(text(), 0..3),
                 proptest::option::of(text()),
                 any::<bool>(),
                 proptest::option::of(text()),
@@ -496,7 +546,7 @@ mod tests {
         ) -> NodeOptions {
             NodeOptions {
                 strategy, listen, node_name, seed, users, password_hash,
-                store, key_prefix, cleanup_on_exit, pg_schema, pool, ttl, payload_bytes, max_memory, purge_interval, secure_cookie,
+                store, redis_urls, key_prefix, cleanup_on_exit, pg_schema, pool, ttl, payload_bytes, max_memory, purge_interval, secure_cookie,
                 algorithm, keys, refresh_ttl, revocation, claims_bytes, leeway, issuer, audience,
                 extra_audiences, scope, jwks_url, introspect_url, introspect_token, required_scope,
                 jwks_refetch_interval,

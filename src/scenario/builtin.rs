@@ -16,6 +16,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("round-robin-vs-sticky", include_str!("../../scenarios/round-robin-vs-sticky.toml")),
     ("node-crash", include_str!("../../scenarios/node-crash.toml")),
     ("scale-out", include_str!("../../scenarios/scale-out.toml")),
+    ("store-scale-out", include_str!("../../scenarios/store-scale-out.toml")),
     ("revocation", include_str!("../../scenarios/revocation.toml")),
     ("revocation-denylist", include_str!("../../scenarios/revocation-denylist.toml")),
     ("algorithm-cost-hs256", include_str!("../../scenarios/algorithm-cost-hs256.toml")),

@@ -281,6 +281,10 @@ pub enum StoreKind {
     Memory,
     /// All session nodes share one Redis server (`redis_url`).
     Redis,
+    /// All session nodes share one Redis Cluster: the one at `redis_urls` (its seed nodes), or
+    /// with none, a private one of `primaries` primaries that the lab starts for the run.
+    #[serde(rename = "redis-cluster")]
+    RedisCluster,
     /// All session nodes share one PostgreSQL database (`postgres_url`), in a schema of the run's
     /// own.
     Postgres,
@@ -295,6 +299,11 @@ pub struct SessionSpec {
     pub store: StoreKind,
     /// default redis://127.0.0.1:6379/
     pub redis_url: String,
+    /// `store = "redis-cluster"`: seed nodes of the cluster (`redis://host:port`); empty: the lab
+    /// starts a private cluster of `primaries` primaries on free ports, for this run only.
+    pub redis_urls: Vec<String>,
+    /// The private cluster's primaries (default 3); only with `redis-cluster` and no `redis_urls`.
+    pub primaries: u32,
     /// default postgres://127.0.0.1:5432/postgres
     pub postgres_url: String,
     /// PostgreSQL store: connections each session node keeps open (default 8); a request waits
@@ -444,4 +453,11 @@ named!(Routing {
     Sticky => "sticky",
     LeastOutstanding => "least_outstanding",
 });
-named!(StoreKind { Memory => "memory", Redis => "redis", Postgres => "postgres" });
+named!(StoreKind { Memory => "memory", Redis => "redis", RedisCluster => "redis-cluster", Postgres => "postgres" });
+
+impl StoreKind {
+    /// Whether the sessions live in Redis (one server or a cluster).
+    pub fn is_redis(self) -> bool {
+        matches!(self, StoreKind::Redis | StoreKind::RedisCluster)
+    }
+}

@@ -25,7 +25,7 @@ fn every_name_stands_for_its_value_and_back() {
     round_trips(Action::NAMES, Action::name, Action::from_name);
     round_trips(StrategyName::NAMES, StrategyName::name, StrategyName::from_name);
     round_trips(Chart::NAMES, Chart::name, Chart::from_name);
-    assert_eq!(Chart::NAMES.len(), 14);
+    assert_eq!(Chart::NAMES.len(), 15);
 }
 
 #[test]

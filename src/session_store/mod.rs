@@ -19,7 +19,8 @@ use tower_sessions::session_store;
 pub use memory::{MemoryStore, MemoryStoreStats, memory_store_table_bytes};
 pub use metered::{Metered, StoreOp, StoreOps};
 pub use postgres::{PgReading, PgSessionStore, PostgresStoreError};
-pub use redis::{RedisSessionStore, RedisStoreError, connect_pool};
+pub use redis::{PrimaryReading, RedisSessionStore, RedisStoreError, RedisTarget, connect_pool};
+pub(crate) use redis::{each_primary, unlink};
 
 /// Where the lab looks for Redis when a scenario or command names none.
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379/";

@@ -38,6 +38,7 @@ mod scenarios;
 mod session_node;
 mod session_postgres;
 mod session_redis;
+mod session_redis_cluster;
 mod thresholds;
 mod token_node;
 mod users_cli;

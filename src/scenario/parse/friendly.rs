@@ -30,8 +30,18 @@ const LOAD_KEYS: &[&str] = &["model", "stages", "think_time", "requests_per_logi
 const STAGE_KEYS: &[&str] = &["at", "target"];
 const CLUSTER_KEYS: &[&str] = &["routing", "machine", "store_rtt", "store_machine", "health_check"];
 const MACHINE_KEYS: &[&str] = &["workers", "service_time"];
-const SESSION_KEYS: &[&str] =
-    &["nodes", "store", "redis_url", "postgres_url", "pool", "ttl", "payload_bytes", "max_memory"];
+const SESSION_KEYS: &[&str] = &[
+    "nodes",
+    "store",
+    "redis_url",
+    "redis_urls",
+    "primaries",
+    "postgres_url",
+    "pool",
+    "ttl",
+    "payload_bytes",
+    "max_memory",
+];
 const TOKEN_KEYS: &[&str] = &["nodes", "algorithm", "ttl", "refresh", "revocation", "claims_bytes"];
 const RESOURCE_KEYS: &[&str] = &["nodes"];
 const EVENT_KEYS: &[&str] = &["at", "action", "target", "value", "user", "routing"];

@@ -135,6 +135,8 @@ pub(super) struct RawSession {
     pub(super) nodes: Option<S<i64>>,
     pub(super) store: Option<S<String>>,
     pub(super) redis_url: Option<S<String>>,
+    pub(super) redis_urls: Option<S<Vec<S<String>>>>,
+    pub(super) primaries: Option<S<i64>>,
     pub(super) postgres_url: Option<S<String>>,
     pub(super) pool: Option<S<i64>>,
     pub(super) ttl: Option<S<DurationText>>,

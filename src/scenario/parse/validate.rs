@@ -155,10 +155,17 @@ impl RawScenario {
                 "no strategy to run: add a [session] table, a [token] table, or both (or [target.session], [target.token] for your own servers)",
             ));
         }
-        if let (Some(span), Some(s)) = (store_machine_span, &session)
-            && s.store != StoreKind::Redis
+        if let (Some(span), Some(s)) = (store_machine_span.clone(), &session)
+            && !s.store.is_redis()
         {
-            let message = "store_machine simulates the shared store: it needs [session] store = \"redis\"";
+            let message =
+                "store_machine simulates the shared store: it needs [session] store = \"redis\" or \"redis-cluster\"";
+            return Err(Problem { span: Some(span), message: message.into() });
+        }
+        if let (Some(span), Some(s)) = (store_machine_span, &session)
+            && !s.redis_urls.is_empty()
+        {
+            let message = "store_machine on a Redis Cluster gates each primary of the private cluster the lab starts: leave out redis_urls";
             return Err(Problem { span: Some(span), message: message.into() });
         }
         let events =
@@ -328,6 +335,10 @@ fn validate_headline(headline: Option<S<Vec<S<String>>>>) -> Check<Vec<Headline>
 fn validate_session(session: S<RawSession>) -> Check<SessionSpec> {
     let s = session.into_inner();
     let store = s.store.as_ref().map_or(Ok(StoreKind::default()), |v| one_of("store", v, StoreKind::NAMES))?;
+    let cluster = store == StoreKind::RedisCluster;
+    if let (Some(v), true) = (&s.redis_url, cluster) {
+        return Err(at(v, "a Redis Cluster is named by its seed nodes: use redis_urls = [\"redis://host:port\", ...]"));
+    }
     let redis_url = match s.redis_url {
         None => crate::session_store::DEFAULT_REDIS_URL.to_owned(),
         Some(u) => {
@@ -338,6 +349,28 @@ fn validate_session(session: S<RawSession>) -> Check<SessionSpec> {
             u.into_inner()
         }
     };
+    let mut redis_urls = Vec::new();
+    if let Some(list) = s.redis_urls {
+        if !cluster {
+            return Err(at(&list, "redis_urls names a Redis Cluster's seed nodes: it needs store = \"redis-cluster\""));
+        }
+        if list.get_ref().is_empty() {
+            return Err(at(&list, "redis_urls is empty: name a seed node, or leave it out for a private cluster"));
+        }
+        for u in list.into_inner() {
+            if !(u.get_ref().starts_with("redis://") || u.get_ref().starts_with("rediss://")) {
+                return Err(at(&u, format!("redis_urls: {:?} must start with redis:// (or rediss://)", u.get_ref())));
+            }
+            redis_urls.push(u.into_inner());
+        }
+    }
+    if let (Some(v), false) = (&s.primaries, cluster && redis_urls.is_empty()) {
+        return Err(at(
+            v,
+            "primaries sizes the private Redis Cluster the lab starts: it needs store = \"redis-cluster\" and no redis_urls",
+        ));
+    }
+    let primaries = int_in("primaries", s.primaries.as_ref(), 3u32, 1, 16)?;
     let postgres_url = match s.postgres_url {
         None => crate::session_store::DEFAULT_POSTGRES_URL.to_owned(),
         Some(u) => {
@@ -362,6 +395,8 @@ fn validate_session(session: S<RawSession>) -> Check<SessionSpec> {
         nodes: int_in("session.nodes", s.nodes.as_ref(), 1u32, 1, i64::from(MAX_NODES))?,
         store,
         redis_url,
+        redis_urls,
+        primaries,
         postgres_url,
         pool: int_in("pool", s.pool.as_ref(), 8u32, 1, 1000)?,
         ttl: positive_duration("ttl", s.ttl.as_ref(), Duration::from_secs(30 * 60))?,

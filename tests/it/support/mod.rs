@@ -214,7 +214,7 @@ pub fn free_port() -> u16 {
 // Private Redis
 // ---------------------------------------------------------------------------------------------
 
-fn find_on_path(name: &str) -> Option<PathBuf> {
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
 }
