@@ -179,9 +179,15 @@ texts! {
     RevokeUser => "Revoke a user", "사용자 권한 취소";
     RotateKey => "Rotate keys", "키 교체";
     RetireKeys => "Retire old keys", "옛 키 폐기";
+    RemoveNode => "Remove node", "노드 제거";
     SetLoad => "Set load", "부하 설정";
     SetRouting => "Set routing", "라우팅 변경";
     Actions => "Live actions", "실시간 조작";
+    // The live view's endpoint list (nodes the lab did not start); {0} is a strategy's name.
+    EndpointsHeading => "Your nodes ({0})", "직접 실행하는 노드 ({0})";
+    EndpointsHint => "The lab configures each node added here over its admin API, then sends it load.", "여기에 추가한 노드는 랩이 관리 API로 설정한 뒤 부하를 보냅니다.";
+    AddEndpoint => "Add URL", "URL 추가";
+    RemoveEndpoint => "Remove", "제거";
     Play => "Play", "재생";
     Pause => "Pause", "일시 정지";
     Speed => "Speed", "속도";

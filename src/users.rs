@@ -49,7 +49,8 @@ pub fn parse_user_count(text: &str) -> Result<u32, UserCountError> {
 }
 
 /// How stored passwords are hashed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PasswordHashKind {
     /// argon2id with OWASP's parameters (m = 19456 KiB, t = 2, p = 1): what a real service uses.
     #[default]

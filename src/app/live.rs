@@ -1,18 +1,19 @@
 //! The live view: a run started from the app, fed by the engine's messages, with its actions
-//! (stop, kill, restart or add a node, rotate the key, revoke a user, set the load) and its charts.
+//! (stop, kill, restart or add a node, rotate the key, revoke a user, set the load), the list of
+//! a scenario's `endpoints` (nodes it did not start: add a URL, remove one) and its charts.
 //!
 //! [`LiveRun`] is plain state: the engine's messages come in through [`LiveRun::receive`] and
 //! commands go out through [`LiveRun::send`]. [`LiveView::show`] only draws it and returns what
 //! the user asked for, which the app applies at the end of the frame.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use egui::Ui;
 use tokio::sync::mpsc;
 
 use crate::engine::{Command, RunMessage, RunSetup, start_run};
 use crate::i18n::{Language, Text};
-use crate::measure::Tick;
+use crate::measure::{Action, Tick};
 use crate::scenario::{EventAction, NodeRef, Revokee, Scenario, Scope, StrategyName};
 
 use super::charts;
@@ -37,6 +38,19 @@ pub(crate) struct LiveRun {
     /// The scenario it runs (the projection reads what its nodes keep).
     scenario: Scenario,
     source: SourceId,
+    /// The strategies whose nodes are `endpoints`: each listed URL, and whether it was removed.
+    endpoints: BTreeMap<StrategyName, Vec<(String, bool)>>,
+    /// URLs sent to be added, not yet answered (the engine answers in order).
+    adding: VecDeque<(StrategyName, String)>,
+}
+
+/// A change to a live run's endpoints.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum EndpointEdit {
+    /// Add the node at this base URL.
+    Add(StrategyName, String),
+    /// Take this node out of the run.
+    Remove(NodeRef),
 }
 
 /// The engine would not take a command: the run has ended.
@@ -58,6 +72,11 @@ impl LiveRun {
         let data = RunData { headline: scenario.headline.clone(), ..RunData::with_charts(&scenario.charts) };
         let node_counts =
             [scenario.session.as_ref().map_or(0, |s| s.nodes), scenario.token.as_ref().map_or(0, |t| t.nodes)];
+        let endpoints = StrategyName::BOTH
+            .into_iter()
+            .filter(|s| !scenario.endpoints(*s).is_empty())
+            .map(|s| (s, scenario.endpoints(s).iter().map(|url| (url.clone(), false)).collect()))
+            .collect();
         let setup = RunSetup { scenario: scenario.clone(), exe };
         let handle = {
             let _entered = runtime.enter();
@@ -87,6 +106,8 @@ impl LiveRun {
             seed,
             scenario,
             source: SourceId::new(),
+            endpoints,
+            adding: VecDeque::new(),
         }
     }
 
@@ -105,6 +126,7 @@ impl LiveRun {
                     self.ticks.push(tick);
                 }
                 RunMessage::Event(event) => {
+                    self.note_endpoint_edit(event.action, &event.target, event.ok);
                     if !event.ok {
                         error = Some(format!("{} {}: {}", event.action.name(), event.target, event.detail));
                     }
@@ -127,6 +149,47 @@ impl LiveRun {
             self.node_counts[*s as usize] += 1;
         }
         self.commands.send(Command::Event(action)).map_err(|_| RunEnded)
+    }
+
+    /// Sends an endpoint edit to the engine; the list changes when the engine says it was done.
+    pub(crate) fn edit_endpoints(&mut self, edit: EndpointEdit) -> Result<(), RunEnded> {
+        let command = match edit {
+            EndpointEdit::Add(strategy, url) => {
+                self.adding.push_back((strategy, url.clone()));
+                Command::AttachNode(strategy, url)
+            }
+            EndpointEdit::Remove(node) => Command::DetachNode(node),
+        };
+        self.commands.send(command).map_err(|_| RunEnded)
+    }
+
+    /// Applies a recorded add or remove to the endpoint list (others leave it alone).
+    fn note_endpoint_edit(&mut self, action: Action, target: &str, ok: bool) {
+        match action {
+            Action::AddNode => {
+                let Some(strategy) = StrategyName::from_name(target) else { return };
+                if !self.endpoints.contains_key(&strategy) {
+                    return;
+                }
+                let Some(at) = self.adding.iter().position(|(s, _)| *s == strategy) else { return };
+                let Some((_, url)) = self.adding.remove(at) else { return };
+                if ok {
+                    self.endpoints.entry(strategy).or_default().push((url, false));
+                    self.node_counts[strategy as usize] += 1;
+                }
+            }
+            Action::RemoveNode if ok => {
+                let Some((name, number)) = target.split_once('/') else { return };
+                let (Some(strategy), Ok(number)) = (StrategyName::from_name(name), number.parse::<usize>()) else {
+                    return;
+                };
+                let entry = self.endpoints.get_mut(&strategy).and_then(|l| l.get_mut(number.wrapping_sub(1)));
+                if let Some(entry) = entry {
+                    entry.1 = true;
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Asks the engine to stop (it cleans up its nodes); a run already over ignores it.
@@ -171,6 +234,7 @@ impl LiveRun {
 pub(crate) enum LiveAction {
     Stop,
     Event(EventAction),
+    Endpoints(EndpointEdit),
     Export,
 }
 
@@ -179,11 +243,13 @@ pub(crate) struct LiveView {
     pub(crate) run: Option<LiveRun>,
     load_value: f64,
     revoke_user: String,
+    /// The URL typed in the endpoint list's field.
+    new_endpoint: String,
 }
 
 impl Default for LiveView {
     fn default() -> Self {
-        Self { run: None, load_value: 50.0, revoke_user: String::new() }
+        Self { run: None, load_value: 50.0, revoke_user: String::new(), new_endpoint: String::new() }
     }
 }
 
@@ -246,6 +312,10 @@ impl LiveView {
                         }
                     }
                 });
+                // Nodes the lab did not start are neither restarted nor added by it.
+                if run.endpoints.contains_key(&strategy) {
+                    continue;
+                }
                 ui.menu_button(titled(Text::RestartNode), |ui| {
                     for n in 1..=nodes {
                         if ui.button(format!("{}/{n}", strategy.as_str())).clicked() {
@@ -283,6 +353,9 @@ impl LiveView {
                 action = Some(EventAction::SetLoad(Scope::All, self.load_value));
             }
         });
+        if let Some(edit) = endpoint_list(ui, lang, run, running, &mut self.new_endpoint) {
+            actions.push(LiveAction::Endpoints(edit));
+        }
         let export = ui.horizontal(|ui| {
             let export = export_button(ui, lang, exporting);
             projection.toggle(ui, lang);
@@ -300,4 +373,48 @@ impl LiveView {
         side_by_side(ui, &run.data, None, window, lang);
         actions
     }
+}
+
+/// The endpoint lists of a run whose nodes the lab did not start: each URL with a remove button,
+/// and a field to add one; returns the edit asked for.
+fn endpoint_list(
+    ui: &mut Ui,
+    lang: Language,
+    run: &LiveRun,
+    running: bool,
+    new_endpoint: &mut String,
+) -> Option<EndpointEdit> {
+    let mut edit = None;
+    for (&strategy, list) in &run.endpoints {
+        let name = lang.tr(crate::chart::strategy_text(strategy));
+        ui.collapsing(lang.fill(Text::EndpointsHeading, &[name]), |ui| {
+            ui.label(lang.tr(Text::EndpointsHint));
+            for (i, (url, removed)) in list.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    let id = format!("{}/{}", strategy.as_str(), i + 1);
+                    if *removed {
+                        ui.weak(format!("{id}  {url}"));
+                        return;
+                    }
+                    ui.label(format!("{id}  {url}"));
+                    let remove = ui.add_enabled(running, egui::Button::new(lang.tr(Text::RemoveEndpoint)));
+                    if remove.clicked() {
+                        edit = Some(EndpointEdit::Remove(NodeRef { strategy, number: i as u32 + 1 }));
+                    }
+                });
+            }
+            ui.horizontal(|ui| {
+                let field = ui.add(
+                    egui::TextEdit::singleline(new_endpoint).hint_text("http://10.1.0.4:8080").desired_width(200.0),
+                );
+                let can_add = running && !new_endpoint.trim().is_empty();
+                let add = ui.add_enabled(can_add, egui::Button::new(lang.tr(Text::AddEndpoint)));
+                field.labelled_by(add.id);
+                if add.clicked() {
+                    edit = Some(EndpointEdit::Add(strategy, std::mem::take(new_endpoint).trim().to_owned()));
+                }
+            });
+        });
+    }
+    edit
 }

@@ -78,6 +78,8 @@ enum Action {
     Start(Box<Scenario>),
     Stop,
     Send(EventAction),
+    /// An endpoint added to or removed from the live run.
+    Endpoints(live::EndpointEdit),
     Job(Job),
     Mint,
     RunAttacks(Option<&'static str>),
@@ -211,6 +213,14 @@ impl AuthlabApp {
         let exe = self.node_exe.clone();
         self.live.run = Some(LiveRun::start(self.runtime.handle(), scenario, exe, self.prefs.language, ctx));
         self.view = View::Live;
+    }
+
+    /// Adds a node to, or removes one from, the live run's endpoints (nodes it did not start).
+    pub(crate) fn edit_endpoints(&mut self, edit: live::EndpointEdit) {
+        let Some(run) = &mut self.live.run else { return };
+        if let Err(ended) = run.edit_endpoints(edit) {
+            self.notice(ended.to_string(), true);
+        }
     }
 
     /// Sends a live action to the running engine.
@@ -350,6 +360,7 @@ impl AuthlabApp {
                 .map(|action| match action {
                     LiveAction::Stop => Action::Stop,
                     LiveAction::Event(event) => Action::Send(event),
+                    LiveAction::Endpoints(edit) => Action::Endpoints(edit),
                     LiveAction::Export => export(),
                 })
                 .collect(),
@@ -385,6 +396,7 @@ impl AuthlabApp {
             Action::Start(scenario) => self.start(*scenario, ctx),
             Action::Stop => self.stop(),
             Action::Send(event) => self.send(event),
+            Action::Endpoints(edit) => self.edit_endpoints(edit),
             Action::Job(job) => self.jobs.start(job, ctx),
             Action::Mint => self.mint_token(ctx),
             Action::RunAttacks(only) => self.run_attacks(only, ctx),

@@ -55,6 +55,7 @@ pub(crate) fn action_text(action: Action) -> Text {
         Action::SetLoad => Text::SetLoad,
         Action::SetRouting => Text::SetRouting,
         Action::RetireKeys => Text::RetireKeys,
+        Action::RemoveNode => Text::RemoveNode,
     }
 }
 

@@ -2,8 +2,10 @@
 //!
 //! Each node is a child process running `authlab node` from the same executable, so each node's
 //! memory is its own and a kill is a real crash. [`Endpoints`] is the view of the cluster the load
-//! balancer uses; the [`Supervisor`] owns the processes.
+//! balancer uses; the [`Supervisor`] owns the processes. Nodes the lab did not start (a scenario's
+//! `endpoints`) are attached instead: configured, watched and crashed over their admin API.
 
+mod attached;
 mod database;
 mod endpoints;
 pub mod leftovers;

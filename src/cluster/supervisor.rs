@@ -1,4 +1,5 @@
-//! Starts node processes for a scenario, and kills, adds and restarts them on demand.
+//! Starts node processes for a scenario, and kills, adds and restarts them on demand; or, for a
+//! strategy with `endpoints`, attaches to nodes the lab did not start ([`super::attached`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,10 +9,13 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::process::Child;
 
+use super::attached::Attached;
 use super::endpoints::{Endpoint, Endpoints};
 use super::leftovers::{self, AliveMark};
 use super::{PrivateCluster, PrivateClusterError, RunDatabase, StoreGate};
-use crate::node::{NodeOptions, NodeStderr, NodeStrategy, spawn_node};
+use crate::node::{
+    Configuration, KeySource, NodeOptions, NodeStderr, NodeStrategy, PrivateJwks, Strategy, TokenFileError, spawn_node,
+};
 use crate::scenario::{ResourceSpec, Scenario, StoreKind, StrategyName};
 use crate::session_store::{PostgresStoreError, RedisSessionStore, RedisStoreError, RedisTarget};
 use crate::token::keys::{KeyError, KeySet, algorithm_name};
@@ -59,6 +63,30 @@ pub enum ClusterError {
     /// The scenario has no nodes of this strategy (its name).
     #[error("the {0} strategy is not running")]
     NoSuchStrategy(&'static str),
+    /// `[cluster] admin_token_file` gives no token.
+    #[error("[cluster] admin_token_file: {0}")]
+    AdminToken(TokenFileError),
+    /// A node of `endpoints` could not be configured for the run.
+    #[error("cannot attach to the node at {url}: {reason}")]
+    Attach {
+        /// The node's base URL, as the scenario or the live view gave it.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// An action that starts a process, asked of a strategy whose nodes are `endpoints`.
+    #[error(
+        "{action} needs the lab to start a process, and the {strategy} nodes are your own endpoints: crash one with kill_node (its supervisor restarts it) or add one's URL in the live view"
+    )]
+    Attached {
+        /// `add_node` or `restart_node`.
+        action: &'static str,
+        /// `session` or `token`.
+        strategy: &'static str,
+    },
+    /// An endpoint added to, or removed from, a strategy that runs on the lab's own nodes.
+    #[error("the {0} nodes are the lab's own: the endpoint list is for a scenario with [{0}] endpoints")]
+    NotAttached(&'static str),
     /// A node's admin API could not be reached, or answered other than 2xx.
     #[error("node {id} refused {what}: {reason}")]
     Admin {
@@ -120,6 +148,8 @@ pub struct Supervisor {
     clusters: BTreeMap<StrategyName, StrategyCluster>,
     /// `[resource]`: each strategy's resource service, which asks that strategy's node 1.
     resources: BTreeMap<StrategyName, StrategyCluster>,
+    /// The strategies whose nodes are `endpoints`: the lab's configuration, the user's processes.
+    attached: BTreeMap<StrategyName, Attached>,
     redis: Option<RedisSessionStore>,
     /// While the run lives, its mark in Redis: what tells a later sweep its keys are still in use.
     alive: Option<AliveMark>,
@@ -160,6 +190,7 @@ impl Supervisor {
             admin_token,
             clusters: BTreeMap::new(),
             resources: BTreeMap::new(),
+            attached: BTreeMap::new(),
             redis: None,
             alive: None,
             database: None,
@@ -195,13 +226,17 @@ impl Supervisor {
             }
             options
         };
-        let admin_token = self.admin_token.clone();
+        // The admin token reaches the nodes in a file only this user reads, never on a command line.
+        let token_file = self.dir.0.join("admin-token");
+        crate::node::process::write_private(&token_file, &self.admin_token)
+            .map_err(|reason| ClusterError::RunDir { path: token_file.clone(), reason })?;
         let common = |strategy| {
             let mut options = on_machine(NodeOptions::new(strategy));
             options.seed = scenario.seed;
             options.users = scenario.users.count;
             options.password_hash = scenario.users.password_hash;
-            options.admin_token = Some(admin_token.clone());
+            options.admin_token_file = Some(token_file.clone());
+            options.configured = true;
             options
         };
 
@@ -273,7 +308,10 @@ impl Supervisor {
                     self.database = Some(database);
                 }
             }
-            self.add_cluster(StrategyName::Session, options, session.nodes);
+            match session.endpoints.as_slice() {
+                [] => self.add_cluster(StrategyName::Session, options, session.nodes),
+                urls => self.attach(scenario, StrategyName::Session, options, urls).await?,
+            }
         }
         if let Some(token) = &scenario.token {
             let keys = KeySet::generate(token.algorithm)?;
@@ -298,7 +336,10 @@ impl Supervisor {
                 options.extra_audiences.push(ResourceSpec::AUDIENCE.into());
                 options.scope = format!("profile:read {}", ResourceSpec::SCOPE);
             }
-            self.add_cluster(StrategyName::Token, options, token.nodes);
+            match token.endpoints.as_slice() {
+                [] => self.add_cluster(StrategyName::Token, options, token.nodes),
+                urls => self.attach(scenario, StrategyName::Token, options, urls).await?,
+            }
         }
 
         // Every node of every strategy starts at once.
@@ -362,6 +403,50 @@ impl Supervisor {
             cluster.processes.push(Some(process));
         }
         Ok(())
+    }
+
+    /// Configures the nodes at `urls` as the lab would start its own with `options` (token nodes
+    /// get the run's keys inline), and watches them.
+    async fn attach(
+        &mut self,
+        scenario: &Scenario,
+        strategy: StrategyName,
+        mut options: NodeOptions,
+        urls: &[String],
+    ) -> Result<(), ClusterError> {
+        let fail = |reason: String| ClusterError::Attach { url: urls.join(", "), reason };
+        let path = scenario.cluster.admin_token_file.as_ref().ok_or_else(|| fail("no admin_token_file".into()))?;
+        let token = crate::node::read_token_file(path).map_err(ClusterError::AdminToken)?;
+        (options.admin_token_file, options.configured) = (None, false);
+        let setup = options.into_setup().map_err(|e| fail(e.to_string()))?;
+        let mut config = setup.config;
+        if let Strategy::Token(token_options) = &mut config.strategy {
+            let jwks = serde_json::to_string(&json!({"keys": self.keys})).unwrap_or_default();
+            token_options.keys = KeySource::Jwks(PrivateJwks::new(jwks));
+        }
+        let configuration = Configuration { run_id: self.config.run_id.clone(), config, simulation: setup.simulation };
+        let body = serde_json::to_value(&configuration).map_err(|e| fail(e.to_string()))?;
+        let run_id = self.config.run_id.clone();
+        let attached = Attached::attach(strategy, urls, token, run_id, body, self.client.clone()).await?;
+        self.attached.insert(strategy, attached);
+        Ok(())
+    }
+
+    /// Adds the node at `url` to `strategy`'s endpoints (configured for the run first).
+    pub async fn attach_node(&mut self, strategy: StrategyName, url: &str) -> Result<String, ClusterError> {
+        let attached = self.attached.get(&strategy).ok_or(ClusterError::NotAttached(strategy.as_str()))?;
+        attached.add(url).await
+    }
+
+    /// Takes node `number` (from 1) out of `strategy`'s endpoints; its process goes on.
+    pub async fn detach_node(&mut self, strategy: StrategyName, number: u32) -> Result<String, ClusterError> {
+        let attached = self.attached.get(&strategy).ok_or(ClusterError::NotAttached(strategy.as_str()))?;
+        attached.remove(number).await
+    }
+
+    /// Whether `strategy`'s nodes are `endpoints` the lab attached to.
+    pub fn is_attached(&self, strategy: StrategyName) -> bool {
+        self.attached.contains_key(&strategy)
     }
 
     /// The resource service's nodes for `strategy`'s users, if the scenario has `[resource]`.
@@ -446,12 +531,15 @@ impl Supervisor {
 
     /// The strategies this run has clusters for.
     pub fn strategies(&self) -> Vec<StrategyName> {
-        self.clusters.keys().copied().collect()
+        let mut strategies: Vec<StrategyName> = self.clusters.keys().chain(self.attached.keys()).copied().collect();
+        strategies.sort();
+        strategies
     }
 
     /// The load balancer's view of a strategy's nodes.
     pub fn endpoints(&self, strategy: StrategyName) -> Option<Arc<Endpoints>> {
-        self.clusters.get(&strategy).map(|c| c.endpoints.clone())
+        let own = self.clusters.get(&strategy).map(|c| c.endpoints.clone());
+        own.or_else(|| self.attached.get(&strategy).map(Attached::endpoints))
     }
 
     /// The run's Redis store handle (for key counts and `used_memory`), if it uses Redis.
@@ -471,7 +559,11 @@ impl Supervisor {
     }
 
     /// Kills node `number` (from 1) with SIGKILL: a real crash, no goodbye.
+    /// Endpoints: crashes the node through its admin API instead ([`Attached::kill`]).
     pub async fn kill_node(&mut self, strategy: StrategyName, number: u32) -> Result<String, ClusterError> {
+        if let Some(attached) = self.attached.get(&strategy) {
+            return attached.kill(number).await;
+        }
         let slot = self.slot(strategy, number)?;
         let cluster = self.clusters.get_mut(&strategy).ok_or(ClusterError::NoSuchStrategy(strategy.as_str()))?;
         let id = Self::node_id(strategy, slot);
@@ -488,6 +580,9 @@ impl Supervisor {
 
     /// Starts one more node of `strategy`; returns its id.
     pub async fn add_node(&mut self, strategy: StrategyName) -> Result<String, ClusterError> {
+        if self.is_attached(strategy) {
+            return Err(ClusterError::Attached { action: "add_node", strategy: strategy.as_str() });
+        }
         let slot = self.clusters.get(&strategy).ok_or(ClusterError::NoSuchStrategy(strategy.as_str()))?.processes.len();
         if let Some(cluster) = self.clusters.get_mut(&strategy) {
             cluster.processes.push(None);
@@ -509,6 +604,9 @@ impl Supervisor {
 
     /// Kills node `number` if it runs, and starts a fresh process in its place (new port, empty memory).
     pub async fn restart_node(&mut self, strategy: StrategyName, number: u32) -> Result<String, ClusterError> {
+        if self.is_attached(strategy) {
+            return Err(ClusterError::Attached { action: "restart_node", strategy: strategy.as_str() });
+        }
         let slot = self.slot(strategy, number)?;
         if self.clusters.get(&strategy).is_some_and(|c| c.processes[slot].is_some()) {
             self.kill_node(strategy, number).await?;
@@ -527,14 +625,21 @@ impl Supervisor {
         what: &'static str,
         body: Value,
     ) -> Result<Vec<Value>, ClusterError> {
-        let cluster = self.clusters.get(&strategy).ok_or(ClusterError::NoSuchStrategy(strategy.as_str()))?;
+        let (nodes, token): (Vec<(String, String)>, &str) = match self.attached.get(&strategy) {
+            Some(attached) => (attached.live(), attached.token()),
+            None => {
+                let cluster = self.clusters.get(&strategy).ok_or(ClusterError::NoSuchStrategy(strategy.as_str()))?;
+                let live = cluster.processes.iter().flatten().map(|p| (p.id.clone(), p.url.clone())).collect();
+                (live, &self.admin_token)
+            }
+        };
         let mut answers = Vec::new();
-        for process in cluster.processes.iter().flatten() {
-            let fail = |reason: String| ClusterError::Admin { id: process.id.clone(), what, reason };
+        for (id, url) in &nodes {
+            let fail = |reason: String| ClusterError::Admin { id: id.clone(), what, reason };
             let response = self
                 .client
-                .post(format!("{}{path}", process.url))
-                .bearer_auth(&self.admin_token)
+                .post(format!("{url}{path}"))
+                .bearer_auth(token)
                 .json(&body)
                 .send()
                 .await
@@ -592,9 +697,10 @@ impl Supervisor {
         Ok(format!("{retired} old key(s) retired"))
     }
 
-    /// Notices nodes whose process ended on its own (a crash); returns what happened to each.
+    /// Notices nodes whose process ended on its own (a crash), and what happened to the attached
+    /// nodes (down, back, configured again); returns a line for each.
     pub fn reap_exited(&mut self) -> Vec<String> {
-        let mut gone = Vec::new();
+        let mut gone: Vec<String> = self.attached.values().flat_map(Attached::take_reports).collect();
         for cluster in self.clusters.values_mut().chain(self.resources.values_mut()) {
             for (slot, entry) in cluster.processes.iter_mut().enumerate() {
                 let Some(status) = entry.as_mut().and_then(|p| p.child.try_wait().ok().flatten()) else { continue };
@@ -619,7 +725,11 @@ impl Supervisor {
 
     /// Kills every node, then deletes the run's Redis keys or drops its PostgreSQL schema (and
     /// only those); returns how many Redis keys went.
+    /// Attached nodes are left running, configured for the run, and no longer watched.
     pub async fn shutdown(mut self) -> Result<u64, ClusterError> {
+        for attached in self.attached.values() {
+            attached.stop();
+        }
         for cluster in self.clusters.values_mut().chain(self.resources.values_mut()) {
             for process in cluster.processes.iter_mut().filter_map(Option::take) {
                 let mut child = process.child;

@@ -4,13 +4,18 @@
 use std::collections::BTreeMap;
 
 use crate::measure::{EventRecord, Tick};
-use crate::scenario::{EventAction, StrategyName};
+use crate::scenario::{EventAction, NodeRef, StrategyName};
 
 /// A command to a running engine (from the app's buttons or the scenario's schedule).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Apply this event now.
     Event(EventAction),
+    /// Add the node at this base URL to the strategy's `endpoints` (configured for the run, then
+    /// sent its share of the load). Only for a strategy whose nodes are endpoints.
+    AttachNode(StrategyName, String),
+    /// Take this node out of the strategy's `endpoints`: no more load or scrapes; its process goes on.
+    DetachNode(NodeRef),
     /// End the run now (as if its duration had passed).
     Stop,
 }

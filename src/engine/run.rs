@@ -300,6 +300,15 @@ impl Engine {
                 }
                 command = self.commands.recv() => match command {
                     Some(Command::Event(action)) => self.apply(phase, action, EventSource::Live).await,
+                    Some(Command::AttachNode(strategy, url)) => {
+                        let result = phase.supervisor.attach_node(strategy, &url).await.map_err(EventError::from);
+                        self.record(phase, Action::AddNode, strategy.as_str().into(), EventSource::Live, result);
+                    }
+                    Some(Command::DetachNode(node)) => {
+                        let result = phase.supervisor.detach_node(node.strategy, node.number).await;
+                        let result = result.map_err(EventError::from);
+                        self.record(phase, Action::RemoveNode, node.to_string(), EventSource::Live, result);
+                    }
                     Some(Command::Stop) | None => {
                         self.stop_requested = true;
                         return Ok(());
@@ -459,7 +468,13 @@ impl Engine {
                 let key = (endpoint.id.clone(), endpoint.url.clone());
                 let node = match reading {
                     Some(reading) => {
-                        let previous = running.last.get(&key).cloned().unwrap_or_default();
+                        // A node restarted at the same address counts from zero again.
+                        let previous = running
+                            .last
+                            .get(&key)
+                            .filter(|last| last.requests_total <= reading.requests_total)
+                            .cloned()
+                            .unwrap_or_default();
                         let served = reading.load_requests.saturating_sub(previous.load_requests);
                         out.server_requests += served;
                         if let Some(resource) = resource.as_mut() {

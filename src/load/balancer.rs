@@ -81,11 +81,17 @@ impl Balancer {
     }
 
     /// Checks every node once at `path` (a 2xx is up), or without a path at `/` (any answer is up);
-    /// a node that does not answer within `timeout` is down.
+    /// a node that does not answer within `timeout` is down, and so is one marked dead.
     pub async fn check_health(&self, client: &reqwest::Client, timeout: Duration, path: Option<&str>) {
         let checks = self.endpoints.snapshot().into_iter().map(|endpoint| {
             let request = client.get(format!("{}{}", endpoint.url, path.unwrap_or("/"))).timeout(timeout).send();
             async move {
+                // A node known to be gone (killed, or taken out of the run) is not asked: it may
+                // still answer (an endpoint removed from the run keeps running).
+                if !endpoint.is_alive() {
+                    endpoint.set_up(false);
+                    return;
+                }
                 // Without a health path, any HTTP answer means the server is up.
                 let healthy = request.await.is_ok_and(|r| path.is_none() || r.status().is_success());
                 endpoint.set_up(healthy);

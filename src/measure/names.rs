@@ -27,6 +27,9 @@ pub enum Action {
     /// The run retiring the keys a rotation replaced, once their last tokens expired. The lab
     /// does this by itself: it is recorded, never scheduled.
     RetireKeys,
+    /// A node the lab did not start was taken out of the run (the live view's endpoint list). It
+    /// is recorded, never scheduled.
+    RemoveNode,
 }
 
 /// One of the two ways of authenticating the lab compares; what ticks and summaries are keyed by.
@@ -58,5 +61,6 @@ named!(Action {
     SetLoad => "set_load",
     SetRouting => "set_routing",
     RetireKeys => "retire_keys",
+    RemoveNode => "remove_node",
 });
 named!(StrategyName { Session => "session", Token => "token" });

@@ -6,6 +6,7 @@
 //! written back for a child process), and [`spawn_node`] starts one as a child process.
 
 mod admin;
+pub mod configure;
 mod connections;
 mod cors;
 mod csrf;
@@ -39,7 +40,8 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use admin::AdminToken;
+pub use admin::{AdminToken, TokenFileError, read_token_file};
+pub use configure::{Configuration, PrivateJwks};
 pub use cors::{CorsError, CorsOrigins};
 pub use error::{ApiError, json_error};
 pub use introspect::form_token;
@@ -62,8 +64,9 @@ use crate::users::{PasswordHashKind, UserDirectory};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// What a node is, as the lab's user chose it: its strategy and its users. [`NodeSetup`] adds
-/// what the lab's supervisor controls.
-#[derive(Debug, Clone)]
+/// what the lab's supervisor controls. Serialized, it is what `POST /admin/configure` hands a node
+/// the lab did not start ([`Configuration`]).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NodeConfig {
     /// `--listen`: the address to bind; port 0 picks a free port ([`run`] prints the one it got).
     pub listen: SocketAddr,
@@ -88,8 +91,12 @@ pub struct NodeSetup {
     pub config: NodeConfig,
     /// Off by default: the node runs at this machine's raw speed.
     pub simulation: Simulation,
-    /// `--admin-token`: without it, the `/admin/...` routes do not exist.
+    /// `--admin-token-file` or `AUTHLAB_ADMIN_TOKEN`: without it, the `/admin/...` routes do not
+    /// exist.
     pub admin_token: Option<AdminToken>,
+    /// With an admin token and without `--configured`: the node serves nothing but `/healthz` and
+    /// the admin API until `POST /admin/configure` hands it its run's configuration.
+    pub wait_for_configuration: bool,
     /// `--cors-origin`: which other origins' pages a browser lets call the node (default: the
     /// strategy's own, see [`CorsOrigins`]).
     pub cors: CorsOrigins,
@@ -103,6 +110,7 @@ impl From<NodeConfig> for NodeSetup {
             config,
             simulation: Simulation::default(),
             admin_token: None,
+            wait_for_configuration: false,
             cors: CorsOrigins::default(),
             introspect_token: None,
         }
@@ -128,7 +136,8 @@ impl std::ops::Deref for NodeSetup {
 }
 
 /// Which kind of node this is (`--strategy`), with that kind's options.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// Server-side sessions: login stores a session (in memory or Redis) and sets a `sid` cookie
     /// that names it; every request looks it up.
@@ -152,7 +161,8 @@ impl Strategy {
 }
 
 /// Where a session node keeps its sessions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StoreChoice {
     /// `--store memory`: in this node's own memory, metered for `/metrics`; other nodes cannot
     /// see these sessions, and they die with the node.
@@ -175,7 +185,7 @@ pub enum StoreChoice {
 }
 
 /// How a session node keeps its sessions and the cookie naming them (the "Session strategy" flags).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SessionOptions {
     /// `--store`: where the sessions live.
     pub store: StoreChoice,
@@ -198,16 +208,19 @@ pub struct SessionOptions {
 }
 
 /// Where a token node's keys come from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum KeySource {
     /// A fresh random key of this algorithm at every start, kept only in memory (`--algorithm`).
     Generate(Alg),
     /// A JWK Set file with private keys; the first key signs.
     File(PathBuf),
+    /// A JWK Set of private keys handed over by `POST /admin/configure`; the first key signs.
+    Jwks(PrivateJwks),
 }
 
 /// How a token node signs, checks and refreshes tokens (the "Token strategy" flags).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TokenOptions {
     /// `--keys` or `--algorithm`: the signing keys.
     pub keys: KeySource,
@@ -328,12 +341,22 @@ impl Node {
     /// Builds the node: its user directory, its keys or its store (connecting to Redis if asked).
     /// Call it inside a tokio runtime: background purges start at once.
     pub async fn build(setup: impl Into<NodeSetup>) -> Result<Node, NodeError> {
-        let NodeSetup { config, simulation, admin_token, cors, introspect_token } = setup.into();
+        Self::build_counted(setup.into(), None).await
+    }
+
+    /// [`Node::build`], counting open connections in `connections` when the listener is not the
+    /// node's own (a configurable node's listener outlives each configuration).
+    async fn build_counted(setup: NodeSetup, connections: Option<Arc<AtomicU64>>) -> Result<Node, NodeError> {
+        let NodeSetup { config, simulation, admin_token, wait_for_configuration: _, cors, introspect_token } = setup;
         if simulation.workers.is_some_and(|w| w.count == 0) {
             return Err(NodeError::NoWorkers);
         }
         let admin = admin_token.as_ref();
-        let metrics = Arc::new(NodeMetrics::default());
+        let mut node_metrics = NodeMetrics::default();
+        if let Some(connections) = connections {
+            node_metrics.connections_open = connections;
+        }
+        let metrics = Arc::new(node_metrics);
         let shared = Arc::new(Shared {
             name: config.name.clone(),
             metrics: metrics.clone(),
@@ -389,6 +412,7 @@ impl Node {
                             .map_err(|reason| NodeError::BadKeyFile { path: path.clone(), reason })?;
                         (keys, Some(path.clone()))
                     }
+                    KeySource::Jwks(jwks) => (KeySet::from_jwks_json(jwks.text())?, None),
                 };
                 let state = Arc::new(token::TokenState {
                     shared,
@@ -458,26 +482,18 @@ impl Node {
 
     /// Serves on `listener` until `shutdown` completes, then cleans up after itself.
     pub async fn serve(
-        mut self,
+        self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), NodeError> {
-        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        let graceful = async move {
-            shutdown.await;
-            let _ = stopping_tx.send(());
-        };
-        let listener = connections::CountingListener::new(listener, self.connections_open.clone());
-        let server = axum::serve(listener, self.router.clone()).with_graceful_shutdown(graceful);
-        let server = tokio::spawn(server.into_future());
-        // Once asked to stop, give open connections a moment, then stop regardless.
-        let result = tokio::select! {
-            result = server => result.map_err(|e| NodeError::Serve(std::io::Error::other(e)))?.map_err(NodeError::Serve),
-            _ = async {
-                let _ = stopping_rx.await;
-                tokio::time::sleep(Duration::from_secs(5)).await;
-            } => Ok(()),
-        };
+        let result = serve_router(self.router.clone(), listener, self.connections_open.clone(), shutdown).await;
+        self.close().await;
+        result
+    }
+
+    /// Stops the node's background tasks and lets go of its store (deleting its Redis keys with
+    /// `--cleanup-on-exit`, dropping a PostgreSQL schema of its own).
+    async fn close(mut self) {
         for task in &self.background {
             task.abort();
         }
@@ -493,7 +509,31 @@ impl Node {
         if let Some(postgres) = &mut self.postgres {
             postgres.close().await;
         }
-        result
+    }
+}
+
+/// Serves `router` on `listener` (counting its connections in `connections`) until `shutdown`
+/// completes; then gives open connections a moment, and stops regardless.
+async fn serve_router(
+    router: Router,
+    listener: TcpListener,
+    connections: Arc<AtomicU64>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), NodeError> {
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let graceful = async move {
+        shutdown.await;
+        let _ = stopping_tx.send(());
+    };
+    let listener = connections::CountingListener::new(listener, connections);
+    let server = axum::serve(listener, router).with_graceful_shutdown(graceful);
+    let server = tokio::spawn(server.into_future());
+    tokio::select! {
+        result = server => result.map_err(|e| NodeError::Serve(std::io::Error::other(e)))?.map_err(NodeError::Serve),
+        _ = async {
+            let _ = stopping_rx.await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        } => Ok(()),
     }
 }
 
@@ -559,11 +599,17 @@ fn introspection<S: tower_sessions::SessionStore + Clone>(
     }
 }
 
-/// Binds, prints the base URL as the first stdout line, and serves until SIGTERM or Ctrl-C.
+/// Binds, prints the base URL as the first stdout line, and serves until SIGTERM or Ctrl-C. A
+/// node with an admin token serves through [`configure::Configurable`], which `POST
+/// /admin/configure` can (re)configure and `POST /admin/crash` aborts.
 pub async fn run(setup: impl Into<NodeSetup>) -> Result<(), NodeError> {
     let setup = setup.into();
     let listen = setup.config.listen;
-    let node = Node::build(setup).await?;
+    let node = if setup.admin_token.is_some() {
+        Serving::Configurable(configure::Configurable::start(setup).await?)
+    } else {
+        Serving::Node(Node::build(setup).await?)
+    };
     let listener = TcpListener::bind(listen).await.map_err(|reason| NodeError::Bind { addr: listen, reason })?;
     let addr = listener.local_addr().map_err(|reason| NodeError::Bind { addr: listen, reason })?;
     // Before the URL is printed: whoever reads it may send SIGTERM at once.
@@ -571,7 +617,18 @@ pub async fn run(setup: impl Into<NodeSetup>) -> Result<(), NodeError> {
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", process::url_line(addr)).and_then(|_| stdout.flush()).map_err(NodeError::Serve)?;
     drop(stdout);
-    node.serve(listener, shutdown).await
+    match node {
+        Serving::Node(node) => node.serve(listener, shutdown).await,
+        Serving::Configurable(node) => node.serve(listener, shutdown).await,
+    }
+}
+
+/// What [`run`] serves.
+enum Serving {
+    /// A node without an admin API: its command line is all there is to it.
+    Node(Node),
+    /// A node with an admin API.
+    Configurable(configure::Configurable),
 }
 
 /// Completes on Ctrl-C or SIGTERM. The SIGTERM handler is installed when this is called, not when

@@ -23,6 +23,9 @@ use crate::token::keys::{KeyError, parse_algorithm};
 use crate::units::{parse_bytes, parse_duration};
 use crate::users::{PasswordHashKind, parse_user_count};
 
+/// The environment variable an admin token can come from instead of `--admin-token-file`.
+pub const ADMIN_TOKEN_ENV: &str = "AUTHLAB_ADMIN_TOKEN";
+
 /// `--strategy`: which kind of node to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 // clap turns docs into --help text; the values are described in the field's help.
@@ -42,9 +45,12 @@ pub enum NodeOptionsError {
     /// code are checked here).
     #[error("--workers and --service-time go together: give both or neither")]
     WorkersWithoutServiceTime,
-    /// `--admin-token` given as an empty string.
-    #[error("--admin-token must not be empty")]
-    EmptyAdminToken,
+    /// `--admin-token-file` gives no token.
+    #[error(transparent)]
+    AdminTokenFile(#[from] super::TokenFileError),
+    /// `AUTHLAB_ADMIN_TOKEN` is set, but to nothing usable.
+    #[error("{ADMIN_TOKEN_ENV} is set but holds no token (one line of printable ASCII); unset it for no admin API")]
+    BadAdminTokenEnv,
     /// `--introspect-token` given as an empty string.
     #[error("--introspect-token must not be empty")]
     EmptyIntrospectToken,
@@ -194,9 +200,14 @@ pub struct NodeOptions {
     #[arg(long, value_parser = parse_duration, help_heading = "Simulated machine")]
     pub store_rtt: Option<Duration>,
 
-    /// Serve the admin API (POST /admin/...) to callers sending `Authorization: Bearer TOKEN` [default: no admin API].
-    #[arg(long, value_name = "TOKEN", help_heading = "Admin API")]
-    pub admin_token: Option<String>,
+    /// Serve the admin API (POST /admin/...) to callers sending `Authorization: Bearer TOKEN`, the
+    /// token being this file's one line (or the AUTHLAB_ADMIN_TOKEN environment variable's value).
+    /// Such a node waits for its run's POST /admin/configure unless --configured [default: no admin API].
+    #[arg(long, value_name = "FILE", help_heading = "Admin API")]
+    pub admin_token_file: Option<PathBuf>,
+    /// With an admin API: serve at once as these flags say, instead of waiting for POST /admin/configure.
+    #[arg(long, help_heading = "Admin API")]
+    pub configured: bool,
 
     /// Let pages on this origin (e.g. http://127.0.0.1:8080) call the node from a browser; repeatable.
     /// Session nodes allow them credentials (the cookie); `*` allows any origin, never with credentials
@@ -274,7 +285,8 @@ impl NodeOptions {
         args.optional("--workers", self.workers);
         args.optional("--service-time", self.service_time.map(duration_arg));
         args.optional("--store-rtt", self.store_rtt.map(duration_arg));
-        args.optional("--admin-token", self.admin_token.as_ref());
+        args.path("--admin-token-file", self.admin_token_file.as_ref());
+        args.flag("--configured", self.configured);
         args.each("--cors-origin", &self.cors_origins);
         args.0
     }
@@ -288,11 +300,18 @@ impl NodeOptions {
         };
         let simulation = Simulation { workers, store_rtt: self.store_rtt };
         let cors = CorsOrigins::from_args(&self.cors_origins)?;
-        let admin_token = match self.admin_token.as_deref() {
-            Some("") => return Err(NodeOptionsError::EmptyAdminToken),
-            Some(token) => Some(AdminToken::new(token)),
-            None => None,
+        let admin_token = match &self.admin_token_file {
+            Some(path) => Some(super::read_token_file(path)?),
+            None => match std::env::var_os(ADMIN_TOKEN_ENV) {
+                Some(value) => {
+                    let token = super::admin::check_token(value.as_encoded_bytes());
+                    Some(token.map_err(|_| NodeOptionsError::BadAdminTokenEnv)?)
+                }
+                None => None,
+            },
         };
+        let admin_token = admin_token.as_deref().map(AdminToken::new);
+        let wait_for_configuration = admin_token.is_some() && !self.configured;
         let strategy = match self.strategy {
             NodeStrategy::Session => {
                 let is_redis = |url: &str| url.starts_with("redis://") || url.starts_with("rediss://");
@@ -372,7 +391,7 @@ impl NodeOptions {
             (Strategy::Session(_), Some(token)) => Some(AdminToken::new(token)),
             _ => None,
         };
-        Ok(NodeSetup { config, simulation, admin_token, cors, introspect_token })
+        Ok(NodeSetup { config, simulation, admin_token, wait_for_configuration, cors, introspect_token })
     }
 }
 
@@ -472,9 +491,9 @@ mod tests {
     fn values_that_look_like_flags_stay_values() {
         let mut options = NodeOptions::new(NodeStrategy::Resource);
         options.node_name = "-n".into();
-        options.introspect_token = Some("--admin-token".into());
+        options.introspect_token = Some("--admin-token-file".into());
         options.cors_origins = vec!["-".into(), String::new()];
-        options.admin_token = Some(String::new());
+        options.admin_token_file = Some(PathBuf::from("-x"));
         assert_eq!(NodeOptions::parse_args(options.to_args()).ok(), Some(options));
     }
 
@@ -536,11 +555,12 @@ mod tests {
                 proptest::option::of(text()),
                 text(),
             ),
-            (jwks_refetch_interval, machine, store_rtt, admin_token, cors_origins) in (
+            (jwks_refetch_interval, machine, store_rtt, admin_token_file, configured, cors_origins) in (
                 duration(),
                 proptest::option::of((1u32.., duration())),
                 proptest::option::of(duration()),
-                proptest::option::of(text()),
+                proptest::option::of("[-a-zA-Z0-9/ ._=]{1,16}".prop_map(PathBuf::from)),
+                any::<bool>(),
                 proptest::collection::vec(text(), 0..3),
             ),
         ) -> NodeOptions {
@@ -552,7 +572,7 @@ mod tests {
                 jwks_refetch_interval,
                 workers: machine.map(|m| m.0),
                 service_time: machine.map(|m| m.1),
-                store_rtt, admin_token, cors_origins,
+                store_rtt, admin_token_file, configured, cors_origins,
             }
         }
     }

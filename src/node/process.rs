@@ -101,7 +101,8 @@ impl NodeChild {
 }
 
 /// Starts `exe node ARGS` and waits up to [`START_TIMEOUT`] for the base URL on its first stdout
-/// line; the rest of its stdout is read and dropped. On Linux the node dies with this process.
+/// line; the rest of its stdout is read and dropped. On Linux the node dies with this process. The
+/// node does not inherit `AUTHLAB_ADMIN_TOKEN`.
 pub async fn spawn_node(exe: &Path, args: &[OsString], stderr: NodeStderr) -> Result<NodeChild, SpawnError> {
     let (stderr_to, log) = match &stderr {
         NodeStderr::Log(path) => {
@@ -112,6 +113,8 @@ pub async fn spawn_node(exe: &Path, args: &[OsString], stderr: NodeStderr) -> Re
     };
     let mut command = Command::new(exe);
     command.arg("node").args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(stderr_to).kill_on_drop(true);
+    // A token meant for this process is not for every node it starts: those get theirs by file.
+    command.env_remove(super::options::ADMIN_TOKEN_ENV);
     die_with_parent(&mut command);
     let mut child = command.spawn().map_err(|reason| SpawnError::Exec { exe: exe.to_owned(), reason })?;
     let captured = child.stderr.take().map(capture);

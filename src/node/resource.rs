@@ -41,7 +41,7 @@ const ISSUER_TIMEOUT: Duration = Duration::from_secs(2);
 const MAX_SID_BYTES: usize = 64;
 
 /// How a resource node checks its callers with the issuer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ResourceOptions {
     /// The token issuer's JWK Set (`http://.../.well-known/jwks.json`); without it, bearer tokens
     /// are refused.

@@ -19,7 +19,7 @@ use super::metrics::Gauge;
 pub const AUTH_ROUTES: [&str; 6] = ["/login", "/api/profile", "/logout", "/refresh", "/api/orders", "/introspect"];
 
 /// A node's simulated capacity; [`Simulation::default`] is off, and the node runs at raw speed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Simulation {
     /// `--workers N --service-time DUR`.
     pub workers: Option<SimulatedWorkers>,
@@ -35,7 +35,7 @@ impl Simulation {
 }
 
 /// At most `count` auth requests in service at once, each holding its worker for `service_time`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SimulatedWorkers {
     /// `--workers N`: auth requests ([`AUTH_ROUTES`]) in service at once; at least 1 (a node with 0 does not start).
     pub count: u32,

@@ -56,6 +56,15 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The `endpoints` of `strategy`: nodes the lab attaches to instead of starting its own (empty:
+    /// none, the lab starts them or the strategy does not run).
+    pub fn endpoints(&self, strategy: StrategyName) -> &[String] {
+        match strategy {
+            StrategyName::Session => self.session.as_ref().map_or(&[], |s| s.endpoints.as_slice()),
+            StrategyName::Token => self.token.as_ref().map_or(&[], |t| t.endpoints.as_slice()),
+        }
+    }
+
     /// Whether `strategy` runs: on the lab's own nodes or against the user's server.
     pub fn runs(&self, strategy: StrategyName) -> bool {
         self.targets.get(strategy).is_some()
@@ -269,6 +278,9 @@ pub struct ClusterSpec {
     pub store_machine: Option<MachineSpec>,
     /// How long the driver's load balancer takes to notice a dead node (default 1 s).
     pub health_check: Duration,
+    /// `admin_token_file`: the file holding the admin token of the `endpoints` nodes (resolved
+    /// against the scenario file's directory); required with endpoints, refused without.
+    pub admin_token_file: Option<std::path::PathBuf>,
 }
 
 /// Where session nodes keep their sessions.
@@ -293,8 +305,11 @@ pub enum StoreKind {
 /// `[session]`: the session strategy's nodes and store; absent, it does not run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionSpec {
-    /// default 1
+    /// default 1; with `endpoints`, how many they are.
     pub nodes: u32,
+    /// `endpoints`: the base URLs of `authlab node` processes the lab did not start, which it
+    /// configures over their admin API and sends the load to; empty: the lab starts `nodes` nodes.
+    pub endpoints: Vec<String>,
     /// Where sessions live (default memory: each node its own).
     pub store: StoreKind,
     /// default redis://127.0.0.1:6379/
@@ -321,8 +336,10 @@ pub struct SessionSpec {
 /// `[token]`: the token strategy's nodes and keys; absent, it does not run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenSpec {
-    /// default 1
+    /// default 1; with `endpoints`, how many they are.
     pub nodes: u32,
+    /// `endpoints`: as [`SessionSpec::endpoints`].
+    pub endpoints: Vec<String>,
     /// default HS256
     pub algorithm: Alg,
     /// Access-token lifetime (default 15m).

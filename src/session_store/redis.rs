@@ -33,7 +33,8 @@ use tower_sessions::session_store::{self, SessionStore};
 use super::{UserSessions, user_of};
 
 /// Where the Redis store is: one server, or a cluster known by some of its nodes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RedisTarget {
     /// One server, by its `redis://` (or `rediss://`) URL.
     Server(String),

@@ -20,7 +20,7 @@ use super::der;
 /// signature scheme: `Ed25519` is EdDSA over the Ed25519 curve, the only curve this lab uses, so
 /// its signatures are those of `EdDSA` byte for byte; only the name in the header and the JWKS
 /// differs. An `Ed25519` key signs and verifies with aws-lc-rs directly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Alg {
     /// HMAC with SHA-256: one shared secret signs and verifies, so every verifier can also sign.
     HS256,

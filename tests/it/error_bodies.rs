@@ -108,6 +108,7 @@ async fn no_route_of_any_strategy_shows_parser_internals() {
     }
     let keys = KeySet::generate(Alg::Ed25519).expect("a key");
     let key_file = TempFile::with_contents("keys.json", &keys.to_private_jwks_json());
+    let admin = admin_token_file(ADMIN);
     let token = Node::start(&with(&[
         "--strategy",
         "token",
@@ -117,11 +118,19 @@ async fn no_route_of_any_strategy_shows_parser_internals() {
         "orders-api",
         "--revocation",
         "denylist",
-        "--admin-token",
-        ADMIN,
+        "--admin-token-file",
+        admin.path_str(),
+        "--configured",
     ]));
-    let session =
-        Node::start(&with(&["--strategy", "session", "--admin-token", ADMIN, "--introspect-token", INTROSPECT]));
+    let session = Node::start(&with(&[
+        "--strategy",
+        "session",
+        "--admin-token-file",
+        admin.path_str(),
+        "--configured",
+        "--introspect-token",
+        INTROSPECT,
+    ]));
     let jwks = token.at("/.well-known/jwks.json");
     let introspect = session.at("/introspect");
     let resource = Node::start(&with(&[

@@ -11,6 +11,7 @@ mod app;
 mod app_inspector;
 mod app_start;
 mod architecture;
+mod attach;
 mod attack;
 mod attack_lab_app;
 mod bad_input;

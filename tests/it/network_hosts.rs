@@ -4,8 +4,12 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use authlab::measure::Action;
+use authlab::scenario::StrategyName;
+
+use crate::attach::{OutsideSupervisor, node_args};
 use crate::support::netns::Net;
-use crate::support::{BIN, run_scenario_by};
+use crate::support::{BIN, admin_token_file, run_scenario_by};
 
 /// The store's port on its host.
 const REDIS_PORT: &str = "6379";
@@ -93,4 +97,80 @@ redis_url = "{redis_url}"
     // Every request of a session needs one store round trip: none can be faster than the link.
     let request_p50_us = session["latency_us"]["p50"].as_f64().expect("latency p50");
     assert!(request_p50_us >= 0.8 * want_us, "a request ({request_p50_us} µs) waits for its store round trip");
+}
+
+/// Attach mode across hosts: two session nodes on hosts of their own, which an outside supervisor
+/// (this test) started and restarts, a store on a third, the lab on a fourth. The lab configures
+/// the nodes over the network, crashes one through its admin API, and takes it back once it is
+/// restarted.
+#[test]
+fn the_lab_attaches_to_nodes_on_other_hosts_and_survives_a_crash_of_one() {
+    if !redis_here() {
+        return;
+    }
+    let Some(mut net) = Net::build(&["store", "node1", "node2", "driver"]) else { return };
+    let redis_url = start_store(&mut net);
+    let token_file = admin_token_file("admin-token-of-the-network-hosts-test");
+    let on_host = |host: &str| {
+        let mut argv: Vec<String> = ["ip", "netns", "exec", &net.host(host).netns].map(String::from).to_vec();
+        argv.extend(node_args("session", "0.0.0.0:8080", &token_file));
+        argv
+    };
+    let supervisor = OutsideSupervisor::start(vec![on_host("node1"), on_host("node2")]);
+    let urls = ["node1", "node2"].map(|host| format!("http://{}:8080", net.host(host).ip));
+
+    let run = run_scenario_by(
+        net.command("driver", BIN),
+        &format!(
+            r#"name = "attach across hosts"
+duration = "6s"
+[users]
+count = 200
+password_hash = "sha256"
+[load]
+stages = [ {{ at = "0s", target = 6 }} ]
+think_time = "5ms..10ms"
+requests_per_login = 10
+[cluster]
+admin_token_file = "{}"
+health_check = "200ms"
+[session]
+endpoints = ["{}", "{}"]
+store = "redis"
+redis_url = "{redis_url}"
+[[events]]
+at = "2s"
+action = "kill_node"
+target = "session/1"
+"#,
+            token_file.path_str(),
+            urls[0],
+            urls[1]
+        ),
+    );
+    assert!(run.output.status.success(), "the run failed: {}", String::from_utf8_lossy(&run.output.stderr));
+
+    // The crash went over the network to node1's admin API; its supervisor restarted it.
+    let kill = run.recording.events().iter().find(|e| e.action == Action::KillNode).cloned().expect("a kill");
+    assert!(kill.ok && kill.detail.contains("crashed"), "{kill:?}");
+    let exits = supervisor.exits(0);
+    assert_eq!(exits.len(), 1, "node1 exited once: {exits:?}");
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&exits[0]), Some(libc::SIGABRT), "{exits:?}");
+    assert!(supervisor.exits(1).is_empty(), "node2 never exited");
+
+    // The balancer saw node1 go and come back (re-configured by the lab), and node2 served meanwhile.
+    let ticks = run.recording.ticks();
+    let up = |tick: &authlab::measure::Tick, id: &str| {
+        tick.strategies.get(&StrategyName::Session).and_then(|s| s.nodes.iter().find(|n| n.id == id)).map(|n| n.up)
+    };
+    let down_at = ticks.iter().position(|t| t.t > 2.0 && up(t, "session/1") == Some(false)).expect("seen down");
+    let back = ticks.iter().skip(down_at).position(|t| up(t, "session/1") == Some(true));
+    let back_at = back.map(|i| i + down_at).expect("node1 seen up again after its restart");
+    let during: u64 = ticks[down_at..back_at].iter().map(|t| t.strategies[&StrategyName::Session].requests.ok).sum();
+    assert!(during > 0, "node2 served while node1 was down");
+    let after: u64 = ticks[back_at..].iter().map(|t| t.strategies[&StrategyName::Session].requests.ok).sum();
+    assert!(after > 0, "load went on after node1 came back");
+    // Both nodes kept their sessions in the store on its own host; the lab measured its round trips.
+    let store = &run.strategy("session")["store"];
+    assert!(store["round_trip_p50_us"].as_f64().is_some_and(|p50| p50 > 0.0), "{store}");
 }

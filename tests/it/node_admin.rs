@@ -1,4 +1,4 @@
-//! The admin API of a node (`--admin-token`), as the lab's supervisor uses it: revoking a user on
+//! The admin API of a node (`--admin-token-file`), as the lab's supervisor uses it: revoking a user on
 //! session nodes (memory and Redis) and token nodes, and rotating a token cluster's keys.
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -93,10 +93,11 @@ async fn admin_routes_are_404_without_a_token_and_401_with_a_wrong_one() {
         let closed = node(strategy, &[]);
         for path in ["/admin/revoke_user", "/admin/reload_keys"] {
             let r = admin_post(&c, &closed, path, Some(ADMIN), json!({"user": "user0000000"})).await;
-            expect_error(r, 404, &format!("{strategy} node without --admin-token: {path}")).await;
+            expect_error(r, 404, &format!("{strategy} node without --admin-token-file: {path}")).await;
         }
 
-        let open = node(strategy, &["--admin-token", ADMIN]);
+        let admin = admin_token_file(ADMIN);
+        let open = node(strategy, &["--admin-token-file", admin.path_str(), "--configured"]);
         let body = json!({"user": "user0000000"});
         let r = admin_post(&c, &open, "/admin/revoke_user", None, body.clone()).await;
         expect_error(r, 401, &format!("{strategy}: no admin token")).await;
@@ -121,7 +122,8 @@ async fn admin_routes_are_404_without_a_token_and_401_with_a_wrong_one() {
 #[tokio::test]
 async fn revoke_user_logs_out_every_session_of_a_memory_node_user() {
     let c = client();
-    let node = node("session", &["--admin-token", ADMIN]);
+    let admin = admin_token_file(ADMIN);
+    let node = node("session", &["--admin-token-file", admin.path_str(), "--configured"]);
     let (first, second, other) =
         (login_sid(&c, &node, 0).await, login_sid(&c, &node, 0).await, login_sid(&c, &node, 1).await);
     assert_ne!(first, second, "each login is a fresh session");
@@ -144,8 +146,20 @@ async fn revoke_user_on_a_redis_node_deletes_the_sessions_and_keeps_keys_under_t
     let Some(redis) = PrivateRedis::start() else { return };
     let c = client();
     let url = redis.url();
-    let mut node =
-        node("session", &["--store", &url, "--key-prefix", PREFIX, "--cleanup-on-exit", "--admin-token", ADMIN]);
+    let admin = admin_token_file(ADMIN);
+    let mut node = node(
+        "session",
+        &[
+            "--store",
+            &url,
+            "--key-prefix",
+            PREFIX,
+            "--cleanup-on-exit",
+            "--admin-token-file",
+            admin.path_str(),
+            "--configured",
+        ],
+    );
     let (first, second, other) =
         (login_sid(&c, &node, 0).await, login_sid(&c, &node, 0).await, login_sid(&c, &node, 1).await);
     let user_set = format!("{PREFIX}user:{}", creds()[0].0);
@@ -172,7 +186,8 @@ async fn revoke_user_on_a_redis_node_deletes_the_sessions_and_keeps_keys_under_t
 #[tokio::test]
 async fn revoke_user_on_a_token_node_refuses_older_tokens_of_that_user_only() {
     let c = client();
-    let node = node("token", &["--admin-token", ADMIN, "--revocation", "denylist"]);
+    let admin = admin_token_file(ADMIN);
+    let node = node("token", &["--admin-token-file", admin.path_str(), "--configured", "--revocation", "denylist"]);
     let (old, refresh) = login_token(&c, &node, 0).await;
     let (other, other_refresh) = login_token(&c, &node, 1).await;
     assert_eq!(bearer_status(&c, &node, &old).await, 200);
@@ -195,7 +210,8 @@ async fn revoke_user_on_a_token_node_refuses_older_tokens_of_that_user_only() {
 #[tokio::test]
 async fn without_a_denylist_a_revoked_users_access_token_works_until_it_expires() {
     let c = client();
-    let node = node("token", &["--admin-token", ADMIN]);
+    let admin = admin_token_file(ADMIN);
+    let node = node("token", &["--admin-token-file", admin.path_str(), "--configured"]);
     let (token, refresh) = login_token(&c, &node, 0).await;
     assert_eq!(revoke_user(&c, &node, &creds()[0].0).await, 1, "the user's one refresh family");
     assert_eq!(bearer_status(&c, &node, &token).await, 200, "no denylist: the access token still works");
@@ -214,7 +230,8 @@ async fn reload_keys_rotates_a_token_node_keys_without_a_restart() {
     );
     let (kid_a, kid_b) = (a.current_kid().to_owned(), b.current_kid().to_owned());
     let file = TempFile::with_contents("keys.json", &key_file_text(&[&a]));
-    let node = node("token", &["--keys", file.path_str(), "--admin-token", ADMIN]);
+    let admin = admin_token_file(ADMIN);
+    let node = node("token", &["--keys", file.path_str(), "--admin-token-file", admin.path_str(), "--configured"]);
     let reload = || admin_post(&c, &node, "/admin/reload_keys", Some(ADMIN), json!({}));
 
     let (token_a, _) = login_token(&c, &node, 0).await;
@@ -248,5 +265,6 @@ async fn reload_keys_rotates_a_token_node_keys_without_a_restart() {
 }
 
 fn node_without_key_file() -> Node {
-    node("token", &["--admin-token", ADMIN])
+    let admin = admin_token_file(ADMIN);
+    node("token", &["--admin-token-file", admin.path_str(), "--configured"])
 }

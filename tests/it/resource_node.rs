@@ -156,7 +156,9 @@ async fn after_a_key_rotation_the_new_key_is_accepted_after_exactly_one_jwks_ref
     let c = client();
     let old = KeySet::generate(authlab::token::keys::Alg::RS256).expect("a key");
     let file = TempFile::with_contents("keys.json", &key_file_text(&[&old]));
-    let issuer = issuer(BOTH_SCOPES, &["--keys", file.path_str(), "--admin-token", ADMIN]);
+    let admin = admin_token_file(ADMIN);
+    let issuer =
+        issuer(BOTH_SCOPES, &["--keys", file.path_str(), "--admin-token-file", admin.path_str(), "--configured"]);
     let resource = resource_for(&issuer, &[]);
     let before = access_token(&c, &issuer, 3).await;
     assert_eq!(orders_with_token(&c, &resource, &before).await.status().as_u16(), 200);

@@ -67,11 +67,12 @@ async fn postgres_sessions_are_shared_by_two_nodes_and_a_nodes_own_schema_goes_w
     plant_foreign_data(&pg);
     let c = client();
     // Node 1 makes a schema of its own; node 2 opens that one.
-    let mut node1 = pg_node(&pg, &["--admin-token", ADMIN]);
+    let admin = admin_token_file(ADMIN);
+    let mut node1 = pg_node(&pg, &["--admin-token-file", admin.path_str(), "--configured"]);
     let own: Vec<String> = lab_schemas(&pg).into_iter().filter(|s| is_run_schema(s)).collect();
     assert_eq!(own.len(), 1, "node 1 made one schema of its own: {own:?}");
     let schema = &own[0];
-    let mut node2 = pg_node(&pg, &["--pg-schema", schema, "--admin-token", ADMIN]);
+    let mut node2 = pg_node(&pg, &["--pg-schema", schema, "--admin-token-file", admin.path_str(), "--configured"]);
     let rows = || pg.psql(&format!("select count(*) from \"{schema}\".session")).parse::<u64>().expect("a count");
 
     let sid = login_sid(&c, &node1, 0).await;

@@ -125,6 +125,7 @@ async fn session_nodes_share_a_cluster_each_primary_holds_sessions_and_cleanup_l
     let Some(cluster) = TestCluster::start() else { return };
     let prefix = format!("test:cluster:{}:", free_port());
     let seed = cluster.seed();
+    let token_file = admin_token_file("cluster-test-token");
     let node_args = |extra: &'static [&'static str]| {
         let mut args = vec![
             "--strategy".to_owned(),
@@ -141,8 +142,9 @@ async fn session_nodes_share_a_cluster_each_primary_holds_sessions_and_cleanup_l
             "20".into(),
             "--password-hash".into(),
             "sha256".into(),
-            "--admin-token".into(),
-            "cluster-test-token".into(),
+            "--admin-token-file".into(),
+            token_file.path_str().into(),
+            "--configured".into(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         args

@@ -127,6 +127,7 @@ fn payload(action: Action, r: &S<RawEvent>) -> Check<Pending> {
         }
         // Not among the actions a scenario names: the lab retires keys by itself.
         Action::RetireKeys => Err(at(r, format!("{name} is done by the lab itself and cannot be scheduled"))),
+        Action::RemoveNode => Err(at(r, format!("{name} is done from the live view's endpoint list"))),
     }
 }
 
@@ -252,6 +253,29 @@ pub(super) fn validate_events(
                      start or administer; set_load and set_routing work against it"
                 )));
             }
+        }
+        let attached = |s: StrategyName| match s {
+            StrategyName::Session => session.is_some_and(|s| !s.endpoints.is_empty()),
+            StrategyName::Token => token.is_some_and(|t| !t.endpoints.is_empty()),
+        };
+        let refused = match &action {
+            EventAction::RestartNode(node) if attached(node.strategy) => Some(format!(
+                "restart_node needs the lab to start a process, and [{s}] endpoints are your own nodes: use kill_node \
+                 (the node crashes, and the supervisor that runs it starts it again)",
+                s = node.strategy.as_str()
+            )),
+            EventAction::AddNode(s) if attached(*s) => Some(format!(
+                "add_node needs the lab to start a process, and [{s}] endpoints are your own nodes: add one's URL in \
+                 the live view while the run goes",
+                s = s.as_str()
+            )),
+            EventAction::RotateKey(_) if attached(StrategyName::Token) => {
+                Some("rotate_key rewrites the lab's key file, which your own token nodes do not read".into())
+            }
+            _ => None,
+        };
+        if let Some(message) = refused {
+            return Err(target_at(message));
         }
         events.push(EventSpec { at: p.at, action });
     }

@@ -28,10 +28,11 @@ const NARRATIVE_KEYS: &[&str] = &["en", "ko", "name_ko"];
 const USERS_KEYS: &[&str] = &["count", "password_hash"];
 const LOAD_KEYS: &[&str] = &["model", "stages", "think_time", "requests_per_login", "logout_ratio", "client"];
 const STAGE_KEYS: &[&str] = &["at", "target"];
-const CLUSTER_KEYS: &[&str] = &["routing", "machine", "store_rtt", "store_machine", "health_check"];
+const CLUSTER_KEYS: &[&str] = &["routing", "machine", "store_rtt", "store_machine", "health_check", "admin_token_file"];
 const MACHINE_KEYS: &[&str] = &["workers", "service_time"];
 const SESSION_KEYS: &[&str] = &[
     "nodes",
+    "endpoints",
     "store",
     "redis_url",
     "redis_urls",
@@ -42,7 +43,7 @@ const SESSION_KEYS: &[&str] = &[
     "payload_bytes",
     "max_memory",
 ];
-const TOKEN_KEYS: &[&str] = &["nodes", "algorithm", "ttl", "refresh", "revocation", "claims_bytes"];
+const TOKEN_KEYS: &[&str] = &["nodes", "endpoints", "algorithm", "ttl", "refresh", "revocation", "claims_bytes"];
 const RESOURCE_KEYS: &[&str] = &["nodes"];
 const EVENT_KEYS: &[&str] = &["at", "action", "target", "value", "user", "routing"];
 

@@ -16,6 +16,7 @@ use friendly::friendly_toml_message;
 use raw::RawScenario;
 use validate::Problem;
 
+mod attach;
 mod events;
 mod friendly;
 mod raw;
@@ -101,6 +102,9 @@ pub fn parse_scenario(text: &str, origin: &str) -> Result<Scenario, ScenarioErro
     if let Some(dir) = Path::new(origin).parent().filter(|_| Path::new(origin).is_file()) {
         for target in [&mut scenario.targets.session, &mut scenario.targets.token].into_iter().flatten() {
             target.resolve_paths(dir);
+        }
+        if let Some(file) = scenario.cluster.admin_token_file.as_mut().filter(|f| f.is_relative()) {
+            *file = dir.join(&*file);
         }
     }
     Ok(scenario)

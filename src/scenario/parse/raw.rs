@@ -120,6 +120,7 @@ pub(super) struct RawCluster {
     pub(super) store_rtt: Option<S<DurationText>>,
     pub(super) store_machine: Option<S<RawMachine>>,
     pub(super) health_check: Option<S<DurationText>>,
+    pub(super) admin_token_file: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,6 +134,7 @@ pub(super) struct RawMachine {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSession {
     pub(super) nodes: Option<S<i64>>,
+    pub(super) endpoints: Option<S<Vec<S<String>>>>,
     pub(super) store: Option<S<String>>,
     pub(super) redis_url: Option<S<String>>,
     pub(super) redis_urls: Option<S<Vec<S<String>>>>,
@@ -154,6 +156,7 @@ pub(super) struct RawResource {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawToken {
     pub(super) nodes: Option<S<i64>>,
+    pub(super) endpoints: Option<S<Vec<S<String>>>>,
     pub(super) algorithm: Option<S<String>>,
     pub(super) ttl: Option<S<DurationText>>,
     pub(super) refresh: Option<bool>,

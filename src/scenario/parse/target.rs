@@ -171,7 +171,7 @@ fn validate_target(strategy: StrategyName, raw: S<RawTarget>) -> Check<TargetSpe
 }
 
 /// An `http://` or `https://` URL with a host, without a trailing slash.
-fn base_url(table: &str, value: &S<String>) -> Check<String> {
+pub(super) fn base_url(table: &str, value: &S<String>) -> Check<String> {
     let text = value.get_ref().trim();
     let parsed = reqwest::Url::parse(text).map_err(|e| at(value, format!("{table}: {text:?} is not a URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {

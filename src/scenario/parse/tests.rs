@@ -103,6 +103,7 @@ fn spec_example_parses_with_its_values() {
         s.session,
         Some(SessionSpec {
             nodes: 3,
+            endpoints: Vec::new(),
             store: StoreKind::Memory,
             redis_url: "redis://127.0.0.1:6379/".into(),
             redis_urls: Vec::new(),
@@ -118,6 +119,7 @@ fn spec_example_parses_with_its_values() {
         s.token,
         Some(TokenSpec {
             nodes: 3,
+            endpoints: Vec::new(),
             algorithm: Alg::HS256,
             ttl: Duration::from_secs(900),
             refresh: true,
@@ -153,7 +155,8 @@ fn defaults_fill_every_absent_key() {
             machine: None,
             store_rtt: None,
             store_machine: None,
-            health_check: Duration::from_secs(1)
+            health_check: Duration::from_secs(1),
+            admin_token_file: None,
         }
     );
     assert_eq!(s.session, None);
@@ -161,6 +164,7 @@ fn defaults_fill_every_absent_key() {
         s.token,
         Some(TokenSpec {
             nodes: 1,
+            endpoints: Vec::new(),
             algorithm: Alg::HS256,
             ttl: Duration::from_secs(900),
             refresh: true,
@@ -175,6 +179,7 @@ fn defaults_fill_every_absent_key() {
         s.session,
         Some(SessionSpec {
             nodes: 1,
+            endpoints: Vec::new(),
             store: StoreKind::Memory,
             redis_url: "redis://127.0.0.1:6379/".into(),
             redis_urls: Vec::new(),

@@ -102,9 +102,11 @@ fn bytes(key: &str, value: &S<SizeText>) -> Check<u64> {
     }
 }
 
-/// The actions a scenario can schedule: all but retire_keys, which the lab does by itself.
+/// The actions a scenario can schedule: all but retire_keys, which the lab does by itself, and
+/// remove_node, which the live view's endpoint list does.
 pub(super) fn scheduled_actions() -> Vec<(Action, &'static str)> {
-    Action::NAMES.iter().copied().filter(|(action, _)| *action != Action::RetireKeys).collect()
+    let recorded_only = [Action::RetireKeys, Action::RemoveNode];
+    Action::NAMES.iter().copied().filter(|(action, _)| !recorded_only.contains(action)).collect()
 }
 
 impl RawScenario {
@@ -143,6 +145,7 @@ impl RawScenario {
         };
         let load = validate_load(load)?;
         let store_machine_span = self.cluster.as_ref().and_then(|c| c.store_machine.as_ref().map(|m| m.span()));
+        let cluster_span = self.cluster.as_ref().and_then(|c| c.admin_token_file.as_ref().map(|f| f.span()));
         let cluster = validate_cluster(self.cluster)?;
         let session = self.session.map(validate_session).transpose()?;
         let algorithm_span = self.token.as_ref().and_then(|t| t.get_ref().algorithm.as_ref().map(|a| a.span()));
@@ -168,6 +171,7 @@ impl RawScenario {
             let message = "store_machine on a Redis Cluster gates each primary of the private cluster the lab starts: leave out redis_urls";
             return Err(Problem { span: Some(span), message: message.into() });
         }
+        super::attach::check(&cluster, cluster_span, session.as_ref(), token.as_ref(), self.resource.as_ref())?;
         let events =
             validate_events(self.events.unwrap_or_default(), duration, session.as_ref(), token.as_ref(), &targets)?;
         let charts = validate_charts(self.charts)?;
@@ -276,6 +280,7 @@ fn validate_cluster(cluster: Option<RawCluster>) -> Check<ClusterSpec> {
             store_rtt: None,
             store_machine: None,
             health_check: Duration::from_secs(1),
+            admin_token_file: None,
         });
     };
     let routing = c.routing.as_ref().map_or(Ok(Routing::default()), |r| one_of("routing", r, Routing::NAMES))?;
@@ -283,7 +288,8 @@ fn validate_cluster(cluster: Option<RawCluster>) -> Check<ClusterSpec> {
     let store_machine = c.store_machine.as_ref().map(|m| validate_machine("store_machine", m)).transpose()?;
     let store_rtt = c.store_rtt.as_ref().map(|v| duration("store_rtt", v)).transpose()?;
     let health_check = positive_duration("health_check", c.health_check.as_ref(), Duration::from_secs(1))?;
-    Ok(ClusterSpec { routing, machine, store_rtt, store_machine, health_check })
+    let admin_token_file = c.admin_token_file.as_ref().map(super::attach::token_file).transpose()?;
+    Ok(ClusterSpec { routing, machine, store_rtt, store_machine, health_check, admin_token_file })
 }
 
 /// `machine` or `store_machine`: `{ workers, service_time }`, both required.
@@ -334,6 +340,7 @@ fn validate_headline(headline: Option<S<Vec<S<String>>>>) -> Check<Vec<Headline>
 
 fn validate_session(session: S<RawSession>) -> Check<SessionSpec> {
     let s = session.into_inner();
+    let endpoints = super::attach::endpoints("session", s.endpoints.as_ref(), s.nodes.as_ref())?;
     let store = s.store.as_ref().map_or(Ok(StoreKind::default()), |v| one_of("store", v, StoreKind::NAMES))?;
     let cluster = store == StoreKind::RedisCluster;
     if let (Some(v), true) = (&s.redis_url, cluster) {
@@ -392,7 +399,11 @@ fn validate_session(session: S<RawSession>) -> Check<SessionSpec> {
         return Err(at(v, "max_memory must be more than 0"));
     }
     Ok(SessionSpec {
-        nodes: int_in("session.nodes", s.nodes.as_ref(), 1u32, 1, i64::from(MAX_NODES))?,
+        nodes: match endpoints.len() {
+            0 => int_in("session.nodes", s.nodes.as_ref(), 1u32, 1, i64::from(MAX_NODES))?,
+            n => n as u32,
+        },
+        endpoints,
         store,
         redis_url,
         redis_urls,
@@ -407,6 +418,7 @@ fn validate_session(session: S<RawSession>) -> Check<SessionSpec> {
 
 fn validate_token(token: S<RawToken>) -> Check<TokenSpec> {
     let t = token.into_inner();
+    let endpoints = super::attach::endpoints("token", t.endpoints.as_ref(), t.nodes.as_ref())?;
     let algorithm = match &t.algorithm {
         None => Alg::HS256,
         Some(a) => parse_algorithm(a.get_ref()).map_err(|_| {
@@ -415,7 +427,11 @@ fn validate_token(token: S<RawToken>) -> Check<TokenSpec> {
         })?,
     };
     Ok(TokenSpec {
-        nodes: int_in("token.nodes", t.nodes.as_ref(), 1u32, 1, i64::from(MAX_NODES))?,
+        nodes: match endpoints.len() {
+            0 => int_in("token.nodes", t.nodes.as_ref(), 1u32, 1, i64::from(MAX_NODES))?,
+            n => n as u32,
+        },
+        endpoints,
         algorithm,
         ttl: positive_duration("ttl", t.ttl.as_ref(), Duration::from_secs(15 * 60))?,
         refresh: t.refresh.unwrap_or(true),

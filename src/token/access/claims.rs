@@ -119,7 +119,7 @@ impl AccessClaims {
 }
 
 /// What a token node puts in its tokens and accepts from callers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TokenPolicy {
     /// The `iss` this node puts in its tokens and requires of callers (default `authlab`).
     pub issuer: String,

@@ -204,6 +204,11 @@ impl Drop for TempFile {
     }
 }
 
+/// A file holding `token`, for `authlab node --admin-token-file` (a node reads it when it starts).
+pub fn admin_token_file(token: &str) -> TempFile {
+    TempFile::with_contents("admin-token", &format!("{token}\n"))
+}
+
 /// A port where (very probably) nothing listens.
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0 to find a free port");

@@ -164,26 +164,10 @@ impl Net {
         command
     }
 
-    /// Starts `command` (from [`Net::command`]) and keeps it, to be killed when the network goes;
-    /// returns its index for [`Net::child`].
-    pub fn spawn(&mut self, mut command: Command) -> usize {
+    /// Starts `command` (from [`Net::command`]) and keeps it, to be killed when the network goes.
+    pub fn spawn(&mut self, mut command: Command) {
         let child = command.stdin(Stdio::null()).spawn().expect("a process starts in its namespace");
         self.children.push(child);
-        self.children.len() - 1
-    }
-
-    /// A process started by [`Net::spawn`].
-    pub fn child(&mut self, index: usize) -> &mut Child {
-        &mut self.children[index]
-    }
-
-    /// Replaces process `index` (after it exited) with `command`, as an orchestrator restarts a
-    /// crashed pod.
-    pub fn respawn(&mut self, index: usize, mut command: Command) {
-        let child = command.stdin(Stdio::null()).spawn().expect("a process restarts in its namespace");
-        let mut old = std::mem::replace(&mut self.children[index], child);
-        let _ = old.kill();
-        let _ = old.wait();
     }
 
     /// Delays every packet host `name` sends by `delay`: with netem where the kernel has it, or
