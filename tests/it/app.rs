@@ -208,7 +208,7 @@ nodes = 2
 "#;
 
 /// Steps the UI until `done` says so, or panics after `timeout`.
-fn run_until(harness: &mut Harness<'_, AuthlabApp>, timeout: Duration, done: impl Fn(&AuthlabApp) -> bool) {
+pub(crate) fn run_until(harness: &mut Harness<'_, AuthlabApp>, timeout: Duration, done: impl Fn(&AuthlabApp) -> bool) {
     let deadline = Instant::now() + timeout;
     while !done(harness.state()) {
         assert!(Instant::now() < deadline, "the app did not get there in {timeout:?}");

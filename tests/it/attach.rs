@@ -253,3 +253,82 @@ target = "session/1"
     let gap = answered("session").abs_diff(counted("session")) as f64 / answered("session").max(1) as f64;
     assert!(gap <= 0.05, "session: driver {} vs nodes {}", answered("session"), counted("session"));
 }
+
+/// The live view's endpoint list: a URL typed and added is configured and sent load; a node removed
+/// gets no more.
+#[test]
+fn the_live_view_adds_a_node_by_its_url_and_removes_it() {
+    use crate::app::{app, harness, run_until};
+    use egui::accesskit::Role;
+    use egui_kittest::kittest::{By, Queryable};
+
+    let token_file = admin_token_file(ADMIN);
+    let ports = [free_port(), free_port()];
+    let urls = ports.map(|port| format!("http://127.0.0.1:{port}"));
+    let _supervisor = OutsideSupervisor::start(
+        ports.iter().map(|port| node_args("session", &format!("127.0.0.1:{port}"), &token_file)).collect(),
+    );
+    let scenario = format!(
+        r#"name = "attach live"
+duration = "30s"
+[users]
+count = 50
+password_hash = "sha256"
+[load]
+stages = [ {{ at = "0s", target = 4 }} ]
+think_time = "20ms..40ms"
+[cluster]
+admin_token_file = "{}"
+health_check = "200ms"
+[session]
+endpoints = ["{}"]
+"#,
+        token_file.path_str(),
+        urls[0]
+    );
+    let mut app = app();
+    app.add_scenario(std::path::Path::new("attach-live.toml"), scenario);
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Start").click();
+    run_until(&mut harness, Duration::from_secs(20), |app| app.live_progress().is_some_and(|(ticks, _)| ticks >= 2));
+    harness.get_by_label("Live").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Your nodes (").click();
+    harness.run_steps(2);
+    const HINT: &str = "http://10.1.0.4:8080";
+    let field = harness.get(By::new().predicate(|n| n.role() == Role::TextInput && n.placeholder() == Some(HINT)));
+    field.focus();
+    harness.run();
+    harness
+        .get(By::new().predicate(|n| n.role() == Role::TextInput && n.placeholder() == Some(HINT) && n.is_focused()))
+        .type_text(&urls[1]);
+    harness.run_steps(2);
+    // The field is labelled by its button, so the button is asked for by its role.
+    harness.get_by_role_and_label(Role::Button, "Add URL").click();
+    let recorded = |app: &authlab::app::AuthlabApp, action: Action| {
+        app.live_progress().is_some_and(|(_, events)| events.iter().any(|e| e.action == action))
+    };
+    run_until(&mut harness, Duration::from_secs(10), |app| recorded(app, Action::AddNode));
+    let (_, events) = harness.state().live_progress().expect("a live run");
+    let added = events.iter().find(|e| e.action == Action::AddNode).cloned().expect("the add");
+    assert!(added.ok, "{added:?}");
+    harness.run_steps(2);
+    harness.get_by_label_contains(&format!("session/2  {}", urls[1]));
+
+    // The added node was configured for the run and is sent load.
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let c = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(5)).build().expect("client");
+    let served = || runtime.block_on(own_load_requests(&c, &urls[1]));
+    run_until(&mut harness, Duration::from_secs(10), |_| served() > 0);
+    assert!(served() > 0, "the added node took load");
+
+    harness.get_all_by_label("Remove").nth(1).expect("session/2's Remove").click();
+    run_until(&mut harness, Duration::from_secs(10), |app| recorded(app, Action::RemoveNode));
+    let (_, events) = harness.state().live_progress().expect("a live run");
+    let removed = events.iter().find(|e| e.action == Action::RemoveNode).cloned().expect("the removal");
+    assert!(removed.ok && removed.target == "session/2", "{removed:?}");
+    harness.state_mut().stop();
+    run_until(&mut harness, Duration::from_secs(15), authlab::app::AuthlabApp::live_finished);
+    assert!(harness.state().notices.iter().all(|n| !n.error), "no error: {:?}", harness.state().notices);
+}
