@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::support::{BIN, TempFile, admin_token_file, free_port, parse_metrics, run_scenario};
+use crate::support::{BIN, Finished, TempFile, admin_token_file, free_port, parse_metrics, run_scenario};
 use authlab::measure::Action;
 use authlab::scenario::StrategyName;
 use serde_json::{Value, json};
@@ -154,6 +154,33 @@ async fn own_load_requests(c: &reqwest::Client, url: &str) -> u64 {
         .sum()
 }
 
+/// What a run that crashed `session/1` (the supervisor's first node) through the admin API, with
+/// `session/2` beside it, must show: the kill was a crash (SIGABRT, once, and no other of the
+/// supervisor's `nodes` exited); the ticks saw `session/1` down while `session/2`, still up,
+/// served; then `session/1` up again, and load after it.
+pub(crate) fn assert_session_1_crashed_and_came_back(run: &Finished, supervisor: &OutsideSupervisor, nodes: usize) {
+    let kill = run.recording.events().iter().find(|e| e.action == Action::KillNode).cloned().expect("a kill");
+    assert!(kill.ok && kill.detail.contains("crashed"), "{kill:?}");
+    let exits = supervisor.exits(0);
+    assert_eq!(exits.len(), 1, "session/1 exited once: {exits:?}");
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&exits[0]), Some(libc::SIGABRT), "{exits:?}");
+    assert!((1..nodes).all(|i| supervisor.exits(i).is_empty()), "no other node exited");
+
+    let ticks = run.recording.ticks();
+    let up = |tick: &authlab::measure::Tick, id: &str| {
+        tick.strategies.get(&StrategyName::Session).and_then(|s| s.nodes.iter().find(|n| n.id == id)).map(|n| n.up)
+    };
+    let ok = |ticks: &[authlab::measure::Tick]| -> u64 {
+        ticks.iter().map(|t| t.strategies[&StrategyName::Session].requests.ok).sum()
+    };
+    let down_at = ticks.iter().position(|t| t.t > 2.0 && up(t, "session/1") == Some(false)).expect("seen down");
+    let back = ticks.iter().skip(down_at).position(|t| up(t, "session/1") == Some(true));
+    let back_at = back.map(|i| i + down_at).expect("session/1 seen up again after its restart");
+    assert!(ok(&ticks[down_at..back_at]) > 0, "session/2 served while session/1 was down");
+    assert!(ticks[down_at..back_at].iter().all(|t| up(t, "session/2") == Some(true)));
+    assert!(ok(&ticks[back_at..]) > 0, "load went on after session/1 came back");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lab_configures_nodes_it_did_not_start_crashes_one_and_takes_it_back_when_its_supervisor_restarts_it() {
     let token_file = admin_token_file(ADMIN);
@@ -209,14 +236,7 @@ target = "session/1"
     );
     let run = tokio::task::spawn_blocking(move || run_scenario(&scenario)).await.expect("the run");
 
-    // The kill was a crash through the admin API, and the outside supervisor restarted the node.
-    let kill = run.recording.events().iter().find(|e| e.action == Action::KillNode).cloned().expect("a kill");
-    assert!(kill.ok && kill.detail.contains("crashed"), "{kill:?}");
-    let exits = supervisor.exits(0);
-    assert_eq!(exits.len(), 1, "session/1 exited once: {exits:?}");
-    #[cfg(unix)]
-    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&exits[0]), Some(libc::SIGABRT), "{exits:?}");
-    assert!(supervisor.exits(1).is_empty() && supervisor.exits(2).is_empty());
+    assert_session_1_crashed_and_came_back(&run, &supervisor, 3);
 
     // The restarted process was configured again for the run, and took load again.
     let (status, body) = health(&c, &urls[0]).await;
@@ -225,18 +245,6 @@ target = "session/1"
     assert_eq!(health(&c, &urls[1]).await.1["run"].as_str(), Some(run_id.as_str()), "both for the same run");
     let restarted = own_load_requests(&c, &urls[0]).await;
     assert!(restarted > 0, "the restarted session/1 was sent load again");
-
-    // The balancer routed around the crashed node, then back to it.
-    let ticks = run.recording.ticks();
-    let node_up = |tick: &authlab::measure::Tick, id: &str| {
-        tick.strategies.get(&StrategyName::Session).and_then(|s| s.nodes.iter().find(|n| n.id == id)).map(|n| n.up)
-    };
-    let down_at = ticks.iter().position(|t| t.t > 2.0 && node_up(t, "session/1") == Some(false)).expect("seen down");
-    let back_at = ticks.iter().skip(down_at).position(|t| node_up(t, "session/1") == Some(true)).map(|i| i + down_at);
-    let back_at = back_at.expect("session/1 seen up again after its restart");
-    let during: u64 = ticks[down_at..back_at].iter().map(|t| t.strategies[&StrategyName::Session].requests.ok).sum();
-    assert!(during > 0, "session/2 served while session/1 was down");
-    assert!(ticks[down_at..back_at].iter().all(|t| node_up(t, "session/2") == Some(true)));
 
     // The run's counts agree with the nodes' own: exactly for the node that never crashed.
     let answered =
