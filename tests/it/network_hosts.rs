@@ -8,10 +8,6 @@ use crate::attach::{OutsideSupervisor, assert_session_1_crashed_and_came_back, n
 use crate::support::netns::Net;
 use crate::support::{BIN, admin_token_file, run_scenario_by};
 
-/// The store and the lab run ahead of whatever else the machine runs (the other tests, builds), so
-/// that what the test measures is the network, not a wait for a core.
-const AHEAD: [&str; 2] = ["-n", "-10"];
-
 /// The store's port on its host.
 const REDIS_PORT: &str = "6379";
 
@@ -19,10 +15,8 @@ const REDIS_PORT: &str = "6379";
 /// waits until it answers.
 fn start_store(net: &mut Net) -> String {
     let ip = net.host("store").ip.clone();
-    let mut server = net.command("store", "nice");
+    let mut server = net.command("store", "redis-server");
     server
-        .args(AHEAD)
-        .arg("redis-server")
         .args(["--bind", &ip, "--port", REDIS_PORT, "--protected-mode", "no", "--save", "", "--appendonly", "no"])
         .arg("--dir")
         .arg(std::env::temp_dir())
@@ -94,9 +88,7 @@ fn a_store_round_trip_across_a_delayed_link_takes_the_links_delay() {
     let mut session = serde_json::Value::Null;
     let mut p50_us = f64::INFINITY;
     for attempt in 1..=3 {
-        let mut lab = net.command("driver", "nice");
-        lab.args(AHEAD).arg(BIN);
-        let run = run_scenario_by(lab, &store_across_the_link(&redis_url));
+        let run = run_scenario_by(net.command("driver", BIN), &store_across_the_link(&redis_url));
         assert!(run.output.status.success(), "the run failed: {}", String::from_utf8_lossy(&run.output.stderr));
         assert!(run.count("session", "ok") > 50, "some load ran: {}", run.strategy("session"));
         session = run.strategy("session").clone();
