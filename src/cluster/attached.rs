@@ -175,8 +175,7 @@ impl Attached {
             }
         }
         if let Some(endpoint) = endpoint {
-            endpoint.set_dead();
-            endpoint.set_up(false);
+            take_out(&endpoint);
         }
         if let Some(slot) = self.shared.slots.lock().unwrap_or_else(|p| p.into_inner()).get_mut(index) {
             slot.said = None;
@@ -211,8 +210,7 @@ impl Attached {
             slot.removed = true;
         }
         if let Some(endpoint) = self.shared.endpoints.get(index) {
-            endpoint.set_dead();
-            endpoint.set_up(false);
+            take_out(&endpoint);
         }
         Ok(format!("{} at {} removed from the run (it keeps running)", slot.id, slot.url))
     }
@@ -221,10 +219,16 @@ impl Attached {
     pub(super) fn stop(&self) {
         self.watcher.abort();
         for endpoint in self.shared.endpoints.snapshot() {
-            endpoint.set_dead();
-            endpoint.set_up(false);
+            take_out(&endpoint);
         }
     }
+}
+
+/// Takes `endpoint` out of the balancer's rotation and out of the scrapes at once: the lab knows
+/// it is gone, so no health check needs to find out.
+fn take_out(endpoint: &Endpoint) {
+    endpoint.set_dead();
+    endpoint.set_up(false);
 }
 
 impl Drop for Attached {

@@ -10,12 +10,14 @@
 //! must name keys of one slot. The store sends no such command: a session key and its user's
 //! index set are different slots (no hash tags: a tag shared by the run's keys would put every
 //! session on one primary, which is what a cluster is for not doing), so they go in separate
-//! commands; every multi-key operation (cleanup, logging a user out) is one command per key.
-//! Cross-slot errors cannot happen, so nothing retries them.
+//! commands: one pipeline, not a MULTI, whose commands fred sends each to its own slot's primary.
+//! Every multi-key operation (cleanup, logging a user out) is one command per key. Cross-slot
+//! errors cannot happen, so nothing retries them.
 //!
 //! With [`RedisSessionStore::with_user_index`] (a node with an admin API), each user's sessions are
-//! also listed in a set, `{prefix}user:{name}`, that lives at least as long as the sessions it lists; logging out leaves a stale id in it, which is harmless (deleting
-//! a gone session deletes nothing) and goes when the set expires.
+//! also listed in a set, `{prefix}user:{name}`, that lives at least as long as the sessions it
+//! lists; logging out leaves a stale id in it, which is harmless (deleting a gone session deletes
+//! nothing) and goes when the set expires.
 
 use std::time::Duration;
 
