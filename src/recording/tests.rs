@@ -7,8 +7,9 @@ use super::*;
 use crate::measure::{EventSource, Latency, NodeTick, RequestCounts, StrategyTick};
 use crate::scenario::{Action, StrategyName};
 
+/// A header with a fixed start time, so that two calls are equal even across a second boundary.
 fn header() -> Header {
-    Header::with_machine(
+    let mut header = Header::with_machine(
         ScenarioInfo { name: "unit".into(), source: "name = \"unit\"\n".into(), origin: "unit.toml".into() },
         MachineInfo {
             os: "TestOS".into(),
@@ -18,7 +19,9 @@ fn header() -> Header {
             cpu_brand: "Test CPU".into(),
             hostname: "test".into(),
         },
-    )
+    );
+    header.started_at = "2026-01-02T03:04:05Z".into();
+    header
 }
 
 fn tick(i: u64) -> Tick {
