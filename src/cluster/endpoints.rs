@@ -1,7 +1,49 @@
 //! The nodes of one strategy as the load balancer sees them: address, health, requests in flight.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
+
+use http::{HeaderValue, Uri};
+
+/// Where to connect for an endpoint: an IP address, or a host name resolved at each connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Address {
+    /// `127.0.0.1:40123`, `[::1]:8080`.
+    Socket(SocketAddr),
+    /// `node-1.auth:8080`.
+    Name(String),
+}
+
+/// An `http://` endpoint URL taken apart: where to connect, the `Host` header, the path prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// Where to connect.
+    pub address: Address,
+    /// The `Host` header's value: the URL's host and port as written.
+    pub host: HeaderValue,
+    /// The URL's path, prefixed to every request's (`""` for none).
+    pub base_path: String,
+}
+
+impl Origin {
+    /// The origin of `url`; `None` unless it is an `http://` URL with a host.
+    pub fn parse(url: &str) -> Option<Origin> {
+        let uri: Uri = url.parse().ok()?;
+        if uri.scheme_str() != Some("http") {
+            return None;
+        }
+        let authority = uri.authority()?;
+        let port = authority.port_u16().unwrap_or(80);
+        let host = authority.host();
+        let address = match host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+            Ok(ip) => Address::Socket(SocketAddr::new(ip, port)),
+            Err(_) => Address::Name(format!("{host}:{port}")),
+        };
+        let base_path = uri.path().trim_end_matches('/').to_owned();
+        Some(Origin { address, host: HeaderValue::from_str(authority.as_str()).ok()?, base_path })
+    }
+}
 
 /// One node's address and the balancer's knowledge of it.
 #[derive(Debug)]
@@ -17,9 +59,11 @@ pub struct Endpoint {
     alive: AtomicBool,
     /// Requests sent to this node and not yet answered.
     outstanding: AtomicUsize,
-    /// The full URLs of the paths asked for so far ([`Endpoint::url_for`]), parsed once: parsing a
-    /// URL for every request was a sixth of the load driver's own CPU.
-    parsed: RwLock<Vec<(String, reqwest::Url)>>,
+    /// `url` taken apart, parsed once; `None` if it is not an `http://` URL.
+    origin: Option<Origin>,
+    /// The request targets of the paths asked for so far ([`Endpoint::uri_for`]), parsed once:
+    /// parsing a URL for every request was a sixth of the load driver's own CPU.
+    parsed: RwLock<Vec<(String, Uri)>>,
 }
 
 impl Endpoint {
@@ -27,6 +71,7 @@ impl Endpoint {
     pub fn new(id: String, url: String) -> Arc<Self> {
         Arc::new(Self {
             id,
+            origin: Origin::parse(&url),
             url,
             up: AtomicBool::new(true),
             alive: AtomicBool::new(true),
@@ -35,16 +80,28 @@ impl Endpoint {
         })
     }
 
-    /// `url` + `path`, parsed the first time it is asked for; `None` if it is not a URL.
-    pub fn url_for(&self, path: &str) -> Option<reqwest::Url> {
+    /// Where to connect and what to call the host; `None` if the URL is not `http://`.
+    pub fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
+    }
+
+    /// The request target (origin form) of `path` on this node: its base path + `path`, parsed
+    /// the first time it is asked for; `None` if that is not a valid target.
+    pub fn uri_for(&self, path: &str) -> Option<Uri> {
         let cached = self.parsed.read().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, url)) = cached.iter().find(|(p, _)| p == path) {
-            return Some(url.clone());
+        if let Some((_, uri)) = cached.iter().find(|(p, _)| p == path) {
+            return Some(uri.clone());
         }
         drop(cached);
-        let url = reqwest::Url::parse(&format!("{}{path}", self.url)).ok()?;
-        self.parsed.write().unwrap_or_else(|p| p.into_inner()).push((path.to_owned(), url.clone()));
-        Some(url)
+        let uri = self.uri_of(path)?;
+        self.parsed.write().unwrap_or_else(|p| p.into_inner()).push((path.to_owned(), uri.clone()));
+        Some(uri)
+    }
+
+    /// The request target of `path`, parsed now (for a path with a user's name in it, say).
+    pub fn uri_of(&self, path: &str) -> Option<Uri> {
+        let base = self.origin.as_ref().map_or("", |o| o.base_path.as_str());
+        Uri::try_from(format!("{base}{path}")).ok()
     }
 
     /// Whether the balancer sends this node traffic (the last health check's verdict).

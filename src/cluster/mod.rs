@@ -14,7 +14,7 @@ mod store_gate;
 mod supervisor;
 
 pub use database::RunDatabase;
-pub use endpoints::{Endpoint, Endpoints};
+pub use endpoints::{Address, Endpoint, Endpoints, Origin};
 pub use private_redis::{PrivateCluster, PrivateClusterError};
 pub use store_gate::{StoreGate, StoreGateError};
 pub use supervisor::{ClusterError, NodeProcess, Supervisor, SupervisorConfig};

@@ -21,6 +21,7 @@ use super::accounts::Accounts;
 use super::balancer::Balancer;
 use super::protocol::Protocol;
 use super::stats::{Outcome, StrategyStats};
+use super::http::ConnectionPool;
 use super::visit::{Client, Credential};
 use crate::cluster::{Endpoint, Endpoints};
 use crate::scenario::{LoadModel, LoadSpec, Routing, StrategyName};
@@ -75,6 +76,8 @@ pub struct LoadDriver {
     resource: std::sync::OnceLock<Balancer>,
     /// `options.protocol`, shared by every client.
     protocol: Arc<Protocol>,
+    /// The keep-alive connections to the nodes, shared by every client.
+    connections: Arc<ConnectionPool>,
 }
 
 impl LoadDriver {
@@ -95,6 +98,7 @@ impl LoadDriver {
             recent_users: Mutex::new(VecDeque::with_capacity(RECENT_USERS)),
             tasks: Mutex::new(Vec::new()),
             resource: std::sync::OnceLock::new(),
+            connections: Arc::default(),
         })
     }
 
@@ -218,7 +222,7 @@ impl LoadDriver {
 
     fn client(&self, worker: usize) -> Client {
         Client {
-            http: self.http.clone(),
+            connections: self.connections.clone(),
             protocol: self.protocol.clone(),
             stats: self.stats.clone(),
             worker,

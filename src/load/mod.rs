@@ -1,9 +1,10 @@
-//! The load driver: virtual users on tokio with one shared reqwest client, a client-side load
+//! The load driver: virtual users on tokio, each with its own HTTP/1.1 connections, a client-side load
 //! balancer, and per-worker statistics merged once per tick.
 
 pub mod accounts;
 pub mod balancer;
 pub mod driver;
+pub mod http;
 pub mod protocol;
 pub mod stats;
 pub mod visit;

@@ -4,8 +4,12 @@
 
 use std::borrow::Cow;
 
-use reqwest::header::AUTHORIZATION;
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
+use http_body_util::Full;
 use serde_json::{Value, json};
+
+use super::http::Request;
 
 use crate::cluster::Endpoint;
 use crate::scenario::StrategyName;
@@ -109,29 +113,35 @@ impl Fill<'_> {
 }
 
 impl HttpCall {
-    /// The request to `node`, its placeholders filled in.
-    pub fn build(&self, http: &reqwest::Client, node: &Endpoint, fill: Fill<'_>) -> reqwest::RequestBuilder {
-        let path = fill.apply(&self.path);
-        let request = match path {
-            // A fixed path: its URL is parsed once per node, not once per request.
-            Cow::Borrowed(path) if let Some(url) = node.url_for(path) => http.request(self.method.clone(), url),
-            path => http.request(self.method.clone(), format!("{}{path}", node.url)),
+    /// The request to `node`, its placeholders filled in; `None` if its path is not a valid
+    /// request target or `node` is not an `http://` URL.
+    pub fn build(&self, node: &Endpoint, fill: Fill<'_>) -> Option<Request> {
+        let uri = match fill.apply(&self.path) {
+            // A fixed path: its target is parsed once per node, not once per request.
+            Cow::Borrowed(path) => node.uri_for(path)?,
+            Cow::Owned(path) => node.uri_of(&path)?,
         };
-        let request = match &self.token_header {
-            Some(header) => request.header(header.name.clone(), header.value(fill.refresh_token)),
-            None => request,
-        };
-        match &self.body {
-            CallBody::Empty => request,
-            CallBody::Json(template) => request.json(&fill.apply_json(template)),
+        let mut request = http::Request::builder().method(self.method.clone()).uri(uri);
+        request = request.header(HOST, node.origin()?.host.clone());
+        if let Some(header) = &self.token_header {
+            request = request.header(header.name.clone(), header.value(fill.refresh_token));
+        }
+        let body = match &self.body {
+            CallBody::Empty => Bytes::new(),
+            CallBody::Json(template) => {
+                request = request.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                serde_json::to_vec(&fill.apply_json(template)).ok()?.into()
+            }
             CallBody::Form(fields) => {
                 let mut form = url::form_urlencoded::Serializer::new(String::new());
                 for (name, value) in fields {
                     form.append_pair(name, &fill.apply(value));
                 }
-                request.header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(form.finish())
+                request = request.header(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+                form.finish().into()
             }
-        }
+        };
+        request.body(Full::new(body)).ok()
     }
 }
 
@@ -139,19 +149,31 @@ impl HttpCall {
 mod tests {
     use super::*;
 
+    fn body_of(request: Request) -> String {
+        use http_body_util::BodyExt;
+        let body = futures_util::FutureExt::now_or_never(request.into_body().collect());
+        body.and_then(Result::ok).map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned()).unwrap_or_default()
+    }
+
     #[test]
     fn placeholders_fill_the_path_the_json_and_the_form() {
         let fill = Fill { username: "ann", password: "pw", refresh_token: "r1" };
         assert_eq!(fill.apply("/users/{username}"), "/users/ann");
         let body = json!({"user": {"name": "{username}", "tags": ["{password}", 3]}, "n": 1});
         assert_eq!(fill.apply_json(&body), json!({"user": {"name": "ann", "tags": ["pw", 3]}, "n": 1}));
-        let http = reqwest::Client::new();
         let form = call(reqwest::Method::POST, "/login", CallBody::Form(vec![("u".into(), "{username} x".into())]));
-        let node = Endpoint::new("session/1".into(), "http://127.0.0.1:1".into());
-        let request = form.build(&http, &node, fill).build().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(request.url().as_str(), "http://127.0.0.1:1/login");
-        let sent = request.body().and_then(|b| b.as_bytes()).unwrap_or_default();
-        assert_eq!(sent, b"u=ann+x");
+        let node = Endpoint::new("session/1".into(), "http://127.0.0.1:1/app".into());
+        let request = form.build(&node, fill).unwrap_or_else(|| panic!("a request"));
+        assert_eq!(request.uri(), "/app/login");
+        assert_eq!(request.headers()[HOST], "127.0.0.1:1");
+        assert_eq!(request.headers()[CONTENT_TYPE], "application/x-www-form-urlencoded");
+        assert_eq!(body_of(request), "u=ann+x");
+        let user_path = call(reqwest::Method::GET, "/users/{username}", CallBody::Empty);
+        assert_eq!(user_path.build(&node, fill).map(|r| r.uri().clone()).unwrap_or_default(), "/app/users/ann");
+        let json = call(reqwest::Method::POST, "/login", CallBody::Json(json!({"user": "{username}"})));
+        assert_eq!(body_of(json.build(&node, fill).unwrap_or_else(|| panic!("a request"))), r#"{"user":"ann"}"#);
+        let elsewhere = Endpoint::new("session/2".into(), "https://127.0.0.1:1".into());
+        assert!(form.build(&elsewhere, fill).is_none(), "https is not spoken");
     }
 
     #[test]
@@ -160,10 +182,11 @@ mod tests {
         refresh.token_header = Some(HeaderSpec { name: AUTHORIZATION, scheme: Some("Bearer".into()) });
         let fill = Fill { refresh_token: "r1", ..Fill::default() };
         let node = Endpoint::new("token/1".into(), "http://h".into());
-        let request = refresh.build(&reqwest::Client::new(), &node, fill).build().unwrap_or_else(|e| panic!("{e}"));
+        let request = refresh.build(&node, fill).unwrap_or_else(|| panic!("a request"));
         assert_eq!(request.headers()[AUTHORIZATION], "Bearer r1");
-        assert_eq!(request.url().as_str(), "http://h/refresh");
-        let again = refresh.build(&reqwest::Client::new(), &node, fill).build().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(again.url(), request.url(), "the cached URL is the same");
+        assert_eq!(request.uri(), "/refresh");
+        assert_eq!(request.headers()[HOST], "h");
+        let again = refresh.build(&node, fill).unwrap_or_else(|| panic!("a request"));
+        assert_eq!(again.uri(), request.uri(), "the cached target is the same");
     }
 }

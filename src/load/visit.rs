@@ -7,14 +7,23 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{COOKIE, HeaderName, HeaderValue, SET_COOKIE};
+use http::header::{COOKIE, HeaderName, HeaderValue, SET_COOKIE};
 use serde_json::Value;
 
+use super::http::{Answer, ConnectionPool, Request};
 use super::protocol::{Fill, Protocol};
 use super::stats::{Outcome, Pending, StrategyStats};
 use crate::cluster::Endpoint;
 use crate::scenario::ClientKind;
-use crate::scenario::target::CredentialSpec;
+use crate::scenario::target::{CallBody, CredentialSpec, HttpCall};
+
+/// The second service's protected request (scenario `[resource]`).
+static ORDERS: std::sync::LazyLock<HttpCall> = std::sync::LazyLock::new(|| HttpCall {
+    method: http::Method::GET,
+    path: "/api/orders".to_owned(),
+    body: CallBody::Empty,
+    token_header: None,
+});
 
 /// What a logged-in client holds.
 #[derive(Debug, Clone)]
@@ -55,11 +64,11 @@ impl Credential {
     }
 
     /// `request` carrying the credential's header, if there is one to send.
-    fn attach(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match self.header() {
-            Some((name, value)) => request.header(name.clone(), value.clone()),
-            None => request,
+    fn attach(&self, mut request: Request) -> Request {
+        if let Some((name, value)) = self.header() {
+            request.headers_mut().insert(name.clone(), value.clone());
         }
+        request
     }
 
     /// Bytes of the header that carries the credential (name, ": ", value); 0 without one.
@@ -75,10 +84,11 @@ impl Credential {
     }
 }
 
-/// One worker's HTTP client for one strategy.
+/// One virtual user's HTTP client for one strategy.
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) http: reqwest::Client,
+    /// The driver's keep-alive connections to the nodes.
+    pub(crate) connections: Arc<ConnectionPool>,
     /// What it sends, and where the credential comes from.
     pub(crate) protocol: Arc<Protocol>,
     pub(crate) stats: Arc<StrategyStats>,
@@ -88,10 +98,6 @@ pub struct Client {
 }
 
 impl Client {
-    /// Opens a request, counted once: finished by [`record`], or interrupted if its task is cut.
-    fn begin(&self) -> Pending<&StrategyStats> {
-        self.stats.begin_request(self.worker)
-    }
 
     /// Logs in; on success returns the credential (and counts the login), else how it failed.
     pub async fn login(
@@ -101,24 +107,19 @@ impl Client {
         password: &str,
         started: Instant,
     ) -> Result<Credential, Outcome> {
-        let pending = self.begin();
+        let pending = self.stats.begin_request(self.worker);
         let _in_flight = node.start_request();
         let fill = Fill { username: user, password, refresh_token: "" };
-        let sent = self.protocol.login.build(&self.http, node, fill).send();
-        let response = match sent.await {
-            Ok(r) => r,
-            Err(_) => {
-                record(pending, Outcome::Connection, started, None);
-                return Err(Outcome::Connection);
-            }
+        let request = self.protocol.login.build(node, fill);
+        let Some(answer) = send(&self.connections, node, request).await else {
+            record(pending, Outcome::Connection, started, None);
+            return Err(Outcome::Connection);
         };
-        let status = response.status().as_u16();
+        let outcome = Outcome::from_status(answer.status);
         let cookie = match &self.protocol.credential {
-            CredentialSpec::Cookie { name } => set_cookie(&response, name),
+            CredentialSpec::Cookie { name } => set_cookie(&answer, name),
             CredentialSpec::Json { .. } => None,
         };
-        let body = read_body(response).await;
-        let outcome = if body.is_err() { Outcome::Connection } else { Outcome::from_status(status) };
         let credential = match (outcome, &self.protocol.credential) {
             // A browser's jar keeps the cookie; an app without a jar only if its own code reads it.
             (Outcome::Ok, CredentialSpec::Cookie { .. }) => match self.kind {
@@ -128,7 +129,7 @@ impl Client {
                 ClientKind::MobileNaive => Some(Credential::Nothing),
             },
             (Outcome::Ok, spec @ CredentialSpec::Json { .. }) => {
-                body.ok().and_then(|b| token_credential(spec, &b, None, started))
+                token_credential(spec, &answer.body, None, started)
             }
             _ => None,
         };
@@ -146,26 +147,27 @@ impl Client {
 
     /// Calls the protected resource.
     pub async fn profile(&self, node: &Arc<Endpoint>, credential: &Credential, started: Instant) -> Outcome {
-        let request = self.protocol.request.build(&self.http, node, Fill::default());
+        let request = self.protocol.request.build(node, Fill::default());
         self.protected(node, request, credential, started).await
     }
 
     /// Calls the second service (scenario `[resource]`) with the credential the issuer gave.
     pub async fn orders(&self, node: &Arc<Endpoint>, credential: &Credential, started: Instant) -> Outcome {
-        let request = self.http.get(format!("{}/api/orders", node.url));
+        let request = ORDERS.build(node, Fill::default());
         self.protected(node, request, credential, started).await
     }
 
     async fn protected(
         &self,
         node: &Arc<Endpoint>,
-        request: reqwest::RequestBuilder,
+        request: Option<Request>,
         credential: &Credential,
         started: Instant,
     ) -> Outcome {
-        let pending = self.begin();
+        let pending = self.stats.begin_request(self.worker);
         let _in_flight = node.start_request();
-        let outcome = finish(credential.attach(request).send().await).await;
+        let answer = send(&self.connections, node, request.map(|r| credential.attach(r))).await;
+        let outcome = answer.map_or(Outcome::Connection, |a| Outcome::from_status(a.status));
         record(pending, outcome, started, Some(credential));
         outcome
     }
@@ -176,24 +178,16 @@ impl Client {
             return None;
         };
         let started = Instant::now();
-        let pending = self.begin();
+        let pending = self.stats.begin_request(self.worker);
         let _in_flight = node.start_request();
         let fill = Fill { refresh_token, ..Fill::default() };
-        let sent = call.build(&self.http, node, fill).send();
-        let (outcome, body) = match sent.await {
-            Err(_) => (Outcome::Connection, None),
-            Ok(response) => {
-                let status = response.status().as_u16();
-                match read_body(response).await {
-                    Err(_) => (Outcome::Connection, None),
-                    Ok(body) => (Outcome::from_status(status), Some(body)),
-                }
-            }
-        };
+        let request = call.build(node, fill);
+        let answer = send(&self.connections, node, request).await;
+        let outcome = answer.as_ref().map_or(Outcome::Connection, |a| Outcome::from_status(a.status));
         record(pending, outcome, started, None);
-        let fresh = body
+        let fresh = answer
             .filter(|_| outcome == Outcome::Ok)
-            .and_then(|body| token_credential(&self.protocol.credential, &body, Some(refresh_token), started));
+            .and_then(|a| token_credential(&self.protocol.credential, &a.body, Some(refresh_token), started));
         if fresh.is_some() {
             self.stats.with(self.worker, |s| s.refreshes += 1);
         }
@@ -203,21 +197,22 @@ impl Client {
     /// Logs out (the session is deleted; a token is denylisted if the nodes keep a denylist).
     /// Without a logout request, nothing is sent and the outcome is `None`.
     pub async fn logout(&self, node: &Arc<Endpoint>, credential: &Credential) -> Option<Outcome> {
-        let call = self.protocol.logout.as_ref()?;
-        let started = Instant::now();
-        let pending = self.begin();
-        let _in_flight = node.start_request();
-        let sent = credential.attach(call.build(&self.http, node, Fill::default())).send();
-        let outcome = finish(sent.await).await;
-        record(pending, outcome, started, Some(credential));
-        Some(outcome)
+        let request = self.protocol.logout.as_ref()?.build(node, Fill::default());
+        Some(self.protected(node, request, credential, Instant::now()).await)
     }
 }
 
+/// Sends `request` on the user's connection to `node`; `None`: no answer (no request could be
+/// built, the connection failed, or it timed out). A request is opened (counted once: finished
+/// by [`record`], or interrupted if its task is cut) before this is called.
+async fn send(connections: &ConnectionPool, node: &Arc<Endpoint>, request: Option<Request>) -> Option<Answer> {
+    connections.send(node, request?).await.ok()
+}
+
 /// The `name=value` pair of the `Set-Cookie` header that sets cookie `name`.
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
+fn set_cookie(answer: &Answer, name: &str) -> Option<String> {
+    answer
+        .headers
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -246,29 +241,4 @@ fn token_credential(
     let expires_at = answer.pointer(expires_pointer).and_then(Value::as_u64).map(|s| issued + Duration::from_secs(s));
     let value = HeaderValue::try_from(header.value(access)).ok()?;
     Some(Credential::Token { header: header.name.clone(), value, refresh, expires_at })
-}
-
-/// Reads the whole answer, then lets the connection go back to the pool before the user's next
-/// request. The client returns a connection from a task of its own, after the body ends; a user
-/// that asked again at once (no think time, or a busy machine) would find none idle and open
-/// another, so the nodes would hold more connections than there are users, each with some 32 KB
-/// of buffers in their heap, and that heap would climb in steps that have nothing to do with auth.
-async fn read_body(response: reqwest::Response) -> reqwest::Result<bytes::Bytes> {
-    let body = response.bytes().await;
-    tokio::task::yield_now().await;
-    body
-}
-
-/// Reads the whole answer (so the connection can be reused) and classes it.
-async fn finish(sent: reqwest::Result<reqwest::Response>) -> Outcome {
-    match sent {
-        Err(_) => Outcome::Connection,
-        Ok(response) => {
-            let status = response.status().as_u16();
-            match read_body(response).await {
-                Ok(_) => Outcome::from_status(status),
-                Err(_) => Outcome::Connection,
-            }
-        }
-    }
 }

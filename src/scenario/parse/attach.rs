@@ -145,7 +145,8 @@ mod tests {
                 "drop `nodes`",
             ),
             (format!("{token}[token]\nendpoints = []\n"), "a.toml:8:13:", "endpoints is empty"),
-            (format!("{token}[token]\nendpoints = [\"ftp://h\"]\n"), "a.toml:8:14:", "http:// or https://"),
+            (format!("{token}[token]\nendpoints = [\"ftp://h\"]\n"), "a.toml:8:14:", "an http:// URL with a host"),
+            (format!("{token}[token]\nendpoints = [\"https://h\"]\n"), "a.toml:8:14:", "https is not supported"),
             (
                 format!("{token}[token]\nendpoints = [\"http://h:1\", \"http://h:1/\"]\n"),
                 "a.toml:8:28:",

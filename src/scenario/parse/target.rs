@@ -170,12 +170,20 @@ fn validate_target(strategy: StrategyName, raw: S<RawTarget>) -> Check<TargetSpe
     Ok(target)
 }
 
-/// An `http://` or `https://` URL with a host, without a trailing slash.
+/// An `http://` URL with a host, without a trailing slash. The load driver speaks plain HTTP/1.1
+/// (`load/http.rs`): a server behind TLS is measured through its plain-HTTP port, or a local
+/// TLS-terminating proxy.
 pub(super) fn base_url(table: &str, value: &S<String>) -> Check<String> {
     let text = value.get_ref().trim();
     let parsed = reqwest::Url::parse(text).map_err(|e| at(value, format!("{table}: {text:?} is not a URL: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-        return Err(at(value, format!("{table}: {text:?} must be an http:// or https:// URL with a host")));
+    if parsed.scheme() == "https" {
+        return Err(at(
+            value,
+            format!("{table}: {text:?}: https is not supported; the load driver speaks plain HTTP/1.1 (give the server's http:// port, or put a local TLS-terminating proxy in front)"),
+        ));
+    }
+    if parsed.scheme() != "http" || parsed.host().is_none() {
+        return Err(at(value, format!("{table}: {text:?} must be an http:// URL with a host")));
     }
     Ok(text.trim_end_matches('/').to_owned())
 }
