@@ -19,9 +19,9 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use super::accounts::Accounts;
 use super::balancer::Balancer;
+use super::http::ConnectionPool;
 use super::protocol::Protocol;
 use super::stats::{Outcome, StrategyStats};
-use super::http::ConnectionPool;
 use super::visit::{Client, Credential};
 use crate::cluster::{Endpoint, Endpoints};
 use crate::scenario::{LoadModel, LoadSpec, Routing, StrategyName};

@@ -6,9 +6,9 @@
 //! header map cloned for redirects, no boxed futures, and no hand-off to a connection task,
 //! possibly on the other thread, and back for every request.
 
+use std::collections::HashMap;
 use std::future::poll_fn;
 use std::pin::pin;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;

@@ -98,7 +98,6 @@ pub struct Client {
 }
 
 impl Client {
-
     /// Logs in; on success returns the credential (and counts the login), else how it failed.
     pub async fn login(
         &self,
@@ -128,9 +127,7 @@ impl Client {
                 }
                 ClientKind::MobileNaive => Some(Credential::Nothing),
             },
-            (Outcome::Ok, spec @ CredentialSpec::Json { .. }) => {
-                token_credential(spec, &answer.body, None, started)
-            }
+            (Outcome::Ok, spec @ CredentialSpec::Json { .. }) => token_credential(spec, &answer.body, None, started),
             _ => None,
         };
         // A 200 without a usable credential is a broken server, not a login.

@@ -629,3 +629,35 @@ target = "session/1"
     assert!(after.forced_relogins >= 1, "the restart logged the node's users out");
     assert!(after.requests.ok > 0, "and the restarted node serves again");
 }
+
+#[test]
+fn a_node_holds_no_more_connections_from_the_driver_than_there_are_users() {
+    // Flat out, no think time, round robin over two nodes: the driver's pool hands each request an
+    // idle connection to its node and takes it back once the whole answer is read, so a node
+    // holds at most as many connections as there are users, however long the run, besides the
+    // few of the lab's health checks and metrics scrapes.
+    let users = 12u64;
+    let run = run(&format!(
+        r#"name = "connections"
+duration = "3s"
+{FAST_USERS}
+[load]
+stages = [ {{ at = "0s", target = {users} }} ]
+requests_per_login = 0
+logout_ratio = 0.0
+[token]
+nodes = 2
+"#
+    ));
+    assert_eq!(run.count("token", "failed"), 0, "{}", run.summary);
+    let ticks = run.recording.ticks();
+    let most = ticks
+        .iter()
+        .flat_map(|tick| tick.strategies.get(&StrategyName::Token).map(|s| s.nodes.clone()).unwrap_or_default())
+        .map(|node| node.connections)
+        .max()
+        .unwrap_or(0);
+    assert!(most > 0, "the nodes count their connections");
+    let monitoring = 4;
+    assert!(most <= users + monitoring, "a node held {most} connections for {users} users");
+}

@@ -179,7 +179,9 @@ pub(super) fn base_url(table: &str, value: &S<String>) -> Check<String> {
     if parsed.scheme() == "https" {
         return Err(at(
             value,
-            format!("{table}: {text:?}: https is not supported; the load driver speaks plain HTTP/1.1 (give the server's http:// port, or put a local TLS-terminating proxy in front)"),
+            format!(
+                "{table}: {text:?}: https is not supported; the load driver speaks plain HTTP/1.1 (give the server's http:// port, or put a local TLS-terminating proxy in front)"
+            ),
         ));
     }
     if parsed.scheme() != "http" || parsed.host().is_none() {
