@@ -98,6 +98,17 @@ pub struct Client {
 }
 
 impl Client {
+    /// Opens a request, counted once: finished by [`record`], or interrupted if its task is cut.
+    fn begin(&self) -> Pending<&StrategyStats> {
+        self.stats.begin_request(self.worker)
+    }
+
+    /// Sends `request` to `node`; `None`: no answer (no request could be built, the connection
+    /// failed, or it timed out).
+    async fn send(&self, node: &Arc<Endpoint>, request: Option<Request>) -> Option<Answer> {
+        self.connections.send(node, request?).await.ok()
+    }
+
     /// Logs in; on success returns the credential (and counts the login), else how it failed.
     pub async fn login(
         &self,
@@ -106,11 +117,11 @@ impl Client {
         password: &str,
         started: Instant,
     ) -> Result<Credential, Outcome> {
-        let pending = self.stats.begin_request(self.worker);
+        let pending = self.begin();
         let _in_flight = node.start_request();
         let fill = Fill { username: user, password, refresh_token: "" };
         let request = self.protocol.login.build(node, fill);
-        let Some(answer) = send(&self.connections, node, request).await else {
+        let Some(answer) = self.send(node, request).await else {
             record(pending, Outcome::Connection, started, None);
             return Err(Outcome::Connection);
         };
@@ -161,9 +172,9 @@ impl Client {
         credential: &Credential,
         started: Instant,
     ) -> Outcome {
-        let pending = self.stats.begin_request(self.worker);
+        let pending = self.begin();
         let _in_flight = node.start_request();
-        let answer = send(&self.connections, node, request.map(|r| credential.attach(r))).await;
+        let answer = self.send(node, request.map(|r| credential.attach(r))).await;
         let outcome = answer.map_or(Outcome::Connection, |a| Outcome::from_status(a.status));
         record(pending, outcome, started, Some(credential));
         outcome
@@ -175,11 +186,11 @@ impl Client {
             return None;
         };
         let started = Instant::now();
-        let pending = self.stats.begin_request(self.worker);
+        let pending = self.begin();
         let _in_flight = node.start_request();
         let fill = Fill { refresh_token, ..Fill::default() };
         let request = call.build(node, fill);
-        let answer = send(&self.connections, node, request).await;
+        let answer = self.send(node, request).await;
         let outcome = answer.as_ref().map_or(Outcome::Connection, |a| Outcome::from_status(a.status));
         record(pending, outcome, started, None);
         let fresh = answer
@@ -197,13 +208,6 @@ impl Client {
         let request = self.protocol.logout.as_ref()?.build(node, Fill::default());
         Some(self.protected(node, request, credential, Instant::now()).await)
     }
-}
-
-/// Sends `request` on the user's connection to `node`; `None`: no answer (no request could be
-/// built, the connection failed, or it timed out). A request is opened (counted once: finished
-/// by [`record`], or interrupted if its task is cut) before this is called.
-async fn send(connections: &ConnectionPool, node: &Arc<Endpoint>, request: Option<Request>) -> Option<Answer> {
-    connections.send(node, request?).await.ok()
 }
 
 /// The `name=value` pair of the `Set-Cookie` header that sets cookie `name`.
