@@ -1,4 +1,4 @@
-//! The load driver: virtual users on tokio, each with its own HTTP/1.1 connections, a client-side load
+//! The load driver: virtual users on tokio sharing a keep-alive pool per node, a client-side load
 //! balancer, and per-worker statistics merged once per tick.
 
 pub mod accounts;
