@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::commands::CommandError;
 use crate::measure::figures::{Better, FIGURES, Figure, Unit};
+use crate::measure::format::{Align, text_table};
 use crate::measure::{RunSummary, StrategyName};
 use crate::recording::Recording;
 
@@ -172,34 +173,13 @@ impl Comparison {
 
     /// The plain-text table (the default output).
     pub fn to_text(&self) -> String {
-        let header = ["figure", "A", "B", "difference", "ratio", "change"].map(str::to_owned);
         let rows = self.cells(["regression", "improvement"]);
-        let width = |i: usize| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0);
-        let w: Vec<usize> = (0..6).map(width).collect();
-        let line = |r: &[String; 6]| {
-            let text = format!(
-                "{:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}  {:>w4$}  {}",
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                w0 = w[0],
-                w1 = w[1],
-                w2 = w[2],
-                w3 = w[3],
-                w4 = w[4]
-            );
-            format!("{}\n", text.trim_end())
-        };
         let mut out = format!("A: {}\nB: {}\n\n", self.a, self.b);
-        out.push_str(&line(&header));
-        out.push_str(&"-".repeat(w.iter().sum::<usize>() + 10));
-        out.push('\n');
-        for row in &rows {
-            out.push_str(&line(row));
-        }
+        out.push_str(&text_table(
+            ["figure", "A", "B", "difference", "ratio", "change"],
+            &rows,
+            [Align::Left, Align::Right, Align::Right, Align::Right, Align::Right, Align::Left],
+        ));
         out.push_str(&self.verdict_line());
         out
     }

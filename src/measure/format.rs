@@ -52,3 +52,40 @@ fn trim(n: f64) -> String {
 pub(crate) fn mib(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
 }
+
+/// How a column of a plain-text table lines up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Align {
+    Left,
+    Right,
+}
+
+/// A plain-text table as the command line prints them: the header, a rule as wide as the table,
+/// then the rows. Columns are two spaces apart, each as wide as its widest cell (in characters);
+/// trailing spaces are trimmed.
+pub(crate) fn text_table<const N: usize>(header: [&str; N], rows: &[[String; N]], align: [Align; N]) -> String {
+    let header = header.map(str::to_owned);
+    let widths: [usize; N] =
+        std::array::from_fn(|i| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0));
+    let line = |row: &[String; N]| {
+        let mut text = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                text.push_str("  ");
+            }
+            let pad = " ".repeat(widths[i].saturating_sub(cell.chars().count()));
+            match align[i] {
+                Align::Left => text.extend([cell.as_str(), &pad]),
+                Align::Right => text.extend([&pad, cell.as_str()]),
+            }
+        }
+        format!("{}\n", text.trim_end())
+    };
+    let mut out = line(&header);
+    out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * N.saturating_sub(1)));
+    out.push('\n');
+    for row in rows {
+        out.push_str(&line(row));
+    }
+    out
+}

@@ -14,7 +14,7 @@ pub mod summary;
 pub mod tick;
 
 pub use names::{Action, StrategyName};
-pub use range::{ArrivalBooks, MemorySpan, NodePeak, RangeStats};
+pub use range::{ArrivalBooks, MemorySpan, NodePeak, PrimaryPeak, RangeStats};
 pub use summary::{EventSummary, RunSummary, StrategySummary, render_table};
 pub use tick::{
     DriverTick, EventRecord, EventSource, ForeignTick, Latency, LatencyRecord, LatencySummary, MAX_LATENCY_US,

@@ -59,6 +59,9 @@ pub struct RangeStats {
     pub store_dead_tuples_peak: Option<u64>,
     /// The nodes' store operations by time taken, over the range (absent when no tick has them).
     pub store_round_trips: Option<super::buckets::Buckets>,
+    /// A Redis Cluster's primaries, each with its own peaks, in the order they first appear
+    /// (empty for every other store).
+    pub store_primaries: Vec<PrimaryPeak>,
     /// `[resource]`: the resource service's requests and its calls to the issuer, summed (absent
     /// when the strategy had no resource service).
     pub resource: Option<ResourceTick>,
@@ -106,6 +109,19 @@ pub struct MemorySpan {
     pub peak: u64,
     /// At the last tick of the range.
     pub end: u64,
+}
+
+/// One primary of a Redis Cluster store over a range: its own peaks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PrimaryPeak {
+    /// `host:port`, as the cluster announces the primary.
+    pub address: String,
+    /// The most sessions of the run it held at the end of any tick.
+    pub sessions_peak: u64,
+    /// Its highest `used_memory` (the whole server's), in bytes, where it was read.
+    pub used_memory_peak: Option<u64>,
+    /// Its highest `instantaneous_ops_per_sec` (every client's commands), where it was read.
+    pub ops_per_sec_peak: Option<u64>,
 }
 
 /// One node's peaks over a range.
@@ -172,6 +188,7 @@ impl RangeStats {
             driver_saturated_ticks: 0,
             store_dead_tuples_peak: None,
             store_round_trips: None,
+            store_primaries: Vec::new(),
             store_ops: 0,
             resource: None,
             arrivals: None,
@@ -203,14 +220,11 @@ impl RangeStats {
         self.rss_bytes.peak = self.rss_bytes.peak.max(rss);
         self.rss_bytes.end = rss;
         for node in &st.nodes {
-            let index = match self.nodes.iter().position(|peak| peak.id == node.id) {
-                Some(index) => index,
-                None => {
-                    self.nodes.push(NodePeak { id: node.id.clone(), ..NodePeak::default() });
-                    self.nodes.len() - 1
-                }
-            };
-            let peak = &mut self.nodes[index];
+            let peak = entry(
+                &mut self.nodes,
+                |peak| peak.id == node.id,
+                || NodePeak { id: node.id.clone(), ..NodePeak::default() },
+            );
             peak.heap_bytes_peak = peak.heap_bytes_peak.max(node.heap_bytes);
             peak.rss_bytes_peak = peak.rss_bytes_peak.max(node.rss_bytes);
         }
@@ -228,6 +242,16 @@ impl RangeStats {
             }
             if let Some(cpu) = store.cpu_seconds {
                 *self.store_cpu_seconds.get_or_insert(0.0) += cpu;
+            }
+            for primary in &store.primaries {
+                let peak = entry(
+                    &mut self.store_primaries,
+                    |peak| peak.address == primary.address,
+                    || PrimaryPeak { address: primary.address.clone(), ..PrimaryPeak::default() },
+                );
+                peak.sessions_peak = peak.sessions_peak.max(primary.sessions);
+                peak.used_memory_peak = max_option(peak.used_memory_peak, primary.used_memory);
+                peak.ops_per_sec_peak = max_option(peak.ops_per_sec_peak, primary.ops_per_sec);
             }
         }
         if st.arrivals > 0 || st.arrival_outcomes != RequestCounts::default() {
@@ -250,6 +274,18 @@ fn up_sums(nodes: &[NodeTick]) -> (u64, u64) {
     nodes.iter().filter(|node| node.up).fold((0u64, 0u64), |(heap, rss), node| {
         (heap.saturating_add(node.heap_bytes), rss.saturating_add(node.rss_bytes))
     })
+}
+
+/// The element of `list` that `matches`, or a new one from `make` pushed at its end.
+fn entry<T>(list: &mut Vec<T>, matches: impl Fn(&T) -> bool, make: impl FnOnce() -> T) -> &mut T {
+    let index = match list.iter().position(matches) {
+        Some(index) => index,
+        None => {
+            list.push(make());
+            list.len() - 1
+        }
+    };
+    &mut list[index]
 }
 
 fn max_option(a: Option<u64>, b: Option<u64>) -> Option<u64> {

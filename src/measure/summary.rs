@@ -6,9 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::format::{group, mib, ms, rate};
+use super::format::{Align, group, mib, ms, rate, text_table};
 use super::names::{Action, StrategyName};
-use super::range::{ArrivalBooks, MemorySpan, RangeStats};
+use super::range::{ArrivalBooks, MemorySpan, PrimaryPeak, RangeStats};
 use super::tick::{EventRecord, LatencySummary, RequestCounts, Tick};
 
 /// A run's totals.
@@ -145,6 +145,9 @@ pub struct StoreSummary {
     /// on this machine; absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_us_per_request: Option<f64>,
+    /// A Redis Cluster's primaries, each with its own peaks (absent for every other store).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub primaries: Vec<PrimaryPeak>,
 }
 
 impl RunSummary {
@@ -193,6 +196,7 @@ impl StrategySummary {
                     .store_cpu_seconds
                     .filter(|_| stats.server_requests > 0)
                     .map(|seconds| seconds * 1e6 / stats.server_requests as f64),
+                primaries: stats.store_primaries.clone(),
             }),
             forced_relogins: stats.forced_relogins,
             resource: stats.resource.map(|r| ResourceSummary {
@@ -262,14 +266,38 @@ pub fn driver_warning(summary: &RunSummary) -> Option<String> {
 /// Shown where a strategy did not run, or a figure does not apply.
 const NONE: &str = "–";
 
-/// The strategy's store, if it is a database (PostgreSQL).
 /// The `q` quantile of the store's round trips, in µs.
 fn round_trip_us(round_trips: &Option<super::buckets::Buckets>, q: f64) -> Option<f64> {
     round_trips.as_ref().and_then(|b| b.quantile(q)).map(|seconds| seconds * 1e6)
 }
 
+/// The strategy's store, if it is a database (PostgreSQL).
 fn database(s: &StrategySummary) -> Option<&StoreSummary> {
     s.store.as_ref().filter(|store| store.kind == "postgres")
+}
+
+/// A primary's figure in a strategy's summary, if that strategy's store has it.
+type PrimaryCell = Box<dyn Fn(&StrategySummary) -> Option<String>>;
+
+/// Three rows per primary of a Redis Cluster store (its sessions, `used_memory` and ops/s
+/// peaks), labelled by its address; none for any other store.
+fn primary_rows(summary: &RunSummary) -> Vec<(String, PrimaryCell)> {
+    let addresses: Vec<String> = StrategyName::BOTH
+        .into_iter()
+        .filter_map(|name| summary.strategies.get(name)?.store.as_ref())
+        .flat_map(|store| store.primaries.iter().map(|p| p.address.clone()))
+        .collect();
+    let mut rows: Vec<(String, PrimaryCell)> = Vec::new();
+    for address in addresses {
+        let figure = |address: &String, read: fn(&PrimaryPeak) -> Option<String>| -> PrimaryCell {
+            let address = address.clone();
+            Box::new(move |s| s.store.as_ref()?.primaries.iter().find(|p| p.address == address).and_then(read))
+        };
+        rows.push((format!("primary {address} sessions, peak"), figure(&address, |p| Some(group(p.sessions_peak)))));
+        rows.push(("  used_memory peak (MiB)".to_owned(), figure(&address, |p| p.used_memory_peak.map(mib))));
+        rows.push(("  ops/s peak".to_owned(), figure(&address, |p| p.ops_per_sec_peak.map(group))));
+    }
+    rows
 }
 
 /// The closing table of `authlab run`: session and token side by side, plain text, aligned.
@@ -345,38 +373,20 @@ pub fn render_table(summary: &RunSummary) -> String {
         .collect();
 
     let columns = [StrategyName::Session, StrategyName::Token];
-    let cells: Vec<(&str, Vec<String>)> = rows
-        .iter()
-        .map(|(label, cell)| {
-            let values =
-                columns.iter().map(|&name| summary.strategies.get(name).map_or(NONE.to_owned(), cell)).collect();
-            (*label, values)
-        })
-        .collect();
-
-    let label_width = cells.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(0).max("figure".len());
-    let value_width = cells
-        .iter()
-        .flat_map(|(_, values)| values.iter().map(|value| value.chars().count()))
-        .chain(columns.iter().map(|name| name.as_str().len()))
-        .max()
-        .unwrap_or(0)
-        .max(10);
+    let row = |label: String, cell: &dyn Fn(&StrategySummary) -> String| -> [String; 3] {
+        let [session, token] = columns.map(|name| summary.strategies.get(name).map_or(NONE.to_owned(), cell));
+        [label, session, token]
+    };
+    let mut table: Vec<[String; 3]> = rows.iter().map(|(label, cell)| row((*label).to_owned(), cell)).collect();
+    // A Redis Cluster store also shows what each primary held: each should hold a share.
+    for (label, cell) in primary_rows(summary) {
+        table.push(row(label, &|s: &StrategySummary| cell(s).unwrap_or_else(|| NONE.to_owned())));
+    }
 
     let mut out = format!("{} ({:.1} s)\n", summary.scenario, summary.duration_s);
-    let header = format!(
-        "{:<label_width$}  {:>value_width$}  {:>value_width$}",
-        "figure",
-        columns[0].as_str(),
-        columns[1].as_str()
-    );
-    out.push_str(&header);
-    out.push('\n');
-    out.push_str(&"-".repeat(header.chars().count()));
-    out.push('\n');
-    for (label, values) in &cells {
-        out.push_str(&format!("{label:<label_width$}  {:>value_width$}  {:>value_width$}\n", values[0], values[1]));
-    }
+    // The value columns are at least 10 wide, so that short tables still read as a table.
+    let [session, token] = columns.map(|name| format!("{:>10}", name.as_str()));
+    out.push_str(&text_table(["figure", &session, &token], &table, [Align::Left, Align::Right, Align::Right]));
     if let Some(warning) = driver_warning(summary) {
         out.push_str(&warning);
         out.push('\n');
@@ -391,7 +401,8 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::measure::{EventSource, Latency, NodeTick, StoreTick, StrategyTick};
+    use crate::measure::{EventSource, Latency, NodeTick, PrimaryTick, StoreTick, StrategyTick};
+    const MIB: u64 = 1024 * 1024;
 
     fn node(id: &str, heap: u64, rss: u64) -> NodeTick {
         NodeTick { id: id.to_owned(), up: true, heap_bytes: heap, rss_bytes: rss, ..NodeTick::default() }
@@ -553,7 +564,8 @@ mod tests {
                 dead_tuples_peak: None,
                 round_trip_p50_us: None,
                 round_trip_p99_us: None,
-                cpu_us_per_request: None
+                cpu_us_per_request: None,
+                primaries: Vec::new(),
             })
         );
         assert!(session.latency_us.p50 >= 999 && session.latency_us.p50 <= 1001);
@@ -601,6 +613,65 @@ mod tests {
         let table = render_table(&RunSummary::from_run("s", &session_only, &[]));
         let ok_row = table.lines().find(|line| line.starts_with("requests ok")).unwrap();
         assert!(ok_row.contains("60") && ok_row.trim_end().ends_with(NONE), "{table}");
+    }
+
+    #[test]
+    fn a_redis_cluster_store_shows_each_primarys_peaks_in_the_table_and_the_json() {
+        let (mut ticks, events) = synthetic();
+        for (i, tick) in ticks.iter_mut().enumerate() {
+            let store = tick.strategies.get_mut(&StrategyName::Session).and_then(|s| s.store.as_mut()).unwrap();
+            store.kind = "redis-cluster".into();
+            let i = i as u64;
+            store.primaries = vec![
+                PrimaryTick {
+                    address: "10.0.0.1:7000".into(),
+                    used_memory: Some(2 * MIB + i),
+                    keys: 10 * i,
+                    sessions: 5 * i,
+                    ops_per_sec: Some(100 + i),
+                },
+                // The second primary's memory was never read: it must not read as 0.
+                PrimaryTick { address: "10.0.0.2:7000".into(), sessions: 7 * (2 - i), ..PrimaryTick::default() },
+            ];
+        }
+        let summary = RunSummary::from_run("cluster", &ticks, &events);
+        let table = render_table(&summary);
+        let row = |label: &str| -> Vec<String> {
+            let line = table
+                .lines()
+                .find(|line| line.trim_start().starts_with(label))
+                .unwrap_or_else(|| panic!("{label}\n{table}"));
+            line.split("  ").map(str::trim).filter(|cell| !cell.is_empty()).map(str::to_owned).collect()
+        };
+        assert_eq!(row("primary 10.0.0.1:7000 sessions, peak")[1..], ["10", NONE]);
+        assert_eq!(row("primary 10.0.0.2:7000 sessions, peak")[1..], ["14", NONE]);
+        let memory: Vec<Vec<String>> = table
+            .lines()
+            .filter(|l| l.trim_start().starts_with("used_memory peak"))
+            .map(|l| l.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect())
+            .collect();
+        assert_eq!(
+            memory,
+            [
+                vec!["used_memory peak (MiB)".to_owned(), "2.0".into(), NONE.into()],
+                vec!["used_memory peak (MiB)".to_owned(), NONE.into(), NONE.into()]
+            ],
+            "{table}"
+        );
+        assert_eq!(row("ops/s peak")[1..], ["102", NONE]);
+        let widths: BTreeSet<usize> = table.lines().skip(1).map(|line| line.chars().count()).collect();
+        assert_eq!(widths.len(), 1, "{table}");
+
+        let json: Value = serde_json::from_str(&summary.to_json_pretty()).unwrap();
+        let primaries = &json["strategies"]["session"]["store"]["primaries"];
+        assert_eq!(primaries[0]["address"], "10.0.0.1:7000");
+        assert_eq!(primaries[0]["sessions_peak"], 10);
+        assert_eq!(primaries[1]["used_memory_peak"], Value::Null);
+        // Any other store has no primaries at all.
+        let (ticks, events) = synthetic();
+        let json: Value = serde_json::from_str(&RunSummary::from_run("s", &ticks, &events).to_json_pretty()).unwrap();
+        assert!(json["strategies"]["session"]["store"].get("primaries").is_none());
+        assert!(!render_table(&RunSummary::from_run("s", &ticks, &events)).contains("primary"));
     }
 
     #[test]

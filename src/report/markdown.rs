@@ -183,6 +183,16 @@ fn table(summary: &RunSummary, language: Language) -> String {
             columns.iter().map(|&strategy| summary.strategies.get(strategy).map_or(NONE.to_owned(), cell)).collect();
         let _ = writeln!(out, "| {} | {} | {} |", language.tr(label), values[0], values[1]);
     }
+    // A Redis Cluster store: what each primary held (only the session strategy has a store).
+    let primaries = summary.strategies.session.as_ref().and_then(|s| s.store.as_ref()).map(|store| &store.primaries);
+    for primary in primaries.into_iter().flatten() {
+        let memory = primary.used_memory_peak.map_or(NONE.to_owned(), mib);
+        for (label, value) in
+            [(Text::ReportPrimarySessionsPeak, group(primary.sessions_peak)), (Text::ReportPrimaryMemoryPeak, memory)]
+        {
+            let _ = writeln!(out, "| {} | {value} | {NONE} |", cell(&language.fill(label, &[&primary.address])));
+        }
+    }
     out
 }
 
