@@ -15,7 +15,7 @@ use crate::measure::{RunSummary, render_table};
 use crate::recording::{Header, RecordingWriter, ScenarioInfo};
 use crate::scenario::builtin::read_scenario_text;
 use crate::scenario::{Mode, StrategyName, parse_scenario};
-use crate::thresholds::{Verdict, check_all, first_abort, summary_json};
+use crate::thresholds::{AbortWatch, Verdict, check_all, summary_json};
 
 /// What `authlab run` was asked to do.
 #[derive(Debug, Clone)]
@@ -139,9 +139,8 @@ pub async fn run(request: HeadlessRun) -> anyhow::Result<RunOutcome> {
     let name = scenario.name.clone();
     let simulated = simulation_note(&scenario);
     let thresholds = scenario.thresholds.clone();
-    let watch_aborts = thresholds.iter().any(|t| t.abort_on_fail);
+    let mut abort_watch = AbortWatch::new(&name, &thresholds);
     let mut aborted: Option<String> = None;
-    let mut last_abort_check = 0.0;
     let started = Instant::now();
     let mut handle = start_run(RunSetup { scenario, exe: request.exe.clone() });
     let mut ticks: Vec<Tick> = Vec::new();
@@ -180,18 +179,11 @@ pub async fn run(request: HeadlessRun) -> anyhow::Result<RunOutcome> {
                         None => {}
                     }
                     ticks.push(tick);
-                    // abort_on_fail: the figures so far, every second (every 5 % of the run, later
-                    // on, so a long run does not merge its histograms at every tick).
-                    let t = ticks.last().map_or(0.0, |tick| tick.t);
-                    if watch_aborts && aborted.is_none() && t - last_abort_check >= (t / 20.0).max(1.0) {
-                        last_abort_check = t;
-                        let so_far = RunSummary::from_run(&name, &ticks, &events);
-                        if let Some(reason) = first_abort(&thresholds, &so_far, Duration::from_secs_f64(t.max(0.0))) {
-                            let _ = handle.commands.send(Command::Stop);
-                            let line = format!("stopping early: {reason}");
-                            match &bar { Some(bar) => bar.println(&line), None => eprintln!("{line}") }
-                            aborted = Some(reason);
-                        }
+                    if let Some(verdict) = abort_watch.after_tick(&ticks, &events) {
+                        let _ = handle.commands.send(Command::Stop);
+                        let line = format!("stopping early: {}", verdict.abort_reason());
+                        match &bar { Some(bar) => bar.println(&line), None => eprintln!("{line}") }
+                        aborted = Some(verdict.abort_reason());
                     }
                 }
                 Some(RunMessage::Event(event)) => {

@@ -185,6 +185,11 @@ texts! {
     Actions => "Live actions", "실시간 조작";
     // The live view's endpoint list (nodes the lab did not start); {0} is a strategy's name.
     EndpointsHeading => "Your nodes ({0})", "직접 실행하는 노드 ({0})";
+    ThresholdStoppedEarly => "Stopped early: threshold {0} {1} failed at {2}", "일찍 멈춤: 임계값 {0} {1} 실패 (값 {2})";
+    ThresholdsPending => "Thresholds ({0}): checked when the run ends", "임계값 ({0}개): 실행이 끝나면 검사";
+    ThresholdsFailed => "Thresholds: {0} of {1} failed", "임계값: {1}개 중 {0}개 실패";
+    ThresholdsHeld => "Thresholds: all {0} held", "임계값: {0}개 모두 통과";
+    ThresholdHeld => "held", "통과";
     EndpointsHint => "The lab configures each node added here over its admin API, then sends it load.", "여기에 추가한 노드는 랩이 관리 API로 설정한 뒤 부하를 보냅니다.";
     AddEndpoint => "Add URL", "URL 추가";
     RemoveEndpoint => "Remove", "제거";
@@ -404,6 +409,8 @@ texts! {
     ReportCredentialBytes => "credential bytes per request", "요청당 자격 증명 바이트";
     ReportStoreKeysPeak => "store keys, peak", "저장소 키 최대치";
     ReportStoreMemoryPeak => "store used_memory, peak (MiB)", "저장소 used_memory 최대치 (MiB)";
+    ReportPrimarySessionsPeak => "primary {0}: sessions, peak", "프라이머리 {0}: 세션 최대치";
+    ReportPrimaryMemoryPeak => "primary {0}: used_memory, peak (MiB)", "프라이머리 {0}: used_memory 최대치 (MiB)";
     // The attack lab panel (src/app/attack_lab.rs); each attack's own texts are in src/attack/catalogue.rs.
     AttackLab => "Attack lab", "공격 실습";
     AttackIntro => "Starts its own session node and two token nodes (RS256, the second with a denylist), fires each attack at them over real HTTP, and shows the request, the answer and why it matters.", "세션 노드 하나와 토큰 노드 둘(RS256, 둘째는 거부 목록 사용)을 직접 띄우고, 실제 HTTP로 공격을 하나씩 보낸 뒤 요청과 응답, 그리고 그것이 왜 중요한지 보여 줍니다.";

@@ -5,14 +5,15 @@
 //! checks them on the run's [`RunSummary`], prints [`render_table`], adds the verdicts to the
 //! summary JSON ([`summary_json`]) and exits with [`EXIT_THRESHOLDS_FAILED`] when any failed.
 //! A threshold with `abort_on_fail` is also checked during the run, once its delay has passed
-//! ([`first_abort`]).
+//! ([`AbortWatch`]).
 
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::measure::figures::{FIGURES, Figure, Unit};
-use crate::measure::{RunSummary, StrategyName};
+use crate::measure::format::{Align, text_table};
+use crate::measure::{EventRecord, RunSummary, StrategyName, Tick};
 use crate::units::parse_bytes;
 
 /// The exit status of `authlab run` when a threshold failed (k6's).
@@ -225,21 +226,57 @@ pub fn check_all(thresholds: &[Threshold], summary: &RunSummary) -> Vec<Verdict>
 }
 
 /// The first `abort_on_fail` threshold whose delay has passed at `elapsed` and that fails on the
-/// figures so far, with why: `token.latency_p99 < 50ms failed: 62.10 ms`.
-pub fn first_abort(thresholds: &[Threshold], summary: &RunSummary, elapsed: Duration) -> Option<String> {
-    thresholds
-        .iter()
-        .filter(|t| t.abort_on_fail && elapsed >= t.delay)
-        .map(|t| t.check(summary))
-        .find_map(|v| (!v.ok).then(|| format!("threshold {} {} failed at {}", v.name, v.expr, shown(&v))))
+/// figures so far: its verdict.
+pub fn first_abort(thresholds: &[Threshold], summary: &RunSummary, elapsed: Duration) -> Option<Verdict> {
+    thresholds.iter().filter(|t| t.abort_on_fail && elapsed >= t.delay).map(|t| t.check(summary)).find(|v| !v.ok)
 }
 
-/// A verdict's value as the table shows it.
-fn shown(verdict: &Verdict) -> String {
-    match (verdict.value, verdict.unit) {
-        (Some(v), Some(unit)) => unit.format(v),
-        (Some(v), None) => format!("{v}"),
-        (None, _) => "not measured".to_owned(),
+/// The `abort_on_fail` thresholds of a run in progress, which the CLI and the app both keep: fed
+/// each tick, it checks the figures so far every second (every 5 % of the run later on, so a long
+/// run does not merge its histograms at every tick), and names the first that failed, once.
+#[derive(Debug, Clone)]
+pub struct AbortWatch {
+    scenario: String,
+    thresholds: Vec<Threshold>,
+    last_check_s: f64,
+    fired: bool,
+}
+
+impl AbortWatch {
+    /// Watches the `abort_on_fail` ones of `thresholds` (it never fires when there are none).
+    pub fn new(scenario: &str, thresholds: &[Threshold]) -> Self {
+        let thresholds: Vec<Threshold> = thresholds.iter().filter(|t| t.abort_on_fail).cloned().collect();
+        AbortWatch { scenario: scenario.to_owned(), fired: thresholds.is_empty(), thresholds, last_check_s: 0.0 }
+    }
+
+    /// After a tick: the verdict that stops the run, the first time one fails on `ticks` and
+    /// `events` so far (in time order).
+    pub fn after_tick(&mut self, ticks: &[Tick], events: &[EventRecord]) -> Option<Verdict> {
+        let t = ticks.last().map_or(0.0, |tick| tick.t);
+        if self.fired || t - self.last_check_s < (t / 20.0).max(1.0) {
+            return None;
+        }
+        self.last_check_s = t;
+        let so_far = RunSummary::from_run(&self.scenario, ticks, events);
+        let verdict = first_abort(&self.thresholds, &so_far, Duration::from_secs_f64(t.max(0.0)))?;
+        self.fired = true;
+        Some(verdict)
+    }
+}
+
+impl Verdict {
+    /// Why it stops a run: `threshold token.latency_p99 < 50ms failed at 62.10 ms`.
+    pub fn abort_reason(&self) -> String {
+        format!("threshold {} {} failed at {}", self.name, self.expr, self.shown())
+    }
+
+    /// Its value as the table shows it (`not measured` where there is none).
+    pub fn shown(&self) -> String {
+        match (self.value, self.unit) {
+            (Some(v), Some(unit)) => unit.format(v),
+            (Some(v), None) => format!("{v}"),
+            (None, _) => "not measured".to_owned(),
+        }
     }
 }
 
@@ -247,29 +284,13 @@ fn shown(verdict: &Verdict) -> String {
 pub fn render_table(verdicts: &[Verdict]) -> String {
     let rows: Vec<[String; 4]> = verdicts
         .iter()
-        .map(|v| [v.name.clone(), v.expr.clone(), shown(v), if v.ok { "✓" } else { "✗" }.to_owned()])
+        .map(|v| [v.name.clone(), v.expr.clone(), v.shown(), if v.ok { "✓" } else { "✗" }.to_owned()])
         .collect();
-    let header = ["threshold", "expression", "value", "ok"].map(str::to_owned);
-    let width = |i: usize| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0);
-    let widths = [width(0), width(1), width(2)];
-    let line = |r: &[String; 4]| {
-        format!(
-            "{:<w0$}  {:<w1$}  {:>w2$}  {}\n",
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2]
-        )
-    };
-    let mut out = line(&header);
-    out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 6 + 2));
-    out.push('\n');
-    for row in &rows {
-        out.push_str(&line(row));
-    }
+    let mut out = text_table(
+        ["threshold", "expression", "value", "ok"],
+        &rows,
+        [Align::Left, Align::Left, Align::Right, Align::Left],
+    );
     let failed = verdicts.iter().filter(|v| !v.ok).count();
     match failed {
         0 => out.push_str(&format!("all {} thresholds passed\n", verdicts.len())),

@@ -13,8 +13,9 @@ use tokio::sync::mpsc;
 
 use crate::engine::{Command, RunMessage, RunSetup, start_run};
 use crate::i18n::{Language, Text};
-use crate::measure::{Action, Tick};
+use crate::measure::{Action, RunSummary, Tick};
 use crate::scenario::{EventAction, NodeRef, Revokee, Scenario, Scope, StrategyName};
+use crate::thresholds::{AbortWatch, Verdict, check_all};
 
 use super::charts;
 use super::jobs::ChartExport;
@@ -42,6 +43,12 @@ pub(crate) struct LiveRun {
     endpoints: BTreeMap<StrategyName, Vec<(String, bool)>>,
     /// URLs sent to be added, not yet answered (the engine answers in order).
     adding: VecDeque<(StrategyName, String)>,
+    /// The scenario's `abort_on_fail` thresholds, checked as ticks arrive (as `authlab run` does).
+    abort_watch: AbortWatch,
+    /// The threshold that stopped the run early, if one did.
+    stopped_early: Option<Verdict>,
+    /// Every threshold's verdict on the whole run, once it has finished.
+    verdicts: Vec<Verdict>,
 }
 
 /// A change to a live run's endpoints.
@@ -104,10 +111,13 @@ impl LiveRun {
             node_counts,
             nodes: BTreeMap::new(),
             seed,
-            scenario,
             source: SourceId::new(),
             endpoints,
             adding: VecDeque::new(),
+            abort_watch: AbortWatch::new(&scenario.name, &scenario.thresholds),
+            stopped_early: None,
+            verdicts: Vec::new(),
+            scenario,
         }
     }
 
@@ -124,6 +134,11 @@ impl LiveRun {
                 RunMessage::Tick(tick) => {
                     self.data.push_tick(&tick);
                     self.ticks.push(tick);
+                    if let Some(verdict) = self.abort_watch.after_tick(&self.ticks, &self.data.events) {
+                        // As `authlab run` does: stop, and keep what was recorded.
+                        let _ = self.commands.send(Command::Stop);
+                        self.stopped_early = Some(verdict);
+                    }
                 }
                 RunMessage::Event(event) => {
                     self.note_endpoint_edit(event.action, &event.target, event.ok);
@@ -134,6 +149,8 @@ impl LiveRun {
                 }
                 RunMessage::Finished { error: finished } => {
                     self.status = Text::Finished;
+                    let summary = RunSummary::from_run(&self.scenario.name, &self.ticks, &self.data.events);
+                    self.verdicts = check_all(&self.scenario.thresholds, &summary);
                     if finished.is_some() {
                         error = finished;
                     }
@@ -243,13 +260,13 @@ pub(crate) struct LiveView {
     pub(crate) run: Option<LiveRun>,
     load_value: f64,
     revoke_user: String,
-    /// The URL typed in the endpoint list's field.
-    new_endpoint: String,
+    /// The URL typed in each strategy's endpoint list field.
+    new_endpoint: BTreeMap<StrategyName, String>,
 }
 
 impl Default for LiveView {
     fn default() -> Self {
-        Self { run: None, load_value: 50.0, revoke_user: String::new(), new_endpoint: String::new() }
+        Self { run: None, load_value: 50.0, revoke_user: String::new(), new_endpoint: BTreeMap::new() }
     }
 }
 
@@ -287,8 +304,9 @@ impl LiveView {
         let saturated =
             run.ticks.last().is_some_and(|t| t.strategies.values().any(|st| st.driver.is_some_and(|d| d.saturated)));
         if saturated {
-            ui.colored_label(egui::Color32::from_rgb(220, 60, 60), lang.tr(Text::DriverSaturated));
+            ui.colored_label(RED, lang.tr(Text::DriverSaturated));
         }
+        thresholds(ui, lang, run);
         let mut stop = false;
         let mut action: Option<EventAction> = None;
         let counts = run.node_counts;
@@ -375,6 +393,52 @@ impl LiveView {
     }
 }
 
+/// The failures of the live view.
+const RED: egui::Color32 = egui::Color32::from_rgb(220, 60, 60);
+
+/// A verdict's value in the user's language.
+fn verdict_value(lang: Language, verdict: &Verdict) -> String {
+    if verdict.value.is_some() { verdict.shown() } else { lang.tr(Text::NotMeasured).to_owned() }
+}
+
+/// The scenario's thresholds: the one that stopped the run early, if one did; each verdict once
+/// the run has finished (✓ or ✗, with its value); until then, that they are checked at the end.
+fn thresholds(ui: &mut Ui, lang: Language, run: &LiveRun) {
+    if let Some(verdict) = &run.stopped_early {
+        let value = verdict_value(lang, verdict);
+        ui.colored_label(RED, lang.fill(Text::ThresholdStoppedEarly, &[&verdict.name, &verdict.expr, &value]));
+    }
+    let total = run.scenario.thresholds.len();
+    if total == 0 {
+        return;
+    }
+    let failed = run.verdicts.iter().filter(|v| !v.ok).count();
+    let (total_text, failed_text) = (total.to_string(), failed.to_string());
+    let heading = if !run.finished() {
+        lang.fill(Text::ThresholdsPending, &[&total_text])
+    } else if failed > 0 {
+        lang.fill(Text::ThresholdsFailed, &[&failed_text, &total_text])
+    } else {
+        lang.fill(Text::ThresholdsHeld, &[&total_text])
+    };
+    // One id whatever the heading says, so the list stays open when the language changes.
+    egui::CollapsingHeader::new(heading).id_salt("live-thresholds").show(ui, |ui| {
+        for verdict in &run.verdicts {
+            // Words, not ✓/✗: the app's fonts have no such glyphs.
+            let (mark, color) = if verdict.ok {
+                (Text::ThresholdHeld, egui::Color32::from_rgb(60, 170, 90))
+            } else {
+                (Text::Failed, RED)
+            };
+            ui.horizontal(|ui| {
+                ui.colored_label(color, lang.tr(mark));
+                ui.monospace(format!("{} {}", verdict.name, verdict.expr));
+                ui.label(verdict_value(lang, verdict));
+            });
+        }
+    });
+}
+
 /// The endpoint lists of a run whose nodes the lab did not start: each URL with a remove button,
 /// and a field to add one; returns the edit asked for.
 fn endpoint_list(
@@ -382,7 +446,7 @@ fn endpoint_list(
     lang: Language,
     run: &LiveRun,
     running: bool,
-    new_endpoint: &mut String,
+    new_endpoint: &mut BTreeMap<StrategyName, String>,
 ) -> Option<EndpointEdit> {
     let mut edit = None;
     for (&strategy, list) in &run.endpoints {
@@ -404,6 +468,7 @@ fn endpoint_list(
                 });
             }
             ui.horizontal(|ui| {
+                let new_endpoint = new_endpoint.entry(strategy).or_default();
                 let field = ui.add(
                     egui::TextEdit::singleline(new_endpoint).hint_text("http://10.1.0.4:8080").desired_width(200.0),
                 );

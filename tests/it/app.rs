@@ -473,3 +473,52 @@ fn an_overlaid_recording_is_compared_figure_by_figure_in_both_languages() {
     let _ = std::fs::remove_file(path);
     let _ = std::fs::remove_file(slower);
 }
+
+#[test]
+fn an_abort_on_fail_threshold_stops_the_apps_run_early_and_the_live_view_lists_the_verdicts_in_both_languages() {
+    // A 60 s run with a threshold that cannot hold, checked from its first second on, beside one
+    // that holds.
+    let scenario = r#"
+name = "App thresholds"
+duration = "60s"
+[users]
+count = 200
+password_hash = "sha256"
+[load]
+stages = [ { at = "0s", target = 4 } ]
+think_time = "10ms"
+[token]
+nodes = 1
+refresh = false
+[thresholds]
+"token.requests_ok" = "> 0"
+"token.latency_p99" = { threshold = "< 1us", abort_on_fail = true, delay = "1s" }
+"#;
+    let mut app = app();
+    app.add_scenario(Path::new("thresholds.toml"), scenario.into());
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Start").click();
+    run_until(&mut harness, Duration::from_secs(30), |app| app.live_progress().is_some_and(|(ticks, _)| ticks >= 1));
+    harness.get_by_label("Live").click();
+    harness.run_steps(2);
+    harness.get_by_label("Thresholds (2): checked when the run ends");
+    run_until(&mut harness, Duration::from_secs(30), AuthlabApp::live_finished);
+    harness.run_steps(2);
+    let (ticks, _) = harness.state().live_progress().expect("the run");
+    assert!(ticks < 30 * 4, "stopped long before its 60 s: {ticks} ticks");
+    harness.get_by_label_contains("Stopped early: threshold token.latency_p99 < 1us failed at ");
+    harness.get_by_label("Thresholds: 1 of 2 failed").click();
+    harness.run_steps(2);
+    harness.get_by_label("token.requests_ok > 0");
+    harness.get_by_label("token.latency_p99 < 1us");
+    assert_eq!(harness.query_all_by_label("held").count(), 1, "one held");
+    assert_eq!(harness.query_all_by_label("failed").count(), 1, "one failed");
+
+    harness.get_by_label("한국어").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("일찍 멈춤: 임계값 token.latency_p99 < 1us 실패");
+    harness.get_by_label("임계값: 2개 중 1개 실패");
+    assert_eq!(harness.query_all_by_label("통과").count(), 1, "the list stays open in the other language");
+    assert_eq!(harness.query_all_by_label("실패").count(), 1);
+}
