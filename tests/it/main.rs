@@ -18,6 +18,7 @@ mod bad_input;
 mod browser_cors;
 mod compare;
 mod cors;
+mod deploy_kubernetes;
 mod error_bodies;
 mod foreign_target;
 mod fuzz_regressions;
