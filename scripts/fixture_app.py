@@ -68,9 +68,18 @@ def make_app(mode, users):
     directory = dict(accounts(users))
     counts = Counts()
 
-    def check(username, password):
+    def logged_in():
+        """The user of the request's login (JSON or form), counted; None for wrong credentials."""
+        username, password = credentials(request)
         expected = directory.get(username)
-        return expected is not None and hmac.compare_digest(expected, password)
+        if expected is None or not hmac.compare_digest(expected, password):
+            counts.add("failed_logins")
+            return None
+        counts.add("logins")
+        return username
+
+    def wrong_credentials():
+        return jsonify(error="wrong username or password"), 401
 
     @app.get("/healthz")
     def healthz():
@@ -114,12 +123,10 @@ def make_app(mode, users):
 
         @app.post("/login")
         def login():
-            username, password = credentials(request)
-            if not check(username, password):
-                counts.add("failed_logins")
-                return jsonify(error="wrong username or password"), 401
+            username = logged_in()
+            if username is None:
+                return wrong_credentials()
             login_user(User(username))
-            counts.add("logins")
             return jsonify(user=username)
 
         @app.get("/me")
@@ -160,11 +167,9 @@ def make_app(mode, users):
 
         @app.post("/login")
         def login():
-            username, password = credentials(request)
-            if not check(username, password):
-                counts.add("failed_logins")
-                return jsonify(error="wrong username or password"), 401
-            counts.add("logins")
+            username = logged_in()
+            if username is None:
+                return wrong_credentials()
             return jsonify(
                 access_token=create_access_token(identity=username),
                 refresh_token=create_refresh_token(identity=username),
