@@ -557,6 +557,7 @@ fn driver_figures(driver: &LoadDriver, measured: TickStats, interval: f64) -> St
     StrategyTick {
         throughput_rps: measured.requests.total() as f64 / interval,
         requests: measured.requests,
+        connection_failures: measured.connection_failures,
         latency_us: (&measured.latency).into(),
         logins: measured.logins,
         forced_relogins: measured.forced_relogins,

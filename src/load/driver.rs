@@ -24,6 +24,7 @@ use super::protocol::Protocol;
 use super::stats::{Outcome, StrategyStats};
 use super::visit::{Client, Credential};
 use crate::cluster::{Endpoint, Endpoints};
+use crate::measure::ConnectionFailure;
 use crate::scenario::{LoadModel, LoadSpec, Routing, StrategyName};
 
 /// Open model: arrivals beyond this many requests in flight are dropped (and counted).
@@ -120,8 +121,9 @@ impl LoadDriver {
         match resource.pick(&mut None) {
             Some(service) => client.orders(&service, credential, started).await,
             None => {
-                self.stats.request(client.worker, Outcome::Connection, Duration::ZERO, 0);
-                Outcome::Connection
+                let unsent = Outcome::Connection(ConnectionFailure::NoNodeUp);
+                self.stats.request(client.worker, unsent, Duration::ZERO, 0);
+                unsent
             }
         }
     }
@@ -243,11 +245,12 @@ impl LoadDriver {
     /// Picks a node, or records a connection failure when none is up.
     async fn pick(&self, worker: usize, affinity: &mut Option<Arc<Endpoint>>) -> Result<Arc<Endpoint>, Outcome> {
         let node = self.balancer.pick(affinity);
+        let unsent = Outcome::Connection(ConnectionFailure::NoNodeUp);
         if node.is_none() {
-            self.stats.request(worker, Outcome::Connection, Duration::ZERO, 0);
+            self.stats.request(worker, unsent, Duration::ZERO, 0);
             self.pause(Duration::from_millis(50)).await;
         }
-        node.ok_or(Outcome::Connection)
+        node.ok_or(unsent)
     }
 
     async fn log_in(

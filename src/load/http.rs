@@ -20,6 +20,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use crate::cluster::{Address, Endpoint};
+use crate::measure::ConnectionFailure;
 
 /// How long a request may take, connecting included, before it counts as a connection failure.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,7 +39,8 @@ pub struct Answer {
     pub body: Bytes,
 }
 
-/// Why a request got no answer. The driver counts each of these as a connection failure.
+/// Why a request got no answer. The driver counts each of these as a connection failure, by
+/// [`SendError::reason`].
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     /// The endpoint's URL has no `http://` host to connect to.
@@ -53,6 +55,34 @@ pub enum SendError {
     /// No whole answer within [`REQUEST_TIMEOUT`].
     #[error("no answer within {REQUEST_TIMEOUT:?}")]
     Timeout,
+}
+
+impl SendError {
+    /// The reason the lab counts it under.
+    pub fn reason(&self) -> ConnectionFailure {
+        fn io(kind: std::io::ErrorKind) -> ConnectionFailure {
+            use std::io::ErrorKind::*;
+            match kind {
+                ConnectionRefused => ConnectionFailure::Refused,
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof | NotConnected => {
+                    ConnectionFailure::Closed
+                }
+                TimedOut => ConnectionFailure::TimedOut,
+                _ => ConnectionFailure::Other,
+            }
+        }
+        match self {
+            SendError::NotHttp(_) => ConnectionFailure::Other,
+            SendError::Io(e) => io(e.kind()),
+            SendError::Timeout => ConnectionFailure::TimedOut,
+            SendError::Http(e) if e.is_timeout() => ConnectionFailure::TimedOut,
+            SendError::Http(e) => match std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>()) {
+                Some(cause) => io(cause.kind()),
+                None if e.is_incomplete_message() || e.is_closed() || e.is_canceled() => ConnectionFailure::Closed,
+                None => ConnectionFailure::Other,
+            },
+        }
+    }
 }
 
 type Connection = http1::Connection<TokioIo<TcpStream>, Full<Bytes>>;

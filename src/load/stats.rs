@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::measure::{Latency, RequestCounts};
+use crate::measure::{ConnectionFailure, ConnectionFailures, Latency, RequestCounts};
 
 /// Shards per strategy; each virtual user always records into the same one.
 const SHARDS: usize = 16;
@@ -25,8 +25,8 @@ pub enum Outcome {
     Unauthorized,
     /// Any other status: a 5xx, or a 4xx other than 401 and 403.
     ServerError,
-    /// No answer: connection refused or reset, or timed out.
-    Connection,
+    /// No answer, and why: no node up, connection refused or reset, or timed out.
+    Connection(ConnectionFailure),
 }
 
 impl Outcome {
@@ -46,7 +46,7 @@ fn count(counts: &mut RequestCounts, outcome: Outcome) {
         Outcome::Ok => counts.ok += 1,
         Outcome::Unauthorized => counts.unauthorized += 1,
         Outcome::ServerError => counts.server_error += 1,
-        Outcome::Connection => counts.connection += 1,
+        Outcome::Connection(_) => counts.connection += 1,
     }
     if outcome != Outcome::Ok {
         counts.failed += 1;
@@ -58,6 +58,8 @@ fn count(counts: &mut RequestCounts, outcome: Outcome) {
 pub struct TickStats {
     /// Requests that ended, by outcome (and those interrupted when the run stopped).
     pub requests: RequestCounts,
+    /// `requests.connection` by reason.
+    pub connection_failures: ConnectionFailures,
     /// Latency of every request that ended, in µs (open model: from its scheduled time).
     pub latency: Latency,
     /// Successful logins.
@@ -83,6 +85,7 @@ pub struct TickStats {
 impl TickStats {
     fn merge(&mut self, other: &TickStats) {
         self.requests.add(&other.requests);
+        self.connection_failures.add(&other.connection_failures);
         self.latency.merge(&other.latency);
         self.logins += other.logins;
         self.forced_relogins += other.forced_relogins;
@@ -176,11 +179,17 @@ impl StrategyStats {
         Pending { stats: self.clone(), worker, kind: PendingKind::Arrival, finished: false }
     }
 
-    /// Records one request: its outcome, its latency and the credential bytes it carried.
+    /// Records one request: its outcome, its latency and the credential bytes it carried. One
+    /// that was never sent (no node was up) has no latency to record.
     pub fn request(&self, worker: usize, outcome: Outcome, latency: Duration, credential_bytes: usize) {
         self.with(worker, |s| {
             count(&mut s.requests, outcome);
-            s.latency.record_us(latency.as_micros() as u64);
+            if let Outcome::Connection(why) = outcome {
+                s.connection_failures.count(why);
+            }
+            if outcome != Outcome::Connection(ConnectionFailure::NoNodeUp) {
+                s.latency.record_us(latency.as_micros() as u64);
+            }
             if credential_bytes > 0 {
                 s.credential_bytes += credential_bytes as u64;
                 s.credential_requests += 1;
@@ -218,12 +227,31 @@ mod tests {
         let stats = StrategyStats::default();
         stats.request(0, Outcome::Ok, Duration::from_micros(100), 26);
         stats.request(5, Outcome::Unauthorized, Duration::from_micros(200), 26);
-        stats.request(21, Outcome::Connection, Duration::from_micros(300), 0);
+        stats.request(21, Outcome::Connection(ConnectionFailure::Refused), Duration::from_micros(300), 0);
         let t = stats.take();
         assert_eq!((t.requests.ok, t.requests.failed, t.requests.unauthorized, t.requests.connection), (1, 2, 1, 1));
         assert_eq!(t.latency.count(), 3);
         assert_eq!((t.credential_bytes, t.credential_requests), (52, 2));
         assert_eq!(stats.take().requests.total(), 0);
+    }
+
+    #[test]
+    fn connection_failures_are_counted_by_reason_and_a_request_never_sent_has_no_latency() {
+        let stats = StrategyStats::default();
+        for (worker, why) in [
+            (0, ConnectionFailure::Refused),
+            (1, ConnectionFailure::Refused),
+            (2, ConnectionFailure::TimedOut),
+            (3, ConnectionFailure::Closed),
+            (4, ConnectionFailure::NoNodeUp),
+        ] {
+            stats.request(worker, Outcome::Connection(why), Duration::from_millis(2), 0);
+        }
+        let t = stats.take();
+        let f = t.connection_failures;
+        assert_eq!((f.refused, f.timed_out, f.closed, f.no_node_up, f.other), (2, 1, 1, 1, 0));
+        assert_eq!(f.total(), t.requests.connection, "the reasons sum to the connection failures");
+        assert_eq!(t.latency.count(), 4, "the request that was never sent took no time to record");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::http::{Answer, ConnectionPool, Request};
 use super::protocol::{Fill, Protocol};
 use super::stats::{Outcome, Pending, StrategyStats};
 use crate::cluster::Endpoint;
+use crate::measure::ConnectionFailure;
 use crate::scenario::ClientKind;
 use crate::scenario::target::{CallBody, CredentialSpec, HttpCall};
 
@@ -103,10 +104,11 @@ impl Client {
         self.stats.begin_request(self.worker)
     }
 
-    /// Sends `request` to `node`; `None`: no answer (no request could be built, the connection
-    /// failed, or it timed out).
-    async fn send(&self, node: &Arc<Endpoint>, request: Option<Request>) -> Option<Answer> {
-        self.connections.send(node, request?).await.ok()
+    /// Sends `request` to `node`; without an answer, why (no request could be built, the
+    /// connection failed, or it timed out).
+    async fn send(&self, node: &Arc<Endpoint>, request: Option<Request>) -> Result<Answer, ConnectionFailure> {
+        let request = request.ok_or(ConnectionFailure::Other)?;
+        self.connections.send(node, request).await.map_err(|e| e.reason())
     }
 
     /// Logs in; on success returns the credential (and counts the login), else how it failed.
@@ -121,9 +123,12 @@ impl Client {
         let _in_flight = node.start_request();
         let fill = Fill { username: user, password, refresh_token: "" };
         let request = self.protocol.login.build(node, fill);
-        let Some(answer) = self.send(node, request).await else {
-            record(pending, Outcome::Connection, started, None);
-            return Err(Outcome::Connection);
+        let answer = match self.send(node, request).await {
+            Ok(answer) => answer,
+            Err(why) => {
+                record(pending, Outcome::Connection(why), started, None);
+                return Err(Outcome::Connection(why));
+            }
         };
         let outcome = Outcome::from_status(answer.status);
         let cookie = match &self.protocol.credential {
@@ -175,7 +180,7 @@ impl Client {
         let pending = self.begin();
         let _in_flight = node.start_request();
         let answer = self.send(node, request.map(|r| credential.attach(r))).await;
-        let outcome = answer.map_or(Outcome::Connection, |a| Outcome::from_status(a.status));
+        let outcome = outcome_of(&answer);
         record(pending, outcome, started, Some(credential));
         outcome
     }
@@ -191,9 +196,10 @@ impl Client {
         let fill = Fill { refresh_token, ..Fill::default() };
         let request = call.build(node, fill);
         let answer = self.send(node, request).await;
-        let outcome = answer.as_ref().map_or(Outcome::Connection, |a| Outcome::from_status(a.status));
+        let outcome = outcome_of(&answer);
         record(pending, outcome, started, None);
         let fresh = answer
+            .ok()
             .filter(|_| outcome == Outcome::Ok)
             .and_then(|a| token_credential(&self.protocol.credential, &a.body, Some(refresh_token), started));
         if fresh.is_some() {
@@ -220,6 +226,11 @@ fn set_cookie(answer: &Answer, name: &str) -> Option<String> {
         .filter_map(|v| v.split(';').next())
         .find(|pair| pair.split_once('=').is_some_and(|(n, _)| n.trim() == name))
         .map(|pair| pair.trim().to_owned())
+}
+
+/// How a request ended: the class of its answer's status, or why there was none.
+fn outcome_of(answer: &Result<Answer, ConnectionFailure>) -> Outcome {
+    answer.as_ref().map_or_else(|why| Outcome::Connection(*why), |a| Outcome::from_status(a.status))
 }
 
 /// Finishes a request: its outcome, its latency since `started` and the credential bytes it carried.

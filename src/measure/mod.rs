@@ -17,6 +17,7 @@ pub use names::{Action, StrategyName};
 pub use range::{ArrivalBooks, MemorySpan, NodePeak, PrimaryPeak, RangeStats};
 pub use summary::{EventSummary, RunSummary, StrategySummary, render_table};
 pub use tick::{
-    DriverTick, EventRecord, EventSource, ForeignTick, Latency, LatencyRecord, LatencySummary, MAX_LATENCY_US,
-    MeasuredBy, NodeTick, PrimaryTick, RequestCounts, ResourceTick, StoreTick, StrategyTick, Tick,
+    ConnectionFailure, ConnectionFailures, DriverTick, EventRecord, EventSource, ForeignTick, Latency, LatencyRecord,
+    LatencySummary, MAX_LATENCY_US, MeasuredBy, NodeTick, PrimaryTick, RequestCounts, ResourceTick, StoreTick,
+    StrategyTick, Tick,
 };

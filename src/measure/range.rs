@@ -1,7 +1,9 @@
 //! Re-aggregates one strategy over a run of ticks: sums, exact percentiles, peaks.
 
 use super::names::StrategyName;
-use super::tick::{ForeignTick, Latency, LatencySummary, NodeTick, RequestCounts, ResourceTick, StrategyTick, Tick};
+use super::tick::{
+    ConnectionFailures, ForeignTick, Latency, LatencySummary, NodeTick, RequestCounts, ResourceTick, StrategyTick, Tick,
+};
 
 /// One strategy over a range of ticks.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +22,8 @@ pub struct RangeStats {
     pub covered_s: f64,
     /// Requests the driver made, summed over the range, by outcome.
     pub requests: RequestCounts,
+    /// `requests.connection` by reason, summed.
+    pub connection_failures: ConnectionFailures,
     /// All latencies of the range, merged: its percentiles are exact for the range.
     pub latency_us: Latency,
     /// Requests (ok + failed) per second of `covered_s`.
@@ -167,6 +171,7 @@ impl RangeStats {
             end_s: first.t,
             covered_s: 0.0,
             requests: RequestCounts::default(),
+            connection_failures: ConnectionFailures::default(),
             latency_us: Latency::new(),
             throughput_rps: 0.0,
             server_requests: 0,
@@ -205,6 +210,7 @@ impl RangeStats {
         self.end_s = tick.t;
         self.covered_s += tick.interval_s.max(0.0);
         self.requests.add(&st.requests);
+        self.connection_failures.add(&st.connection_failures);
         self.latency_us.merge(&st.latency_us.decode());
         // Sums saturate: a recording's counts may be anything (a damaged or hand-edited file).
         self.server_requests = self.server_requests.saturating_add(st.server_requests);

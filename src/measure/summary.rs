@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::format::{Align, group, mib, ms, rate, text_table};
 use super::names::{Action, StrategyName};
 use super::range::{ArrivalBooks, MemorySpan, PrimaryPeak, RangeStats};
-use super::tick::{EventRecord, LatencySummary, RequestCounts, Tick};
+use super::tick::{ConnectionFailures, EventRecord, LatencySummary, RequestCounts, Tick};
 
 /// A run's totals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +61,9 @@ impl Strategies {
 pub struct StrategySummary {
     /// Requests the driver made, by outcome.
     pub requests: RequestCounts,
+    /// `requests.connection` by reason (absent when there were none).
+    #[serde(default, skip_serializing_if = "ConnectionFailures::is_zero")]
+    pub connection_failures: ConnectionFailures,
     /// Requests the nodes counted.
     pub server_requests: u64,
     /// Requests per second of the time the strategy ran.
@@ -177,6 +180,7 @@ impl StrategySummary {
     pub fn from_range(stats: RangeStats) -> Self {
         StrategySummary {
             requests: stats.requests,
+            connection_failures: stats.connection_failures,
             server_requests: stats.server_requests,
             throughput_rps: stats.throughput_rps,
             latency_us: stats.latency_us.summary(),
@@ -365,8 +369,22 @@ pub fn render_table(summary: &RunSummary) -> String {
     ];
     let (has_resource, has_arrivals) = (any(|s| s.resource.is_some()), any(|s| s.arrivals.is_some()));
     let has_database = any(|s| database(s).is_some());
+    // Connection failures, by reason, when there were any.
+    let connection_rows: [(&str, Cell); 5] = [
+        ("    no node up", |s| group(s.connection_failures.no_node_up)),
+        ("    refused", |s| group(s.connection_failures.refused)),
+        ("    timed out", |s| group(s.connection_failures.timed_out)),
+        ("    closed mid-answer", |s| group(s.connection_failures.closed)),
+        ("    other", |s| group(s.connection_failures.other)),
+    ];
+    let has_connection_failures = any(|s| s.requests.connection > 0);
+    let mut connection_rows = connection_rows.into_iter().filter(|_| has_connection_failures);
     let rows: Vec<(&str, Cell)> = rows
         .into_iter()
+        .flat_map(|row| {
+            let under = if row.0 == "  connection" { connection_rows.by_ref().collect() } else { Vec::new() };
+            std::iter::once(row).chain(under)
+        })
         .chain(database_rows.into_iter().filter(|_| has_database))
         .chain(arrival_rows.into_iter().filter(|_| has_arrivals))
         .chain(resource_rows.into_iter().filter(|_| has_resource))
@@ -401,7 +419,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::measure::{EventSource, Latency, NodeTick, PrimaryTick, StoreTick, StrategyTick};
+    use crate::measure::{ConnectionFailures, EventSource, Latency, NodeTick, PrimaryTick, StoreTick, StrategyTick};
     const MIB: u64 = 1024 * 1024;
 
     fn node(id: &str, heap: u64, rss: u64) -> NodeTick {
@@ -672,6 +690,34 @@ mod tests {
         let json: Value = serde_json::from_str(&RunSummary::from_run("s", &ticks, &events).to_json_pretty()).unwrap();
         assert!(json["strategies"]["session"]["store"].get("primaries").is_none());
         assert!(!render_table(&RunSummary::from_run("s", &ticks, &events)).contains("primary"));
+    }
+
+    #[test]
+    fn connection_failures_show_by_reason_under_the_connection_row_only_when_there_were_any() {
+        let (ticks, events) = synthetic();
+        let table = render_table(&RunSummary::from_run("none", &ticks, &events));
+        assert!(!table.contains("refused"), "no failures, no reasons:\n{table}");
+
+        let (mut ticks, events) = synthetic();
+        let session = ticks[1].strategies.get_mut(&StrategyName::Session).unwrap();
+        session.requests.connection = 3;
+        session.requests.failed += 3;
+        session.connection_failures = ConnectionFailures { refused: 2, closed: 1, ..ConnectionFailures::default() };
+        let summary = RunSummary::from_run("crash", &ticks, &events);
+        let table = render_table(&summary);
+        let lines: Vec<&str> = table.lines().collect();
+        let at = lines.iter().position(|l| l.starts_with("  connection")).unwrap();
+        let cells = |line: &str| -> Vec<String> {
+            line.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect()
+        };
+        assert_eq!(cells(lines[at]), ["connection", "3", "0"], "{table}");
+        assert_eq!(cells(lines[at + 2]), ["refused", "2", "0"], "{table}");
+        assert_eq!(cells(lines[at + 4]), ["closed mid-answer", "1", "0"], "{table}");
+        assert!(lines[at + 6].starts_with("interrupted"), "the reasons sit under the connection row:\n{table}");
+
+        let json: Value = serde_json::from_str(&summary.to_json_pretty()).unwrap();
+        assert_eq!(json["strategies"]["session"]["connection_failures"]["refused"], 2);
+        assert!(json["strategies"]["token"].get("connection_failures").is_none(), "left out when zero");
     }
 
     #[test]

@@ -200,6 +200,71 @@ impl RequestCounts {
     }
 }
 
+/// Why a request got no answer: the reasons under [`RequestCounts::connection`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionFailure {
+    /// No node was up to send it to (it was never sent).
+    NoNodeUp,
+    /// The node refused the connection: nothing listens there (a killed node, say).
+    Refused,
+    /// No whole answer within the driver's timeout.
+    TimedOut,
+    /// The connection was reset or closed before the whole answer came.
+    Closed,
+    /// Anything else: a request that could not be built, a malformed answer.
+    Other,
+}
+
+/// Connection failures by reason; they sum to [`RequestCounts::connection`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionFailures {
+    /// [`ConnectionFailure::NoNodeUp`].
+    pub no_node_up: u64,
+    /// [`ConnectionFailure::Refused`].
+    pub refused: u64,
+    /// [`ConnectionFailure::TimedOut`].
+    pub timed_out: u64,
+    /// [`ConnectionFailure::Closed`].
+    pub closed: u64,
+    /// [`ConnectionFailure::Other`].
+    pub other: u64,
+}
+
+impl ConnectionFailures {
+    /// Counts one failure.
+    pub fn count(&mut self, why: ConnectionFailure) {
+        let counter = match why {
+            ConnectionFailure::NoNodeUp => &mut self.no_node_up,
+            ConnectionFailure::Refused => &mut self.refused,
+            ConnectionFailure::TimedOut => &mut self.timed_out,
+            ConnectionFailure::Closed => &mut self.closed,
+            ConnectionFailure::Other => &mut self.other,
+        };
+        *counter = counter.saturating_add(1);
+    }
+
+    /// Adds `other`, saturating.
+    pub fn add(&mut self, other: &ConnectionFailures) {
+        self.no_node_up = self.no_node_up.saturating_add(other.no_node_up);
+        self.refused = self.refused.saturating_add(other.refused);
+        self.timed_out = self.timed_out.saturating_add(other.timed_out);
+        self.closed = self.closed.saturating_add(other.closed);
+        self.other = self.other.saturating_add(other.other);
+    }
+
+    /// Every failure counted.
+    pub fn total(&self) -> u64 {
+        [self.no_node_up, self.refused, self.timed_out, self.closed, self.other]
+            .into_iter()
+            .fold(0, u64::saturating_add)
+    }
+
+    /// Whether none was counted (and the field is left out of a tick's JSON).
+    pub fn is_zero(&self) -> bool {
+        self.total() == 0
+    }
+}
+
 /// One node, as its `/metrics` said at the end of the tick.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NodeTick {
@@ -294,6 +359,9 @@ pub struct PrimaryTick {
 pub struct StrategyTick {
     /// Requests to the protected resource and logins/logouts/refreshes, all counted.
     pub requests: RequestCounts,
+    /// `requests.connection` by reason (absent when there were none, and in older recordings).
+    #[serde(default, skip_serializing_if = "ConnectionFailures::is_zero")]
+    pub connection_failures: ConnectionFailures,
     /// Latency of every request of this tick (in the open model, from its scheduled time).
     pub latency_us: LatencyRecord,
     /// (ok + failed) / interval.

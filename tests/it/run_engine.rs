@@ -174,6 +174,19 @@ target = "token/1"
     let late = run.recording.aggregate(StrategyName::Token, 3.5, 5.0).expect("late ticks");
     assert_eq!(late.requests.failed, 0, "token traffic is redispatched after the health check");
     assert!(late.requests.ok > 0);
+    // Until the health check saw it dead, the killed node's users got no answer: the reasons say
+    // why (the kill reset its connections, or refused new ones), and they add up.
+    for strategy in ["session", "token"] {
+        let reasons = &run.strategy(strategy)["connection_failures"];
+        let sum: u64 = ["no_node_up", "refused", "timed_out", "closed", "other"]
+            .iter()
+            .map(|reason| reasons[reason].as_u64().unwrap_or(0))
+            .sum();
+        assert!(run.count(strategy, "connection") > 0, "{strategy}: requests hit the dead node");
+        assert_eq!(sum, run.count(strategy, "connection"), "{strategy}: {reasons}");
+        let (refused, closed) = (reasons["refused"].as_u64().unwrap_or(0), reasons["closed"].as_u64().unwrap_or(0));
+        assert!(refused + closed > 0, "{strategy}: a killed node refuses or drops connections: {reasons}");
+    }
 }
 
 #[test]
