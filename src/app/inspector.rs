@@ -184,16 +184,16 @@ impl Inspector {
             leeway_s: 0,
         };
         let now = self.now();
-        if let Ok(inspection) = inspect::inspect(&self.token, usable, &expect, now) {
-            egui::ScrollArea::vertical().id_salt("inspection").auto_shrink(false).show(ui, |ui| {
-                ui.columns(2, |columns| {
-                    self.show_parts(&mut columns[0], lang, &inspection, &font);
-                    if let Some(fetch) = self.show_checks(&mut columns[1], lang, &inspection, key.as_ref(), fetched) {
-                        action = Some(fetch);
-                    }
-                });
+        // Decoded once per frame: the checks take the decoded token.
+        let inspection = Inspection::of(decoded, usable, &expect, now);
+        egui::ScrollArea::vertical().id_salt("inspection").auto_shrink(false).show(ui, |ui| {
+            ui.columns(2, |columns| {
+                self.show_parts(&mut columns[0], lang, &inspection, &font);
+                if let Some(fetch) = self.show_checks(&mut columns[1], lang, &inspection, key.as_ref(), fetched) {
+                    action = Some(fetch);
+                }
             });
-        }
+        });
         if self.jwks.is_none() {
             self.jwks = jwks;
         }

@@ -37,6 +37,13 @@ pub struct Inspection {
 }
 
 impl Inspection {
+    /// Checks a decoded `token` against `key` (if any) at `now` (Unix seconds).
+    pub fn of(token: Decoded, key: Option<&KeySource>, expect: &Expectations, now: u64) -> Self {
+        let checks = check::run_checks(&token, key, expect, now);
+        let times = Times::of(&token.claims, now);
+        Inspection { token, times, key: key.map(|k| k.description.clone()), checks }
+    }
+
     /// Whether the token verifies: its signature passed and no check failed.
     pub fn verified(&self) -> bool {
         let signature = self.checks.iter().any(|c| c.name == "signature" && c.result == Outcome::Passed);
@@ -51,8 +58,5 @@ pub fn inspect(
     expect: &Expectations,
     now: u64,
 ) -> Result<Inspection, DecodeError> {
-    let token = decode(input)?;
-    let checks = check::run_checks(&token, key, expect, now);
-    let times = Times::of(&token.claims, now);
-    Ok(Inspection { token, times, key: key.map(|k| k.description.clone()), checks })
+    Ok(Inspection::of(decode(input)?, key, expect, now))
 }
