@@ -21,7 +21,6 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::net::TcpListener;
-use tower::ServiceExt;
 
 use super::{KeySource, MAX_BODY_BYTES, Node, NodeConfig, NodeError, NodeSetup, Simulation, Strategy, json_error};
 
@@ -111,17 +110,19 @@ impl Configurable {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), NodeError> {
         let shared = self.shared;
-        let mut router: Router<Arc<Shared>> = Router::new().route("/healthz", get(healthz));
+        let [health, configure_path, crash_path] = OWN_ROUTES;
+        let mut own: Router<Arc<Shared>> = Router::new().route(health, get(healthz));
         if let Some(token) = &shared.own.admin_token {
-            let admin = Router::new().route("/admin/configure", post(configure)).route("/admin/crash", post(crash));
-            router = router.merge(super::admin::guarded(admin, token));
+            let admin = Router::new().route(configure_path, post(configure)).route(crash_path, post(crash));
+            own = own.merge(super::admin::guarded(admin, token));
         }
-        let router = router
-            .fallback(delegate)
+        let own = own
+            .fallback(unconfigured)
             .with_state(shared.clone())
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(middleware::map_response(super::errors_as_json));
-        let result = super::serve_router(router, listener, shared.connections.clone(), shutdown).await;
+        let dispatch = Dispatch { own, shared: shared.clone() };
+        let result = super::serve_router(dispatch, listener, shared.connections.clone(), shutdown).await;
         if let Some(node) = shared.node.lock().await.take() {
             node.close().await;
         }
@@ -148,18 +149,44 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
     }
 }
 
-/// Every other route: the configured node's, or 503 until there is one.
-async fn delegate(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    match current(&shared) {
-        Some(current) => match current.router.clone().oneshot(request).await {
-            Ok(response) => response,
-            Err(never) => match never {},
-        },
-        None => json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "this node is not configured yet: it waits for its run's POST /admin/configure",
-        ),
+/// The routes a configurable node answers itself, whatever it serves.
+const OWN_ROUTES: [&str; 3] = ["/healthz", "/admin/configure", "/admin/crash"];
+
+/// Where each request goes: [`OWN_ROUTES`] to the node's own routes, every other
+/// path straight to the configured node's router (no second routing pass, no handler in
+/// between: the node's CPU per request is the configured node's), or, until there is one, to
+/// the 503 of [`unconfigured`].
+#[derive(Clone)]
+struct Dispatch {
+    own: Router,
+    shared: Arc<Shared>,
+}
+
+impl tower::Service<Request> for Dispatch {
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = axum::routing::future::RouteFuture<std::convert::Infallible>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        // Both routers are always ready.
+        std::task::Poll::Ready(Ok(()))
     }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let own_route = OWN_ROUTES.contains(&request.uri().path());
+        match current(&self.shared) {
+            Some(current) if !own_route => current.router.clone().call(request),
+            _ => self.own.call(request),
+        }
+    }
+}
+
+/// Every route but the node's own, until it is configured: 503.
+async fn unconfigured() -> Response {
+    json_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "this node is not configured yet: it waits for its run's POST /admin/configure",
+    )
 }
 
 /// `POST /admin/crash`: aborts the process at once, with no goodbye to anyone (and no core file).

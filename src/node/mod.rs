@@ -512,21 +512,28 @@ impl Node {
     }
 }
 
-/// Serves `router` on `listener` (counting its connections in `connections`) until `shutdown`
+/// Serves `router` (a node's Router, or a configurable node's dispatch) on `listener` (counting its connections in `connections`) until `shutdown`
 /// completes; then gives open connections a moment, and stops regardless.
-async fn serve_router(
-    router: Router,
+async fn serve_router<S>(
+    router: S,
     listener: TcpListener,
     connections: Arc<AtomicU64>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), NodeError> {
+) -> Result<(), NodeError>
+where
+    S: tower::Service<axum::extract::Request, Response = Response, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+{
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let graceful = async move {
         shutdown.await;
         let _ = stopping_tx.send(());
     };
     let listener = connections::CountingListener::new(listener, connections);
-    let server = axum::serve(listener, router).with_graceful_shutdown(graceful);
+    let server = axum::serve(listener, axum::ServiceExt::into_make_service(router)).with_graceful_shutdown(graceful);
     let server = tokio::spawn(server.into_future());
     tokio::select! {
         result = server => result.map_err(|e| NodeError::Serve(std::io::Error::other(e)))?.map_err(NodeError::Serve),
