@@ -154,6 +154,37 @@ async fn own_load_requests(c: &reqwest::Client, url: &str) -> u64 {
         .sum()
 }
 
+/// A 6 s scenario attached to `sessions` and `tokens` (base URLs) with the admin token in
+/// `token_file`, 8 users, and a crash of `session/1` through the admin API at 2 s.
+pub(crate) fn crash_scenario(name: &str, token_file: &str, sessions: &[String], tokens: &[String]) -> String {
+    let list = |urls: &[String]| urls.iter().map(|url| format!("\"{url}\"")).collect::<Vec<_>>().join(", ");
+    format!(
+        r#"name = "{name}"
+duration = "6s"
+[users]
+count = 200
+password_hash = "sha256"
+[load]
+stages = [ {{ at = "0s", target = 8 }} ]
+think_time = "5ms..10ms"
+requests_per_login = 20
+[cluster]
+admin_token_file = "{token_file}"
+health_check = "200ms"
+[session]
+endpoints = [{}]
+[token]
+endpoints = [{}]
+[[events]]
+at = "2s"
+action = "kill_node"
+target = "session/1"
+"#,
+        list(sessions),
+        list(tokens)
+    )
+}
+
 /// What a run that crashed `session/1` (the supervisor's first node) through the admin API, with
 /// `session/2` beside it, must show: the kill was a crash (SIGABRT, once, and no other of the
 /// supervisor's `nodes` exited); the ticks saw `session/1` down while `session/2`, still up,
@@ -207,33 +238,7 @@ async fn the_lab_configures_nodes_it_did_not_start_crashes_one_and_takes_it_back
         assert_eq!(answering(&c, url).await.0, 503, "{url} waits for its configuration");
     }
 
-    let scenario = format!(
-        r#"name = "attach"
-duration = "6s"
-[users]
-count = 200
-password_hash = "sha256"
-[load]
-stages = [ {{ at = "0s", target = 8 }} ]
-think_time = "5ms..10ms"
-requests_per_login = 20
-[cluster]
-admin_token_file = "{}"
-health_check = "200ms"
-[session]
-endpoints = ["{}", "{}"]
-[token]
-endpoints = ["{}"]
-[[events]]
-at = "2s"
-action = "kill_node"
-target = "session/1"
-"#,
-        token_file.path_str(),
-        urls[0],
-        urls[1],
-        urls[2]
-    );
+    let scenario = crash_scenario("attach", token_file.path_str(), &urls[..2], &urls[2..]);
     let run = tokio::task::spawn_blocking(move || run_scenario(&scenario)).await.expect("the run");
 
     assert_session_1_crashed_and_came_back(&run, &supervisor, 3);

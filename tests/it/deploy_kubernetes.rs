@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::attach::{OutsideSupervisor, assert_session_1_crashed_and_came_back};
+use crate::attach::{OutsideSupervisor, assert_session_1_crashed_and_came_back, crash_scenario};
 use crate::support::python::{PythonLibrary, available, http_get};
 use crate::support::{BIN, free_port, run_scenario};
 
@@ -213,33 +213,10 @@ fn the_manifests_pods_wait_unready_until_the_lab_configures_them_and_come_back_a
     }
 
     // The lab reads the same token the pods were given: the Secret's file.
-    let list = |pods: &[&Pod]| pods.iter().map(|p| format!("\"{}\"", p.url)).collect::<Vec<_>>().join(", ");
-    let scenario = format!(
-        r#"name = "kubernetes manifests"
-duration = "6s"
-[users]
-count = 200
-password_hash = "sha256"
-[load]
-stages = [ {{ at = "0s", target = 8 }} ]
-think_time = "5ms..10ms"
-requests_per_login = 20
-[cluster]
-admin_token_file = "{}"
-health_check = "200ms"
-[session]
-endpoints = [{}]
-[token]
-endpoints = [{}]
-[[events]]
-at = "2s"
-action = "kill_node"
-target = "session/1"
-"#,
-        secret.0.join("admin-token").display(),
-        list(&sessions),
-        list(&tokens)
-    );
+    let urls = |pods: &[&Pod]| pods.iter().map(|p| p.url.clone()).collect::<Vec<_>>();
+    let token_file = secret.0.join("admin-token");
+    let token_file = token_file.to_str().expect("a UTF-8 temp path");
+    let scenario = crash_scenario("kubernetes manifests", token_file, &urls(&sessions), &urls(&tokens));
     let run = run_scenario(&scenario);
     assert_session_1_crashed_and_came_back(&run, &supervisor, pods.len());
     for strategy in ["session", "token"] {
