@@ -253,15 +253,6 @@ texts! {
     StoreOpsLine => "store operations/s (all nodes)", "저장소 연산/초 (전체 노드)";
     OpsPerSecond => "ops/s", "연산/초";
     StorePrimaries => "Sessions per Redis Cluster primary", "Redis 클러스터 프라이머리별 세션";
-    Primary1 => "primary 1", "프라이머리 1";
-    Primary2 => "primary 2", "프라이머리 2";
-    Primary3 => "primary 3", "프라이머리 3";
-    PrimaryOps1 => "primary 1: commands/s (Redis's own count)", "프라이머리 1: 명령/초 (Redis 자체 집계)";
-    PrimaryOps2 => "primary 2: commands/s (Redis's own count)", "프라이머리 2: 명령/초 (Redis 자체 집계)";
-    PrimaryOps3 => "primary 3: commands/s (Redis's own count)", "프라이머리 3: 명령/초 (Redis 자체 집계)";
-    PrimaryMemory1 => "primary 1 used_memory", "프라이머리 1 used_memory";
-    PrimaryMemory2 => "primary 2 used_memory", "프라이머리 2 used_memory";
-    PrimaryMemory3 => "primary 3 used_memory", "프라이머리 3 used_memory";
     StoreCpu => "Store CPU per request", "요청당 저장소 CPU 시간";
     StoreCpuLine => "database CPU μs per request (its backends for the nodes)", "요청당 데이터베이스 CPU μs (노드를 맡은 백엔드)";
     StoreRows => "Rows in the session table", "세션 테이블의 행";
@@ -409,6 +400,9 @@ texts! {
     ReportCredentialBytes => "credential bytes per request", "요청당 자격 증명 바이트";
     ReportStoreKeysPeak => "store keys, peak", "저장소 키 최대치";
     ReportStoreMemoryPeak => "store used_memory, peak (MiB)", "저장소 used_memory 최대치 (MiB)";
+    PrimaryLine => "primary {0}", "프라이머리 {0}";
+    PrimaryOpsLine => "primary {0}: commands/s (Redis's own count)", "프라이머리 {0}: 명령/초 (Redis 자체 집계)";
+    PrimaryMemoryLine => "primary {0} used_memory", "프라이머리 {0} used_memory";
     ReportPrimarySessionsPeak => "primary {0}: sessions, peak", "프라이머리 {0}: 세션 최대치";
     ReportPrimaryMemoryPeak => "primary {0}: used_memory, peak (MiB)", "프라이머리 {0}: used_memory 최대치 (MiB)";
     // The attack lab panel (src/app/attack_lab.rs); each attack's own texts are in src/attack/catalogue.rs.

@@ -1,6 +1,8 @@
 //! The live and replay charts (egui_plot): five per strategy, time axes linked, events as
 //! labelled markers, every line downsampled to the pixel.
 
+use std::borrow::Cow;
+
 use egui::{Color32, Ui};
 use egui_plot::{GridInput, GridMark, Legend, Line, Plot, PlotPoint, Text as PlotText, VLine};
 
@@ -145,21 +147,27 @@ fn headline_row(ui: &mut Ui, data: &RunData, strategy: StrategyName, t: f64, lan
     });
 }
 
-fn chart_parts(chart: Chart, series: &StrategySeries, lang: Language) -> Vec<(&str, &Series, Color32)> {
+/// The lines of one chart: the nodes' (stacked), the fixed ones, then one per store primary.
+fn chart_parts(chart: Chart, series: &StrategySeries, lang: Language) -> Vec<(Cow<'static, str>, &Series, Color32)> {
     let lines = series.chart(chart);
+    let spec = chart.spec();
     let nodes = lines
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, (node, stacked))| (node.as_str(), stacked, color(chart::node_color(i))));
-    let fixed = chart
-        .spec()
+        .map(|(i, (node, stacked))| (Cow::Owned(node.clone()), stacked, color(chart::node_color(i))));
+    let fixed = spec
         .lines
         .iter()
         .zip(&lines.lines)
         .filter(|(line, points)| !(line.optional && points.is_empty()))
-        .map(|(line, points)| (line.label.in_language(lang), points, color(line.color)));
-    nodes.chain(fixed).collect()
+        .map(|(line, points)| (Cow::Borrowed(line.label.in_language(lang)), points, color(line.color)));
+    let primaries = spec.primaries.iter().flat_map(|family| {
+        lines.primaries.iter().enumerate().map(move |(i, (address, points))| {
+            (Cow::Owned(lang.fill(family.label, &[address])), points, color(chart::primary_color(i)))
+        })
+    });
+    nodes.chain(fixed).chain(primaries).collect()
 }
 
 /// The lines of one chart; `suffix` tells an overlaid run's lines apart in the legend.

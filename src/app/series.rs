@@ -95,6 +95,8 @@ pub struct ChartSeries {
     pub nodes: Vec<(String, Series)>,
     /// One per fixed line of the chart, in the catalogue's order.
     pub lines: Vec<Series>,
+    /// A line per Redis Cluster primary, in order of first appearance, with its address.
+    pub primaries: Vec<(String, Series)>,
 }
 
 /// Every chart line of one strategy.
@@ -119,6 +121,7 @@ impl Default for StrategySeries {
             .map(|(chart, _)| ChartSeries {
                 nodes: Vec::new(),
                 lines: vec![Series::default(); chart.spec().lines.len()],
+                primaries: Vec::new(),
             })
             .collect();
         let headlines = vec![Series::default(); Headline::NAMES.len()];
@@ -161,6 +164,16 @@ impl StrategySeries {
                 if let Some(value) = (line.value)(&sample) {
                     out.push(t, value);
                 }
+            }
+            for (address, value) in spec.primaries.iter().flat_map(|p| p.read(&sample)) {
+                let at = match series.primaries.iter().position(|(a, _)| a == address) {
+                    Some(at) => at,
+                    None => {
+                        series.primaries.push((address.to_owned(), Series::default()));
+                        series.primaries.len() - 1
+                    }
+                };
+                series.primaries[at].1.push(t, value);
             }
         }
         self.simulated |= tick.simulated;
@@ -228,6 +241,30 @@ mod tests {
         assert!(points.windows(2).all(|w| w[0][0] <= w[1][0]), "time order");
         let few = s.downsample(100.0, 101.0, 800);
         assert!(few.len() >= 5 && few.len() <= 7, "a short range keeps its points: {}", few.len());
+    }
+
+    #[test]
+    fn each_primary_of_a_redis_cluster_gets_its_series_by_address() {
+        use crate::measure::{PrimaryTick, StoreTick, StrategyTick};
+        let mut data = RunData::with_charts(&[Chart::StorePrimaries]);
+        for (i, addresses) in [vec!["b:1", "a:1"], vec!["a:1", "b:1", "c:1"]].into_iter().enumerate() {
+            let primaries = addresses
+                .iter()
+                .map(|a| PrimaryTick {
+                    address: (*a).into(),
+                    sessions: a.len() as u64 + i as u64,
+                    ..PrimaryTick::default()
+                })
+                .collect();
+            let store = StoreTick { kind: "redis-cluster".into(), primaries, ..StoreTick::default() };
+            let session = StrategyTick { store: Some(store), ..StrategyTick::default() };
+            let strategies = std::collections::BTreeMap::from([(StrategyName::Session, session)]);
+            data.push_tick(&Tick { t: i as f64 + 1.0, interval_s: 1.0, strategies });
+        }
+        let series = data.strategies[&StrategyName::Session].chart(Chart::StorePrimaries);
+        let names: Vec<&str> = series.primaries.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(names, ["b:1", "a:1", "c:1"], "in order of first appearance");
+        assert_eq!(series.primaries.iter().map(|(_, s)| s.len()).collect::<Vec<_>>(), [2, 2, 1]);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The catalogue: every chart, in one entry each (its name in scenario files, its titles, its axis
 //! and its lines with the way each reads a tick). Adding a chart is one entry here plus its texts.
 
-use super::{Axis, BLUE, GREEN, GREY, Label, Line, NodeStack, ORANGE, OfForeign, RED, Sample, Scale, Spec};
+use super::{
+    Axis, BLUE, GREEN, GREY, Label, Line, NodeStack, ORANGE, OfForeign, PrimaryLines, RED, Sample, Scale, Spec,
+};
 use crate::i18n::Text;
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -21,23 +23,6 @@ fn store_memory(s: &Sample<'_>, kind: &str) -> Option<f64> {
     store.used_memory.map(|bytes| bytes as f64 / MIB)
 }
 
-/// Primary `index` of a Redis Cluster store, if there is one.
-fn primary<'a>(s: &Sample<'a>, index: usize) -> Option<&'a crate::measure::PrimaryTick> {
-    s.tick.store.as_ref()?.primaries.get(index)
-}
-
-fn primary_memory(s: &Sample<'_>, index: usize) -> Option<f64> {
-    primary(s, index)?.used_memory.map(|bytes| bytes as f64 / MIB)
-}
-
-fn primary_ops(s: &Sample<'_>, index: usize) -> Option<f64> {
-    primary(s, index)?.ops_per_sec.map(|ops| ops as f64)
-}
-
-fn primary_sessions(s: &Sample<'_>, index: usize) -> Option<f64> {
-    primary(s, index).map(|p| p.sessions as f64)
-}
-
 const fn linear(unit: Option<Text>, description: Text) -> Axis {
     Axis { unit, description, scale: Scale::Linear }
 }
@@ -53,6 +38,7 @@ charts! {
         figure_title: Text::ChartThroughput,
         axis: linear(Some(Text::RequestsPerSecond), Text::RequestsPerSecond),
         nodes: None,
+        primaries: None,
         of_foreign: OfForeign::Drawn,
         lines: &[Line::new(text(Text::RequestsPerSecond), BLUE, |s| Some(s.tick.throughput_rps))],
     },
@@ -62,6 +48,7 @@ charts! {
         figure_title: Text::ChartLatency,
         axis: Axis { unit: Some(Text::Milliseconds), description: Text::ChartAxisLatencyLog, scale: Scale::Log },
         nodes: None,
+        primaries: None,
         of_foreign: OfForeign::Drawn,
         lines: &[
             Line::new(Label::Plain("p50"), GREEN, |s| latency(s.tick.latency_us.summary.p50)),
@@ -75,16 +62,14 @@ charts! {
         figure_title: Text::ChartMemory,
         axis: linear(Some(Text::Mebibytes), Text::Mebibytes),
         nodes: Some(NodeStack { value: |node| node.heap_bytes as f64 / MIB, of_process: |node| node.rss_bytes as f64 / MIB }),
+        primaries: Some(PrimaryLines { label: Text::PrimaryMemoryLine, value: |p| p.used_memory.map(|bytes| bytes as f64 / MIB) }),
         of_foreign: OfForeign::Process,
         // Only a shared store reports its memory; wide, as it stands over the nodes' heap.
         lines: &[
             Line::new(text(Text::ChartStoreUsedMemory), RED, |s| store_memory(s, "redis")).width(3).optional(),
             Line::new(text(Text::ChartStoreTableSize), RED, |s| store_memory(s, "postgres")).width(3).optional(),
-            // A Redis Cluster: the sum, and each of (up to) three primaries under it.
+            // A Redis Cluster: the sum (each primary's own is a line of its own).
             Line::new(text(Text::ChartClusterUsedMemory), RED, |s| store_memory(s, "redis-cluster")).width(3).optional(),
-            Line::new(text(Text::PrimaryMemory1), ORANGE, |s| primary_memory(s, 0)).optional(),
-            Line::new(text(Text::PrimaryMemory2), GREEN, |s| primary_memory(s, 1)).optional(),
-            Line::new(text(Text::PrimaryMemory3), GREY, |s| primary_memory(s, 2)).optional(),
         ],
     },
     /// Users logged in against sessions held.
@@ -93,6 +78,7 @@ charts! {
         figure_title: Text::ChartUsers,
         axis: linear(None, Text::ChartAxisCount),
         nodes: None,
+        primaries: None,
         of_foreign: OfForeign::Drawn,
         lines: &[
             // Wide: sessions held, drawn over it, often equals it.
@@ -107,6 +93,7 @@ charts! {
         figure_title: Text::ChartErrors,
         axis: linear(Some(Text::RequestsPerSecond), Text::ChartAxisErrorsPerSecond),
         nodes: None,
+        primaries: None,
         of_foreign: OfForeign::Drawn,
         // Widest first, so classes that coincide (all at zero, say) all stay visible.
         lines: &[
@@ -121,6 +108,7 @@ charts! {
         figure_title: Text::CpuPerRequest,
         axis: linear(Some(Text::Microseconds), Text::Microseconds),
         nodes: None,
+        primaries: None,
         of_foreign: OfForeign::Process,
         lines: &[
             Line::new(text(Text::CpuPerRequestLine), BLUE, |s: &Sample<'_>| {
@@ -140,6 +128,7 @@ charts! {
         figure_title: Text::AuthCheck,
         axis: linear(Some(Text::Microseconds), Text::Microseconds),
         nodes: None,
+        primaries: None,
         of_foreign: OfForeign::NotMeasured,
         lines: &[Line::new(text(Text::AuthCheckLine), GREEN, |s| s.tick.auth_check_us())],
     },
@@ -149,6 +138,7 @@ charts! {
         figure_title: Text::BytesPerRequest,
         axis: linear(Some(Text::Bytes), Text::Bytes),
         nodes: None,
+        primaries: None,
         of_foreign: OfForeign::Drawn,
         // A tick without requests carried no credential: no point rather than a zero.
         lines: &[Line::new(text(Text::BytesPerRequestLine), ORANGE, |s| {
@@ -161,14 +151,11 @@ charts! {
         figure_title: Text::StoreOps,
         axis: linear(Some(Text::OpsPerSecond), Text::OpsPerSecond),
         nodes: None,
+        primaries: Some(PrimaryLines { label: Text::PrimaryOpsLine, value: |p| p.ops_per_sec.map(|ops| ops as f64) }),
         of_foreign: OfForeign::NotMeasured,
         lines: &[
             Line::new(text(Text::StoreOpsLine), RED, |s| s.tick.store.as_ref().map(|store| s.per_second(store.ops)))
                 .width(3),
-            // A Redis Cluster: each primary's own count (the lab's monitoring included).
-            Line::new(text(Text::PrimaryOps1), ORANGE, |s| primary_ops(s, 0)).optional(),
-            Line::new(text(Text::PrimaryOps2), GREEN, |s| primary_ops(s, 1)).optional(),
-            Line::new(text(Text::PrimaryOps3), GREY, |s| primary_ops(s, 2)).optional(),
         ],
     },
     /// A Redis Cluster's sessions, per primary: each holds a share.
@@ -177,12 +164,9 @@ charts! {
         figure_title: Text::StorePrimaries,
         axis: linear(None, Text::ChartAxisCount),
         nodes: None,
+        primaries: Some(PrimaryLines { label: Text::PrimaryLine, value: |p| Some(p.sessions as f64) }),
         of_foreign: OfForeign::NotMeasured,
-        lines: &[
-            Line::new(text(Text::Primary1), ORANGE, |s| primary_sessions(s, 0)).optional(),
-            Line::new(text(Text::Primary2), GREEN, |s| primary_sessions(s, 1)).optional(),
-            Line::new(text(Text::Primary3), GREY, |s| primary_sessions(s, 2)).optional(),
-        ],
+        lines: &[],
     },
     /// The store server's CPU time per request served, in µs (PostgreSQL on this machine).
     StoreCpu = "store_cpu" => Spec {
@@ -190,6 +174,7 @@ charts! {
         figure_title: Text::StoreCpu,
         axis: linear(Some(Text::Microseconds), Text::Microseconds),
         nodes: None,
+        primaries: None,
         of_foreign: OfForeign::NotMeasured,
         lines: &[Line::new(text(Text::StoreCpuLine), RED, |s: &Sample<'_>| {
             let seconds = s.tick.store.as_ref()?.cpu_seconds?;
@@ -203,6 +188,7 @@ charts! {
         figure_title: Text::StoreRows,
         axis: linear(None, Text::ChartAxisCount),
         nodes: None,
+        primaries: None,
         of_foreign: OfForeign::NotMeasured,
         lines: &[
             Line::new(text(Text::StoreRowsLine), BLUE, |s| {
@@ -221,6 +207,7 @@ charts! {
         figure_title: Text::DenylistEntries,
         axis: linear(None, Text::ChartAxisCount),
         nodes: None,
+        primaries: None,
         of_foreign: OfForeign::NotMeasured,
         lines: &[
             Line::new(text(Text::DenylistLine), RED, |s| Some(s.tick.denylist_entries as f64)).width(4),
@@ -233,6 +220,7 @@ charts! {
         figure_title: Text::NodesUp,
         axis: linear(None, Text::ChartAxisCount),
         nodes: None,
+        primaries: None,
         of_foreign: OfForeign::Drawn,
         lines: &[Line::new(text(Text::NodesUpLine), GREEN, |s| {
             Some(s.tick.nodes.iter().filter(|node| node.up).count() as f64)
@@ -244,6 +232,7 @@ charts! {
         figure_title: Text::IssuerCalls,
         axis: linear(Some(Text::RequestsPerSecond), Text::RequestsPerSecond),
         nodes: None,
+        primaries: None,
         of_foreign: OfForeign::NotMeasured,
         lines: &[
             Line::new(text(Text::ResourceRequestsLine), BLUE, |s| {

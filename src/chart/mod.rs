@@ -34,6 +34,14 @@ pub(crate) fn node_color(index: usize) -> Rgb {
     PALETTE[index % PALETTE.len()]
 }
 
+/// The colour of the `index`th Redis Cluster primary's line: the palette without the red of the
+/// cluster's sum, from orange on, so the first primaries are not drawn in the first nodes' blue.
+pub(crate) fn primary_color(index: usize) -> Rgb {
+    const PRIMARIES: [Rgb; 7] =
+        [ORANGE, GREEN, GREY, Rgb(150, 100, 200), Rgb(40, 170, 180), Rgb(200, 170, 40), Rgb(200, 90, 150)];
+    PRIMARIES[index % PRIMARIES.len()]
+}
+
 /// A strategy's name as users read it ("Session", "세션"), over its charts, in its actions and
 /// in the reports; `StrategyName::name` is the name in files and on the command line.
 pub(crate) fn strategy_text(strategy: StrategyName) -> Text {
@@ -69,6 +77,9 @@ pub(crate) struct Spec {
     pub axis: Axis,
     /// A line per node, drawn under the fixed lines (a report fills them as bands).
     pub nodes: Option<NodeStack>,
+    /// A line per primary of a Redis Cluster store, labelled by its address, drawn after the
+    /// fixed lines: each primary's own share, however many the cluster has.
+    pub primaries: Option<PrimaryLines>,
     /// The fixed lines, in legend order.
     pub lines: &'static [Line],
     /// What it shows of the user's own server (`[target.*]`).
@@ -124,6 +135,23 @@ pub(crate) struct NodeStack {
     /// What stands for `value` on a foreign target, whose process is all the lab can read (its
     /// RSS for the heap).
     pub of_process: fn(&NodeTick) -> f64,
+}
+
+/// One line per Redis Cluster primary: its value at a tick (none: no point there).
+#[derive(Debug)]
+pub(crate) struct PrimaryLines {
+    /// The legend text, `{0}` standing for the primary's address.
+    pub label: Text,
+    pub value: fn(&crate::measure::PrimaryTick) -> Option<f64>,
+}
+
+impl PrimaryLines {
+    /// Each primary of `sample`'s store, by address, with its value.
+    pub fn read<'t>(&self, sample: &Sample<'t>) -> impl Iterator<Item = (&'t str, f64)> + use<'t> {
+        let value = self.value;
+        let primaries = sample.tick.store.as_ref().map_or(&[][..], |store| &store.primaries[..]);
+        primaries.iter().filter_map(move |p| value(p).map(|v| (p.address.as_str(), v)))
+    }
 }
 
 /// One fixed line of a chart.
@@ -225,7 +253,11 @@ mod tests {
             assert_eq!(chart.name(), name);
             let parsed: Chart = serde_json::from_str(&format!("\"{name}\"")).expect("the scenario name parses");
             assert_eq!(parsed, chart);
-            assert!(!chart.spec().lines.is_empty() || chart.spec().nodes.is_some(), "{name} draws something");
+            let spec = chart.spec();
+            assert!(
+                !spec.lines.is_empty() || spec.nodes.is_some() || spec.primaries.is_some(),
+                "{name} draws something"
+            );
         }
     }
 }

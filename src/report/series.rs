@@ -176,6 +176,8 @@ fn y_range(panels: &[Panel], log_y: bool) -> (f64, f64) {
 fn series(spec: &chart::Spec, ticks: &[Tick], strategy: StrategyName, language: Language) -> (Vec<Band>, Vec<Line>) {
     let mut reader = Reader::default();
     let mut bands: Vec<Band> = Vec::new();
+    // One line per Redis Cluster primary, by address, in order of first appearance.
+    let mut primaries: Vec<(String, Line)> = Vec::new();
     let mut lines: Vec<Line> = spec
         .lines
         .iter()
@@ -212,9 +214,30 @@ fn series(spec: &chart::Spec, ticks: &[Tick], strategy: StrategyName, language: 
                 out.points.push((tick.t, value));
             }
         }
+        if let Some(family) = &spec.primaries {
+            for (address, value) in family.read(&sample) {
+                let at = match primaries.iter().position(|(a, _)| a == address) {
+                    Some(at) => at,
+                    None => {
+                        primaries.push((
+                            address.to_owned(),
+                            Line {
+                                label: language.fill(family.label, &[address]),
+                                color: color(chart::primary_color(primaries.len())),
+                                points: Vec::new(),
+                                width: 2,
+                            },
+                        ));
+                        primaries.len() - 1
+                    }
+                };
+                primaries[at].1.points.push((tick.t, value));
+            }
+        }
     }
     let lines = lines.into_iter().zip(spec.lines).filter(|(out, line)| !(line.optional && out.points.is_empty()));
-    (bands, lines.map(|(out, _)| out).collect())
+    let lines = lines.map(|(out, _)| out).chain(primaries.into_iter().map(|(_, line)| line));
+    (bands, lines.collect())
 }
 
 /// The events that concern `strategy` (those aimed at the other strategy or its nodes go to the
@@ -306,6 +329,37 @@ mod tests {
         assert!(!spec.panels[1].caption.contains("simulated"));
         assert_eq!(spec.x_range, (0.0, 2.0));
         assert!((spec.y_range.1 - 3.0 * HEADROOM).abs() < 1e-9);
+    }
+
+    #[test]
+    fn every_primary_of_a_redis_cluster_has_a_line_of_its_own_however_many_there_are() {
+        let ticks: Vec<Tick> = ticks()
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut tick)| {
+                let store = tick.strategies.get_mut(&StrategyName::Session).and_then(|s| s.store.as_mut()).unwrap();
+                store.kind = "redis-cluster".into();
+                store.primaries = (0..5)
+                    .map(|p| crate::measure::PrimaryTick {
+                        address: format!("10.0.0.{p}:7000"),
+                        sessions: 10 * p + i as u64,
+                        ..crate::measure::PrimaryTick::default()
+                    })
+                    .collect();
+                tick
+            })
+            .collect();
+        let input = ChartInput { ticks: &ticks, events: &[], title: "t", charts: &[] };
+        let spec = ChartSpec::build(Chart::StorePrimaries, &input, Language::Korean);
+        let labels: Vec<&str> = spec.panels[0].lines.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(labels, (0..5).map(|p| format!("프라이머리 10.0.0.{p}:7000")).collect::<Vec<_>>());
+        assert_eq!(spec.panels[0].lines[4].points, vec![(0.5, 40.0), (1.0, 41.0), (1.5, 42.0), (2.0, 43.0)]);
+        let colors: std::collections::BTreeSet<_> =
+            spec.panels[0].lines.iter().map(|l| (l.color.0, l.color.1, l.color.2)).collect();
+        assert_eq!(colors.len(), 5, "each primary in a colour of its own");
+        // Memory: the primaries' used_memory was never read, so they draw no line there.
+        let memory = ChartSpec::build(Chart::Memory, &input, Language::English);
+        assert!(memory.panels[0].lines.iter().all(|l| !l.label.starts_with("primary")));
     }
 
     #[test]
