@@ -185,14 +185,16 @@ texts! {
     Actions => "Live actions", "실시간 조작";
     // The live view's endpoint list (nodes the lab did not start); {0} is a strategy's name.
     EndpointsHeading => "Your nodes ({0})", "직접 실행하는 노드 ({0})";
+    EndpointsHint => "The lab configures each node added here over its admin API, then sends it load.", "여기에 추가한 노드는 랩이 관리 API로 설정한 뒤 부하를 보냅니다.";
+    AddEndpoint => "Add URL", "URL 추가";
+    RemoveEndpoint => "Remove", "제거";
+    // The live view's thresholds: the one that stopped the run early ({0} figure, {1} expression,
+    // {2} value), and the verdicts once it ends.
     ThresholdStoppedEarly => "Stopped early: threshold {0} {1} failed at {2}", "일찍 멈춤: 임계값 {0} {1} 실패 (값 {2})";
     ThresholdsPending => "Thresholds ({0}): checked when the run ends", "임계값 ({0}개): 실행이 끝나면 검사";
     ThresholdsFailed => "Thresholds: {0} of {1} failed", "임계값: {1}개 중 {0}개 실패";
     ThresholdsHeld => "Thresholds: all {0} held", "임계값: {0}개 모두 통과";
     ThresholdHeld => "held", "통과";
-    EndpointsHint => "The lab configures each node added here over its admin API, then sends it load.", "여기에 추가한 노드는 랩이 관리 API로 설정한 뒤 부하를 보냅니다.";
-    AddEndpoint => "Add URL", "URL 추가";
-    RemoveEndpoint => "Remove", "제거";
     Play => "Play", "재생";
     Pause => "Pause", "일시 정지";
     Speed => "Speed", "속도";

@@ -227,7 +227,7 @@ pub fn check_all(thresholds: &[Threshold], summary: &RunSummary) -> Vec<Verdict>
 
 /// The first `abort_on_fail` threshold whose delay has passed at `elapsed` and that fails on the
 /// figures so far: its verdict.
-pub fn first_abort(thresholds: &[Threshold], summary: &RunSummary, elapsed: Duration) -> Option<Verdict> {
+fn first_abort(thresholds: &[Threshold], summary: &RunSummary, elapsed: Duration) -> Option<Verdict> {
     thresholds.iter().filter(|t| t.abort_on_fail && elapsed >= t.delay).map(|t| t.check(summary)).find(|v| !v.ok)
 }
 

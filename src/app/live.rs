@@ -402,7 +402,8 @@ fn verdict_value(lang: Language, verdict: &Verdict) -> String {
 }
 
 /// The scenario's thresholds: the one that stopped the run early, if one did; each verdict once
-/// the run has finished (✓ or ✗, with its value); until then, that they are checked at the end.
+/// the run has finished (held or failed, with its value); until then, that they are checked at
+/// the end.
 fn thresholds(ui: &mut Ui, lang: Language, run: &LiveRun) {
     if let Some(verdict) = &run.stopped_early {
         let value = verdict_value(lang, verdict);

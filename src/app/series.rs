@@ -166,14 +166,12 @@ impl StrategySeries {
                 }
             }
             for (address, value) in spec.primaries.iter().flat_map(|p| p.read(&sample)) {
-                let at = match series.primaries.iter().position(|(a, _)| a == address) {
-                    Some(at) => at,
-                    None => {
-                        series.primaries.push((address.to_owned(), Series::default()));
-                        series.primaries.len() - 1
-                    }
-                };
-                series.primaries[at].1.push(t, value);
+                let (_, line) = crate::measure::find_or_push(
+                    &mut series.primaries,
+                    |(a, _)| a == address,
+                    || (address.to_owned(), Series::default()),
+                );
+                line.push(t, value);
             }
         }
         self.simulated |= tick.simulated;

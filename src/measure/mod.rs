@@ -21,3 +21,16 @@ pub use tick::{
     LatencySummary, MAX_LATENCY_US, MeasuredBy, NodeTick, PrimaryTick, RequestCounts, ResourceTick, StoreTick,
     StrategyTick, Tick,
 };
+
+/// The element of `list` that `matches`, or a new one from `make` pushed at its end: how the
+/// per-node and per-primary figures keep each node or primary in order of first appearance.
+pub(crate) fn find_or_push<T>(list: &mut Vec<T>, matches: impl Fn(&T) -> bool, make: impl FnOnce() -> T) -> &mut T {
+    let index = match list.iter().position(matches) {
+        Some(index) => index,
+        None => {
+            list.push(make());
+            list.len() - 1
+        }
+    };
+    &mut list[index]
+}

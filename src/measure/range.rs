@@ -1,5 +1,6 @@
 //! Re-aggregates one strategy over a run of ticks: sums, exact percentiles, peaks.
 
+use super::find_or_push;
 use super::names::StrategyName;
 use super::tick::{
     ConnectionFailures, ForeignTick, Latency, LatencySummary, NodeTick, RequestCounts, ResourceTick, StrategyTick, Tick,
@@ -226,7 +227,7 @@ impl RangeStats {
         self.rss_bytes.peak = self.rss_bytes.peak.max(rss);
         self.rss_bytes.end = rss;
         for node in &st.nodes {
-            let peak = entry(
+            let peak = find_or_push(
                 &mut self.nodes,
                 |peak| peak.id == node.id,
                 || NodePeak { id: node.id.clone(), ..NodePeak::default() },
@@ -250,7 +251,7 @@ impl RangeStats {
                 *self.store_cpu_seconds.get_or_insert(0.0) += cpu;
             }
             for primary in &store.primaries {
-                let peak = entry(
+                let peak = find_or_push(
                     &mut self.store_primaries,
                     |peak| peak.address == primary.address,
                     || PrimaryPeak { address: primary.address.clone(), ..PrimaryPeak::default() },
@@ -280,18 +281,6 @@ fn up_sums(nodes: &[NodeTick]) -> (u64, u64) {
     nodes.iter().filter(|node| node.up).fold((0u64, 0u64), |(heap, rss), node| {
         (heap.saturating_add(node.heap_bytes), rss.saturating_add(node.rss_bytes))
     })
-}
-
-/// The element of `list` that `matches`, or a new one from `make` pushed at its end.
-fn entry<T>(list: &mut Vec<T>, matches: impl Fn(&T) -> bool, make: impl FnOnce() -> T) -> &mut T {
-    let index = match list.iter().position(matches) {
-        Some(index) => index,
-        None => {
-            list.push(make());
-            list.len() - 1
-        }
-    };
-    &mut list[index]
 }
 
 fn max_option(a: Option<u64>, b: Option<u64>) -> Option<u64> {

@@ -512,8 +512,9 @@ impl Node {
     }
 }
 
-/// Serves `router` (a node's Router, or a configurable node's dispatch) on `listener` (counting its connections in `connections`) until `shutdown`
-/// completes; then gives open connections a moment, and stops regardless.
+/// Serves `router` (a node's `Router`, or a configurable node's dispatch) on `listener`, counting
+/// its connections in `connections`, until `shutdown` completes; then gives open connections a
+/// moment, and stops regardless.
 async fn serve_router<S>(
     router: S,
     listener: TcpListener,

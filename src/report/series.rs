@@ -216,22 +216,17 @@ fn series(spec: &chart::Spec, ticks: &[Tick], strategy: StrategyName, language: 
         }
         if let Some(family) = &spec.primaries {
             for (address, value) in family.read(&sample) {
-                let at = match primaries.iter().position(|(a, _)| a == address) {
-                    Some(at) => at,
-                    None => {
-                        primaries.push((
-                            address.to_owned(),
-                            Line {
-                                label: language.fill(family.label, &[address]),
-                                color: color(chart::primary_color(primaries.len())),
-                                points: Vec::new(),
-                                width: 2,
-                            },
-                        ));
-                        primaries.len() - 1
-                    }
-                };
-                primaries[at].1.points.push((tick.t, value));
+                let index = primaries.len();
+                let (_, line) = crate::measure::find_or_push(
+                    &mut primaries,
+                    |(a, _)| a == address,
+                    || {
+                        let label = language.fill(family.label, &[address]);
+                        let line_color = color(chart::primary_color(index));
+                        (address.to_owned(), Line { label, color: line_color, points: Vec::new(), width: 2 })
+                    },
+                );
+                line.points.push((tick.t, value));
             }
         }
     }
