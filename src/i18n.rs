@@ -202,6 +202,7 @@ texts! {
     Overlay => "Overlay a second recording…", "두 번째 기록 겹쳐 보기…";
     RangeStats => "Selected range", "선택한 구간";
     CompareTitle => "This run against the overlay", "이 실행과 겹친 기록 비교";
+    CompareTolerance => "Flag changes beyond ±", "다음보다 큰 변화를 표시 ±";
     CompareFigure => "Figure", "지표";
     CompareThisRun => "This run", "이 실행";
     CompareOverlayRun => "Overlay", "겹친 기록";

@@ -11,7 +11,7 @@ use egui::{RichText, Ui};
 
 use crate::compare::Comparison;
 use crate::i18n::{Language, Text};
-use crate::measure::Tick;
+use crate::measure::{RunSummary, Tick};
 use crate::recording::Recording;
 use crate::scenario::Scenario;
 
@@ -30,8 +30,11 @@ pub(crate) struct Replay {
     data: RunData,
     pub(crate) timeline: Timeline,
     overlay: Option<(String, RunData)>,
-    /// This recording against the overlay, figure by figure (as `authlab compare` prints it).
-    comparison: Option<Comparison>,
+    /// This recording against the overlay, figure by figure (as `authlab compare` prints it),
+    /// with the two summaries it was computed from (this run's, the overlay's).
+    comparison: Option<(Comparison, [RunSummary; 2])>,
+    /// A change beyond this, in percent, is flagged (`authlab compare --tolerance`).
+    tolerance_pct: f64,
     /// Where the selected range starts (it ends at the timeline's position).
     range_from: f64,
     /// The range (seconds) whose percentiles are shown, and their text, computed when it changes.
@@ -63,6 +66,7 @@ impl Replay {
             timeline,
             overlay: None,
             comparison: None,
+            tolerance_pct: DEFAULT_TOLERANCE_PCT,
             range_from: 0.0,
             range: (f64::NAN, f64::NAN),
             range_text: Vec::new(),
@@ -81,8 +85,17 @@ impl Replay {
     pub(crate) fn set_overlay(&mut self, name: &str, recording: &Recording) {
         let data = RunData::from_run(recording.ticks(), recording.events(), &self.data.charts);
         self.overlay = Some((name.to_owned(), data));
-        let tolerance = 0.05;
-        self.comparison = Some(Comparison::of(&self.recording.summary(), &recording.summary(), tolerance));
+        let summaries = [self.recording.summary(), recording.summary()];
+        let comparison = Comparison::of(&summaries[0], &summaries[1], self.tolerance_pct / 100.0);
+        self.comparison = Some((comparison, summaries));
+    }
+
+    /// Compares again at the tolerance now set (the summaries are kept: a long recording's take a
+    /// while to merge).
+    fn compare_again(&mut self) {
+        if let Some((comparison, [this, overlay])) = &mut self.comparison {
+            *comparison = Comparison::of(this, overlay, self.tolerance_pct / 100.0);
+        }
     }
 
     /// The charts up to the timeline's position, for an export.
@@ -180,10 +193,14 @@ impl Replay {
     }
 }
 
+/// The tolerance the overlay's comparison starts with, as `authlab compare`'s default.
+const DEFAULT_TOLERANCE_PCT: f64 = 5.0;
+
 /// This recording against the overlay: each figure in both, the difference, the ratio and the
-/// flagged changes (beyond 5 %), in a short scrolled box so the charts keep the room: the flagged
-/// figures first, and none that are the same in both.
-fn comparison_table(ui: &mut Ui, lang: Language, comparison: &Comparison) {
+/// flagged changes (beyond `tolerance_pct`, which the user can change here), in a short scrolled
+/// box so the charts keep the room: the flagged figures first, and none that are the same in both.
+/// Returns whether the tolerance was changed.
+fn comparison_table(ui: &mut Ui, lang: Language, comparison: &Comparison, tolerance_pct: &mut f64) -> bool {
     use crate::compare::Change;
     let words = [lang.tr(Text::Regression), lang.tr(Text::Improvement)];
     let title = format!(
@@ -232,10 +249,16 @@ fn comparison_table(ui: &mut Ui, lang: Language, comparison: &Comparison) {
             }
         });
     };
-    egui::CollapsingHeader::new(title)
-        .id_salt("replay-comparison")
-        .default_open(true)
-        .show(ui, |ui| egui::ScrollArea::vertical().max_height(170.0).show(ui, grid));
+    let mut changed = false;
+    egui::CollapsingHeader::new(title).id_salt("replay-comparison").default_open(true).show(ui, |ui| {
+        ui.horizontal(|ui| {
+            let label = ui.label(lang.tr(Text::CompareTolerance));
+            let value = egui::DragValue::new(tolerance_pct).range(0.0..=1000.0).speed(0.5).suffix(" %");
+            changed = ui.add(value).labelled_by(label.id).changed();
+        });
+        egui::ScrollArea::vertical().max_height(170.0).show(ui, grid);
+    });
+    changed
 }
 
 /// What the user asked the app for in the replay view.
@@ -319,8 +342,10 @@ impl ReplayView {
         if let Some((name, _)) = &replay.overlay {
             ui.label(format!("+ {name}"));
         }
-        if let Some(comparison) = &replay.comparison {
-            comparison_table(ui, lang, comparison);
+        let mut tolerance = replay.tolerance_pct;
+        if replay.comparison.as_ref().is_some_and(|(c, _)| comparison_table(ui, lang, c, &mut tolerance)) {
+            replay.tolerance_pct = tolerance;
+            replay.compare_again();
         }
         let height = chart_height(ui, replay.data.charts().len());
         let window = charts::Window { until_s: replay.timeline.position_s, chart_height: height };

@@ -462,6 +462,15 @@ fn an_overlaid_recording_is_compared_figure_by_figure_in_both_languages() {
     harness.run();
     harness.get_by_label_contains("이 실행과 겹친 기록 비교: ");
     assert!(harness.query_all_by_label("퇴보").count() >= 2, "the flags in Korean");
+    // A tolerance wide enough takes the flags away, as `authlab compare --tolerance` would.
+    let flags = |harness: &Harness<'_, AuthlabApp>| harness.query_all_by_label("퇴보").count();
+    harness.get_by_role_and_label(egui::accesskit::Role::SpinButton, "다음보다 큰 변화를 표시 ±").click();
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get_by_role_and_label(egui::accesskit::Role::SpinButton, "다음보다 큰 변화를 표시 ±").type_text("1000");
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(3);
+    assert_eq!(flags(&harness), 0, "nothing flagged within ±1000 %");
     if vulkan_available() {
         let mut app = app();
         app.replay_recording(recording(&path));
