@@ -406,6 +406,13 @@ texts! {
     PrimaryLine => "primary {0}", "프라이머리 {0}";
     PrimaryOpsLine => "primary {0}: commands/s (Redis's own count)", "프라이머리 {0}: 명령/초 (Redis 자체 집계)";
     PrimaryMemoryLine => "primary {0} used_memory", "프라이머리 {0} used_memory";
+    ReportStoreRoundTrip => "store round trip p50 / p99 (μs)", "저장소 왕복 시간 p50 / p99 (μs)";
+    ReportDriverCpu => "load driver CPU per request (μs)", "부하 생성기의 요청당 CPU (μs)";
+    ReportConnectionNoNodeUp => "connection: no node up", "연결 실패: 살아 있는 노드 없음";
+    ReportConnectionRefused => "connection: refused", "연결 실패: 거부됨";
+    ReportConnectionTimedOut => "connection: timed out", "연결 실패: 시간 초과";
+    ReportConnectionClosed => "connection: closed mid-answer", "연결 실패: 응답 도중 끊김";
+    ReportConnectionOther => "connection: other", "연결 실패: 기타";
     ReportPrimarySessionsPeak => "primary {0}: sessions, peak", "프라이머리 {0}: 세션 최대치";
     ReportPrimaryMemoryPeak => "primary {0}: used_memory, peak (MiB)", "프라이머리 {0}: used_memory 최대치 (MiB)";
     // The attack lab panel (src/app/attack_lab.rs); each attack's own texts are in src/attack/catalogue.rs.

@@ -130,7 +130,7 @@ fn projection(input: &SummaryInput<'_>, language: Language) -> String {
 /// The totals as a markdown table, session against token.
 fn table(summary: &RunSummary, language: Language) -> String {
     type Cell = fn(&StrategySummary) -> String;
-    let rows: [(Text, Cell); 18] = [
+    let rows: [(Text, Cell); 20] = [
         (Text::ReportRequestsOk, |s| group(s.requests.ok)),
         (Text::ReportRequestsFailed, |s| group(s.requests.failed)),
         (Text::Unauthorized, |s| group(s.requests.unauthorized)),
@@ -153,7 +153,37 @@ fn table(summary: &RunSummary, language: Language) -> String {
         (Text::ReportStoreMemoryPeak, |s| {
             s.store.as_ref().and_then(|store| store.used_memory_peak).map_or(NONE.to_owned(), mib)
         }),
+        (Text::ReportStoreRoundTrip, |s| {
+            let store = s.store.as_ref();
+            match (store.and_then(|t| t.round_trip_p50_us), store.and_then(|t| t.round_trip_p99_us)) {
+                (Some(p50), Some(p99)) => format!("{p50:.0} / {p99:.0}"),
+                _ => NONE.to_owned(),
+            }
+        }),
+        (Text::ReportDriverCpu, |s| {
+            s.driver.as_ref().map_or(NONE.to_owned(), |d| format!("{:.1}", d.cpu_us_per_request))
+        }),
     ];
+    // Connection failures by reason, under the connection row, when there were any.
+    let reasons: [(Text, Cell); 5] = [
+        (Text::ReportConnectionNoNodeUp, |s| group(s.connection_failures.no_node_up)),
+        (Text::ReportConnectionRefused, |s| group(s.connection_failures.refused)),
+        (Text::ReportConnectionTimedOut, |s| group(s.connection_failures.timed_out)),
+        (Text::ReportConnectionClosed, |s| group(s.connection_failures.closed)),
+        (Text::ReportConnectionOther, |s| group(s.connection_failures.other)),
+    ];
+    let failed = [&summary.strategies.session, &summary.strategies.token]
+        .into_iter()
+        .any(|s| s.as_ref().is_some_and(|s| s.requests.connection > 0));
+    let mut reasons = reasons.into_iter().filter(|_| failed);
+    let rows: Vec<(Text, Cell)> = rows
+        .into_iter()
+        .flat_map(|row| {
+            let under: Vec<(Text, Cell)> =
+                if row.0 == Text::Connection { reasons.by_ref().collect() } else { Vec::new() };
+            std::iter::once(row).chain(under)
+        })
+        .collect();
     let columns = [StrategyName::Session, StrategyName::Token];
     let name = |strategy| {
         language.tr(match strategy {
@@ -209,6 +239,27 @@ fn cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_failures_show_by_reason_under_the_connection_row_in_both_languages() {
+        use crate::measure::{ConnectionFailures, StrategyTick};
+        let mut session = StrategyTick::default();
+        session.requests.connection = 3;
+        session.requests.failed = 3;
+        session.connection_failures = ConnectionFailures { refused: 2, closed: 1, ..ConnectionFailures::default() };
+        let ticks = [Tick { t: 1.0, interval_s: 1.0, strategies: [(StrategyName::Session, session)].into() }];
+        let summary = RunSummary::from_run("crash", &ticks, &[]);
+        let english = table(&summary, Language::English);
+        let lines: Vec<&str> = english.lines().collect();
+        let at = lines.iter().position(|l| l.starts_with("| connection |")).expect("the connection row");
+        assert_eq!(lines[at + 2], "| connection: refused | 2 | – |", "{english}");
+        assert_eq!(lines[at + 4], "| connection: closed mid-answer | 1 | – |", "{english}");
+        assert!(table(&summary, Language::Korean).contains("| 연결 실패: 거부됨 | 2 | – |"));
+        // A run without connection failures has no reason rows.
+        let quiet =
+            [Tick { t: 1.0, interval_s: 1.0, strategies: [(StrategyName::Session, StrategyTick::default())].into() }];
+        assert!(!table(&RunSummary::from_run("quiet", &quiet, &[]), Language::English).contains("refused"));
+    }
 
     #[test]
     fn cells_stay_in_their_column() {
