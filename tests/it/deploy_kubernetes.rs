@@ -28,7 +28,7 @@ fn validator_here() -> bool {
         import: "kubernetes_validate, yaml",
         name: "kubernetes-validate",
         require: "AUTHLAB_REQUIRE_KUBERNETES_VALIDATE",
-        install: "pip install kubernetes-validate",
+        install: "pip install kubernetes-validate==1.37.0",
         tests: "the Kubernetes manifest tests (deploy_kubernetes)",
     };
     available(&library, &PROBED)
