@@ -170,12 +170,7 @@ fn pods(documents: &[Value], secret: &Path) -> Vec<Pod> {
                 argv.push(arg.replace(mount_path, secret.to_str().expect("a UTF-8 temp path")));
             }
             let readiness_path = probe["path"].as_str().expect("a readiness path").to_owned();
-            pods.push(Pod {
-                strategy: strategy.clone(),
-                argv,
-                url: format!("http://127.0.0.1:{port}"),
-                readiness_path,
-            });
+            pods.push(Pod { strategy, argv, url: format!("http://127.0.0.1:{port}"), readiness_path });
         }
     }
     pods
