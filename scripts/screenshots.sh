@@ -50,6 +50,7 @@ memory-limit 48
 round-robin-vs-sticky 32
 node-crash 24
 scale-out 58
+store-scale-out 24
 revocation 30
 revocation-denylist 24
 algorithm-cost-hs256 20

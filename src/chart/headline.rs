@@ -131,6 +131,8 @@ impl Headline {
             Headline::NodeMemory | Headline::StoreMemory => bytes(value),
             Headline::StoreOps => format!("{}/s", crate::measure::format::rate(value)),
             Headline::LatencyP99 => format!("{value:.2} ms"),
+            // A session check that waits on a busy store can take milliseconds.
+            Headline::AuthCheck if value >= 1000.0 => format!("{:.2} ms", value / 1000.0),
             Headline::AuthCheck => format!("{value:.1} µs"),
         }
     }
@@ -184,6 +186,8 @@ mod tests {
         let value = Headline::MemoryPerSession.value(&later, 0.25, Baseline::of(&first));
         assert_eq!(value, Some(532.0));
         assert_eq!(Headline::MemoryPerSession.format(532.0), "532 B");
+        assert_eq!(Headline::AuthCheck.format(58.14), "58.1 µs");
+        assert_eq!(Headline::AuthCheck.format(34_860.1), "34.86 ms");
         // A token node's heap grows too (connections, warm-up), but it holds no session to divide by.
         let token = StrategyTick { nodes: vec![node(4_000_000)], users_logged_in: 1000, ..StrategyTick::default() };
         assert_eq!(Headline::MemoryPerSession.value(&token, 0.25, Baseline::of(&first)), None);
