@@ -12,8 +12,11 @@ bin="$(dirname "$0")/../target/release/authlab"
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
 [ -x "$bin" ] || { echo "needs the release build: cargo build --release" >&2; exit 2; }
 dir=$(mktemp -d)
-pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$dir"; }
+# Every node started leaves its pid in $dir/NAME.pid (start runs in a subshell: $(start ...)).
+cleanup() {
+  for pid_file in "$dir"/*.pid; do [ -e "$pid_file" ] && kill "$(cat "$pid_file")" 2>/dev/null; done
+  rm -rf "$dir"
+}
 trap cleanup EXIT
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/admin-token"
 chmod 600 "$dir/admin-token"
@@ -23,7 +26,6 @@ start() { # start NAME ARGS...: a token node on a free port; prints its URL
   local name=$1; shift
   "$bin" node --strategy token --listen 127.0.0.1:0 --password-hash sha256 --users 1000 --seed 42 "$@" \
     > "$dir/$name.out" 2>/dev/null &
-  pids+=($!)
   echo $! > "$dir/$name.pid"
   for _ in $(seq 50); do [ -s "$dir/$name.out" ] && break; sleep 0.1; done
   head -1 "$dir/$name.out"
