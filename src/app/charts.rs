@@ -148,14 +148,14 @@ fn headline_row(ui: &mut Ui, data: &RunData, strategy: StrategyName, t: f64, lan
 }
 
 /// The lines of one chart: the nodes' (stacked), the fixed ones, then one per store primary.
-fn chart_parts(chart: Chart, series: &StrategySeries, lang: Language) -> Vec<(Cow<'static, str>, &Series, Color32)> {
+fn chart_parts(chart: Chart, series: &StrategySeries, lang: Language) -> Vec<(Cow<'_, str>, &Series, Color32)> {
     let lines = series.chart(chart);
     let spec = chart.spec();
     let nodes = lines
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, (node, stacked))| (Cow::Owned(node.clone()), stacked, color(chart::node_color(i))));
+        .map(|(i, (node, stacked))| (Cow::Borrowed(node.as_str()), stacked, color(chart::node_color(i))));
     let fixed = spec
         .lines
         .iter()

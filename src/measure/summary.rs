@@ -280,28 +280,18 @@ fn database(s: &StrategySummary) -> Option<&StoreSummary> {
     s.store.as_ref().filter(|store| store.kind == "postgres")
 }
 
-/// A primary's figure in a strategy's summary, if that strategy's store has it.
-type PrimaryCell = Box<dyn Fn(&StrategySummary) -> Option<String>>;
+/// The peaks of the primary at `address` in `s`'s store, if it has one.
+fn primary_peak<'s>(s: &'s StrategySummary, address: &str) -> Option<&'s PrimaryPeak> {
+    s.store.as_ref()?.primaries.iter().find(|p| p.address == address)
+}
 
-/// Three rows per primary of a Redis Cluster store (its sessions, `used_memory` and ops/s
-/// peaks), labelled by its address; none for any other store.
-fn primary_rows(summary: &RunSummary) -> Vec<(String, PrimaryCell)> {
-    let addresses: Vec<String> = StrategyName::BOTH
+/// The addresses of a Redis Cluster store's primaries (none for any other store).
+fn primary_addresses(summary: &RunSummary) -> Vec<&str> {
+    StrategyName::BOTH
         .into_iter()
         .filter_map(|name| summary.strategies.get(name)?.store.as_ref())
-        .flat_map(|store| store.primaries.iter().map(|p| p.address.clone()))
-        .collect();
-    let mut rows: Vec<(String, PrimaryCell)> = Vec::new();
-    for address in addresses {
-        let figure = |address: &String, read: fn(&PrimaryPeak) -> Option<String>| -> PrimaryCell {
-            let address = address.clone();
-            Box::new(move |s| s.store.as_ref()?.primaries.iter().find(|p| p.address == address).and_then(read))
-        };
-        rows.push((format!("primary {address} sessions, peak"), figure(&address, |p| Some(group(p.sessions_peak)))));
-        rows.push(("  used_memory peak (MiB)".to_owned(), figure(&address, |p| p.used_memory_peak.map(mib))));
-        rows.push(("  ops/s peak".to_owned(), figure(&address, |p| p.ops_per_sec_peak.map(group))));
-    }
-    rows
+        .flat_map(|store| store.primaries.iter().map(|p| p.address.as_str()))
+        .collect()
 }
 
 /// The closing table of `authlab run`: session and token side by side, plain text, aligned.
@@ -396,9 +386,19 @@ pub fn render_table(summary: &RunSummary) -> String {
         [label, session, token]
     };
     let mut table: Vec<[String; 3]> = rows.iter().map(|(label, cell)| row((*label).to_owned(), cell)).collect();
-    // A Redis Cluster store also shows what each primary held: each should hold a share.
-    for (label, cell) in primary_rows(summary) {
-        table.push(row(label, &|s: &StrategySummary| cell(s).unwrap_or_else(|| NONE.to_owned())));
+    // A Redis Cluster store also shows what each primary held, three rows each: each should hold
+    // a share.
+    for address in primary_addresses(summary) {
+        let shown = |value: Option<String>| value.unwrap_or_else(|| NONE.to_owned());
+        table.push(row(format!("primary {address} sessions, peak"), &|s| {
+            shown(primary_peak(s, address).map(|p| group(p.sessions_peak)))
+        }));
+        table.push(row("  used_memory peak (MiB)".to_owned(), &|s| {
+            shown(primary_peak(s, address).and_then(|p| p.used_memory_peak).map(mib))
+        }));
+        table.push(row("  ops/s peak".to_owned(), &|s| {
+            shown(primary_peak(s, address).and_then(|p| p.ops_per_sec_peak).map(group))
+        }));
     }
 
     let mut out = format!("{} ({:.1} s)\n", summary.scenario, summary.duration_s);
